@@ -1,0 +1,2 @@
+// Vitest runs outside React Server Components; "server-only" is a guard for the Next bundle only.
+export {};
