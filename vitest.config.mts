@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 import path from "node:path";
 
 export default defineConfig({
-  resolve: { alias: { "@": path.resolve(__dirname) } },
+  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
     include: ["{lib,app,components,scripts,test}/**/*.test.ts"],
     environment: "node",
@@ -12,6 +12,6 @@ export default defineConfig({
     // Integration files each open their own PGlite / Postgres database; two cores are the limit.
     maxWorkers: 2,
     server: { deps: { inline: ["server-only"] } },
-    alias: { "server-only": path.resolve(__dirname, "test/server-only-stub.ts") },
+    alias: { "server-only": path.resolve(import.meta.dirname, "test/server-only-stub.ts") },
   },
 });
