@@ -23,6 +23,7 @@ const envSchema = z.object({
   COST_STORAGE_PER_GB_MONTH: z.preprocess(emptyToUndefined, z.coerce.number().nonnegative().default(0.021)),
   COST_EGRESS_PER_GB: z.preprocess(emptyToUndefined, z.coerce.number().nonnegative().default(0.09)),
   SIGNED_URL_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(7 * 24 * 3600).default(900)),
+  APP_URL: optionalUrl,
   SEED_DEMO: z.preprocess(emptyToUndefined, z.enum(["auto", "never"]).default("auto")),
 });
 
@@ -38,6 +39,7 @@ export type AppConfig = {
   cost: { storagePerGbMonth: number; egressPerGb: number };
   signedUrlTtlSeconds: number;
   seedDemo: "auto" | "never";
+  appUrl?: string;
   supabase?: { url: string; anonKey: string; serviceRoleKey?: string; jwtSecret?: string };
 };
 
@@ -72,6 +74,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     cost: { storagePerGbMonth: e.COST_STORAGE_PER_GB_MONTH, egressPerGb: e.COST_EGRESS_PER_GB },
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
     seedDemo: e.SEED_DEMO,
+    appUrl: e.APP_URL,
     supabase,
   };
 }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | "range_not_satisfiable"
   | "rate_limited"
   | "quarantined"
+  | "invalid_model_file"
   | "unavailable"
   | "internal";
 
@@ -32,7 +33,8 @@ const STATUS: Record<ErrorCode, number> = {
   checksum_mismatch: 422,
   range_not_satisfiable: 416,
   rate_limited: 429,
-  quarantined: 423,
+  quarantined: 403,
+  invalid_model_file: 422,
   unavailable: 503,
   internal: 500,
 };

@@ -15,6 +15,14 @@ export async function openDatabase(config: AppConfig): Promise<Database> {
   if (config.mode !== "supabase") {
     try {
       await migrate(db);
+      if (config.mode === "embedded" && config.seedDemo === "auto") {
+        // First start of the embedded default: create the demo (README lists the accounts).
+        const demo = await import("@/lib/demo/seed");
+        if (await demo.isEmpty(db)) {
+          console.log("[fairmind] first start: creating the demo organizations, users and models…");
+          await demo.seedDemo(db, config, (m) => console.log(m));
+        }
+      }
     } catch (e) {
       await db.close().catch(() => {});
       throw e;

@@ -1,0 +1,90 @@
+import { z } from "zod";
+
+// The same schemas validate the upload form in the browser, the REST API and server actions.
+
+export const TASK_TYPES = ["classification", "regression", "clustering", "time_series", "nlp", "llm", "other"] as const;
+export const TASK_TYPE_LABELS: Record<(typeof TASK_TYPES)[number], string> = {
+  classification: "Classification",
+  regression: "Regression",
+  clustering: "Clustering",
+  time_series: "Time series",
+  nlp: "NLP",
+  llm: "LLM",
+  other: "Other",
+};
+export const FRAMEWORKS = ["scikit-learn", "xgboost", "lightgbm", "pytorch", "tensorflow-keras", "onnx", "statsmodels", "prophet", "llm", "other"] as const;
+export const SCAN_VERDICTS = ["not_scanned", "safe", "suspicious", "dangerous"] as const;
+export const ORG_ROLES = ["owner", "admin", "member", "viewer"] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
+
+export const orgSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, "Use 2–63 lowercase letters, digits, '_' or '-'.");
+export const modelSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "Use lowercase letters, digits, '_' or '-' (max 100).");
+export const versionSchema = z
+  .string()
+  .max(64)
+  .regex(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){0,2}(-[0-9A-Za-z.-]+)?$/, "Use MAJOR[.MINOR[.PATCH]] with an optional -pre-release, e.g. 2.1 or 1.0.0-rc.1.");
+export const aliasSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, "Use lowercase letters, digits, '_' or '-', starting with a letter.");
+export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "A SHA-256 is 64 lowercase hex digits.");
+const tagSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9_.:-]{0,39}$/, "Tags: lowercase letters, digits, '_', '.', ':' or '-' (max 40).");
+
+/** Turns a display name into a model slug ("Credit Risk v2" -> "credit_risk_v2"). */
+export function slugify(name: string): string {
+  return name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 100);
+}
+
+export const modelFieldsSchema = z.object({
+  name: z.string().trim().min(1, "Give the model a name.").max(200),
+  task_type: z.enum(TASK_TYPES).default("other"),
+  framework: z.string().trim().max(64).optional().nullable(),
+  description: z.string().max(10_000).default(""),
+  tags: z.array(tagSchema).max(32).default([]),
+});
+
+export const createModelSchema = modelFieldsSchema.extend({ slug: modelSlugSchema.optional() });
+export type CreateModelInput = z.infer<typeof createModelSchema>;
+
+export const updateModelSchema = modelFieldsSchema.partial().refine((v) => Object.keys(v).length > 0, "Nothing to change.");
+export type UpdateModelInput = z.infer<typeof updateModelSchema>;
+
+/** X-Model-Metadata on PUT …/versions/{version}: fields for a new model, plus an optional expected SHA-256. */
+export const uploadMetadataSchema = modelFieldsSchema.partial().extend({ sha256: sha256Schema.optional() });
+export type UploadMetadata = z.infer<typeof uploadMetadataSchema>;
+
+export const MODEL_SORTS = ["updated", "name", "size", "created"] as const;
+export const listModelsQuerySchema = z.object({
+  q: z.string().trim().max(200).optional(),
+  framework: z.string().trim().max(64).optional(),
+  type: z.enum(TASK_TYPES).optional(),
+  tag: tagSchema.optional(),
+  verdict: z.enum(SCAN_VERDICTS).optional(),
+  sort: z.enum(MODEL_SORTS).default("updated"),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type ListModelsQuery = z.infer<typeof listModelsQuerySchema>;
+
+export const setAliasSchema = z.object({ version: versionSchema });
+
+export const createTokenSchema = z.object({
+  org: orgSlugSchema,
+  name: z.string().trim().min(1).max(100),
+  role: z.enum(["admin", "member", "viewer"]).default("viewer"),
+  expires_in_days: z.coerce.number().int().min(1).max(365).optional().nullable(),
+});
+export type CreateTokenInput = z.infer<typeof createTokenSchema>;
+
+export const createOrgSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  slug: orgSlugSchema,
+});
+
+export const memberSchema = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email()),
+  role: z.enum(ORG_ROLES),
+});
