@@ -1,0 +1,12 @@
+import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
+import { setAliasSchema } from "@/lib/validations/models";
+
+type Ctx = { params: Promise<{ org: string; model: string; alias: string }> };
+
+/** Moves (or creates) an alias: body {"version": "2.1"}. */
+export const PUT = apiRoute(async (req, { params }: Ctx) => {
+  const { org, model, alias } = await params;
+  const { principal, storage, meta } = await apiCaller(req);
+  const { version } = setAliasSchema.parse(await readJson(req));
+  return json(await storage.setAlias(principal, org, model, alias, version, meta));
+});

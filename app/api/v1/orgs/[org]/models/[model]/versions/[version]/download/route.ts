@@ -1,0 +1,21 @@
+import { apiCaller, apiRoute } from "@/lib/http/api";
+import { downloadHeaders, downloadResponse, requestedRange } from "@/lib/http/download";
+
+type Ctx = { params: Promise<{ org: string; model: string; version: string }> };
+
+/** Streams the file (HTTP Range, ETag, X-Content-SHA256). Quarantined files need ?acknowledge_risk=true and an admin. */
+async function handle(req: Request, { params }: Ctx) {
+  const { org, model, version } = await params;
+  const { principal, storage, meta } = await apiCaller(req);
+  const v = await storage.getVersion(principal, org, model, version);
+  if (req.headers.get("if-none-match") === `"${v.sha256}"` && v.status === "ready") {
+    return new Response(null, { status: 304, headers: downloadHeaders(v, v.object_key.split("/").pop()!) });
+  }
+  const range = requestedRange(req, v);
+  const acknowledgeRisk = new URL(req.url).searchParams.get("acknowledge_risk") === "true";
+  const d = await storage.openDownload(principal, org, model, version, { range, acknowledgeRisk }, meta);
+  return downloadResponse(d, req.method);
+}
+
+export const GET = apiRoute(handle);
+export const HEAD = apiRoute(handle);

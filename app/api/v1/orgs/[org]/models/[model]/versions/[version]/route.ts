@@ -1,0 +1,32 @@
+import { apiCaller, apiRoute, json } from "@/lib/http/api";
+import { parseUploadHeaders } from "@/lib/http/upload";
+import { serializeVersion } from "@/lib/storage/serialize";
+
+type Ctx = { params: Promise<{ org: string; model: string; version: string }> };
+
+export const GET = apiRoute(async (req, { params }: Ctx) => {
+  const { org, model, version } = await params;
+  const { principal, storage } = await apiCaller(req);
+  return json(serializeVersion(await storage.getVersion(principal, org, model, version)));
+});
+
+/** Upload: the raw file is the body (streamed, never buffered), metadata in X-Model-Metadata. */
+export const PUT = apiRoute(async (req, { params }: Ctx) => {
+  const { org, model, version } = await params;
+  // Refuse what the headers already tell (size, type) before reading a byte of the body.
+  const upload = parseUploadHeaders(req);
+  const { principal, storage, meta } = await apiCaller(req);
+  const v = await storage.uploadVersion(
+    principal,
+    { org, model, version, fileName: upload.fileName, body: upload.body, contentLength: upload.contentLength, metadata: upload.metadata, signal: req.signal },
+    meta,
+  );
+  return json(serializeVersion(v), { status: 201, headers: { location: `/api/v1/orgs/${org}/models/${model}/versions/${v.version}` } });
+});
+
+export const DELETE = apiRoute(async (req, { params }: Ctx) => {
+  const { org, model, version } = await params;
+  const { principal, storage, meta } = await apiCaller(req);
+  await storage.deleteVersion(principal, org, model, version, meta);
+  return new Response(null, { status: 204 });
+});

@@ -1,0 +1,10 @@
+import { apiCaller, apiRoute, json } from "@/lib/http/api";
+import { serializeVersion } from "@/lib/storage/serialize";
+
+type Ctx = { params: Promise<{ org: string; model: string }> };
+
+export const GET = apiRoute(async (req, { params }: Ctx) => {
+  const { org, model } = await params;
+  const { principal, storage } = await apiCaller(req);
+  return json({ items: (await storage.listVersions(principal, org, model)).map(serializeVersion) });
+});

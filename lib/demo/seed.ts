@@ -1,0 +1,134 @@
+import "server-only";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { hashPassword } from "@/lib/auth/password";
+import type { Principal } from "@/lib/auth/principal";
+import type { AppConfig } from "@/lib/config";
+import { withService } from "@/lib/db/client";
+import type { Database } from "@/lib/db/types";
+import { createModelStorage } from "@/lib/storage/service";
+import type { OrgRole } from "@/lib/validations/models";
+
+/** The demo accounts (README lists them). One password for all: this is demo data. */
+export const DEMO_PASSWORD = "fairmind-demo";
+export const DEMO_USERS: { email: string; name: string; roles: Partial<Record<"demo_org" | "admin_org", OrgRole>> }[] = [
+  { email: "alice@demo.org", name: "Alice Owner", roles: { demo_org: "owner" } },
+  { email: "bob@demo.org", name: "Bob Engineer", roles: { demo_org: "member" } },
+  { email: "vera@demo.org", name: "Vera Viewer", roles: { demo_org: "viewer" } },
+  { email: "carol@admin.org", name: "Carol Owner", roles: { admin_org: "owner" } },
+  { email: "dan@admin.org", name: "Dan Admin", roles: { admin_org: "admin" } },
+  { email: "sam@fairmind.dev", name: "Sam Both", roles: { demo_org: "admin", admin_org: "member" } },
+];
+
+const ORGS = [
+  { slug: "demo_org", name: "Demo Org", owner: "alice@demo.org" },
+  { slug: "admin_org", name: "Admin Org", owner: "carol@admin.org" },
+] as const;
+
+type DemoModel = { org: "demo_org" | "admin_org"; file: string; model: string; version: string; name: string; task: string; tags: string[]; description: string; alias?: string };
+
+// The original guide's models: real files made by the real libraries (test/fixtures/models).
+const MODELS: DemoModel[] = [
+  { org: "demo_org", file: "credit_risk_v2.1.pkl", model: "credit_risk", version: "2.1", name: "Credit risk", task: "classification", tags: ["finance", "tabular"], description: "Gradient-boosted scorecard for retail credit applications.", alias: "production" },
+  { org: "demo_org", file: "fraud_detection_v1.5.2.h5", model: "fraud_detection", version: "1.5.2", name: "Fraud detection", task: "classification", tags: ["finance", "realtime"], description: "Dense network scoring card transactions.", alias: "production" },
+  { org: "demo_org", file: "customer_segmentation_v1.0.pkl", model: "customer_segmentation", version: "1.0", name: "Customer segmentation", task: "clustering", tags: ["marketing"], description: "K-means segments for campaign targeting." },
+  { org: "demo_org", file: "sentiment_analysis_v1.2.1.pt", model: "sentiment_analysis", version: "1.2.1", name: "Sentiment analysis", task: "nlp", tags: ["nlp", "support"], description: "Review sentiment classifier (PyTorch state dict).", alias: "staging" },
+  { org: "demo_org", file: "chatbot_gpt4_finetuned.json", model: "chatbot_gpt4_finetuned", version: "1.0", name: "Support chatbot (GPT-4 fine-tune)", task: "llm", tags: ["llm", "support"], description: "Configuration of the support chatbot." },
+  { org: "demo_org", file: "claude_content_gen_v1.1.json", model: "claude_content_gen", version: "1.1", name: "Content generation (Claude)", task: "llm", tags: ["llm", "marketing"], description: "Prompting configuration for marketing copy." },
+  { org: "demo_org", file: "medical_diagnosis_v1.0.h5", model: "medical_diagnosis", version: "1.0", name: "Medical diagnosis", task: "classification", tags: ["health"], description: "Triage classifier (research use only)." },
+  { org: "demo_org", file: "recommendation_engine_v1.4.pkl", model: "recommendation_engine", version: "1.4", name: "Recommendation engine", task: "other", tags: ["ecommerce"], description: "Item-to-item recommendations bundle." },
+  { org: "admin_org", file: "loan_approval_v3.0.xgb", model: "loan_approval", version: "3.0", name: "Loan approval", task: "classification", tags: ["finance"], description: "XGBoost loan approval model.", alias: "production" },
+  { org: "admin_org", file: "hiring_assistant_v2.2.h5", model: "hiring_assistant", version: "2.2", name: "Hiring assistant", task: "classification", tags: ["hr"], description: "CV screening assistant weights." },
+  { org: "admin_org", file: "price_optimization_v1.3.pkl", model: "price_optimization", version: "1.3", name: "Price optimization", task: "regression", tags: ["pricing"], description: "Price elasticity regressor." },
+  { org: "admin_org", file: "inventory_forecast_v1.1.json", model: "inventory_forecast", version: "1.1", name: "Inventory forecast", task: "time_series", tags: ["supply-chain"], description: "Prophet model of weekly demand." },
+  { org: "admin_org", file: "legal_assistant_gpt4.json", model: "legal_assistant_gpt4", version: "1.0", name: "Legal assistant (GPT-4)", task: "llm", tags: ["llm", "legal"], description: "Contract review assistant configuration." },
+  { org: "admin_org", file: "code_reviewer_claude.json", model: "code_reviewer_claude", version: "1.0", name: "Code reviewer (Claude)", task: "llm", tags: ["llm", "engineering"], description: "Pull-request reviewer configuration." },
+];
+
+export const DEMO_FILES_DIR = path.resolve(process.cwd(), "test/fixtures/models");
+
+/** Whether the database holds no organization yet (first start). */
+export async function isEmpty(db: Database): Promise<boolean> {
+  const { rows } = await db.query<{ n: number }>("select count(*)::int as n from public.organizations");
+  return rows[0]?.n === 0;
+}
+
+/**
+ * Creates the demo: users, the two organizations, memberships, and every model uploaded through
+ * ModelStorage as the org's owner (so bytes, hashes, inspection and audit are all real).
+ */
+export async function seedDemo(db: Database, config: AppConfig, log: (msg: string) => void = () => {}): Promise<void> {
+  const hash = await hashPassword(DEMO_PASSWORD);
+  const ids = new Map<string, string>();
+  await withService(async (tx) => {
+    for (const u of DEMO_USERS) {
+      const { rows } = await tx.query<{ id: string }>(
+        `insert into auth.users (id, email, encrypted_password, raw_user_meta_data, email_confirmed_at)
+         values ($1, $2, $3, $4, now())
+         on conflict (email) do update set encrypted_password = excluded.encrypted_password returning id`,
+        [crypto.randomUUID(), u.email, hash, JSON.stringify({ display_name: u.name })],
+      );
+      ids.set(u.email, rows[0]!.id);
+    }
+    for (const o of ORGS) {
+      const { rows } = await tx.query<{ id: string }>(
+        `insert into public.organizations (slug, name, created_by) values ($1, $2, $3)
+         on conflict (slug) do update set name = excluded.name returning id`,
+        [o.slug, o.name, ids.get(o.owner)],
+      );
+      for (const u of DEMO_USERS) {
+        const role = u.roles[o.slug];
+        if (!role) continue;
+        await tx.query(
+          `insert into public.memberships (org_id, user_id, role) values ($1, $2, $3)
+           on conflict (org_id, user_id) do update set role = excluded.role`,
+          [rows[0]!.id, ids.get(u.email), role],
+        );
+      }
+    }
+  }, db);
+
+  const storage = createModelStorage(config, db);
+  const ownerOf = (org: string): Principal => {
+    const email = ORGS.find((o) => o.slug === org)!.owner;
+    const sub = ids.get(email)!;
+    return { claims: { sub, email, role: "authenticated" }, userId: sub, email, via: "session" };
+  };
+  const meta = { ip: "127.0.0.1", userAgent: "fairmind-seed" };
+  for (const m of MODELS) {
+    const p = ownerOf(m.org);
+    const file = path.join(DEMO_FILES_DIR, m.file);
+    const exists = await storage.listVersions(p, m.org, m.model).then((vs) => vs.some((v) => v.version === m.version)).catch(() => false);
+    if (exists) continue;
+    await storage.uploadVersion(
+      p,
+      {
+        org: m.org,
+        model: m.model,
+        version: m.version,
+        fileName: m.file,
+        body: fs.createReadStream(file),
+        contentLength: fs.statSync(file).size,
+        metadata: { name: m.name, task_type: m.task as never, description: m.description, tags: m.tags },
+      },
+      meta,
+    );
+    if (m.alias) await storage.setAlias(p, m.org, m.model, m.alias, m.version, meta);
+    log(`  ${m.org}/${m.model} v${m.version}`);
+  }
+}
+
+/** Removes the demo organizations (and their audit-free rows) and demo users, for `seed --reset`. */
+export async function removeDemo(db: Database): Promise<string[]> {
+  return withService(async (tx) => {
+    const { rows } = await tx.query<{ object_key: string }>(
+      `select v.object_key from public.model_versions v join public.organizations o on o.id = v.org_id where o.slug = any($1)`,
+      [ORGS.map((o) => o.slug)],
+    );
+    await tx.query("delete from storage.objects where bucket_id = 'ai-models' and split_part(name, '/', 1) = any($1)", [ORGS.map((o) => o.slug)]);
+    await tx.query("delete from public.organizations where slug = any($1)", [ORGS.map((o) => o.slug)]);
+    await tx.query("delete from auth.users where email = any($1)", [DEMO_USERS.map((u) => u.email)]);
+    return rows.map((r) => r.object_key);
+  }, db);
+}

@@ -1,0 +1,65 @@
+import type { ModelDetail, ModelSummary, ModelVersion, Org } from "./types";
+
+// The REST API's JSON shapes (snake_case, ISO dates). One place, so the OpenAPI document and the
+// responses agree.
+
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+export function serializeOrg(o: Org) {
+  return { id: o.id, slug: o.slug, name: o.name, role: o.role, created_at: iso(o.created_at) };
+}
+
+export function serializeModel(m: ModelSummary) {
+  return {
+    id: m.id,
+    slug: m.slug,
+    name: m.name,
+    task_type: m.task_type,
+    framework: m.framework,
+    description: m.description,
+    tags: m.tags,
+    latest_version: m.latest_version,
+    latest_aliases: m.latest_aliases,
+    latest_size_bytes: m.latest_size_bytes,
+    latest_scan_verdict: m.latest_scan_verdict,
+    latest_uploaded_by: m.latest_created_by_email,
+    latest_uploaded_at: iso(m.latest_created_at),
+    version_count: m.version_count,
+    total_bytes: m.total_bytes,
+    created_at: iso(m.created_at),
+    updated_at: iso(m.updated_at),
+  };
+}
+
+export function serializeVersion(v: ModelVersion) {
+  const { pickle_globals, ...metadata } = (v.metadata ?? {}) as Record<string, unknown>;
+  return {
+    id: v.id,
+    version: v.version,
+    status: v.status,
+    size_bytes: v.size_bytes,
+    sha256: v.sha256,
+    format: v.format,
+    framework: v.framework,
+    content_type: v.content_type,
+    file_name: v.file_name,
+    object_key: v.object_key,
+    storage_backend: v.storage_backend,
+    aliases: v.aliases,
+    scan: { verdict: v.scan_verdict, findings: v.scan_findings ?? [], globals: pickle_globals ?? [] },
+    metadata,
+    uploaded_by: v.created_by_email,
+    created_at: iso(v.created_at),
+    ready_at: iso(v.ready_at),
+    deleted_at: iso(v.deleted_at),
+  };
+}
+
+export function serializeModelDetail(m: ModelDetail) {
+  return {
+    ...serializeModel(m),
+    role: m.role,
+    aliases: m.aliases.map((a) => ({ alias: a.alias, version: a.version, updated_at: iso(a.updated_at), updated_by: a.updated_by_email })),
+    versions: m.versions.map(serializeVersion),
+  };
+}
