@@ -1,0 +1,49 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { signOutAction } from "@/app/(auth)/actions";
+import { Logo } from "@/components/logo";
+import { NavLinks } from "@/components/shell/nav-links";
+import { OrgSwitcher } from "@/components/shell/org-switcher";
+import { getConfig } from "@/lib/config";
+import { canWrite, isAdmin, requireOrg } from "@/lib/web/page-auth";
+
+const MODE_LABEL = { embedded: "Embedded (PGlite + local disk)", postgres: "Postgres + local disk", supabase: "Supabase" } as const;
+
+export default async function OrgLayout({ children, params }: { children: ReactNode; params: Promise<{ org: string }> }) {
+  const { org: slug } = await params;
+  const { principal, storage, org } = await requireOrg(slug);
+  const orgs = await storage.listOrgs(principal);
+  const base = `/orgs/${org.slug}`;
+  const links = [
+    { href: base, label: "Models", exact: true },
+    ...(canWrite(org) ? [{ href: `${base}/upload`, label: "Upload" }] : []),
+    { href: `${base}/usage`, label: "Usage & cost" },
+    { href: `${base}/audit`, label: "Audit log" },
+    { href: `${base}/members`, label: "Members" },
+    { href: `${base}/tokens`, label: "API tokens" },
+  ];
+  const mode = getConfig().mode;
+  return (
+    <div className="flex min-h-screen flex-col">
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-4 px-4 pt-3 sm:px-6">
+          <Link href={base} aria-label="FairMind Model Storage home"><Logo /></Link>
+          <OrgSwitcher current={org} orgs={orgs} />
+          <div className="ml-auto flex items-center gap-3 text-sm">
+            <span className="hidden rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600 md:inline" title="Deployment mode" data-testid="mode-badge">{MODE_LABEL[mode]}</span>
+            <span className="text-slate-600" data-testid="user-email">{principal.email}</span>
+            <form action={signOutAction}>
+              <button type="submit" className="btn-secondary py-1.5" data-testid="sign-out">Sign out</button>
+            </form>
+          </div>
+          <div className="w-full">
+            <NavLinks links={links} />
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6" data-role={org.role} data-admin={isAdmin(org) ? "true" : "false"}>
+        {children}
+      </main>
+    </div>
+  );
+}
