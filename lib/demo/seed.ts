@@ -7,6 +7,7 @@ import type { Principal } from "@/lib/auth/principal";
 import type { AppConfig } from "@/lib/config";
 import { withService } from "@/lib/db/client";
 import type { Database } from "@/lib/db/types";
+import { createBlobStore } from "@/lib/storage/create-blob-store";
 import { createModelStorage } from "@/lib/storage/service";
 import type { OrgRole } from "@/lib/validations/models";
 
@@ -59,18 +60,8 @@ export async function isEmpty(db: Database): Promise<boolean> {
  * ModelStorage as the org's owner (so bytes, hashes, inspection and audit are all real).
  */
 export async function seedDemo(db: Database, config: AppConfig, log: (msg: string) => void = () => {}): Promise<void> {
-  const hash = await hashPassword(DEMO_PASSWORD);
-  const ids = new Map<string, string>();
+  const ids = config.mode === "supabase" ? await createSupabaseUsers(config) : await createLocalUsers(db);
   await withService(async (tx) => {
-    for (const u of DEMO_USERS) {
-      const { rows } = await tx.query<{ id: string }>(
-        `insert into auth.users (id, email, encrypted_password, raw_user_meta_data, email_confirmed_at)
-         values ($1, $2, $3, $4, now())
-         on conflict (email) do update set encrypted_password = excluded.encrypted_password returning id`,
-        [crypto.randomUUID(), u.email, hash, JSON.stringify({ display_name: u.name })],
-      );
-      ids.set(u.email, rows[0]!.id);
-    }
     for (const o of ORGS) {
       const { rows } = await tx.query<{ id: string }>(
         `insert into public.organizations (slug, name, created_by) values ($1, $2, $3)
@@ -89,34 +80,84 @@ export async function seedDemo(db: Database, config: AppConfig, log: (msg: strin
     }
   }, db);
 
-  const storage = createModelStorage(config, db);
-  const ownerOf = (org: string): Principal => {
-    const email = ORGS.find((o) => o.slug === org)!.owner;
-    const sub = ids.get(email)!;
-    return { claims: { sub, email, role: "authenticated" }, userId: sub, email, via: "session" };
-  };
   const meta = { ip: "127.0.0.1", userAgent: "fairmind-seed" };
-  for (const m of MODELS) {
-    const p = ownerOf(m.org);
-    const file = path.join(DEMO_FILES_DIR, m.file);
-    const exists = await storage.listVersions(p, m.org, m.model).then((vs) => vs.some((v) => v.version === m.version)).catch(() => false);
-    if (exists) continue;
-    await storage.uploadVersion(
-      p,
-      {
-        org: m.org,
-        model: m.model,
-        version: m.version,
-        fileName: m.file,
-        body: fs.createReadStream(file),
-        contentLength: fs.statSync(file).size,
-        metadata: { name: m.name, task_type: m.task as never, description: m.description, tags: m.tags },
-      },
-      meta,
-    );
-    if (m.alias) await storage.setAlias(p, m.org, m.model, m.alias, m.version, meta);
-    log(`  ${m.org}/${m.model} v${m.version}`);
+  for (const org of ORGS) {
+    const email = org.owner;
+    const sub = ids.get(email)!;
+    const p: Principal = { claims: { sub, email, role: "authenticated" }, userId: sub, email, via: "session" };
+    if (config.mode === "supabase") p.accessToken = await supabaseAccessToken(config, email);
+    const storage = config.mode === "supabase" ? createModelStorage(config, db, () => supabaseStore(config, p.accessToken!)) : createModelStorage(config, db);
+    for (const m of MODELS.filter((x) => x.org === org.slug)) {
+      const file = path.join(DEMO_FILES_DIR, m.file);
+      const exists = await storage.listVersions(p, m.org, m.model).then((vs) => vs.some((v) => v.version === m.version)).catch(() => false);
+      if (exists) continue;
+      await storage.uploadVersion(
+        p,
+        {
+          org: m.org,
+          model: m.model,
+          version: m.version,
+          fileName: m.file,
+          body: fs.createReadStream(file),
+          contentLength: fs.statSync(file).size,
+          metadata: { name: m.name, task_type: m.task as never, description: m.description, tags: m.tags },
+        },
+        meta,
+      );
+      if (m.alias) await storage.setAlias(p, m.org, m.model, m.alias, m.version, meta);
+      log(`  ${m.org}/${m.model} v${m.version}`);
+    }
   }
+}
+
+async function createLocalUsers(db: Database): Promise<Map<string, string>> {
+  const hash = await hashPassword(DEMO_PASSWORD);
+  const ids = new Map<string, string>();
+  await withService(async (tx) => {
+    for (const u of DEMO_USERS) {
+      const { rows } = await tx.query<{ id: string }>(
+        `insert into auth.users (id, email, encrypted_password, raw_user_meta_data, email_confirmed_at)
+         values ($1, $2, $3, $4, now())
+         on conflict (email) do update set encrypted_password = excluded.encrypted_password returning id`,
+        [crypto.randomUUID(), u.email, hash, JSON.stringify({ display_name: u.name })],
+      );
+      ids.set(u.email, rows[0]!.id);
+    }
+  }, db);
+  return ids;
+}
+
+// Supabase mode: users through the Auth admin API (service role: seeding only), files through
+// Storage as each org's owner, signed in with the demo password.
+async function createSupabaseUsers(config: AppConfig): Promise<Map<string, string>> {
+  const { createAdminClient } = await import("@/lib/supabase/admin");
+  const admin = createAdminClient();
+  const ids = new Map<string, string>();
+  const { data: existing } = await admin.auth.admin.listUsers({ perPage: 1000 });
+  for (const u of DEMO_USERS) {
+    const found = existing?.users.find((x) => x.email === u.email);
+    if (found) {
+      ids.set(u.email, found.id);
+      continue;
+    }
+    const { data, error } = await admin.auth.admin.createUser({ email: u.email, password: DEMO_PASSWORD, email_confirm: true, user_metadata: { display_name: u.name } });
+    if (error || !data.user) throw new Error(`Could not create ${u.email}: ${error?.message}`);
+    ids.set(u.email, data.user.id);
+  }
+  void config;
+  return ids;
+}
+
+async function supabaseAccessToken(config: AppConfig, email: string): Promise<string> {
+  const { createClient } = await import("@supabase/supabase-js");
+  const client = createClient(config.supabase!.url, config.supabase!.anonKey, { auth: { persistSession: false, autoRefreshToken: false } });
+  const { data, error } = await client.auth.signInWithPassword({ email, password: DEMO_PASSWORD });
+  if (error || !data.session) throw new Error(`Could not sign in ${email}: ${error?.message}`);
+  return data.session.access_token;
+}
+
+function supabaseStore(config: AppConfig, accessToken: string) {
+  return createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken, bucket: config.bucket });
 }
 
 /** Removes the demo organizations (and their audit-free rows) and demo users, for `seed --reset`. */

@@ -1,4 +1,5 @@
 import "server-only";
+import crypto from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Principal } from "@/lib/auth/principal";
 import type { AppConfig } from "@/lib/config";
@@ -389,6 +390,9 @@ export class ModelStorage {
 
   /** Looks up the caller's own pending reservation again (resumable uploads finish in a later request). */
   async findReservation(p: Principal, versionId: string): Promise<UploadReservation> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(versionId)) {
+      throw new AppError("not_found", "This upload is unknown, finished or abandoned.");
+    }
     return this.as(p, async (tx) => {
       const { rows } = await tx.query<{ id: string; org_id: string; slug: string; model_id: string; model_slug: string; version: string; object_key: string; file_name: string }>(
         `select v.id, v.org_id, o.slug, v.model_id, m.slug as model_slug, v.version, v.object_key, v.file_name
@@ -497,6 +501,41 @@ export class ModelStorage {
       );
       return rows[0]!;
     });
+  }
+
+  /**
+   * Supabase mode: the client uploaded straight to Supabase's resumable endpoint under the reserved
+   * key. Stream the object back once to verify its size and SHA-256 and to inspect it, then finalize.
+   */
+  async completeStoredUpload(p: Principal, r: UploadReservation, opts: { expectedSize?: number } = {}, meta: RequestMeta = {}): Promise<ModelVersion> {
+    const store = this.deps.blobStoreFor(p);
+    try {
+      const stat = await store.stat(r.key);
+      if (!stat) throw new AppError("not_found", "Nothing was uploaded for this reservation yet.");
+      if (opts.expectedSize !== undefined && stat.size !== opts.expectedSize) {
+        throw new AppError("length_mismatch", `The stored file is ${stat.size} bytes, not the ${opts.expectedSize} announced.`);
+      }
+      if (stat.size > this.deps.config.maxUploadBytes) throw new AppError("payload_too_large", "The stored file is larger than the limit.");
+      const inspector = createInspector({ fileName: r.fileName, size: stat.size, readRange: (start, end) => readRange(store, r.key, start, end) });
+      const hash = crypto.createHash("sha256");
+      let size = 0;
+      for await (const chunk of (await store.get(r.key)).stream) {
+        const c = chunk as Buffer;
+        hash.update(c);
+        size += c.length;
+        inspector.write(c);
+      }
+      const sha256 = hash.digest("hex");
+      if (r.expectedSha256 && r.expectedSha256 !== sha256) throw new AppError("checksum_mismatch", "The stored file's SHA-256 does not match the one announced.");
+      const inspection = await inspector.end();
+      if (inspection.verdict === "invalid") {
+        throw new AppError("invalid_model_file", "This file is not a usable model file.", { format: inspection.format, findings: inspection.findings });
+      }
+      return await this.finalize(p, r, { size, sha256 }, inspection, meta);
+    } catch (e) {
+      await this.abandonUpload(p, r).catch(() => {});
+      throw pgErrorToAppError(e);
+    }
   }
 
   /** Drops a reservation and whatever bytes it wrote. Idempotent. */

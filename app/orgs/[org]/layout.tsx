@@ -5,6 +5,7 @@ import { Logo } from "@/components/logo";
 import { NavLinks } from "@/components/shell/nav-links";
 import { OrgSwitcher } from "@/components/shell/org-switcher";
 import { getConfig } from "@/lib/config";
+import { checkHealth } from "@/lib/health";
 import { canWrite, isAdmin, requireOrg } from "@/lib/web/page-auth";
 
 const MODE_LABEL = { embedded: "Embedded (PGlite + local disk)", postgres: "Postgres + local disk", supabase: "Supabase" } as const;
@@ -12,7 +13,7 @@ const MODE_LABEL = { embedded: "Embedded (PGlite + local disk)", postgres: "Post
 export default async function OrgLayout({ children, params }: { children: ReactNode; params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
   const { principal, storage, org } = await requireOrg(slug);
-  const orgs = await storage.listOrgs(principal);
+  const [orgs, health] = await Promise.all([storage.listOrgs(principal), checkHealth()]);
   const base = `/orgs/${org.slug}`;
   const links = [
     { href: base, label: "Models", exact: true },
@@ -30,7 +31,10 @@ export default async function OrgLayout({ children, params }: { children: ReactN
           <Link href={base} aria-label="FairMind Model Storage home"><Logo /></Link>
           <OrgSwitcher current={org} orgs={orgs} />
           <div className="ml-auto flex items-center gap-3 text-sm">
-            <span className="hidden rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600 md:inline" title="Deployment mode" data-testid="mode-badge">{MODE_LABEL[mode]}</span>
+            <span className="hidden rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600 md:inline" title={`Deployment mode · database ${health.database.ok ? "up" : "down"} · storage ${health.storage.ok ? "up" : "down"}`} data-testid="mode-badge">
+              <span aria-hidden className={`mr-1 inline-block h-2 w-2 rounded-full ${health.status === "ok" ? "bg-green-500" : "bg-red-500"}`} />
+              {MODE_LABEL[mode]}
+            </span>
             <span className="text-slate-600" data-testid="user-email">{principal.email}</span>
             <form action={signOutAction}>
               <button type="submit" className="btn-secondary py-1.5" data-testid="sign-out">Sign out</button>
@@ -41,6 +45,12 @@ export default async function OrgLayout({ children, params }: { children: ReactN
           </div>
         </div>
       </header>
+      {health.status !== "ok" ? (
+        <div role="alert" className="border-b border-red-200 bg-red-50 px-4 py-2 text-center text-sm text-red-800" data-testid="health-banner">
+          {!health.database.ok ? `The database is not reachable: ${health.database.detail ?? "no answer"}. ` : null}
+          {!health.storage.ok ? `Model storage (${health.storage.backend}) is not reachable: ${health.storage.detail ?? "no answer"}. Uploads and downloads will fail until it is back.` : null}
+        </div>
+      ) : null}
       <main className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6" data-role={org.role} data-admin={isAdmin(org) ? "true" : "false"}>
         {children}
       </main>

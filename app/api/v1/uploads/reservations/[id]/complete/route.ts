@@ -1,0 +1,15 @@
+import { z } from "zod";
+import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
+import { serializeVersion } from "@/lib/storage/serialize";
+
+type Ctx = { params: Promise<{ id: string }> };
+
+/** Finalizes a direct-to-storage upload: the server streams the object once to verify size and SHA-256. */
+export const POST = apiRoute(async (req, { params }: Ctx) => {
+  const { id } = await params;
+  const { size } = z.object({ size: z.number().int().positive().optional() }).parse(await readJson(req));
+  const { principal, storage, meta } = await apiCaller(req);
+  const r = await storage.findReservation(principal, id);
+  const v = await storage.completeStoredUpload(principal, r, { expectedSize: size }, meta);
+  return json(serializeVersion(v), { status: 201 });
+});

@@ -1,0 +1,11 @@
+import { apiCaller, apiRoute } from "@/lib/http/api";
+
+type Ctx = { params: Promise<{ id: string }> };
+
+/** Abandons a reservation (and whatever was uploaded under it). */
+export const DELETE = apiRoute(async (req, { params }: Ctx) => {
+  const { id } = await params;
+  const { principal, storage } = await apiCaller(req);
+  await storage.abandonUpload(principal, await storage.findReservation(principal, id));
+  return new Response(null, { status: 204 });
+});
