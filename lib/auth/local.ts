@@ -28,7 +28,7 @@ export async function signUpLocal(input: { email: string; password: string; disp
     if (!rows[0]) throw new AppError("conflict", "An account with this e-mail address already exists.", { fields: { email: "Already registered." } });
     await tx.query(
       `insert into public.audit_events (org_id, actor_id, actor_email, via, action, target_type, target_id)
-       values (null, $1, $2, 'system', 'auth.sign_up', 'user', $1)`,
+       values (null, $1::uuid, $2, 'system', 'auth.sign_up', 'user', $1::text)`,
       [id, input.email],
     );
     return rows[0];
@@ -65,7 +65,7 @@ export async function signInLocal(
   await withService(async (tx) => {
     await tx.query(
       `insert into public.audit_events (org_id, actor_id, actor_email, via, action, target_type, target_id, ip, user_agent)
-       values (null, $1, $2, 'system', $3, 'user', $1, $4, $5)`,
+       values (null, $1::uuid, $2, 'system', $3, 'user', $1::text, $4, $5)`,
       [user?.id ?? null, input.email, ok && user ? "auth.sign_in" : "auth.sign_in_failed", input.ip ?? null, input.userAgent?.slice(0, 512) ?? null],
     );
     if (ok && user) await tx.query("update auth.users set last_sign_in_at = now() where id = $1", [user.id]);

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setDb } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
+import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
+import { signInLocal, signUpLocal } from "./local";
+import { resetThrottle } from "./throttle";
+import { verifySessionToken } from "./session-token";
+
+const secret = new TextEncoder().encode("x".repeat(48));
+process.env.AUTH_SECRET = "x".repeat(48);
+
+describe.each(DB_KINDS)("local auth on %s", (kind) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await openTestDatabase(kind);
+    setDb(t.db);
+    resetThrottle();
+  });
+  afterAll(async () => {
+    setDb(undefined);
+    await t.cleanup();
+  });
+
+  it("signs up, signs in with a Supabase-shaped session, and audits both", async () => {
+    const email = `${kind}-user@example.test`;
+    const user = await signUpLocal({ email, password: "correct horse battery" });
+    expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
+    await expect(signUpLocal({ email, password: "another password" })).rejects.toMatchObject({ code: "conflict" });
+    const { accessToken } = await signInLocal({ email, password: "correct horse battery", ip: "1.2.3.4" });
+    const claims = await verifySessionToken(accessToken, secret);
+    expect(claims).toMatchObject({ sub: user.id, email, role: "authenticated", aud: "authenticated" });
+    expect(claims.exp! - Math.floor(Date.now() / 1000)).toBeGreaterThan(3600);
+    const { rows } = await t.db.query<{ action: string }>("select action from public.audit_events where actor_email = $1 order by id", [email]);
+    expect(rows.map((r) => r.action)).toEqual(["auth.sign_up", "auth.sign_in"]);
+    const { rows: stored } = await t.db.query<{ encrypted_password: string }>("select encrypted_password from auth.users where email = $1", [email]);
+    expect(stored[0]!.encrypted_password).toMatch(/^scrypt\$/);
+  });
+
+  it("answers a wrong password and an unknown e-mail alike, and slows repeated failures down", async () => {
+    const email = `${kind}-slow@example.test`;
+    await signUpLocal({ email, password: "correct horse battery" });
+    const fail = (e: string) => signInLocal({ email: e, password: "wrong password", ip: "5.6.7.8" }).catch((err: AppError) => err);
+    const wrong = await fail(email);
+    const unknown = await fail(`nobody-${kind}@example.test`);
+    expect([wrong.code, wrong.message]).toEqual([unknown.code, unknown.message]);
+    expect(wrong.code).toBe("unauthorized");
+    await fail(email);
+    const t0 = Date.now();
+    await fail(email); // the 4th failure for this e-mail waits first
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
+    const { rows } = await t.db.query<{ n: number }>("select count(*)::int as n from public.audit_events where action = 'auth.sign_in_failed' and actor_email = $1", [email]);
+    expect(rows[0]!.n).toBe(3);
+  });
+});
