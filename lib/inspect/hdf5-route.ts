@@ -1,0 +1,149 @@
+import { H5Error, Hdf5Reader, type AttrValue, type RandomAccess } from "./hdf5";
+import { analyzeKerasConfig } from "./keras";
+import { checkSecrets, type Route, type RouteContext } from "./route";
+
+const KERAS_ROOT_ATTRS = ["keras_version", "model_config", "training_config"];
+const MAX_OBJECTS = 20_000;
+const MAX_WEIGHTS_LISTED = 256;
+
+interface Weight {
+  path: string;
+  shape: number[];
+  dtype: string | null;
+}
+
+function text(v: AttrValue | undefined): string | null {
+  if (typeof v === "string") return v;
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === "string") return v[0];
+  return null;
+}
+
+function parseJson(s: string | null): unknown {
+  if (!s || s.length > 32 << 20) return null;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function scalarAttrs(attrs: Map<string, AttrValue>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of attrs) {
+    if (Object.keys(out).length >= 64) break;
+    if (k === "model_config" || k === "training_config") continue;
+    out[k] = typeof v === "string" && v.length > 512 ? `${v.slice(0, 512)}…` : Array.isArray(v) ? v.slice(0, 64) : v;
+  }
+  return out;
+}
+
+/** Datasets below a group (depth-first, cycles cut, bounded), skipping names in `skip`. */
+async function collectDatasets(h5: Hdf5Reader, addr: number, prefix: string, skip: Set<string>): Promise<{ weights: Weight[]; count: number; params: number; dense: boolean }> {
+  const out = { weights: [] as Weight[], count: 0, params: 0, dense: false };
+  const seen = new Set<number>();
+  const stack: Array<[number, string, number]> = [[addr, prefix, 0]];
+  while (stack.length && seen.size < MAX_OBJECTS) {
+    const [a, path, depth] = stack.pop()!;
+    if (seen.has(a) || depth > 16) continue;
+    seen.add(a);
+    const info = await h5.info(a);
+    if (info.isDataset) {
+      out.count++;
+      const shape = info.shape ?? [];
+      out.params += shape.reduce((x, y) => x * y, 1);
+      if (out.weights.length < MAX_WEIGHTS_LISTED) out.weights.push({ path, shape, dtype: info.dtype });
+      continue;
+    }
+    if (!info.isGroup) continue;
+    const { links, dense } = await h5.children(a);
+    if (dense) out.dense = true;
+    for (let i = links.length - 1; i >= 0; i--) {
+      const l = links[i]!;
+      if (depth === 0 && skip.has(l.name)) continue;
+      stack.push([l.addr, path ? `${path}/${l.name}` : l.name, depth + 1]);
+    }
+  }
+  return out;
+}
+
+/** HDF5 files: Keras .h5 (model.save / save_weights layouts) or any other HDF5 container. */
+export function createHdf5Route(ctx: RouteContext, sbOffset: number): Route {
+  const { report } = ctx;
+  return {
+    write() {},
+    end() {},
+    async finish() {
+      const size = ctx.size ?? ctx.total();
+      const ra: RandomAccess = {
+        size,
+        read: async (offset, length) => {
+          const head = ctx.head();
+          if (offset + length <= head.length) return head.subarray(offset, offset + length);
+          if (ctx.readRange) return ctx.readRange(offset, offset + length);
+          throw new H5Error(`offset ${offset} is beyond the first ${head.length} bytes and no random access is available`, "needs-random-access");
+        },
+      };
+      const h5 = new Hdf5Reader(ra);
+      report.format = "hdf5";
+      report.framework = "none";
+      try {
+        await h5.open(sbOffset);
+        const root = await h5.info(h5.rootAddr);
+        const attrs = root.attrs;
+        for (const [k, v] of attrs) if (typeof v === "string" && k !== "model_config" && k !== "training_config") checkSecrets(report, k, v, `@${k}`);
+        const { links } = await h5.children(h5.rootAddr);
+        const names = links.map((l) => l.name);
+        const isKeras = KERAS_ROOT_ATTRS.some((k) => attrs.has(k)) || (attrs.has("layer_names") && attrs.has("backend"));
+        if (!isKeras) {
+          const data = await collectDatasets(h5, h5.rootAddr, "", new Set());
+          report.metadata = { superblockVersion: h5.superblockVersion, rootAttributes: scalarAttrs(attrs), members: names.slice(0, 256), datasetCount: data.count, datasets: data.weights };
+          return;
+        }
+        report.format = "hdf5-keras";
+        report.framework = "tensorflow-keras";
+        const modelConfigText = text(attrs.get("model_config"));
+        const trainingText = text(attrs.get("training_config"));
+        if (modelConfigText) checkSecrets(report, null, modelConfigText, "@model_config");
+        if (trainingText) checkSecrets(report, null, trainingText, "@training_config");
+        const modelConfig = parseJson(modelConfigText);
+        if (modelConfigText && modelConfig === null) report.flag("keras-config-unreadable", "model_config attribute is not valid JSON");
+        const training = parseJson(trainingText) as { optimizer_config?: { class_name?: string }; loss?: unknown } | null;
+        const weightsLink = links.find((l) => l.name === "model_weights");
+        const weightsRoot = weightsLink ? weightsLink.addr : h5.rootAddr;
+        const weightsInfo = weightsLink ? await h5.info(weightsLink.addr) : root;
+        const data = await collectDatasets(h5, weightsRoot, "", new Set(["optimizer_weights"]));
+        if (data.dense) report.info("hdf5-dense-groups", "some groups store links in a fractal heap; their datasets were not counted");
+        const arch = modelConfig ? analyzeKerasConfig(modelConfig, report) : null;
+        const layerNames = weightsInfo.attrs.get("layer_names");
+        report.metadata = {
+          kerasVersion: text(attrs.get("keras_version")) ?? text(weightsInfo.attrs.get("keras_version")),
+          backend: text(attrs.get("backend")) ?? text(weightsInfo.attrs.get("backend")),
+          layout: modelConfigText ? "model" : "weights-only",
+          modelClass: arch?.modelClass ?? null,
+          modelName: arch?.name ?? null,
+          layerCount: arch?.layerCount ?? (Array.isArray(layerNames) ? layerNames.length : null),
+          layers: arch?.layers ?? (Array.isArray(layerNames) ? layerNames : null),
+          optimizer: training?.optimizer_config?.class_name ?? null,
+          loss: training?.loss ?? null,
+          parameterCount: data.params,
+          weightCount: data.count,
+          weights: data.weights,
+        };
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        if (err.code === "needs-random-access") {
+          // Streaming without random access: fall back to attribute names visible in the head.
+          const head = new TextDecoder("latin1").decode(ctx.head());
+          if (/keras_version|model_config/.test(head)) {
+            report.format = "hdf5-keras";
+            report.framework = "tensorflow-keras";
+          }
+          report.info("hdf5-partial", `HDF5 structure not fully read: ${err.message}`);
+          report.metadata = { partial: true };
+          return;
+        }
+        report.fail(`hdf5-${err.code ?? "error"}`, `HDF5 file cannot be read: ${err.message}`);
+      }
+    },
+  };
+}

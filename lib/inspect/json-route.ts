@@ -1,0 +1,42 @@
+import { classifyJson } from "./json-configs";
+import { JsonCollector, JsonTokenizer, parseUbjson } from "./json-stream";
+import { feederRoute, type Route, type RouteContext } from "./route";
+import { findSecrets } from "./secrets";
+
+/** JSON and UBJSON documents: XGBoost models, LLM configs, Prophet/ARIMA configs — secrets scanned at any depth. */
+export function createJsonRoute(ctx: RouteContext, kind: "json" | "ubjson"): Route {
+  const { report } = ctx;
+  const collector = new JsonCollector((key, value, path) => {
+    for (const hit of findSecrets(key, value)) {
+      report.danger(`secret-${hit.kind}`, `embedded credential (${hit.kind}): ${hit.redacted}`, path() || undefined);
+    }
+  });
+
+  const finish = (error: string | null) => {
+    if (error) {
+      report.format = "unknown";
+      report.fail("json-invalid", `not a readable ${kind === "json" ? "JSON" : "UBJSON"} document: ${error}`);
+      return;
+    }
+    const c = classifyJson(collector.root, collector, report, kind === "ubjson");
+    report.format = c.format;
+    report.framework = c.framework;
+    report.metadata = c.metadata;
+    if (c.format === "unknown") report.fail("json-not-a-model", "JSON does not match any known model or configuration layout");
+  };
+
+  if (kind === "ubjson") {
+    return feederRoute(
+      ctx,
+      "ubjson",
+      () => parseUbjson(collector, ctx.size ?? Number.MAX_SAFE_INTEGER),
+      () => finish(report.isInvalid ? "UBJSON stream is broken" : null),
+    );
+  }
+  const tok = new JsonTokenizer(collector);
+  return {
+    write: (c) => tok.write(c),
+    end: () => tok.end(),
+    finish: () => finish(tok.error),
+  };
+}

@@ -1,0 +1,232 @@
+import { describe, expect, it } from "vitest";
+import { classifyGlobal } from "./pickle-globals";
+import { walkPickle } from "./pickle-scanner";
+import { bytes, concat, fixture, inspectBytes, inspectStored, sbu, u32, u64 } from "./test-support";
+
+const STOP = 0x2e;
+const REDUCE = 0x52;
+const TUPLE1 = 0x85;
+const MEMOIZE = 0x94;
+const STACK_GLOBAL = 0x93;
+const POP = 0x30;
+const BINGET = 0x68;
+const LONG_BINGET = 0x6a;
+const BINPUT = 0x71;
+const LONG_BINPUT = 0x72;
+
+const names = (r: { globals: Array<{ name: string; verdict: string }> }) => Object.fromEntries(r.globals.map((g) => [g.name, g.verdict]));
+
+async function bothPaths(b: Uint8Array, name = "model.pkl") {
+  const stored = await inspectStored(b, name);
+  const streamed = await inspectBytes(b, name, 1);
+  expect({ v: streamed.verdict, f: streamed.format, g: streamed.globals }).toEqual({ v: stored.verdict, f: stored.format, g: stored.globals });
+  return stored;
+}
+
+describe("STACK_GLOBAL resolved through the memo", () => {
+  it("protocol 4 MEMOIZE: \\x8c\\x05posix\\x94\\x8c\\x06system\\x94\\x93", async () => {
+    const p = bytes(0x80, 4, sbu("posix"), MEMOIZE, sbu("system"), MEMOIZE, STACK_GLOBAL, sbu("echo pwned"), TUPLE1, REDUCE, STOP);
+    const r = await bothPaths(p);
+    expect(r.verdict).toBe("dangerous");
+    expect(names(r)).toEqual({ "posix.system": "dangerous" });
+  });
+
+  it("strings memoized with BINPUT, dropped, and fetched back with BINGET", async () => {
+    const p = bytes(0x80, 4, sbu("os"), BINPUT, 7, POP, sbu("system"), BINPUT, 9, POP, BINGET, 7, BINGET, 9, STACK_GLOBAL, sbu("id"), TUPLE1, REDUCE, STOP);
+    const r = await bothPaths(p);
+    expect(names(r)).toEqual({ "os.system": "dangerous" });
+  });
+
+  it("LONG_BINPUT / LONG_BINGET with indexes above 255", async () => {
+    const p = bytes(0x80, 4, sbu("subprocess"), LONG_BINPUT, u32(70000), POP, sbu("Popen"), LONG_BINPUT, u32(1 << 24), POP, LONG_BINGET, u32(70000), LONG_BINGET, u32(1 << 24), STACK_GLOBAL, STOP);
+    const r = await bothPaths(p);
+    expect(names(r)).toEqual({ "subprocess.Popen": "dangerous" });
+  });
+
+  it("memo keys that were never stored make the pickle corrupt, not safe", async () => {
+    const p = bytes(0x80, 4, BINGET, 3, BINGET, 4, STACK_GLOBAL, STOP);
+    const r = await bothPaths(p);
+    expect(r.verdict).toBe("invalid");
+  });
+
+  it("still resolves names after the memo cap (hundreds of thousands of entries)", () => {
+    const body = new Uint8Array(600_000 * 5);
+    for (let i = 0; i < 600_000; i++) body.set([0x8c, 1, 0x78, MEMOIZE, POP], i * 5);
+    const p = concat(bytes(0x80, 4), body, bytes(sbu("posix"), MEMOIZE, POP, sbu("system"), MEMOIZE, POP, LONG_BINGET, u32(600_000), LONG_BINGET, u32(600_001), STACK_GLOBAL, STOP));
+    const s = walkPickle(p);
+    expect(s.complete).toBe(true);
+    expect([...s.globals]).toEqual([["posix.system", "dangerous"]]);
+  });
+});
+
+describe("text protocols 0/1", () => {
+  it("GLOBAL with a Python 2 module name (__builtin__.eval) is dangerous", async () => {
+    const r = await bothPaths(bytes("c__builtin__\neval\n(S'1+1'\ntR."));
+    expect(names(r)).toEqual({ "__builtin__.eval": "dangerous" });
+  });
+
+  it("INST form", async () => {
+    const r = await bothPaths(bytes("(S'echo hi'\nios\nsystem\n."));
+    expect(r.verdict).toBe("dangerous");
+    expect(names(r)).toEqual({ "os.system": "dangerous" });
+  });
+
+  it("escaped STRING operands are decoded before STACK_GLOBAL resolves them", async () => {
+    const r = await bothPaths(bytes("S'po\\x73ix'\nS'sys\\164em'\n", STACK_GLOBAL, "."));
+    expect(names(r)).toEqual({ "posix.system": "dangerous" });
+  });
+
+  it("OBJ opcode with a GLOBAL class", async () => {
+    const r = await bothPaths(bytes("(cwebbrowser\nopen\nS'http://192.0.2.1'\no."));
+    expect(names(r)).toEqual({ "webbrowser.open": "dangerous" });
+  });
+});
+
+describe("other opcode tricks", () => {
+  it("EXT1/EXT2/EXT4 extension-registry globals are suspicious", async () => {
+    for (const ext of [bytes(0x82, 1), bytes(0x83, 0x34, 0x12), bytes(0x84, u32(99999))]) {
+      const r = await bothPaths(bytes(0x80, 2, ext, 0x29, REDUCE, STOP));
+      expect(r.verdict).toBe("suspicious");
+      expect(r.globals[0]!.name).toMatch(/^copyreg\._extension_registry\[\d+\]$/);
+    }
+  });
+
+  it("NEWOBJ_EX and BUILD on a non-allowlisted class", async () => {
+    const r = await bothPaths(bytes(0x80, 4, sbu("mymodule"), sbu("Thing"), STACK_GLOBAL, 0x29, 0x7d, 0x92, 0x7d, 0x62, STOP));
+    expect(names(r)).toEqual({ "mymodule.Thing": "suspicious" });
+    expect(r.verdict).toBe("suspicious");
+  });
+
+  it("dotted qualnames on allowlisted classes are not safe", () => {
+    expect(classifyGlobal("numpy", "ndarray.tofile")).toBe("dangerous");
+    expect(classifyGlobal("sklearn.pipeline", "Pipeline.__init__")).toBe("dangerous");
+    expect(classifyGlobal("sklearn.pipeline", "Pipeline.fit")).toBe("suspicious");
+    expect(classifyGlobal("builtins", "getattr")).toBe("dangerous");
+    expect(classifyGlobal("__builtin__", "set")).toBe("safe");
+    expect(classifyGlobal("copy_reg", "_reconstructor")).toBe("safe");
+    expect(classifyGlobal("torch", "FloatStorage")).toBe("safe");
+    expect(classifyGlobal("__main__", "SentimentNet")).toBe("suspicious");
+    expect(classifyGlobal("nt", "system")).toBe("dangerous");
+    expect(classifyGlobal("functools", "partial")).toBe("dangerous");
+    expect(classifyGlobal("operator", "attrgetter")).toBe("dangerous");
+    expect(classifyGlobal("torch.serialization", "load")).toBe("dangerous");
+    expect(classifyGlobal("sklearn.utils._testing", "assert_run_python_script")).toBe("dangerous");
+  });
+
+  it("PERSID / BINPERSID torch storages are fine in a plain pickle walk", () => {
+    const s = walkPickle(bytes(0x80, 2, "(", sbu("storage"), "ctorch\nFloatStorage\n", sbu("0"), sbu("cpu"), 0x4b, 4, "t", 0x51, STOP));
+    expect(s.complete).toBe(true);
+    expect(s.persistentIds).toBe(1);
+  });
+
+  it("deep MARK nesting stops at a limit instead of exhausting memory", async () => {
+    const r = await inspectBytes(concat(bytes(0x80, 4), new Uint8Array(200_000).fill(0x28), bytes(STOP)), "deep.pkl", 65536);
+    expect(r.verdict).not.toBe("safe");
+  });
+});
+
+describe("names, secrets and caps", () => {
+  it("a dangerous global after 10k listed ones is still counted", async () => {
+    const parts: Uint8Array[] = [bytes(0x80, 4)];
+    for (let i = 0; i < 10_050; i++) parts.push(bytes(sbu(`pkg${i}`), sbu("C"), STACK_GLOBAL, POP));
+    parts.push(bytes(sbu("posix"), sbu("system"), STACK_GLOBAL, STOP));
+    const r = await inspectStored(concat(...parts), "many.pkl");
+    expect(r.verdict).toBe("dangerous");
+    expect(r.findings.map((f) => f.code)).toContain("globals-overflow");
+  });
+
+  it("an oversized module string cannot resolve to a safe name", async () => {
+    const long = "a".repeat(20_000);
+    const p = bytes(0x80, 4, 0x8d, u64(long.length), long, sbu("system"), STACK_GLOBAL, STOP);
+    const r = await inspectStored(p, "long.pkl");
+    expect(r.verdict).toBe("suspicious");
+    expect(r.findings.map((f) => f.code)).toContain("unresolved-global");
+  });
+
+  it("STACK_GLOBAL on non-strings is corrupt (Python refuses it)", async () => {
+    expect((await inspectStored(bytes(0x80, 4, 0x4b, 1, 0x4b, 2, STACK_GLOBAL, STOP), "x.pkl")).verdict).toBe("invalid");
+  });
+
+  it("credentials stored in pickled attributes are reported, redacted", async () => {
+    const key = "AKIA" + "Q2W3E4R5T6Y7U8I9";
+    const p = bytes(0x80, 4, 0x7d, sbu("aws_access_key_id"), sbu(key), 0x73, STOP);
+    const r = await inspectStored(p, "cfg.pkl");
+    expect(r.verdict).toBe("dangerous");
+    expect(JSON.stringify(r)).not.toContain(key);
+  });
+});
+
+describe("concatenated pickles", () => {
+  it("a malicious second pickle after a benign model makes the file dangerous", async () => {
+    const b = concat(fixture("credit_risk_v2.1.pkl"), fixture("malicious_os_system.pkl"));
+    const r = await bothPaths(b);
+    expect(r.verdict).toBe("dangerous");
+    expect(names(r)["posix.system"]).toBe("dangerous");
+    expect(r.metadata.pickles).toBe(2);
+  });
+
+  it("a protocol-0 malicious pickle appended to a protocol-4 one", async () => {
+    const b = concat(fixture("credit_risk_v2.1.pkl"), fixture("malicious_eval_proto0.pkl"));
+    expect((await bothPaths(b)).verdict).toBe("dangerous");
+  });
+
+  it("junk after STOP is not silently accepted", async () => {
+    const b = concat(fixture("credit_risk_v2.1.pkl"), bytes(0xff, 0xfe, 0x00, 0x01));
+    const r = await bothPaths(b);
+    expect(r.verdict).toBe("suspicious");
+    expect(r.findings.map((f) => f.code)).toContain("trailing-data");
+  });
+});
+
+describe("declared lengths and truncation", () => {
+  it("BINBYTES8 claiming 2^60 bytes: invalid, fast, nothing allocated", async () => {
+    const p = bytes(0x80, 4, 0x8e, u64(1n << 60n), "abc");
+    const t0 = performance.now();
+    const stored = await inspectStored(p, "huge.pkl");
+    const streamed = await inspectBytes(p, "huge.pkl", 3);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(stored.verdict).toBe("invalid");
+    expect(streamed.verdict).toBe("invalid");
+  });
+
+  it("BINUNICODE8 / BYTEARRAY8 / LONG4 with huge lengths", async () => {
+    for (const op of [bytes(0x8d, u64(2n ** 62n)), bytes(0x96, u64(2n ** 61n)), bytes(0x8b, u32(0x7fffffff))]) {
+      expect((await inspectStored(bytes(0x80, 5, op), "x.pkl")).verdict).toBe("invalid");
+    }
+  });
+
+  it("dangerous globals seen before a truncation still make the file dangerous", async () => {
+    const full = fixture("malicious_subprocess.pkl");
+    const cut = full.subarray(0, full.length - 6);
+    const r = await bothPaths(cut);
+    expect(r.verdict).toBe("dangerous");
+  });
+
+  it("every prefix of a pickle is either complete or not safe", async () => {
+    const full = fixture("credit_risk_v2.1.pkl");
+    for (let n = 0; n < full.length; n += 37) {
+      const r = await inspectBytes(full.subarray(0, n), "p.pkl", 64);
+      expect(r.verdict).not.toBe("safe");
+    }
+  });
+
+  it("a legacy torch file cut inside its raw storages is invalid", async () => {
+    const full = fixture("sentiment_legacy.pt");
+    const r = await inspectStored(full.subarray(0, full.length - 100), "legacy.pt");
+    expect(r.format).toBe("pytorch-legacy");
+    expect(r.verdict).toBe("invalid");
+  });
+});
+
+describe("joblib raw arrays", () => {
+  it("arrays are stepped over exactly (a fresh walk completes)", () => {
+    const s = walkPickle(fixture("customer_segmentation_v1.0.pkl"));
+    expect(s.complete).toBe(true);
+    expect(s.joblibArrays).toBe(2);
+  });
+
+  it("a malicious pickle hidden after the array bytes is found", async () => {
+    const b = concat(fixture("customer_segmentation_v1.0.pkl"), fixture("malicious_os_system.pkl"));
+    expect((await bothPaths(b)).verdict).toBe("dangerous");
+  });
+});

@@ -1,0 +1,117 @@
+import type { GlobalVerdict } from "./pickle-globals";
+
+/** Emulated Python values: only what the scanner needs to resolve names and read metadata. */
+export type PValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PyList
+  | PyTuple
+  | PyDict
+  | PyGlobal
+  | PyObj
+  | PyBytes
+  | PyLongStr
+  | PyPersistent
+  | PyTensor
+  | PyUnknown;
+
+export class PyUnknown {
+  readonly t = "unknown";
+}
+export const UNKNOWN = new PyUnknown();
+
+export class PyList {
+  readonly items: PValue[] = [];
+  total = 0;
+  constructor(readonly kind: "list" | "set" | "frozenset" = "list") {}
+}
+
+export class PyTuple {
+  constructor(
+    readonly items: PValue[],
+    readonly total: number = items.length,
+  ) {}
+}
+
+export class PyDict {
+  readonly keys: PValue[] = [];
+  readonly vals: PValue[] = [];
+  total = 0;
+  get(key: string): PValue | undefined {
+    for (let i = this.keys.length - 1; i >= 0; i--) if (this.keys[i] === key) return this.vals[i];
+    return undefined;
+  }
+}
+
+export class PyGlobal {
+  constructor(
+    readonly name: string,
+    readonly verdict: GlobalVerdict,
+  ) {}
+}
+
+/** Result of REDUCE / NEWOBJ / INST / OBJ: a call we never perform. */
+export class PyObj {
+  state: PValue | undefined = undefined;
+  dict: PyDict | null = null;
+  list: PyList | null = null;
+  constructor(
+    readonly cls: PValue,
+    readonly args: PValue,
+  ) {}
+}
+
+export class PyBytes {
+  constructor(readonly len: number) {}
+}
+
+/** A string longer than the capture cap: only its head is kept. */
+export class PyLongStr {
+  constructor(
+    readonly head: string,
+    readonly len: number,
+  ) {}
+}
+
+export class PyPersistent {
+  constructor(readonly pid: PValue) {}
+}
+
+export class PyTensor {
+  name: string | null = null;
+  constructor(
+    readonly dtype: string,
+    readonly shape: number[] | null,
+    readonly numel: number,
+  ) {}
+}
+
+export function className(v: PValue | undefined): string | null {
+  if (v instanceof PyObj) return v.cls instanceof PyGlobal ? v.cls.name : null;
+  if (v instanceof PyDict) return "builtins.dict";
+  if (v instanceof PyList) return `builtins.${v.kind}`;
+  if (v instanceof PyTuple) return "builtins.tuple";
+  if (v instanceof PyTensor) return "torch.Tensor";
+  if (typeof v === "string" || v instanceof PyLongStr) return "builtins.str";
+  if (typeof v === "number") return Number.isInteger(v) ? "builtins.int" : "builtins.float";
+  if (typeof v === "bigint") return "builtins.int";
+  if (v instanceof PyGlobal) return v.name;
+  return null;
+}
+
+/** Tuple/list items as plain numbers, or null when any item is not an integer. */
+export function intItems(v: PValue | undefined): number[] | null {
+  const items = v instanceof PyTuple || v instanceof PyList ? v.items : null;
+  if (!items) return null;
+  if (v instanceof PyTuple && v.total !== items.length) return null;
+  const out: number[] = [];
+  for (const it of items) {
+    if (typeof it === "number" && Number.isInteger(it)) out.push(it);
+    else if (typeof it === "bigint") out.push(Number(it));
+    else return null;
+  }
+  return out;
+}
