@@ -250,8 +250,12 @@ create index api_tokens_org_idx on public.api_tokens (org_id, created_at desc);
 -- Privileges. Supabase grants everything on public tables to anon/authenticated by default;
 -- take it back and grant what each table needs, so RLS is not the only line.
 revoke all on all tables in schema public from anon, authenticated;
-grant select, insert, update, delete on public.organizations, public.memberships, public.models,
-  public.model_versions, public.model_aliases to authenticated;
+grant select, insert, update, delete on public.memberships, public.model_versions, public.model_aliases to authenticated;
+-- An org's slug is the first folder of its object keys: renaming it would orphan the files and let a
+-- new org with the old slug claim them. Models' rollup columns are written by triggers only.
+grant select, insert, delete, update (name) on public.organizations to authenticated;
+grant select, delete, insert (org_id, slug, name, task_type, framework, description, tags, created_by),
+  update (name, task_type, framework, description, tags, updated_at) on public.models to authenticated;
 grant select, update (display_name) on public.profiles to authenticated;
 grant select on public.model_alias_history, public.audit_events to authenticated;
 grant select, insert on public.api_tokens to authenticated;
@@ -283,14 +287,14 @@ create policy "Admins can change roles; only owners can touch owners" on public.
 create policy "Admins can remove members; anyone can leave" on public.memberships
   for delete to authenticated
   using (
-    user_id = auth.uid()
+    (user_id = auth.uid() and auth.jwt() -> 'fm_token' is null)
     or (public.has_org_role(org_id, 'admin') and (role <> 'owner' or public.has_org_role(org_id, 'owner')))
   );
 
 create policy "Users see their own profile and their co-members'" on public.profiles
   for select to authenticated using (id = auth.uid() or public.shares_org_with(id));
 create policy "Users can edit their own profile" on public.profiles
-  for update to authenticated using (id = auth.uid()) with check (id = auth.uid());
+  for update to authenticated using (id = auth.uid() and auth.jwt() -> 'fm_token' is null) with check (id = auth.uid());
 
 create policy "Members can see their organization's models" on public.models
   for select to authenticated using (public.is_org_member(org_id));
@@ -306,10 +310,12 @@ create policy "Members see finished versions; uploaders see their own pending on
   using (public.is_org_member(org_id) and (status <> 'pending' or created_by = auth.uid()));
 create policy "Writers can start an upload" on public.model_versions
   for insert to authenticated
-  with check (public.has_org_role(org_id, 'member') and created_by = auth.uid() and status = 'pending');
+  with check (public.has_org_role(org_id, 'member') and created_by = auth.uid() and status = 'pending'
+    and public.org_id_for_slug((storage.foldername(object_key))[1]) = org_id);
 create policy "Writers can finish uploads and retire versions" on public.model_versions
   for update to authenticated
-  using (public.has_org_role(org_id, 'member')) with check (public.has_org_role(org_id, 'member'));
+  using (public.has_org_role(org_id, 'member'))
+  with check (public.has_org_role(org_id, 'member') and public.org_id_for_slug((storage.foldername(object_key))[1]) = org_id);
 create policy "Uploaders can abandon their own pending upload" on public.model_versions
   for delete to authenticated
   using (status = 'pending' and created_by = auth.uid() and public.has_org_role(org_id, 'member'));
@@ -332,7 +338,7 @@ create policy "Users can read their own account events" on public.audit_events
   for select to authenticated using (org_id is null and actor_id = auth.uid());
 
 create policy "Users see their tokens; admins see all of the organization's" on public.api_tokens
-  for select to authenticated using (user_id = auth.uid() or public.has_org_role(org_id, 'admin'));
+  for select to authenticated using ((user_id = auth.uid() and public.is_org_member(org_id)) or public.has_org_role(org_id, 'admin'));
 create policy "Members can create tokens no stronger than their own role" on public.api_tokens
   for insert to authenticated
   with check (
@@ -343,8 +349,8 @@ create policy "Members can create tokens no stronger than their own role" on pub
   );
 create policy "Owners of a token and admins can revoke it" on public.api_tokens
   for update to authenticated
-  using (user_id = auth.uid() or public.has_org_role(org_id, 'admin'))
-  with check (user_id = auth.uid() or public.has_org_role(org_id, 'admin'));
+  using (revoked_at is null and ((user_id = auth.uid() and public.is_org_member(org_id)) or public.has_org_role(org_id, 'admin')))
+  with check (revoked_at is not null and ((user_id = auth.uid() and public.is_org_member(org_id)) or public.has_org_role(org_id, 'admin')));
 
 -- ---------------------------------------------------------------------------------------------
 -- Triggers
@@ -433,6 +439,10 @@ begin
   end if;
   if old.status = 'deleted' and new.status <> 'deleted' then
     raise exception 'a deleted version cannot be restored' using errcode = 'P0001';
+  end if;
+  -- Back to pending would make its bytes writable again (and skip the quarantine release).
+  if old.status <> 'pending' and new.status = 'pending' then
+    raise exception 'model versions are immutable' using errcode = 'P0001';
   end if;
   if new.status <> 'pending' and old.status = 'pending' then
     new.ready_at := now();
@@ -545,6 +555,8 @@ create trigger audit_events_no_truncate before truncate on public.audit_events
   for each statement execute function public.audit_events_append_only();
 create trigger model_alias_history_no_update before update or delete on public.model_alias_history
   for each row execute function public.audit_events_append_only();
+create trigger model_alias_history_no_truncate before truncate on public.model_alias_history
+  for each statement execute function public.audit_events_append_only();
 
 -- ---------------------------------------------------------------------------------------------
 -- Functions users call (SECURITY DEFINER where they must read what RLS hides, with the check inside)
