@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import { IDLE, type FormState } from "@/lib/web/form-state";
 
 type Action = (prev: FormState, form: FormData) => Promise<FormState>;
@@ -9,18 +9,21 @@ type Action = (prev: FormState, form: FormData) => Promise<FormState>;
 export function AuthForm({ mode, action, next }: { mode: "sign-in" | "sign-up"; action: Action; next?: string }) {
   const [state, formAction, pending] = useActionState(action, IDLE);
   const signUp = mode === "sign-up";
+  // Controlled, so React 19's reset-after-action does not wipe what the user typed on an error.
+  const [email, setEmail] = useState("");
+  const [name, setName] = useState("");
   return (
     <form action={formAction} className="space-y-4" noValidate data-testid={`${mode}-form`}>
       {next ? <input type="hidden" name="next" value={next} /> : null}
       {signUp ? (
         <div>
           <label className="label" htmlFor="displayName">Name</label>
-          <input className="input" id="displayName" name="displayName" autoComplete="name" />
+          <input className="input" id="displayName" name="displayName" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
       ) : null}
       <div>
         <label className="label" htmlFor="email">E-mail</label>
-        <input className="input" id="email" name="email" type="email" autoComplete="email" required data-testid="email" aria-invalid={!!state.fieldErrors?.email} aria-describedby={state.fieldErrors?.email ? "email-error" : undefined} />
+        <input className="input" id="email" name="email" type="email" autoComplete="email" required data-testid="email" value={email} onChange={(e) => setEmail(e.target.value)} aria-invalid={!!state.fieldErrors?.email} aria-describedby={state.fieldErrors?.email ? "email-error" : undefined} />
         {state.fieldErrors?.email ? <p id="email-error" className="field-error">{state.fieldErrors.email}</p> : null}
       </div>
       <div>

@@ -1,17 +1,19 @@
 "use client";
 
+import { useState } from "react";
 import { addMemberAction, changeRoleAction, removeMemberAction } from "@/app/orgs/actions";
 import { ORG_ROLES, type OrgRole } from "@/lib/validations/models";
 import { ActionForm, FormMessage } from "./action-form";
 
 export function AddMemberForm({ org, canAddOwner }: { org: string; canAddOwner: boolean }) {
+  const [email, setEmail] = useState("");
   return (
     <ActionForm action={addMemberAction.bind(null, org)} className="flex flex-wrap items-end gap-3" testId="add-member-form">
       {(state, pending) => (
         <>
           <div className="min-w-64 flex-1">
             <label className="label" htmlFor="member-email">E-mail of an existing user</label>
-            <input className="input" id="member-email" name="email" type="email" required placeholder="colleague@company.com" />
+            <input className="input" id="member-email" name="email" type="email" required placeholder="colleague@company.com" value={email} onChange={(e) => setEmail(e.target.value)} data-testid="member-email" />
             {state.fieldErrors?.email ? <p className="field-error">{state.fieldErrors.email}</p> : null}
           </div>
           <div>

@@ -39,8 +39,13 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+// IMPORTANT: Next bundles this module into several server chunks, so `instanceof AppError` can be
+// false for a real AppError thrown from another chunk. Check the brand (isAppError) instead.
+const BRAND = Symbol.for("fairmind.AppError");
+
 export class AppError extends Error {
   readonly status: number;
+  readonly [BRAND] = true;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -57,7 +62,7 @@ export class AppError extends Error {
   }
 }
 
-export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+export const isAppError = (e: unknown): e is AppError => typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 
 /** Maps any thrown value to an AppError; unknown errors become a generic 500 (and are logged). */
 export function toAppError(e: unknown): AppError {

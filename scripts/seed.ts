@@ -4,7 +4,7 @@
 // database directory is locked to one process (you get a clear error otherwise).
 import { parseConfig } from "@/lib/config";
 import { openDatabase } from "@/lib/db/client";
-import { DEMO_PASSWORD, DEMO_USERS, removeDemo, seedDemo } from "@/lib/demo/seed";
+import { DEMO_PASSWORD, DEMO_USERS, markDemoSeeded, removeDemo, seedDemo } from "@/lib/demo/seed";
 import { createBlobStore } from "@/lib/storage/create-blob-store";
 
 async function main() {
@@ -26,6 +26,7 @@ async function main() {
       console.log(`Removed the previous demo (${keys.length} stored files).`);
     }
     await seedDemo(db, config, (m) => console.log(m));
+    if (config.mode !== "supabase") await markDemoSeeded(db);
     console.log("\nDemo accounts (password for all: %s):", DEMO_PASSWORD);
     for (const u of DEMO_USERS) console.log(`  ${u.email.padEnd(20)} ${Object.entries(u.roles).map(([o, r]) => `${r} of ${o}`).join(", ")}`);
   } finally {

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { signInLocal, signUpLocal } from "@/lib/auth/local";
 import { clearSessionCookie, setSessionCookie } from "@/lib/auth/session-cookie";
 import { getConfig } from "@/lib/config";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import { signInSchema, signUpSchema } from "@/lib/validations/auth";
 import type { FormState } from "@/lib/web/form-state";
 
@@ -29,7 +29,7 @@ export async function signInAction(_prev: FormState, form: FormData): Promise<Fo
       await setSessionCookie(accessToken);
     }
   } catch (e) {
-    if (e instanceof AppError) return { status: "failed", message: e.message };
+    if (isAppError(e)) return { status: "failed", message: e.message };
     throw e;
   }
   redirect(safeNext(form.get("next")));
@@ -53,7 +53,7 @@ export async function signUpAction(_prev: FormState, form: FormData): Promise<Fo
     const { accessToken } = await signInLocal({ email: parsed.data.email, password: parsed.data.password, ...(await clientMeta()) });
     await setSessionCookie(accessToken);
   } catch (e) {
-    if (e instanceof AppError) return { status: e.code === "conflict" ? "invalid" : "failed", message: e.message, fieldErrors: e.details?.fields as Record<string, string> | undefined };
+    if (isAppError(e)) return { status: e.code === "conflict" ? "invalid" : "failed", message: e.message, fieldErrors: e.details?.fields as Record<string, string> | undefined };
     throw e;
   }
   redirect("/orgs/new");

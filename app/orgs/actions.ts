@@ -4,7 +4,7 @@ import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
 import { principalFromCookies } from "@/lib/auth/principal";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import { addMember, changeMemberRole, createOrg, removeMember } from "@/lib/orgs/orgs";
 import { getModelStorageFor } from "@/lib/storage/service";
 import { createOrgSchema, memberSchema, ORG_ROLES } from "@/lib/validations/models";
@@ -20,7 +20,7 @@ async function caller() {
 
 const fieldErrors = (e: z.ZodError) => Object.fromEntries(e.issues.map((i) => [String(i.path[0]), i.message]));
 const failed = (e: unknown): FormState => {
-  if (e instanceof AppError) return { status: "failed", message: e.message };
+  if (isAppError(e)) return { status: "failed", message: e.message };
   throw e;
 };
 

@@ -39,7 +39,11 @@ describe.each(DB_KINDS)("local auth on %s", (kind) => {
   it("answers a wrong password and an unknown e-mail alike, and slows repeated failures down", async () => {
     const email = `${kind}-slow@example.test`;
     await signUpLocal({ email, password: "correct horse battery" });
-    const fail = (e: string) => signInLocal({ email: e, password: "wrong password", ip: "5.6.7.8" }).catch((err: AppError) => err);
+    const fail = (e: string): Promise<AppError> =>
+      signInLocal({ email: e, password: "wrong password", ip: "5.6.7.8" }).then(
+        () => { throw new Error("signed in with a wrong password"); },
+        (err: AppError) => err,
+      );
     const wrong = await fail(email);
     const unknown = await fail(`nobody-${kind}@example.test`);
     expect([wrong.code, wrong.message]).toEqual([unknown.code, unknown.message]);

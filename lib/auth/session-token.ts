@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { getConfig } from "@/lib/config";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import type { Claims } from "@/lib/db/types";
 
 export const SESSION_COOKIE = "fm_session";
@@ -51,7 +51,7 @@ export async function verifySessionToken(token: string, secret = getSessionSecre
     if (typeof payload.sub !== "string" || payload.role !== "authenticated") throw new AppError("unauthorized", "Invalid session.");
     return { ...payload, sub: payload.sub, role: "authenticated", email: typeof payload.email === "string" ? payload.email : undefined };
   } catch (e) {
-    if (e instanceof AppError) throw e;
+    if (isAppError(e)) throw e;
     if (e instanceof joseErrors.JWTExpired) throw new AppError("unauthorized", "Your session has expired. Sign in again.");
     throw new AppError("unauthorized", "Invalid or tampered session token.");
   }

@@ -18,12 +18,14 @@ export async function openDatabase(config: AppConfig): Promise<Database> {
       if (config.mode === "embedded" && config.seedDemo === "auto") {
         // First start of the embedded default: create the demo (README lists the accounts).
         const demo = await import("@/lib/demo/seed");
-        if (await demo.isEmpty(db)) {
+        if (await demo.needsDemo(db)) {
           console.log("[fairmind] first start: creating the demo organizations, users and models…");
           await demo.seedDemo(db, config, (m) => console.log(m));
+          await demo.markDemoSeeded(db);
         }
       }
     } catch (e) {
+      console.error("[fairmind] could not open the database:", (e as Error).message);
       await db.close().catch(() => {});
       throw e;
     }

@@ -1,8 +1,8 @@
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 
 /** Maps Postgres errors raised by RLS, constraints and our triggers to AppErrors with safe messages. */
 export function pgErrorToAppError(e: unknown, messages: { forbidden?: string; conflict?: string; notFound?: string } = {}): AppError | unknown {
-  if (e instanceof AppError) return e;
+  if (isAppError(e)) return e;
   const err = e as { code?: string; message?: string };
   switch (err?.code) {
     case "42501": // insufficient_privilege, RLS with-check violations

@@ -49,10 +49,24 @@ const MODELS: DemoModel[] = [
 
 export const DEMO_FILES_DIR = path.resolve(process.cwd(), "test/fixtures/models");
 
-/** Whether the database holds no organization yet (first start). */
-export async function isEmpty(db: Database): Promise<boolean> {
-  const { rows } = await db.query<{ n: number }>("select count(*)::int as n from public.organizations");
-  return rows[0]?.n === 0;
+const SEEDED_MARK = "demo/seeded";
+
+/**
+ * Whether the first-start demo still has to be created: not marked done, and no organization but
+ * the demo's exists (an interrupted seed is resumed; a database with real data is left alone).
+ */
+export async function needsDemo(db: Database): Promise<boolean> {
+  const { rows } = await db.query<{ done: boolean; others: number }>(
+    `select exists (select 1 from fairmind.schema_migrations where name = $1) as done,
+            (select count(*)::int from public.organizations where slug <> all($2)) as others`,
+    [SEEDED_MARK, ORGS.map((o) => o.slug)],
+  );
+  return !rows[0]?.done && rows[0]?.others === 0;
+}
+
+/** Records that the demo is complete (so a later start never re-creates what users deleted). */
+export async function markDemoSeeded(db: Database): Promise<void> {
+  await db.query("insert into fairmind.schema_migrations (name, checksum) values ($1, 'demo') on conflict do nothing", [SEEDED_MARK]);
 }
 
 /**

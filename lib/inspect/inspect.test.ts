@@ -1,6 +1,7 @@
+import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { inspectFile } from "./inspect";
+import { createInspector, inspectFile } from "./inspect";
 import { FIXTURES, fixture, inspectBytes, readManifest, type ManifestEntry } from "./test-support";
 import type { InspectionResult } from "./types";
 
@@ -44,6 +45,17 @@ describe("streaming createInspector in 7-byte chunks without readRange", () => {
   it.each(manifest.map((e) => [e.file, e] as const))("%s", async (_name, e) => {
     const r = await inspectBytes(fixture(e.file), e.file, 7);
     checkAgainstManifest(r, e);
+  });
+});
+
+// What an upload really feeds: Node Buffers (64 KiB stream chunks, or the whole file at once) with
+// size and readRange, as ModelStorage does. Buffers' slice() is a view, which once broke parsers.
+describe.each([65536, Number.MAX_SAFE_INTEGER])("createInspector fed Node Buffers of %d bytes with readRange", (chunkSize) => {
+  it.each(manifest.map((e) => [e.file, e] as const))("%s", async (_name, e) => {
+    const buf = fs.readFileSync(path.join(FIXTURES, e.file));
+    const ins = createInspector({ fileName: e.file, size: buf.length, readRange: async (s, end) => buf.subarray(s, end) });
+    for (let i = 0; i < buf.length; i += chunkSize) ins.write(buf.subarray(i, i + chunkSize));
+    checkAgainstManifest(await ins.end(), e);
   });
 });
 

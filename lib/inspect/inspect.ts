@@ -87,8 +87,11 @@ class StreamingInspector implements Inspector {
     };
   }
 
-  write(chunk: Uint8Array): void {
-    if (this.ended || this.broken || chunk.length === 0) return;
+  write(input: Uint8Array): void {
+    if (this.ended || this.broken || input.length === 0) return;
+    // IMPORTANT: Node Buffers' slice() is a view, not a copy, and their .buffer is a shared pool.
+    // The parsers rely on Uint8Array semantics (slice copies, .buffer starts at offset 0 after slice).
+    const chunk = Buffer.isBuffer(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : input;
     try {
       const before = this.headLen;
       this.keepHead(chunk);

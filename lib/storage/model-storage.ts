@@ -422,7 +422,7 @@ export class ModelStorage {
     const inspector = createInspector({
       fileName: r.fileName,
       size: opts.contentLength,
-      readRange: (start, end) => readRange(store, r.key, start, end),
+      readRange: (start, end) => readRange(store, r.key, start, end - 1),
     });
     let stored = false;
     try {
@@ -516,7 +516,7 @@ export class ModelStorage {
         throw new AppError("length_mismatch", `The stored file is ${stat.size} bytes, not the ${opts.expectedSize} announced.`);
       }
       if (stat.size > this.deps.config.maxUploadBytes) throw new AppError("payload_too_large", "The stored file is larger than the limit.");
-      const inspector = createInspector({ fileName: r.fileName, size: stat.size, readRange: (start, end) => readRange(store, r.key, start, end) });
+      const inspector = createInspector({ fileName: r.fileName, size: stat.size, readRange: (start, end) => readRange(store, r.key, start, end - 1) });
       const hash = crypto.createHash("sha256");
       let size = 0;
       for await (const chunk of (await store.get(r.key)).stream) {
@@ -718,7 +718,9 @@ export function sanitizeFileName(name: string): string {
   return clean;
 }
 
+/** Reads bytes [start, end] (inclusive, like HTTP Range) for the inspector's random access. */
 async function readRange(store: BlobStore, key: string, start: number, end: number): Promise<Uint8Array> {
+  if (end < start) return new Uint8Array(0);
   const got = await store.get(key, { range: { start, end } });
   const chunks: Buffer[] = [];
   for await (const c of got.stream) chunks.push(c as Buffer);

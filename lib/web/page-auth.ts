@@ -1,7 +1,7 @@
 import "server-only";
 import { notFound, redirect } from "next/navigation";
 import { principalFromCookies, type Principal } from "@/lib/auth/principal";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import { getModelStorageFor } from "@/lib/storage/service";
 import type { Org } from "@/lib/storage/types";
 
@@ -20,7 +20,7 @@ export async function requireOrg(slug: string) {
   try {
     org = await storage.getOrg(principal, slug);
   } catch (e) {
-    if (e instanceof AppError && e.code === "not_found") notFound();
+    if (isAppError(e) && e.code === "not_found") notFound();
     throw e;
   }
   return { principal, storage, org };
@@ -31,7 +31,7 @@ export async function orNotFound<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (e) {
-    if (e instanceof AppError && e.code === "not_found") notFound();
+    if (isAppError(e) && e.code === "not_found") notFound();
     throw e;
   }
 }

@@ -1,6 +1,6 @@
 import { signInLocal } from "@/lib/auth/local";
 import { getConfig } from "@/lib/config";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import { apiRoute, json, readJson, requestMeta } from "@/lib/http/api";
 import { signInSchema } from "@/lib/validations/auth";
 
@@ -16,7 +16,7 @@ export const POST = apiRoute(async (req) => {
     const { accessToken, expiresIn, user } = await signInLocal({ ...input, ip: meta.ip, userAgent: meta.userAgent });
     return json({ access_token: accessToken, token_type: "bearer", expires_in: expiresIn, user });
   } catch (e) {
-    if (e instanceof AppError && e.code === "rate_limited") {
+    if (isAppError(e) && e.code === "rate_limited") {
       return json(e.toJSON(), { status: 429, headers: { "retry-after": String(e.details?.retryAfterSeconds ?? 60) } });
     }
     throw e;
