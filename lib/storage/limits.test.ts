@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  ACCEPTED_FILE_TYPES,
+  ALLOWED_EXTENSIONS,
+  contentTypeFor,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  formatBytes,
+  isAllowedExtension,
+  RESUMABLE_CHUNK_BYTES,
+} from "./limits";
+
+describe("limits", () => {
+  it("has the documented sizes", () => {
+    expect(DEFAULT_MAX_UPLOAD_BYTES).toBe(5 * 1024 * 1024 * 1024);
+    expect(RESUMABLE_CHUNK_BYTES).toBe(6 * 1024 * 1024);
+  });
+
+  it("lists every allowed extension exactly once in the dropzone's accept map", () => {
+    const listed = Object.values(ACCEPTED_FILE_TYPES).flat();
+    expect(listed.sort()).toEqual(ALLOWED_EXTENSIONS.map((e) => `.${e}`).sort());
+    expect(ACCEPTED_FILE_TYPES["application/json"]).toEqual([".json"]);
+    expect(ACCEPTED_FILE_TYPES["application/octet-stream"]).toContain(".pkl");
+  });
+
+  it("knows allowed extensions and their content types", () => {
+    expect(isAllowedExtension("safetensors")).toBe(true);
+    expect(isAllowedExtension("exe")).toBe(false);
+    expect(isAllowedExtension("PKL")).toBe(false);
+    expect(contentTypeFor("demo_org/m_v1.json")).toBe("application/json");
+    expect(contentTypeFor("demo_org/m_v1.PKL")).toBe("application/octet-stream");
+    expect(contentTypeFor("noext")).toBe("application/octet-stream");
+  });
+
+  it.each([
+    [0, "0 B"],
+    [1, "1 B"],
+    [1023, "1023 B"],
+    [1024, "1 KiB"],
+    [1536, "1.5 KiB"],
+    [1024 * 1024 - 1, "1 MiB"],
+    [6 * 1024 * 1024, "6 MiB"],
+    [123.4 * 1024 * 1024, "123 MiB"],
+    [12.34 * 1024 * 1024, "12.3 MiB"],
+    [5 * 1024 ** 3, "5 GiB"],
+    [2.5 * 1024 ** 4, "2.5 TiB"],
+    [-2048, "-2 KiB"],
+    [Number.NaN, "—"],
+  ])("formatBytes(%d) = %s", (n, s) => {
+    expect(formatBytes(n)).toBe(s);
+  });
+
+  it("stays importable in the browser (no Node imports)", () => {
+    const source = readFileSync(path.join(import.meta.dirname, "limits.ts"), "utf8");
+    expect(source).not.toMatch(/from\s+["'](node:|fs|path|crypto|stream)/);
+    expect(source).not.toMatch(/require\(/);
+  });
+});

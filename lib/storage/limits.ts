@@ -1,0 +1,78 @@
+// Shared by the browser dropzone and the server: keep this file free of Node imports.
+
+/** File extensions a model upload may have (lower-case, no dot). */
+export const ALLOWED_EXTENSIONS = [
+  "pkl",
+  "joblib",
+  "h5",
+  "hdf5",
+  "keras",
+  "pt",
+  "pth",
+  "xgb",
+  "ubj",
+  "lgb",
+  "json",
+  "safetensors",
+  "onnx",
+  "gguf",
+] as const;
+
+export type AllowedExtension = (typeof ALLOWED_EXTENSIONS)[number];
+
+const ALLOWED = new Set<string>(ALLOWED_EXTENSIONS);
+
+export function isAllowedExtension(ext: string): ext is AllowedExtension {
+  return ALLOWED.has(ext);
+}
+
+/** The content type we store each extension under. Model formats are opaque bytes to a browser. */
+export const CONTENT_TYPE_BY_EXTENSION: Record<AllowedExtension, string> = Object.fromEntries(
+  ALLOWED_EXTENSIONS.map((ext) => [ext, ext === "json" ? "application/json" : "application/octet-stream"]),
+) as Record<AllowedExtension, string>;
+
+/** The content type for an object key or file name, from its extension. */
+export function contentTypeFor(name: string): string {
+  const ext = name.slice(name.lastIndexOf(".") + 1).toLowerCase();
+  return isAllowedExtension(ext) ? CONTENT_TYPE_BY_EXTENSION[ext] : "application/octet-stream";
+}
+
+/**
+ * react-dropzone's `accept`: MIME type -> extensions. Browsers report "" or a guess for .pkl/.pt,
+ * so the extension list is what actually matches; the server checks the extension again.
+ */
+export const ACCEPTED_FILE_TYPES: Record<string, string[]> = {
+  "application/octet-stream": ALLOWED_EXTENSIONS.filter((e) => e !== "json").map((e) => `.${e}`),
+  "application/json": [".json"],
+};
+
+/** Default upload cap (5 GiB); the server's MAX_UPLOAD_BYTES overrides it. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
+
+/** Chunk size for resumable (tus) uploads: Supabase Storage requires exactly 6 MiB. */
+export const RESUMABLE_CHUNK_BYTES = 6 * 1024 * 1024;
+
+/** Above this size uploads go through the resumable endpoint instead of one request. */
+export const RESUMABLE_THRESHOLD_BYTES = RESUMABLE_CHUNK_BYTES;
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
+
+/** Human-readable size in binary units: 0 B, 512 B, 1.5 KiB, 5 GiB. */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return "—";
+  const sign = n < 0 ? "-" : "";
+  let v = Math.abs(n);
+  let i = 0;
+  // Rounding can carry into the next unit (1023.99 KiB shows as 1 MiB, not 1024 KiB).
+  while (round3(v) >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${sign}${i === 0 ? Math.round(v) : round3(v)} ${UNITS[i]}`;
+}
+
+/** Three significant digits at most, without trailing zeros: 1.5, 12.3, 512. */
+function round3(v: number): number {
+  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return Number(v.toFixed(digits));
+}
