@@ -113,12 +113,9 @@ describe("openPGlite: one process per data directory", () => {
   });
 });
 
-// KNOWN BUG (lib/db/pglite.ts, not fixed here): the lock is proper-lockfile's mtime lock (stale after
-// 15 s, refreshed every 5 s by a timer). A holder whose event loop is blocked for more than 15 s —
-// PGlite's first start of a new directory took 15.9 s on this machine under test load — cannot refresh
-// it, so a second process takes the lock over and both run on one directory (the corruption the lock
-// exists to prevent); the first holder later dies of an uncaught ECOMPROMISED. `it.fails` until fixed
-// (e.g. a lock whose staleness is "the holder's pid is gone" rather than an mtime).
+// Regression: the first lock was an mtime lock (stale after 15 s without a refresh). A holder whose
+// event loop was blocked longer — PGlite's first start took 15.9 s under load — lost it to a second
+// process, and both ran on one directory. The lock is now stale only when the holder's pid is gone.
 describe("openPGlite: a holder with a blocked event loop", () => {
   let root: string;
   let dir: string;
@@ -154,7 +151,7 @@ describe("openPGlite: a holder with a blocked event loop", () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it.fails("still refuses a second open while the holder is alive", { timeout: 30_000 }, async () => {
+  it("still refuses a second open while the holder is alive", { timeout: 30_000 }, async () => {
     const outcome = await openPGlite(dir).then(
       (db) => {
         stolen = db;
