@@ -6,7 +6,7 @@ import type { AppConfig } from "@/lib/config";
 import { withUser } from "@/lib/db/client";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import type { Database, Queryable } from "@/lib/db/types";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import { createInspector } from "@/lib/inspect/inspect";
 import type { InspectionResult } from "@/lib/inspect/types";
 import {
@@ -444,7 +444,9 @@ export class ModelStorage {
       }
       return await this.finalize(p, r, put, inspection, meta);
     } catch (e) {
-      await this.abandonUpload(p, r, { deleteBytes: stored || store.kind === "supabase" }).catch((cleanup) =>
+      // Supabase may hold a partial object after a failed upload; a conflict means the object was not ours.
+      const deleteBytes = stored || (store.kind === "supabase" && !(isAppError(e) && e.code === "conflict"));
+      await this.abandonUpload(p, r, { deleteBytes }).catch((cleanup) =>
         console.error("[upload] clean-up failed; the orphan sweep will retry:", (cleanup as Error).message),
       );
       throw pgErrorToAppError(e);

@@ -17,7 +17,15 @@ export async function blobStoreForPrincipal(config: AppConfig, p: Principal): Pr
 }
 
 function localStore(config: AppConfig): BlobStore {
-  STATE.__fairmindLocalStore ??= createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket });
+  if (!STATE.__fairmindLocalStore) {
+    const store = createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket });
+    // Temp files older than an hour are what a crash left mid-upload (uploads in flight are younger).
+    store.sweepTemp(3600_000).then(
+      (n) => n && console.log(`[fairmind] removed ${n} temporary upload file(s) left by an earlier crash`),
+      (e: Error) => console.error("[fairmind] temp sweep failed:", e.message),
+    );
+    STATE.__fairmindLocalStore = store;
+  }
   return STATE.__fairmindLocalStore;
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { modelSlugSchema, orgSlugSchema, versionSchema } from "@/lib/storage/object-key";
 
 // The same schemas validate the upload form in the browser, the REST API and server actions.
 
@@ -17,12 +18,8 @@ export const SCAN_VERDICTS = ["not_scanned", "safe", "suspicious", "dangerous"] 
 export const ORG_ROLES = ["owner", "admin", "member", "viewer"] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];
 
-export const orgSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{1,62}$/, "Use 2–63 lowercase letters, digits, '_' or '-'.");
-export const modelSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, "Use lowercase letters, digits, '_' or '-' (max 100).");
-export const versionSchema = z
-  .string()
-  .max(64)
-  .regex(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){0,2}(-[0-9A-Za-z.-]+)?$/, "Use MAJOR[.MINOR[.PATCH]] with an optional -pre-release, e.g. 2.1 or 1.0.0-rc.1.");
+// The key parts are validated where keys are built (lib/storage/object-key.ts): one definition.
+export { modelSlugSchema, orgSlugSchema, versionSchema };
 export const aliasSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, "Use lowercase letters, digits, '_' or '-', starting with a letter.");
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "A SHA-256 is 64 lowercase hex digits.");
 const tagSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9_.:-]{0,39}$/, "Tags: lowercase letters, digits, '_', '.', ':' or '-' (max 40).");
