@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { signInLocal, signUpLocal } from "@/lib/auth/local";
 import { clearSessionCookie, setSessionCookie } from "@/lib/auth/session-cookie";
 import { getConfig } from "@/lib/config";
-import { AppError, isAppError } from "@/lib/errors";
+import { isAppError } from "@/lib/errors";
 import { signInSchema, signUpSchema } from "@/lib/validations/auth";
 import type { FormState } from "@/lib/web/form-state";
 

@@ -1,7 +1,6 @@
 import "server-only";
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./types";
 

@@ -355,7 +355,7 @@ export function* parseUbjson(sink: JsonSink, limit: number): ParserGen<void> {
       const obj = marker === 0x7b;
       let type = 0;
       let count = -1;
-      let next = yield* readU8();
+      const next = yield* readU8();
       if (next === 0x24) {
         type = yield* readU8();
         if ((yield* readU8()) !== 0x23) throw new ParseError("UBJSON typed container without a count");

@@ -149,13 +149,13 @@ function inModule(module: string, set: Set<string>): boolean {
 
 /** Verdict for one pickle global: allowlisted ML library names are safe, system access is dangerous, the rest suspicious. */
 export function classifyGlobal(rawModule: string, name: string): GlobalVerdict {
-  const module = normalizeModule(rawModule);
-  const full = `${module}.${name}`;
+  const mod = normalizeModule(rawModule);
+  const full = `${mod}.${name}`;
   const firstAttr = name.split(".")[0] ?? name;
-  if (inModule(module, DANGEROUS_MODULES)) return "dangerous";
-  if (IO_MODULES.has(module)) return IO_HARMLESS.has(name) ? "suspicious" : "dangerous";
-  if (DANGEROUS_NAMES.has(full) || DANGEROUS_NAMES.has(`${module}.${firstAttr}`)) return "dangerous";
-  if (module === "builtins" && /^(eval|exec|compile|__import__|getattr|open)$/.test(firstAttr)) return "dangerous";
+  if (inModule(mod, DANGEROUS_MODULES)) return "dangerous";
+  if (IO_MODULES.has(mod)) return IO_HARMLESS.has(name) ? "suspicious" : "dangerous";
+  if (DANGEROUS_NAMES.has(full) || DANGEROUS_NAMES.has(`${mod}.${firstAttr}`)) return "dangerous";
+  if (mod === "builtins" && /^(eval|exec|compile|__import__|getattr|open)$/.test(firstAttr)) return "dangerous";
   if (name.includes(".")) {
     // IMPORTANT: protocol 4 resolves dotted qualnames attribute by attribute, so an allowlisted class
     // must not make `Class.method` safe (e.g. numpy.ndarray.tofile writes files).
@@ -164,14 +164,14 @@ export function classifyGlobal(rawModule: string, name: string): GlobalVerdict {
     return "suspicious";
   }
   if (/^(system|popen|exec\w*|eval|spawn\w*|load_library)$/.test(name) && !SAFE_NAMES.has(full)) {
-    return module.startsWith("__main__") ? "suspicious" : "dangerous";
+    return mod.startsWith("__main__") ? "suspicious" : "dangerous";
   }
   if (SAFE_NAMES.has(full)) return "safe";
-  if (module === "numpy" && NUMPY_SCALARS.has(name)) return "safe";
-  if (module === "torch" && (TORCH_STORAGE.test(full) || TORCH_DTYPES.has(name))) return "safe";
-  if (module === "torch.cuda" && TORCH_STORAGE.test(full)) return "safe";
+  if (mod === "numpy" && NUMPY_SCALARS.has(name)) return "safe";
+  if (mod === "torch" && (TORCH_STORAGE.test(full) || TORCH_DTYPES.has(name))) return "safe";
+  if (mod === "torch.cuda" && TORCH_STORAGE.test(full)) return "safe";
   for (const prefix of SAFE_MODULE_PREFIXES) {
-    if (module.startsWith(prefix) || module === prefix.replace(/\.$/, "")) {
+    if (mod.startsWith(prefix) || mod === prefix.replace(/\.$/, "")) {
       if (/(^|_)(load|loads|read_pickle|unpickle_file)$/.test(name)) return "suspicious";
       return "safe";
     }

@@ -830,14 +830,14 @@ export class PickleWalker {
       case 0x93: {
         // STACK_GLOBAL
         const name = this.pop();
-        const module = this.pop();
-        if (typeof module === "string" && typeof name === "string") {
-          this.push(this.makeGlobal(module, name));
-        } else if (!isMaybeString(module) || !isMaybeString(name)) {
+        const mod = this.pop();
+        if (typeof mod === "string" && typeof name === "string") {
+          this.push(this.makeGlobal(mod, name));
+        } else if (!isMaybeString(mod) || !isMaybeString(name)) {
           throw new Halt("corrupt", "STACK_GLOBAL requires str");
         } else {
           this.unresolvedGlobals++;
-          const m = typeof module === "string" ? module : module instanceof PyLongStr ? `${module.head}…` : "?";
+          const m = typeof mod === "string" ? mod : mod instanceof PyLongStr ? `${mod.head}…` : "?";
           const nm = typeof name === "string" ? name : name instanceof PyLongStr ? `${name.head}…` : "?";
           this.hooks.onFinding?.("warning", "unresolved-global", `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)})`);
           this.push(new PyGlobal(`${m}.${nm}`, "suspicious"));

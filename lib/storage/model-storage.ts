@@ -714,7 +714,6 @@ export class ModelStorage {
 /** Keeps the client's file name for display only: never used in a path. */
 export function sanitizeFileName(name: string): string {
   const base = name.normalize("NFC").split(/[\\/]/).pop() ?? "";
-  // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "").trim().slice(0, 255);
   if (!clean || clean === "." || clean === "..") throw new AppError("invalid_input", "Invalid file name.", { fields: { filename: "Give the file a name." } });
   return clean;

@@ -51,7 +51,7 @@ export function createModelStorage(config: AppConfig, db?: Database, resolveStor
   return new ModelStorage({
     config,
     db,
-    blobStoreFor: resolveStore ?? ((p) => {
+    blobStoreFor: resolveStore ?? (() => {
       if (config.mode !== "supabase") return localStore(config);
       throw new Error("supabase mode: use getModelStorageFor(principal)");
     }),

@@ -1,7 +1,7 @@
 import "server-only";
 import { notFound, redirect } from "next/navigation";
 import { principalFromCookies, type Principal } from "@/lib/auth/principal";
-import { AppError, isAppError } from "@/lib/errors";
+import { isAppError } from "@/lib/errors";
 import { getModelStorageFor } from "@/lib/storage/service";
 import type { Org } from "@/lib/storage/types";
 

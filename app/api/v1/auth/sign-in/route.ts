@@ -1,6 +1,6 @@
 import { signInLocal } from "@/lib/auth/local";
 import { getConfig } from "@/lib/config";
-import { AppError, isAppError } from "@/lib/errors";
+import { isAppError } from "@/lib/errors";
 import { apiRoute, json, readJson, requestMeta } from "@/lib/http/api";
 import { signInSchema } from "@/lib/validations/auth";
 
