@@ -55,9 +55,12 @@ export function setDb(db: Database | undefined) {
 export async function withUser<T>(claims: Claims, fn: (tx: Tx) => Promise<T>, db?: Database): Promise<T> {
   const database = db ?? (await getDb());
   return database.transaction(async (tx) => {
-    await tx.query("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)", [
-      JSON.stringify(claims),
-    ]);
+    // fairmind.via marks the transaction as the app server's (see migration 000300): the Data API
+    // cannot set it, so only this path may finish uploads and write audit events for a user.
+    await tx.query(
+      "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true), set_config('fairmind.via', 'server', true)",
+      [JSON.stringify(claims)],
+    );
     return fn(tx);
   });
 }

@@ -11,7 +11,8 @@ function wrap(q: Pick<PGlite, "query" | "exec">): Queryable & { exec(sql: string
   return {
     async query<R>(text: string, params?: unknown[]) {
       const r = await q.query<R>(text, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      // Same meaning as pg's rowCount: rows affected by a write, rows returned by a select.
+      return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
     },
     async exec(sql: string) {
       await q.exec(sql);
