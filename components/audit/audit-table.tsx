@@ -15,6 +15,10 @@ const ACTION_STYLE: Record<string, string> = {
 };
 const VIA_LABEL: Record<AuditEvent["via"], string> = { session: "web", api_token: "API token", signed_link: "signed link", system: "system" };
 
+/** Bytes moved by an event: served for downloads, stored for uploads (kept in details.size). */
+const bytesOf = (e: AuditEvent): number | null =>
+  e.bytes ?? (e.action === "version.upload" && typeof e.details?.size === "number" ? (e.details.size as number) : null);
+
 /** A short human summary of an event's details (the full JSON is in the export). */
 export function describeEvent(e: AuditEvent): string {
   const d = e.details ?? {};
@@ -88,7 +92,7 @@ export function AuditTable({ org, events, rowTestId = "audit-row", showModel = t
                   </td>
                 ) : null}
                 <td className="px-3 py-2 align-top font-mono text-xs">{e.version ? `v${e.version}` : "—"}</td>
-                <td className="whitespace-nowrap px-3 py-2 text-right align-top tabular-nums">{e.bytes != null ? formatBytes(e.bytes) : "—"}</td>
+                <td className="whitespace-nowrap px-3 py-2 text-right align-top tabular-nums">{bytesOf(e) != null ? formatBytes(bytesOf(e)!) : "—"}</td>
                 <td className="max-w-80 px-3 py-2 align-top text-xs text-slate-600">{describeEvent(e) || "—"}</td>
                 <td className="px-3 py-2 align-top text-xs text-slate-500">
                   <div>{e.ip ?? "—"}</div>

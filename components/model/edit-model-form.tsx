@@ -16,6 +16,11 @@ export function EditModelForm({ org, model }: Props) {
     <ActionForm action={updateModelAction.bind(null, org, model.slug)} className="grid gap-3 sm:grid-cols-2" testId="edit-model-form">
       {(state, pending) => (
         <>
+          <input
+            type="hidden"
+            name="original"
+            value={JSON.stringify({ name: model.name, task_type: model.task_type, framework: model.framework, description: model.description, tags: model.tags })}
+          />
           <div>
             <label className="label" htmlFor="edit-name">Name</label>
             <input id="edit-name" name="name" required maxLength={200} defaultValue={model.name} className="input" data-testid="edit-name" />

@@ -9,10 +9,12 @@ interface Props {
   /** The version to download in the example (latest ready one), if any. */
   download?: { version: string; sha256: string; fileName: string };
   ext: string;
+  /** Viewers get the download half only. */
+  canUpload: boolean;
 }
 
 /** Copy-ready curl and Python snippets for training pipelines: upload, resumable download, verify. */
-export function PipelineSnippets({ origin, org, model, nextVersion, download, ext }: Props) {
+export function PipelineSnippets({ origin, org, model, nextVersion, download, ext, canUpload }: Props) {
   const base = `${origin}/api/v1/orgs/${org}/models/${model.slug}`;
   const upFile = `${model.slug}_v${nextVersion}.${ext}`;
   const meta = JSON.stringify({ name: model.name, task_type: model.task_type });
@@ -21,11 +23,7 @@ export function PipelineSnippets({ origin, org, model, nextVersion, download, ex
   const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const dl = download ?? { version: "<version>", sha256: "<sha256 from the versions table>", fileName: `${model.slug}_v<version>.${ext}` };
 
-  const curl = `# A token from "API tokens" (role member or above to upload)
-export FAIRMIND_TOKEN=fm_...
-BASE=${base}
-
-# Upload a new version: streamed; the server checks the SHA-256 you announce.
+  const curlUpload = `# Upload a new version: streamed; the server checks the SHA-256 you announce.
 # X-Model-Metadata is only used when the model does not exist yet.
 curl --fail-with-body -T ${upFile} \\
   -H "Authorization: Bearer $FAIRMIND_TOKEN" \\
@@ -33,29 +31,19 @@ curl --fail-with-body -T ${upFile} \\
   -H "X-Content-SHA256: $(sha256sum ${upFile} | cut -d' ' -f1)" \\
   "$BASE/versions/${nextVersion}?filename=${upFile}"
 
-# Download v${dl.version}; -C - resumes a partial file with an HTTP Range request.
+`;
+  const curl = `# A token from "API tokens"${canUpload ? " (role member or above to upload)" : ""}
+export FAIRMIND_TOKEN=fm_...
+BASE=${base}
+
+${canUpload ? curlUpload : ""}# Download v${dl.version}; -C - resumes a partial file with an HTTP Range request.
 curl --fail -C - -H "Authorization: Bearer $FAIRMIND_TOKEN" \\
   -o ${dl.fileName} "$BASE/versions/${dl.version}/download"
 
 # Verify the bytes.
 echo "${dl.sha256}  ${dl.fileName}" | sha256sum -c -`;
 
-  const python = `import hashlib, json, os
-import requests
-
-BASE = "${base}"
-AUTH = {"Authorization": f"Bearer {os.environ['FAIRMIND_TOKEN']}"}
-
-
-def sha256_of(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-# Upload a new version (the file is streamed, not read into memory).
+  const pyUpload = `# Upload a new version (the file is streamed, not read into memory).
 path = "${upFile}"
 with open(path, "rb") as f:
     r = requests.put(
@@ -73,7 +61,23 @@ if not r.ok:
     raise SystemExit(r.json()["error"]["message"])
 print("stored", r.json()["version"], r.json()["sha256"], r.json()["scan"]["verdict"])
 
-# Download v${dl.version}, resuming a partial file with a Range request.
+`;
+  const python = `import hashlib, json, os
+import requests
+
+BASE = "${base}"
+AUTH = {"Authorization": f"Bearer {os.environ['FAIRMIND_TOKEN']}"}
+
+
+def sha256_of(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+${canUpload ? pyUpload : ""}# Download v${dl.version}, resuming a partial file with a Range request.
 out = "${dl.fileName}"
 have = os.path.getsize(out) if os.path.exists(out) else 0
 headers = {**AUTH, **({"Range": f"bytes={have}-"} if have else {})}

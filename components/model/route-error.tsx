@@ -1,6 +1,5 @@
 "use client";
 
-import Link from "next/link";
 import { useEffect } from "react";
 
 /** The body of an error.tsx boundary: what failed, a retry, and a way out. */
@@ -18,7 +17,7 @@ export function RouteError({ error, retry, what, backHref }: { error: unknown; r
       {digest ? <p className="mt-2 font-mono text-xs text-slate-500">Reference: {digest}</p> : null}
       <div className="mt-5 flex justify-center gap-3">
         <button type="button" className="btn-primary" onClick={() => retry()} data-testid="retry">Try again</button>
-        {backHref ? <Link href={backHref} className="btn-secondary">Back to models</Link> : null}
+        {backHref ? <a href={backHref} className="btn-secondary">Back to models</a> : null}
       </div>
     </div>
   );

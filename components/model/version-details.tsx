@@ -54,7 +54,9 @@ export function VersionDetails({ version: v }: { version: ModelVersion }) {
               ))}
             </ul>
           ) : (
-            <p className="text-sm text-slate-600">No findings{v.scan_verdict === "safe" ? ": only well-known library code." : "."}</p>
+            <p className="text-sm text-slate-600">
+              {v.scan_verdict === "safe" ? "No findings: only well-known library code." : globals.length ? "No findings beyond the pickle globals below." : "No findings."}
+            </p>
           )}
         </section>
 

@@ -17,6 +17,14 @@ const STATUS_STYLE: Record<ModelVersion["status"], string> = {
 export const downloadHref = (org: string, model: string, version: string) =>
   `/api/v1/orgs/${org}/models/${model}/versions/${encodeURIComponent(version)}/download`;
 
+/** Why a version is dangerous: danger findings, then the dangerous pickle globals it imports. */
+function dangerReasons(v: ModelVersion): string[] {
+  const globals = ((v.metadata as { pickle_globals?: { name: string; verdict: string }[] }).pickle_globals ?? [])
+    .filter((g) => g.verdict === "dangerous")
+    .map((g) => `Imports ${g.name} when loaded`);
+  return [...v.scan_findings.filter((f) => f.severity === "danger").map((f) => f.message), ...globals];
+}
+
 /** Every version of a model, newest first; deleted ones stay listed (greyed) for the record. */
 export function VersionsTable({
   org,
@@ -104,7 +112,7 @@ export function VersionsTable({
                       <a href={href} className="btn-secondary py-1 text-xs" download data-testid="download-link" aria-label={`Download version ${v.version}`}>Download</a>
                     ) : v.status === "quarantined" ? (
                       viewer.isAdmin ? (
-                        <QuarantinedDownload href={href} version={v.version} findings={v.scan_findings.filter((f) => f.severity === "danger").map((f) => f.message)} />
+                        <QuarantinedDownload href={href} version={v.version} findings={dangerReasons(v)} />
                       ) : (
                         <span className="max-w-40 text-left text-xs text-red-800" data-testid="download-blocked">
                           Quarantined: only owners and admins can download it.

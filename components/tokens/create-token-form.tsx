@@ -31,7 +31,7 @@ export function CreateTokenForm({ org, roles }: { org: string; roles: ("admin" |
                 </p>
               </div>
             ) : null}
-            <div className="flex flex-wrap items-end gap-3">
+            <div className="flex flex-wrap items-start gap-3">
               <div className="min-w-56 flex-1">
                 <label className="label" htmlFor="token-name">Name</label>
                 <input id="token-name" name="name" required maxLength={100} placeholder="e.g. training-pipeline-ci" className="input" data-testid="token-name" aria-invalid={state.fieldErrors?.name ? true : undefined} />
@@ -47,9 +47,9 @@ export function CreateTokenForm({ org, roles }: { org: string; roles: ("admin" |
                 <label className="label" htmlFor="token-expiry">Expires in (days)</label>
                 <input id="token-expiry" name="expires_in_days" type="number" min={1} max={365} defaultValue={90} list="token-expiry-presets" placeholder="never" className="input" data-testid="token-expiry" aria-describedby="token-expiry-hint" />
                 <datalist id="token-expiry-presets">{[7, 30, 90, 180, 365].map((d) => <option key={d} value={d} />)}</datalist>
-                {state.fieldErrors?.expires_in_days ? <p className="field-error">{state.fieldErrors.expires_in_days}</p> : <p id="token-expiry-hint" className="mt-1 text-xs text-slate-500">1–365; empty = never expires</p>}
+                {state.fieldErrors?.expires_in_days ? <p className="field-error">{state.fieldErrors.expires_in_days}</p> : <p id="token-expiry-hint" className="mt-1 text-xs text-slate-500">Empty = never expires</p>}
               </div>
-              <button type="submit" className="btn-primary mb-5" disabled={pending} data-testid="token-create">{pending ? "Creating…" : "Create token"}</button>
+              <button type="submit" className="btn-primary mt-6" disabled={pending} data-testid="token-create">{pending ? "Creating…" : "Create token"}</button>
             </div>
             {state.status !== "success" ? <FormMessage state={state} /> : null}
           </>

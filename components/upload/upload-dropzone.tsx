@@ -52,7 +52,7 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
           "aria-label": `Drop model files here, or press Enter to choose files. Accepted: ${EXTENSIONS}; up to ${formatBytes(maxBytes)} each.`,
         })}
         className={`flex cursor-pointer flex-col items-center justify-center rounded-lg border-2 border-dashed px-6 py-10 text-center transition-colors ${
-          isDragReject ? "border-red-400 bg-red-50" : isDragActive ? "border-brand-500 bg-brand-50" : "border-slate-300 bg-white hover:border-brand-500 hover:bg-slate-50"
+          isDragActive && isDragReject ? "border-red-400 bg-red-50" : isDragActive ? "border-brand-500 bg-brand-50" : "border-slate-300 bg-white hover:border-brand-500 hover:bg-slate-50"
         }`}
         data-testid="dropzone"
         data-drag={isDragActive ? (isDragReject ? "reject" : "accept") : "none"}

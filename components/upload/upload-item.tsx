@@ -48,7 +48,7 @@ function initialFields(file: File, models: ModelOption[], preselect?: string): F
       tags: existing.tags.join(", "),
     };
   }
-  return { model: "", name: guess.name, version: guess.version ?? "1.0", task_type: "other", framework, description: "", tags: "" };
+  return { model: "", name: guess.name, version: guess.version ?? "1.0", task_type: framework === "llm" ? "llm" : "other", framework, description: "", tags: "" };
 }
 
 async function fetchVersions(org: string, model: string): Promise<string[]> {
@@ -94,8 +94,11 @@ export function UploadItem({
     staleTime: 10_000,
   });
   const taken = useMemo(() => new Set(versions.data ?? (existing?.latest_version ? [existing.latest_version] : [])), [versions.data, existing]);
+  const phaseRef = useRef(tus.phase);
+  phaseRef.current = tus.phase;
   useEffect(() => {
-    if (!versions.data || versionTouched.current) return;
+    // Only while the form is being filled in: after an upload its own version is in this list too.
+    if (!versions.data || versionTouched.current || phaseRef.current !== "idle") return;
     setFields((f) => (taken.has(f.version) ? { ...f, version: suggestNextVersion([...taken]) } : f));
   }, [versions.data, taken]);
 
@@ -127,7 +130,8 @@ export function UploadItem({
       }));
     } else {
       const guess = parseFileName(file.name);
-      setFields((f) => ({ ...f, model: "", name: guess.name, version: guess.version ?? "1.0", task_type: "other", framework: frameworkForFile(file.name) ?? "", description: "", tags: "" }));
+      const framework = frameworkForFile(file.name) ?? "";
+      setFields((f) => ({ ...f, model: "", name: guess.name, version: guess.version ?? "1.0", task_type: framework === "llm" ? "llm" : "other", framework, description: "", tags: "" }));
     }
   }
 
@@ -244,7 +248,7 @@ export function UploadItem({
       ) : null}
 
       <form onSubmit={start} noValidate aria-label={`Metadata for ${file.name}`}>
-        <fieldset disabled={locked} className="grid gap-3 md:grid-cols-2 xl:grid-cols-4">
+        <fieldset disabled={locked} hidden={tus.phase === "done"} className="grid gap-3 md:grid-cols-2 xl:grid-cols-4">
           <div className="md:col-span-2">
             <label className="label" htmlFor={id("model")}>Model</label>
             <select id={id("model")} className="input" value={fields.model} onChange={(e) => chooseModel(e.target.value)} data-testid="upload-model-select">
@@ -376,7 +380,9 @@ function Progress({ phase, sent, total, rate, eta, pct }: { phase: string; sent:
 
 function FailureMessage({ failure, version, taken, onUseVersion }: { failure: UploadFailure; version: string; taken: Set<string>; onUseVersion: (v: string) => void }) {
   const next = suggestNextVersion([...taken, version]);
-  const findings = (failure.details?.findings as { severity: string; message: string }[] | undefined)?.filter((f) => f.severity === "error" || f.severity === "danger") ?? [];
+  const findings = ((failure.details?.findings as { severity: string; message: string }[] | undefined) ?? []).filter(
+    (f) => (f.severity === "error" || f.severity === "danger") && !failure.message.includes(f.message),
+  );
   let hint: ReactNode = null;
   if (failure.code === "conflict" && failure.atCreation) {
     hint = (

@@ -29,7 +29,7 @@ export function GrowthChart({ data }: { data: { month: string; stored_bytes: num
         <XAxis dataKey="month" tickFormatter={shortMonth} tick={AXIS} tickLine={false} axisLine={{ stroke: "#cbd5e1" }} />
         <YAxis tickFormatter={(v: number) => formatBytes(v)} tick={AXIS} tickLine={false} axisLine={false} width={72} />
         <Tooltip formatter={(v) => [formatBytes(Number(v)), "Stored"]} labelFormatter={(l) => shortMonth(String(l))} />
-        <Area type="monotone" dataKey="stored_bytes" stroke={BRAND} strokeWidth={2} fill="url(#growthFill)" isAnimationActive={false}>
+        <Area type="linear" dataKey="stored_bytes" stroke={BRAND} strokeWidth={2} fill="url(#growthFill)" isAnimationActive={false}>
           <LabelList dataKey="stored_bytes" position="top" formatter={bytesLabel} style={{ fontSize: 10, fill: "#334155" }} />
         </Area>
       </AreaChart>

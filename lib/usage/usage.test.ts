@@ -106,6 +106,9 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     expect(last.month).toBe(u.month);
     // Everything happened this month: added = all uploads, removed = the retired one.
     expect(last).toEqual({ month: u.month, stored_bytes: expected.stored, added_bytes: expected.stored + expected.deleted, removed_bytes: expected.deleted });
+    // Twelve months on the chart even for a young org: nothing stored before this month.
+    expect(u.growth).toHaveLength(12);
+    expect(u.growth.slice(0, -1).every((g) => g.stored_bytes === 0 && g.added_bytes === 0)).toBe(true);
     expect(u.egress).toHaveLength(12);
     expect(u.egress.at(-1)).toEqual({ month: u.month, downloads: expected.downloads, bytes: expected.egress });
     expect(u.egress.slice(0, -1).every((e) => e.downloads === 0 && e.bytes === 0)).toBe(true);

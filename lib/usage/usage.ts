@@ -139,7 +139,9 @@ export async function getUsage(claims: Claims, orgSlug: string, opts: UsageOptio
          ), d as (
            select m, sum(added)::bigint as added, sum(removed)::bigint as removed from ev group by m
          ), months as (
-           select generate_series((select min(m) from d), greatest((select max(m) from d), date_trunc('month', $2::timestamptz at time zone 'UTC')), interval '1 month') as m
+           -- At least the last $3 months, so a young org's chart still has a line (least() skips nulls).
+           select generate_series(least((select min(m) from d), date_trunc('month', $2::timestamptz at time zone 'UTC') - make_interval(months => $3::int - 1)),
+                                  date_trunc('month', $2::timestamptz at time zone 'UTC'), interval '1 month') as m
          )
          select to_char(months.m, 'YYYY-MM') as month,
                 coalesce(d.added, 0)::bigint as added_bytes,
@@ -148,7 +150,7 @@ export async function getUsage(claims: Claims, orgSlug: string, opts: UsageOptio
          from months left join d on d.m = months.m
          where months.m <= date_trunc('month', $2::timestamptz at time zone 'UTC')
          order by months.m`,
-        [orgId, now.toISOString()],
+        [orgId, now.toISOString(), months],
       );
 
       // Month boundaries are converted back to timestamptz so the (org_id, action, created_at) index applies.

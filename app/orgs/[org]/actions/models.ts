@@ -27,9 +27,19 @@ export async function updateModelAction(org: string, model: string, _prev: FormS
     tags: parseTags(text(form, "tags")),
   });
   if (!parsed.success) return { status: "invalid", message: "Some fields need another look.", fieldErrors: fieldErrors(parsed.error) };
+  // Only what changed goes to updateModel, so the audit trail names the fields that were edited.
+  // ("original" is the form's starting point: it only narrows the patch, it authorizes nothing.)
+  let original: Record<string, unknown> = {};
+  try {
+    original = JSON.parse(text(form, "original") ?? "{}");
+  } catch {}
+  const patch = Object.fromEntries(
+    Object.entries(parsed.data).filter(([k, v]) => JSON.stringify(v ?? null) !== JSON.stringify(original[k] ?? null)),
+  ) as typeof parsed.data;
+  if (!Object.keys(patch).length) return { status: "success", message: "Nothing changed." };
   try {
     const { principal, storage, meta } = await actionCaller();
-    await storage.updateModel(principal, org, model, parsed.data, meta);
+    await storage.updateModel(principal, org, model, patch, meta);
   } catch (e) {
     return failed(e);
   }

@@ -57,14 +57,14 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
       </div>
 
       <form method="get" role="search" aria-label="Filter the audit log" className="card flex flex-wrap items-end gap-3 p-3">
-        <div className="min-w-56 flex-1">
+        <div className="min-w-48 flex-1">
           <label className="label" htmlFor="actor">Actor (e-mail)</label>
           <input id="actor" name="actor" list="audit-actors" defaultValue={query.actor} placeholder="Anyone" className="input" autoComplete="off" data-testid="audit-filter-actor" />
           <datalist id="audit-actors">{members.map((m) => <option key={m.user_id} value={m.email} />)}</datalist>
         </div>
         <div>
           <label className="label" htmlFor="action">Action</label>
-          <select id="action" name="action" defaultValue={query.action ?? ""} className="input pr-8" data-testid="audit-filter-action">
+          <select id="action" name="action" defaultValue={query.action ?? ""} className="input w-52 pr-8" data-testid="audit-filter-action">
             <option value="">Any action</option>
             {FAMILIES.map((f) => (
               <optgroup key={f} label={f}>
@@ -76,7 +76,7 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
         </div>
         <div>
           <label className="label" htmlFor="model">Model</label>
-          <select id="model" name="model" defaultValue={query.model ?? ""} className="input pr-8" data-testid="audit-filter-model">
+          <select id="model" name="model" defaultValue={query.model ?? ""} className="input w-52 pr-8" data-testid="audit-filter-model">
             <option value="">Any model</option>
             {query.model && !models.items.some((m) => m.slug === query.model) ? <option value={query.model}>{query.model}</option> : null}
             {models.items.map((m) => <option key={m.slug} value={m.slug}>{m.name}</option>)}

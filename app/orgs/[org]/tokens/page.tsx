@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { CreateTokenForm } from "@/components/tokens/create-token-form";
+import { requestOrigin } from "@/components/model/request-origin";
 import { RevokeTokenButton } from "@/components/tokens/revoke-token-button";
 import { listApiTokens } from "@/lib/auth/api-tokens";
 import { listMembers } from "@/lib/orgs/orgs";
@@ -19,6 +20,7 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
   const emails = new Map(members.map((m) => [m.user_id, m.email]));
   const roles = TOKEN_ROLES.filter((r) => RANK[r] <= RANK[org.role]);
   const now = Date.now();
+  const origin = await requestOrigin();
 
   return (
     <div className="space-y-6">
@@ -87,7 +89,7 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
 
       <section className="card p-4 text-sm text-slate-700" aria-labelledby="token-usage">
         <h2 id="token-usage" className="mb-2 font-medium text-slate-900">Using a token</h2>
-        <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100"><code>{`curl -H "Authorization: Bearer $FAIRMIND_TOKEN" /api/v1/orgs/${slug}/models`}</code></pre>
+        <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100"><code>{`curl -H "Authorization: Bearer $FAIRMIND_TOKEN" ${origin}/api/v1/orgs/${slug}/models`}</code></pre>
         <p className="mt-2 text-xs text-slate-500">Each model page has ready-made upload and download snippets. Tokens cannot create other tokens or manage members.</p>
       </section>
     </div>

@@ -61,16 +61,16 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
       ) : (
         <>
           <div className="grid gap-6 xl:grid-cols-2">
-            <Panel title="Storage growth" note="Stored bytes at the end of each month (UTC), cumulative.">
+            <Panel title="Storage growth" note="Stored bytes at the end of each month (UTC), cumulative. The table lists the months that changed.">
               <GrowthChart data={u.growth} />
               <MonthTable
                 testId="usage-growth-table"
                 head={["Month", "Stored", "Added", "Removed"]}
-                rows={[...u.growth].reverse().map((g) => [monthName(g.month), formatBytes(g.stored_bytes), g.added_bytes ? `+${formatBytes(g.added_bytes)}` : "—", g.removed_bytes ? `−${formatBytes(g.removed_bytes)}` : "—"])}
+                rows={[...u.growth].reverse().filter((g, i) => i === 0 || g.added_bytes > 0 || g.removed_bytes > 0).map((g) => [monthName(g.month), formatBytes(g.stored_bytes), g.added_bytes ? `+${formatBytes(g.added_bytes)}` : "—", g.removed_bytes ? `−${formatBytes(g.removed_bytes)}` : "—"])}
               />
             </Panel>
             <Panel title="Downloads and egress" note="Bytes served per month (ranged downloads count what was sent).">
-              <EgressChart data={u.egress} />
+              {u.egress.some((e) => e.bytes > 0) ? <EgressChart data={u.egress} /> : <p className="rounded border border-dashed border-slate-200 p-6 text-center text-sm text-slate-600">No downloads in the last 12 months.</p>}
               <MonthTable
                 testId="usage-egress-table"
                 head={["Month", "Downloads", "Egress"]}

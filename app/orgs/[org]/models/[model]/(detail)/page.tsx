@@ -1,20 +1,20 @@
 import type { Metadata } from "next";
-import { headers } from "next/headers";
 import Link from "next/link";
 import { AuditTable } from "@/components/audit/audit-table";
 import { AliasForm } from "@/components/model/alias-form";
 import { EditModelForm } from "@/components/model/edit-model-form";
+import { loadModel } from "@/components/model/load-model";
 import { PipelineSnippets } from "@/components/model/pipeline-snippets";
+import { requestOrigin } from "@/components/model/request-origin";
 import { VersionDetails } from "@/components/model/version-details";
 import { VersionsTable } from "@/components/model/versions-table";
 import { AliasBadge } from "@/components/verdict-badge";
 import { listAuditEvents } from "@/lib/audit/audit";
-import { getConfig } from "@/lib/config";
 import { formatBytes } from "@/lib/storage/limits";
 import { extensionFromFileName } from "@/lib/storage/object-key";
 import { TASK_TYPE_LABELS } from "@/lib/validations/models";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
-import { canWrite, isAdmin, orNotFound, requireOrg } from "@/lib/web/page-auth";
+import { canWrite, isAdmin, orNotFound } from "@/lib/web/page-auth";
 import { suggestNextVersion } from "@/components/upload/upload-helpers";
 
 type Params = { org: string; model: string };
@@ -26,9 +26,8 @@ export async function generateMetadata({ params }: { params: Promise<Params> }):
 export default async function ModelPage({ params, searchParams }: { params: Promise<Params>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { org: slug, model: modelSlug } = await params;
   const sp = await searchParams;
-  const { principal, storage, org } = await requireOrg(slug);
-  const [model, history, audit] = await Promise.all([
-    orNotFound(storage.getModel(principal, slug, modelSlug)),
+  const { principal, storage, org, model } = await loadModel(slug, modelSlug);
+  const [history, audit] = await Promise.all([
     orNotFound(storage.aliasHistory(principal, slug, modelSlug)),
     orNotFound(listAuditEvents(principal.claims, slug, { model: modelSlug, limit: 50 })),
   ]);
@@ -42,8 +41,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
   const nextVersion = suggestNextVersion(model.versions.map((v) => v.version));
   const latestReady = ready[0];
 
-  const h = await headers();
-  const origin = getConfig().appUrl?.replace(/\/$/, "") ?? `${h.get("x-forwarded-proto") ?? "http"}://${h.get("x-forwarded-host") ?? h.get("host") ?? "localhost:3000"}`;
+  const origin = await requestOrigin();
   let ext = "pkl";
   try {
     ext = extensionFromFileName((latestReady ?? model.versions[0])?.object_key ?? "model.pkl");
@@ -67,20 +65,20 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
             </div>
             {model.description ? <p className="mt-3 max-w-3xl whitespace-pre-line text-sm text-slate-700" data-testid="model-description">{model.description}</p> : <p className="mt-3 text-sm text-slate-500">No description.</p>}
           </div>
-          <dl className="grid grid-cols-3 gap-4 text-sm">
-            <div><dt className="text-xs text-slate-500">Versions</dt><dd className="font-medium tabular-nums">{model.version_count}</dd></div>
-            <div><dt className="text-xs text-slate-500">Stored</dt><dd className="font-medium tabular-nums">{formatBytes(model.total_bytes)}</dd></div>
-            <div><dt className="text-xs text-slate-500">Updated</dt><dd className="font-medium" title={formatDateTime(model.updated_at)}>{timeAgo(model.updated_at)}</dd></div>
-          </dl>
+          <div className="flex flex-col items-end gap-4">
+            <dl className="grid grid-cols-3 gap-4 text-sm">
+              <div><dt className="text-xs text-slate-500">Versions</dt><dd className="font-medium tabular-nums">{model.version_count}</dd></div>
+              <div><dt className="text-xs text-slate-500">Stored</dt><dd className="font-medium tabular-nums">{formatBytes(model.total_bytes)}</dd></div>
+              <div><dt className="text-xs text-slate-500">Updated</dt><dd className="font-medium" title={formatDateTime(model.updated_at)}>{timeAgo(model.updated_at)}</dd></div>
+            </dl>
+            {writer ? <Link href={`${base}/upload?model=${model.slug}`} className="btn-primary" data-testid="upload-version-link">Upload a new version</Link> : null}
+          </div>
         </div>
         {writer ? (
-          <div className="mt-4 flex flex-wrap items-start gap-3 border-t border-slate-100 pt-4">
-            <Link href={`${base}/upload?model=${model.slug}`} className="btn-primary" data-testid="upload-version-link">Upload a new version</Link>
-            <details className="group w-full">
-              <summary className="btn-secondary cursor-pointer list-none" data-testid="edit-model-toggle">Edit details</summary>
-              <div className="mt-4"><EditModelForm org={slug} model={model} /></div>
-            </details>
-          </div>
+          <details className="mt-4 border-t border-slate-100 pt-3">
+            <summary className="inline-flex cursor-pointer items-center gap-1 text-sm font-medium text-brand-700 hover:underline" data-testid="edit-model-toggle">Edit details</summary>
+            <div className="mt-3"><EditModelForm org={slug} model={model} /></div>
+          </details>
         ) : null}
       </section>
 
@@ -167,7 +165,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
       <section className="card p-4" aria-labelledby="snippets-heading">
         <h2 id="snippets-heading" className="font-medium">Use it from a pipeline</h2>
         <p className="mb-3 text-sm text-slate-600">
-          Create a token on <Link href={`${base}/tokens`} className="text-brand-700 underline">API tokens</Link>, then upload new versions and download verified files from CI or a notebook.
+          Create a token on <Link href={`${base}/tokens`} className="text-brand-700 underline">API tokens</Link>, then {writer ? "upload new versions and " : ""}download verified files from CI or a notebook.
         </p>
         <PipelineSnippets
           origin={origin}
@@ -175,6 +173,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
           model={model}
           nextVersion={nextVersion}
           ext={ext}
+          canUpload={writer}
           download={latestReady?.sha256 ? { version: latestReady.version, sha256: latestReady.sha256, fileName: latestReady.object_key.split("/").pop()! } : undefined}
         />
       </section>
