@@ -37,16 +37,12 @@ const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
 function makeModelFile(size: number): string {
   const file = path.join(TMP, `bench-${size}.safetensors`);
   if (fs.existsSync(file)) return file;
-  let header = "";
-  for (let pad = 0; ; pad++) {
-    const h = JSON.stringify({ __metadata__: { bench: "x".repeat(pad) }, w: { dtype: "U8", shape: [0], data_offsets: [0, 0] } });
-    const dataLen = size - 8 - Buffer.byteLength(h);
-    const full = JSON.stringify({ __metadata__: { bench: "x".repeat(pad) }, w: { dtype: "U8", shape: [dataLen], data_offsets: [0, dataLen] } });
-    if (8 + Buffer.byteLength(full) + dataLen === size) {
-      header = full;
-      break;
-    }
-  }
+  // The header states the data length, whose digits change the header's length: iterate to a fixed point.
+  const headerFor = (n: number) => JSON.stringify({ __metadata__: { bench: "1" }, w: { dtype: "U8", shape: [n], data_offsets: [0, n] } });
+  let dataLen = size - 8;
+  for (let i = 0; i < 5; i++) dataLen = size - 8 - Buffer.byteLength(headerFor(dataLen));
+  const header = headerFor(dataLen);
+  if (8 + Buffer.byteLength(header) + dataLen !== size) throw new Error(`could not size a ${size}-byte safetensors file`);
   const fd = fs.openSync(file, "w");
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(header)));
@@ -195,6 +191,7 @@ async function main() {
     const b = spawnSync("npx", ["next", "build"], { stdio: "ignore" });
     if (b.status !== 0) throw new Error("next build failed");
   }
+  if (await fetch(`${APP}/api/health`).then(() => true, () => false)) throw new Error(`port ${PORT} is taken: stop what runs there or set BENCH_PORT`);
   await fillDatabase();
 
   const server: ChildProcess = spawn("npx", ["next", "start", "-p", String(PORT)], { env: { ...process.env, DATA_DIR, MAX_UPLOAD_BYTES: String(8 * 1024 ** 3) }, stdio: ["ignore", "ignore", "inherit"], detached: true });
