@@ -2,15 +2,17 @@
 
 import { updateModelAction } from "@/app/orgs/[org]/actions/models";
 import { ActionForm, FormMessage } from "@/components/action-form";
-import { FRAMEWORKS, TASK_TYPES, TASK_TYPE_LABELS } from "@/lib/validations/models";
 
 interface Props {
   org: string;
+  /** [value, label] pairs, passed from the server so zod stays out of this page's bundle. */
+  taskTypes: [string, string][];
+  frameworks: readonly string[];
   model: { slug: string; name: string; task_type: string; framework: string | null; description: string; tags: string[] };
 }
 
 /** Edits a model's metadata (writers). The slug never changes: it is part of every object key. */
-export function EditModelForm({ org, model }: Props) {
+export function EditModelForm({ org, model, taskTypes, frameworks }: Props) {
   const err = (state: { fieldErrors?: Record<string, string> }, k: string) => (state.fieldErrors?.[k] ? <p className="field-error">{state.fieldErrors[k]}</p> : null);
   return (
     <ActionForm action={updateModelAction.bind(null, org, model.slug)} className="grid gap-3 sm:grid-cols-2" testId="edit-model-form">
@@ -30,14 +32,14 @@ export function EditModelForm({ org, model }: Props) {
             <div>
               <label className="label" htmlFor="edit-type">Type</label>
               <select id="edit-type" name="task_type" defaultValue={model.task_type} className="input" data-testid="edit-type">
-                {TASK_TYPES.map((t) => <option key={t} value={t}>{TASK_TYPE_LABELS[t]}</option>)}
+                {taskTypes.map(([t, label]) => <option key={t} value={t}>{label}</option>)}
               </select>
             </div>
             <div>
               <label className="label" htmlFor="edit-framework">Framework</label>
               <select id="edit-framework" name="framework" defaultValue={model.framework ?? ""} className="input" data-testid="edit-framework">
                 <option value="">Not set</option>
-                {[...new Set([...(model.framework ? [model.framework] : []), ...FRAMEWORKS])].map((f) => <option key={f} value={f}>{f}</option>)}
+                {[...new Set([...(model.framework ? [model.framework] : []), ...frameworks])].map((f) => <option key={f} value={f}>{f}</option>)}
               </select>
             </div>
           </div>

@@ -35,13 +35,16 @@ type Errors = Partial<Record<keyof Fields | "form", string>>;
 
 function initialFields(file: File, models: ModelOption[], preselect?: string): Fields {
   const guess = parseFileName(file.name);
-  const existing = models.find((m) => m.slug === guess.slug) ?? models.find((m) => m.slug === preselect);
+  // Coming from a model page ("Upload a new version", ?model=) wins over a guess from the file name.
+  const byName = models.find((m) => m.slug === guess.slug);
+  const existing = models.find((m) => m.slug === preselect) ?? byName;
   const framework = frameworkForFile(file.name) ?? "";
   if (existing) {
+    const named = existing === byName && guess.version && guess.version !== existing.latest_version;
     return {
       model: existing.slug,
       name: existing.name,
-      version: guess.version && guess.version !== existing.latest_version ? guess.version : suggestNextVersion(existing.latest_version ? [existing.latest_version] : []),
+      version: named ? guess.version! : suggestNextVersion(existing.latest_version ? [existing.latest_version] : []),
       task_type: existing.task_type,
       framework: existing.framework ?? framework,
       description: existing.description,

@@ -12,7 +12,7 @@ import { AliasBadge } from "@/components/verdict-badge";
 import { listAuditEvents } from "@/lib/audit/audit";
 import { formatBytes } from "@/lib/storage/limits";
 import { extensionFromFileName } from "@/lib/storage/object-key";
-import { TASK_TYPE_LABELS } from "@/lib/validations/models";
+import { FRAMEWORKS, TASK_TYPES, TASK_TYPE_LABELS } from "@/lib/validations/models";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
 import { canWrite, isAdmin, orNotFound } from "@/lib/web/page-auth";
 import { suggestNextVersion } from "@/components/upload/upload-helpers";
@@ -77,7 +77,7 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
         {writer ? (
           <details className="mt-4 border-t border-slate-100 pt-3">
             <summary className="inline-flex cursor-pointer items-center gap-1 text-sm font-medium text-brand-700 hover:underline" data-testid="edit-model-toggle">Edit details</summary>
-            <div className="mt-3"><EditModelForm org={slug} model={model} /></div>
+            <div className="mt-3"><EditModelForm org={slug} model={model} taskTypes={TASK_TYPES.map((t) => [t, TASK_TYPE_LABELS[t]])} frameworks={FRAMEWORKS} /></div>
           </details>
         ) : null}
       </section>
