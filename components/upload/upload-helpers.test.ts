@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ALLOWED_EXTENSIONS } from "@/lib/storage/limits";
 import { FRAMEWORKS } from "@/lib/validations/models";
-import { createSpeedMeter, formatDuration, frameworkForFile, parseFileName, parseTagInput, suggestNextVersion } from "./upload-helpers";
+import { compareVersions, createSpeedMeter, formatDuration, frameworkForFile, parseFileName, parseTagInput, suggestNextVersion } from "./upload-helpers";
 
 describe("upload helpers", () => {
   it("pre-fills the framework from the extension, for every allowed extension", () => {
@@ -33,6 +33,9 @@ describe("upload helpers", () => {
     expect(suggestNextVersion(["3"])).toBe("4");
     expect(suggestNextVersion(["1.0.0-rc.1"])).toBe("1.0.1");
     expect(suggestNextVersion(["1.0", "1.0-rc.1"])).toBe("1.1");
+    expect(compareVersions("1.10", "1.9")).toBeGreaterThan(0);
+    expect(compareVersions("1.0-rc.1", "1.0")).toBeLessThan(0);
+    expect(compareVersions("2", "2.0.0")).toBe(0);
   });
 
   it("formats durations and parses tags", () => {

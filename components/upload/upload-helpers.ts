@@ -61,6 +61,14 @@ function compare(a: Parsed, b: Parsed): number {
   return a.pre < b.pre ? -1 : 1;
 }
 
+/** Orders two versions (MAJOR.MINOR.PATCH, a release after its pre-releases); unparsable ones sort first. */
+export function compareVersions(a: string, b: string): number {
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : 0;
+  return compare(pa, pb);
+}
+
 /**
  * The next free version after the highest existing one, keeping its shape: 2.1 -> 2.2, 1.5.2 -> 1.5.3,
  * 3 -> 4, 1.0.0-rc.1 -> 1.0.1. Deleted versions count: a version number is never reused.

@@ -7,7 +7,7 @@ import { VerdictBadge } from "@/components/verdict-badge";
 import { formatBytes } from "@/lib/storage/limits";
 import { FRAMEWORKS, TASK_TYPES, TASK_TYPE_LABELS, modelFieldsSchema, modelSlugSchema, slugify, uploadMetadataSchema, versionSchema } from "@/lib/validations/models";
 import { queryKeys } from "@/lib/web/query-client";
-import { extensionOf, formatDuration, formatRate, frameworkForFile, parseFileName, parseTagInput, suggestNextVersion } from "./upload-helpers";
+import { compareVersions, extensionOf, formatDuration, formatRate, frameworkForFile, parseFileName, parseTagInput, suggestNextVersion } from "./upload-helpers";
 import { useTusUpload, type UploadFailure, type UploadedVersion } from "./use-tus-upload";
 
 export interface ModelOption {
@@ -40,7 +40,8 @@ function initialFields(file: File, models: ModelOption[], preselect?: string): F
   const existing = models.find((m) => m.slug === preselect) ?? byName;
   const framework = frameworkForFile(file.name) ?? "";
   if (existing) {
-    const named = existing === byName && guess.version && guess.version !== existing.latest_version;
+    // The file name's version only when it is newer than the model's latest (an older one is surely taken).
+    const named = existing === byName && guess.version && (!existing.latest_version || compareVersions(guess.version, existing.latest_version) > 0);
     return {
       model: existing.slug,
       name: existing.name,
@@ -67,26 +68,27 @@ export function UploadItem({
   org,
   models,
   preselect,
-  startSignal,
+  register,
   onRemove,
 }: {
   file: File;
   org: string;
   models: ModelOption[];
   preselect?: string;
-  startSignal: number;
+  /** Gives the queue this item's "start if ready" (for "Upload all"); null on unmount. */
+  register: (start: (() => void) | null) => void;
   onRemove: () => void;
 }) {
   const uid = useId();
   const queryClient = useQueryClient();
   const [fields, setFields] = useState<Fields>(() => initialFields(file, models, preselect));
   const [errors, setErrors] = useState<Errors>({});
-  const versionTouched = useRef(false);
+  const [versionTouched, setVersionTouched] = useState(false);
   const existing = models.find((m) => m.slug === fields.model);
-  const uploadedModel = useRef("");
+  const [uploadedModel, setUploadedModel] = useState("");
   const tus = useTusUpload(file, org, () => {
     void queryClient.invalidateQueries({ queryKey: queryKeys.models(org) });
-    void queryClient.invalidateQueries({ queryKey: queryKeys.model(org, uploadedModel.current) });
+    void queryClient.invalidateQueries({ queryKey: queryKeys.model(org, uploadedModel) });
   });
 
   // Every version of the chosen model (deleted ones too: their numbers stay taken), for the suggestion.
@@ -97,13 +99,9 @@ export function UploadItem({
     staleTime: 10_000,
   });
   const taken = useMemo(() => new Set(versions.data ?? (existing?.latest_version ? [existing.latest_version] : [])), [versions.data, existing]);
-  const phaseRef = useRef(tus.phase);
-  phaseRef.current = tus.phase;
-  useEffect(() => {
-    // Only while the form is being filled in: after an upload its own version is in this list too.
-    if (!versions.data || versionTouched.current || phaseRef.current !== "idle") return;
-    setFields((f) => (taken.has(f.version) ? { ...f, version: suggestNextVersion([...taken]) } : f));
-  }, [versions.data, taken]);
+  // Until the user types a version, a taken one is replaced by the next free one — only while the
+  // form is being filled in (after an upload, its own version is in the list too).
+  const version = !versionTouched && tus.phase === "idle" && taken.has(fields.version) ? suggestNextVersion([...taken]) : fields.version;
 
   const locked = tus.phase === "uploading" || tus.phase === "paused" || tus.phase === "verifying" || tus.phase === "done" || (tus.phase === "error" && Boolean(tus.failure?.resumable));
   const isNew = !fields.model;
@@ -111,13 +109,13 @@ export function UploadItem({
   const ext = extensionOf(file.name);
 
   const set = (k: keyof Fields) => (e: { target: { value: string } }) => {
-    if (k === "version") versionTouched.current = true;
+    if (k === "version") setVersionTouched(true);
     setFields((f) => ({ ...f, [k]: e.target.value }));
     setErrors((er) => ({ ...er, [k]: undefined, form: undefined }));
   };
 
   function chooseModel(value: string) {
-    versionTouched.current = false;
+    setVersionTouched(false);
     setErrors({});
     const m = models.find((x) => x.slug === value);
     if (m) {
@@ -141,7 +139,7 @@ export function UploadItem({
   /** Validates with the same zod schemas as the API; returns the tus metadata or field errors. */
   function validate() {
     const errs: Errors = {};
-    const v = versionSchema.safeParse(fields.version.trim());
+    const v = versionSchema.safeParse(version.trim());
     if (!v.success) errs.version = v.error.issues[0]?.message;
     else if (taken.has(v.data)) errs.version = `Version ${v.data} already exists. Versions are immutable: try ${suggestNextVersion([...taken])}.`;
     let metadata: Record<string, unknown> = {};
@@ -175,18 +173,21 @@ export function UploadItem({
     if (locked) return;
     const meta = validate();
     if (!meta) return;
-    uploadedModel.current = meta.model;
+    setUploadedModel(meta.model);
     tus.begin(meta);
   }
 
-  // "Start all" from the queue.
-  const lastSignal = useRef(startSignal);
+  // "Upload all" in the queue calls the latest start of every item that is ready.
+  const startIfReady = useRef<() => void>(() => {});
   useEffect(() => {
-    if (startSignal === lastSignal.current) return;
-    lastSignal.current = startSignal;
-    if (tus.phase === "idle" && !tus.previous) start();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [startSignal]);
+    startIfReady.current = () => {
+      if (tus.phase === "idle" && !tus.previous) start();
+    };
+  });
+  useEffect(() => {
+    register(() => startIfReady.current());
+    return () => register(null);
+  }, [register]);
 
   function resumePrevious() {
     const p = tus.previous;
@@ -202,7 +203,7 @@ export function UploadItem({
       name: typeof extra.name === "string" ? extra.name : models.find((x) => x.slug === m.model)?.name ?? f.name,
       version: m.version ?? f.version,
     }));
-    uploadedModel.current = m.model ?? "";
+    setUploadedModel(m.model ?? "");
     tus.begin(
       { org: m.org ?? org, model: m.model ?? "", version: m.version ?? "", filename: m.filename ?? file.name, metadata: m.metadata ?? "{}" },
       p,
@@ -210,7 +211,7 @@ export function UploadItem({
   }
 
   function applyVersion(next: string) {
-    versionTouched.current = true;
+    setVersionTouched(true);
     setFields((f) => ({ ...f, version: next }));
     setErrors({});
     tus.reset();
@@ -228,7 +229,7 @@ export function UploadItem({
         <div className="min-w-0">
           <p className="truncate font-medium" title={file.name}>{file.name}</p>
           <p className="text-xs text-slate-500">
-            {formatBytes(file.size)} · stored as <code>{org}/{slug || "…"}_v{fields.version || "…"}.{ext}</code>
+            {formatBytes(file.size)} · stored as <code>{org}/{slug || "…"}_v{version || "…"}.{ext}</code>
           </p>
         </div>
         {!locked || tus.phase === "done" ? (
@@ -280,7 +281,7 @@ export function UploadItem({
             <input
               id={id("version")}
               className="input font-mono"
-              value={fields.version}
+              value={version}
               onChange={set("version")}
               required
               inputMode="decimal"
@@ -325,9 +326,9 @@ export function UploadItem({
           <Progress phase={tus.phase} sent={tus.progress.sent} total={tus.progress.total} rate={tus.progress.rate} eta={tus.progress.eta} pct={tus.phase === "done" ? 100 : pct} />
         ) : null}
 
-        {tus.phase === "error" && tus.failure ? <FailureMessage failure={tus.failure} version={fields.version} taken={taken} onUseVersion={applyVersion} /> : null}
-        {tus.phase === "cancelled" ? <p className="mt-3 text-sm text-slate-600" role="status">Cancelled. Nothing was stored and version {fields.version} is free again.</p> : null}
-        {tus.phase === "done" && tus.result ? <UploadResult org={org} model={uploadedModel.current} v={tus.result} /> : null}
+        {tus.phase === "error" && tus.failure ? <FailureMessage failure={tus.failure} version={version} taken={taken} onUseVersion={applyVersion} /> : null}
+        {tus.phase === "cancelled" ? <p className="mt-3 text-sm text-slate-600" role="status">Cancelled. Nothing was stored and version {version} is free again.</p> : null}
+        {tus.phase === "done" && tus.result ? <UploadResult org={org} model={uploadedModel} v={tus.result} /> : null}
 
         <div className="mt-4 flex flex-wrap items-center gap-2">
           {tus.phase === "idle" || (tus.phase === "error" && !tus.failure?.resumable) || tus.phase === "cancelled" ? (

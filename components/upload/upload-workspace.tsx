@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { UploadDropzone } from "./upload-dropzone";
 import { UploadItem, type ModelOption } from "./upload-item";
 
@@ -11,7 +11,15 @@ const keyOf = (f: File) => `${f.name}:${f.size}:${f.lastModified}`;
 export function UploadWorkspace({ org, maxBytes, models, preselect }: { org: string; maxBytes: number; models: ModelOption[]; preselect?: string }) {
   const [queue, setQueue] = useState<Queued[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
-  const [startSignal, setStartSignal] = useState(0);
+  // Each item registers its "start if ready": "Upload all" is then a plain click handler.
+  const starters = useRef(new Map<string, () => void>());
+  const registerFor = useCallback(
+    (key: string) => (start: (() => void) | null) => {
+      if (start) starters.current.set(key, start);
+      else starters.current.delete(key);
+    },
+    [],
+  );
 
   function add(files: File[]) {
     const have = new Set(queue.map((q) => q.key));
@@ -30,7 +38,7 @@ export function UploadWorkspace({ org, maxBytes, models, preselect }: { org: str
           <div className="flex items-center justify-between">
             <h2 id="queue-heading" className="font-medium">Queue ({queue.length})</h2>
             {queue.length > 1 ? (
-              <button type="button" className="btn-secondary" onClick={() => setStartSignal((n) => n + 1)} data-testid="upload-start-all">
+              <button type="button" className="btn-secondary" onClick={() => starters.current.forEach((start) => start())} data-testid="upload-start-all">
                 Upload all ready files
               </button>
             ) : null}
@@ -43,7 +51,7 @@ export function UploadWorkspace({ org, maxBytes, models, preselect }: { org: str
                 org={org}
                 models={models}
                 preselect={preselect}
-                startSignal={startSignal}
+                register={registerFor(q.key)}
                 onRemove={() => setQueue((xs) => xs.filter((x) => x.key !== q.key))}
               />
             ))}

@@ -121,7 +121,9 @@ export function useTusUpload(file: File, org: string, onDone?: (v: UploadedVersi
   const meter = useRef(createSpeedMeter());
   const lastPaint = useRef(0);
   const onDoneRef = useRef(onDone);
-  onDoneRef.current = onDone;
+  useEffect(() => {
+    onDoneRef.current = onDone;
+  });
 
   useEffect(() => {
     let live = true;

@@ -12,6 +12,11 @@ export const metadata: Metadata = { title: "API tokens" };
 const TOKEN_ROLES = ["admin", "member", "viewer"] as const;
 const RANK = { owner: 4, admin: 3, member: 2, viewer: 1 } as const;
 
+function tokenStatus(t: { revoked_at: Date | null; expires_at: Date | null }): "active" | "expired" | "revoked" {
+  if (t.revoked_at) return "revoked";
+  return t.expires_at !== null && new Date(t.expires_at).getTime() <= Date.now() ? "expired" : "active";
+}
+
 export default async function TokensPage({ params }: { params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
   const { principal, org } = await requireOrg(slug);
@@ -19,7 +24,6 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
   const [tokens, members] = await Promise.all([listApiTokens(principal.claims, org.id), admin ? listMembers(principal, org.id) : Promise.resolve([])]);
   const emails = new Map(members.map((m) => [m.user_id, m.email]));
   const roles = TOKEN_ROLES.filter((r) => RANK[r] <= RANK[org.role]);
-  const now = Date.now();
   const origin = await requestOrigin();
 
   return (
@@ -55,8 +59,7 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
             </thead>
             <tbody className="divide-y divide-slate-100">
               {tokens.map((t) => {
-                const expired = t.expires_at !== null && new Date(t.expires_at).getTime() <= now;
-                const status = t.revoked_at ? "revoked" : expired ? "expired" : "active";
+                const status = tokenStatus(t);
                 const mine = t.user_id === principal.userId;
                 return (
                   <tr key={t.id} className={status === "active" ? "" : "text-slate-400"} data-testid="token-row" data-name={t.name} data-status={status}>
