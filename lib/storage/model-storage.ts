@@ -1,5 +1,6 @@
 import "server-only";
 import crypto from "node:crypto";
+import fs from "node:fs";
 import type { Readable } from "node:stream";
 import type { Principal } from "@/lib/auth/principal";
 import type { AppConfig } from "@/lib/config";
@@ -23,6 +24,7 @@ import {
   type UpdateModelInput,
   type UploadMetadata,
 } from "@/lib/validations/models";
+import type { LocalBlobStore } from "./adapters/local";
 import type { BlobBody, BlobStore } from "./blob-store";
 import { buildObjectKey, extensionFromFileName } from "./object-key";
 import type { AliasMove, ModelDetail, ModelSummary, ModelVersion, Org, Page } from "./types";
@@ -414,7 +416,7 @@ export class ModelStorage {
   async completeUpload(
     p: Principal,
     r: UploadReservation,
-    body: BlobBody,
+    body: BlobBody | { file: string },
     opts: { contentLength?: number; signal?: AbortSignal } = {},
     meta: RequestMeta = {},
   ): Promise<ModelVersion> {
@@ -426,13 +428,21 @@ export class ModelStorage {
     });
     let stored = false;
     try {
-      const put = await store.put(r.key, body, {
+      const putOpts = {
         expectedSize: opts.contentLength,
         expectedSha256: r.expectedSha256,
         maxBytes: this.deps.config.maxUploadBytes,
         signal: opts.signal,
-        onChunk: (c) => inspector.write(c),
-      });
+        onChunk: (c: Uint8Array) => inspector.write(c),
+      };
+      // A finished resumable upload is already a file on disk: the local store links it into place.
+      const adopt = (store as Partial<LocalBlobStore>).adoptFile;
+      const put =
+        "file" in body
+          ? adopt
+            ? await adopt(r.key, body.file, putOpts)
+            : await store.put(r.key, fs.createReadStream(body.file), putOpts)
+          : await store.put(r.key, body, putOpts);
       stored = true;
       const inspection = await inspector.end();
       if (inspection.verdict === "invalid") {

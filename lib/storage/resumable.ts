@@ -88,7 +88,7 @@ export function getTusServer(): Server {
         const p = await callerOf(req);
         const storage = await getModelStorageFor(p);
         const r = await storage.findReservation(p, upload.metadata?.version_id ?? "");
-        const v = await storage.completeUpload(p, r, fs.createReadStream(file), { contentLength: upload.size }, requestMeta(req));
+        const v = await storage.completeUpload(p, r, { file }, { contentLength: upload.size }, requestMeta(req));
         return { status_code: 200, headers: { "content-type": "application/json", "x-version-id": v.id }, body: JSON.stringify(serializeVersion(v)) };
       } catch (e) {
         throw tusError(e);

@@ -104,3 +104,30 @@ describe("local blob store specifics", () => {
     expect(await s.ping()).toMatchObject({ ok: true });
   });
 });
+
+describe("adoptFile (finished resumable uploads are linked, not copied)", () => {
+  it("links a verified file into place, refuses a bad hash and never overwrites", async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "fm-adopt-"));
+    try {
+      const store = createLocalBlobStore({ rootDir: root, bucket: "ai-models" });
+      const src = path.join(root, "upload.bin");
+      const bytes = randomBytes(300_000);
+      await fs.writeFile(src, bytes);
+      const digest = sha256(bytes);
+      const seen: number[] = [];
+      await expect(store.adoptFile!("org_a/m_v1.0.pkl", src, { expectedSha256: "0".repeat(64) })).rejects.toMatchObject({ code: "checksum_mismatch" });
+      expect(await store.stat("org_a/m_v1.0.pkl")).toBeNull();
+      const r = await store.adoptFile!("org_a/m_v1.0.pkl", src, { expectedSize: bytes.length, expectedSha256: digest, onChunk: (c) => seen.push(c.length) });
+      expect(r).toEqual({ key: "org_a/m_v1.0.pkl", size: bytes.length, sha256: digest });
+      expect(seen.reduce((a, b) => a + b, 0)).toBe(bytes.length);
+      const stored = path.join(root, "ai-models", "org_a", "m_v1.0.pkl");
+      expect((await fs.stat(stored)).ino).toBe((await fs.stat(src)).ino);
+      await fs.rm(src);
+      expect(Buffer.compare(await fs.readFile(stored), bytes)).toBe(0);
+      await fs.writeFile(src, "other");
+      await expect(store.adoptFile!("org_a/m_v1.0.pkl", src)).rejects.toMatchObject({ code: "conflict" });
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { constants as fsConstants, createWriteStream, type Dirent, type WriteStream } from "node:fs";
+import { constants as fsConstants, createReadStream, createWriteStream, type Dirent, type WriteStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { AppError } from "@/lib/errors";
 import type { BlobBody, BlobStat, BlobStore, ByteRange, GetResult, PutOptions, PutResult } from "../blob-store";
 import { checkPutOptions, discardBody, pipeWithHash, toAbortAppError } from "../hash-stream";
@@ -25,6 +25,12 @@ export interface LocalBlobStore extends BlobStore {
   readonly dir: string;
   /** Removes temporary files older than `olderThanMs` (left by a crash); returns how many. */
   sweepTemp(olderThanMs: number): Promise<number>;
+  /**
+   * Takes a complete file already on this file system (a finished tus upload) as `key`: it is read
+   * once for size, hash and inspection, then hard-linked into place — not copied. The caller removes
+   * `source` afterwards. Falls back to a copying put() across file systems.
+   */
+  adoptFile?(key: string, source: string, opts?: PutOptions): Promise<PutResult>;
 }
 
 const TMP_DIR = ".tmp";
@@ -150,6 +156,30 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): LocalBlobStor
     }
   }
 
+  async function adoptFile(key: string, source: string, putOpts: PutOptions = {}): Promise<PutResult> {
+    const finalPath = pathOf(key);
+    checkPutOptions(putOpts);
+    if (await exists(finalPath)) throw conflict(key);
+    const sink = new Writable({ write: (_chunk, _enc, cb) => cb() });
+    const outcome = await pipeWithHash(createReadStream(source, { highWaterMark: WRITE_CHUNK }), sink, putOpts);
+    const fh = await fs.open(source, "r+");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.mkdir(path.dirname(finalPath), { recursive: true });
+    try {
+      await fs.link(source, finalPath);
+    } catch (e) {
+      if (errnoOf(e) === "EEXIST") throw conflict(key);
+      if (errnoOf(e) === "EXDEV") return put(key, createReadStream(source), putOpts);
+      throw e;
+    }
+    await fsyncDir(path.dirname(finalPath));
+    return { key, size: outcome.size, sha256: outcome.sha256 };
+  }
+
   async function get(key: string, getOpts: { range?: ByteRange } = {}): Promise<GetResult> {
     const file = pathOf(key);
     if (getOpts.range) mustBeValidRange(getOpts.range);
@@ -252,6 +282,7 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): LocalBlobStor
     list,
     ping,
     sweepTemp: (olderThanMs) => sweepTemp(opts, olderThanMs),
+    adoptFile,
   };
 }
 
