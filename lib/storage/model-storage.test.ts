@@ -93,6 +93,8 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     expect(await code(upload("member", model, "1.0", "credit_risk_v2.1.pkl", extra))).toBe(expected);
     expect(storedFiles(w)).toEqual(files);
     expect(await code(w.storage.getVersion(w.users.owner, w.orgs.a.slug, model, "1.0"))).toBe("not_found");
+    // The model the failed upload created is gone too: nothing half-visible.
+    expect(await code(w.storage.getModel(w.users.owner, w.orgs.a.slug, model))).toBe("not_found");
     // The version number is free again: the reservation was released.
     expect((await upload("member", model, "1.0")).status).toBe("ready");
   });
@@ -132,6 +134,11 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
   ])("rejects hostile names: model %j version %j file %j", async (model, version, fileName) => {
     const r = await code(w.storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model, version, fileName, body: Readable.from([Buffer.from("x")]) }));
     expect(["invalid_input", "unsupported_media_type", "bad_request"]).toContain(r);
+  });
+
+  it("a failed upload of a new version keeps the existing model and its versions", async () => {
+    expect(await code(upload("member", "credit_risk", "9.0", "credit_risk_v2.1.pkl", { metadata: { sha256: "0".repeat(64) } }))).toBe("checksum_mismatch");
+    expect((await w.storage.getModel(w.users.owner, w.orgs.a.slug, "credit_risk")).versions.length).toBeGreaterThan(0);
   });
 
   it("keeps viewers, outsiders and other orgs out", async () => {

@@ -554,7 +554,14 @@ export class ModelStorage {
   async abandonUpload(p: Principal, r: UploadReservation, opts: { deleteBytes?: boolean } = {}): Promise<void> {
     if (opts.deleteBytes !== false) await this.deps.blobStoreFor(p).delete(r.key);
     await this.as(p, async (tx) => {
-      await tx.query("delete from public.model_versions where id = $1 and status = 'pending'", [r.versionId]);
+      const { rows } = await tx.query<{ created_at: Date }>(
+        "delete from public.model_versions where id = $1 and status = 'pending' returning created_at",
+        [r.versionId],
+      );
+      // The model this upload created goes too (RLS: only its creator, only while it holds no version).
+      if (rows[0]) {
+        await tx.query("delete from public.models where id = $1 and created_at >= $2::timestamptz - interval '2 seconds'", [r.modelId, rows[0].created_at]);
+      }
     });
   }
 

@@ -12,6 +12,14 @@ async function handle(req: Request, { params }: Ctx) {
     return new Response(null, { status: 304, headers: downloadHeaders(v, v.object_key.split("/").pop()!) });
   }
   const range = requestedRange(req, v);
+  if (req.method === "HEAD") {
+    // A HEAD reads nothing: answer from the row, without an audit event or egress.
+    const headers = downloadHeaders(v, v.object_key.split("/").pop()!);
+    const size = v.size_bytes ?? 0;
+    headers.set("content-length", String(range ? range.end - range.start + 1 : size));
+    if (range) headers.set("content-range", `bytes ${range.start}-${range.end}/${size}`);
+    return new Response(null, { status: range ? 206 : 200, headers });
+  }
   const acknowledgeRisk = new URL(req.url).searchParams.get("acknowledge_risk") === "true";
   const d = await storage.openDownload(principal, org, model, version, { range, acknowledgeRisk }, meta);
   return downloadResponse(d, req.method);
