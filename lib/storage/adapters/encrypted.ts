@@ -1,0 +1,572 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createReadStream, createWriteStream, constants as fsConstants } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { pipeline, Transform, type TransformCallback } from "node:stream";
+import { pipeline as pipelineAsync } from "node:stream/promises";
+import { AppError, isAppError } from "@/lib/errors";
+import type { BlobBody, BlobStat, ByteRange, GetResult, PutOptions, PutResult } from "../blob-store";
+import { checkPutOptions, createHashingStream, discardBody, toAbortAppError, toNodeReadable } from "../hash-stream";
+import { mustBeValidKey } from "../object-key";
+import type { LocalBlobStore } from "./local";
+import { mustBeValidRange, resolveRange } from "./range";
+
+/*
+ * Encryption at rest for the local store: every object is
+ *
+ *   header (180 bytes) | chunk 0 | chunk 1 | … | final chunk
+ *
+ * Each chunk is AES-256-GCM over up to 64 KiB of plaintext (+ a 16-byte tag) under the object's own
+ * random data key. Nonce = the object's random 8-byte prefix + the chunk counter; the AAD binds the
+ * header's fixed part, the chunk index and a final-chunk flag, so reordering, truncation at a chunk
+ * boundary and appending all fail authentication. Only the final chunk may be short, so the
+ * plaintext size follows from the file size alone (stat and list never read the file) and a Range
+ * read decrypts just the chunks it covers.
+ *
+ * The header holds the data key wrapped (AES-256-GCM) by a master key, in one of two slots, each
+ * with a sequence number, the master key's id and a checksum. Key rotation writes the new wrapping
+ * into the free slot, syncs, then wipes the old one: a crash or a concurrent reader always finds at
+ * least one intact slot, and object bodies are never rewritten. The wrapping's AAD includes the
+ * object key, so a file moved to another key does not decrypt.
+ */
+
+const MAGIC = Buffer.from("FMEC", "ascii");
+const FORMAT_VERSION = 1;
+/** Plaintext bytes per chunk (format version 1). */
+export const ENCRYPTION_CHUNK_SIZE = 64 * 1024;
+const TAG = 16;
+const CIPHER_CHUNK = ENCRYPTION_CHUNK_SIZE + TAG;
+const NONCE_PREFIX = 8;
+const FIXED = 20; // magic 4 | version 1 | reserved 1 | slots 1 | reserved 1 | chunk size 4 | nonce prefix 8
+const SLOT = 80; // seq 4 | key id 8 | nonce 12 | wrapped key 32 | tag 16 | checksum 8
+const SLOT_BODY = SLOT - 8;
+/** Bytes before the first chunk. */
+export const ENCRYPTION_HEADER_SIZE = FIXED + 2 * SLOT;
+const WRAP_AAD = Buffer.from("fairmind-wrap-v1", "ascii");
+
+export interface MasterKey {
+  /** 16 hex digits derived from the key (never the key itself): recorded in each object's header. */
+  id: string;
+  key: Buffer;
+}
+
+export interface EncryptionKeys {
+  /** Wraps every new object's data key. */
+  current: MasterKey;
+  /** Also accepted for reading (during and after a rotation, until rotate-key has finished). */
+  previous?: MasterKey;
+}
+
+/** Whether encryption at rest is switched on in this environment (STORAGE_ENCRYPTION_KEY set). */
+export function isEncryptionConfigured(env: Record<string, string | undefined> = process.env): boolean {
+  return Boolean(env.STORAGE_ENCRYPTION_KEY?.trim());
+}
+
+/** The id recorded in headers for a master key: a hash, so it says nothing about the key. */
+export function masterKeyId(key: Buffer): string {
+  return createHash("sha256").update("fairmind-storage-master-key-id:").update(key).digest("hex").slice(0, 16);
+}
+
+/** Parses a base64 (or base64url) master key; exactly 32 bytes or a loud error naming the variable. */
+export function parseMasterKey(value: string, name = "STORAGE_ENCRYPTION_KEY"): MasterKey {
+  const text = value.trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new Error(`${name} is not base64. Make one with: openssl rand -base64 32`);
+  const key = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+  if (key.length !== 32) throw new Error(`${name} must be 32 bytes in base64 (it decodes to ${key.length}). Make one with: openssl rand -base64 32`);
+  return { id: masterKeyId(key), key };
+}
+
+/** The master keys from STORAGE_ENCRYPTION_KEY (+ STORAGE_ENCRYPTION_KEY_PREVIOUS); throws when unset or malformed. */
+export function loadEncryptionKeys(env: Record<string, string | undefined> = process.env): EncryptionKeys {
+  if (!isEncryptionConfigured(env)) throw new Error("STORAGE_ENCRYPTION_KEY is not set.");
+  const current = parseMasterKey(env.STORAGE_ENCRYPTION_KEY!, "STORAGE_ENCRYPTION_KEY");
+  const prev = env.STORAGE_ENCRYPTION_KEY_PREVIOUS?.trim();
+  const previous = prev ? parseMasterKey(prev, "STORAGE_ENCRYPTION_KEY_PREVIOUS") : undefined;
+  return { current, previous: previous && previous.id !== current.id ? previous : undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout helpers
+
+/** Plaintext size of an encrypted object of `cipherSize` bytes; null when no valid object has that size. */
+export function plaintextSizeOf(cipherSize: number): number | null {
+  const body = cipherSize - ENCRYPTION_HEADER_SIZE;
+  if (body < TAG) return null;
+  const chunks = Math.ceil(body / CIPHER_CHUNK);
+  const last = body - (chunks - 1) * CIPHER_CHUNK - TAG;
+  if (last < 0 || (last === 0 && chunks > 1)) return null;
+  return (chunks - 1) * ENCRYPTION_CHUNK_SIZE + last;
+}
+
+/** Size on disk of an object holding `plainSize` bytes. */
+export function cipherSizeOf(plainSize: number): number {
+  const chunks = Math.max(1, Math.ceil(plainSize / ENCRYPTION_CHUNK_SIZE));
+  return ENCRYPTION_HEADER_SIZE + plainSize + chunks * TAG;
+}
+
+/** True when `head` starts like an encrypted object (magic + version). */
+export function looksEncrypted(head: Uint8Array): boolean {
+  return head.length >= 5 && Buffer.from(head.buffer, head.byteOffset, 4).equals(MAGIC) && head[4] === FORMAT_VERSION;
+}
+
+interface Slot {
+  index: 0 | 1;
+  seq: number;
+  keyId: string;
+  nonce: Buffer;
+  wrapped: Buffer;
+  tag: Buffer;
+}
+
+interface Header {
+  fixed: Buffer;
+  noncePrefix: Buffer;
+  /** Valid (checksummed, non-empty) slots. */
+  slots: Slot[];
+  /** Raw slot bytes, to tell an empty slot from a torn one. */
+  rawSlots: [Buffer, Buffer];
+}
+
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
+
+function fixedPart(noncePrefix: Buffer): Buffer {
+  const b = Buffer.alloc(FIXED);
+  MAGIC.copy(b, 0);
+  b[4] = FORMAT_VERSION;
+  b[6] = 2;
+  b.writeUInt32BE(ENCRYPTION_CHUNK_SIZE, 8);
+  noncePrefix.copy(b, 12);
+  return b;
+}
+
+const checksum = (body: Buffer) => createHash("sha256").update(body).digest().subarray(0, 8);
+
+function wrapAad(fixed: Buffer, seq: number, keyId: string, objectKey: string): Buffer {
+  return Buffer.concat([WRAP_AAD, fixed, u32(seq), Buffer.from(keyId, "hex"), Buffer.from(objectKey, "utf8")]);
+}
+
+function sealSlot(fixed: Buffer, objectKey: string, master: MasterKey, seq: number, dataKey: Buffer): Buffer {
+  const nonce = randomBytes(12);
+  const c = createCipheriv("aes-256-gcm", master.key, nonce, { authTagLength: TAG });
+  c.setAAD(wrapAad(fixed, seq, master.id, objectKey));
+  const wrapped = Buffer.concat([c.update(dataKey), c.final()]);
+  const body = Buffer.concat([u32(seq), Buffer.from(master.id, "hex"), nonce, wrapped, c.getAuthTag()]);
+  return Buffer.concat([body, checksum(body)]);
+}
+
+function parseHeader(buf: Buffer, objectKey: string): Header {
+  if (buf.length < ENCRYPTION_HEADER_SIZE || !looksEncrypted(buf)) {
+    throw encryptionError(objectKey, "not_encrypted", "is not an encrypted object (no valid header). Was it stored before encryption was switched on? See docs/operations.md (rotate-key --encrypt-existing).");
+  }
+  if (buf.readUInt32BE(8) !== ENCRYPTION_CHUNK_SIZE || buf[6] !== 2) throw encryptionError(objectKey, "integrity", "has a damaged header (chunk size / slot count).");
+  const fixed = Buffer.from(buf.subarray(0, FIXED));
+  const rawSlots: [Buffer, Buffer] = [Buffer.from(buf.subarray(FIXED, FIXED + SLOT)), Buffer.from(buf.subarray(FIXED + SLOT, FIXED + 2 * SLOT))];
+  const slots: Slot[] = [];
+  rawSlots.forEach((raw, i) => {
+    const body = raw.subarray(0, SLOT_BODY);
+    const seq = raw.readUInt32BE(0);
+    if (seq === 0 || !timingSafeEqual(checksum(body), raw.subarray(SLOT_BODY))) return;
+    slots.push({ index: i as 0 | 1, seq, keyId: raw.subarray(4, 12).toString("hex"), nonce: raw.subarray(12, 24), wrapped: raw.subarray(24, 56), tag: raw.subarray(56, 72) });
+  });
+  return { fixed, noncePrefix: fixed.subarray(12, 20), slots, rawSlots };
+}
+
+/** Unwraps the data key with the newest slot whose master key we hold. */
+function unwrap(header: Header, objectKey: string, keys: EncryptionKeys): { dataKey: Buffer; slot: Slot } {
+  const masters = [keys.current, keys.previous].filter((k): k is MasterKey => Boolean(k));
+  const slots = [...header.slots].sort((a, b) => b.seq - a.seq);
+  if (slots.length === 0) throw encryptionError(objectKey, "integrity", "has a damaged header: no intact key slot.");
+  let tried = false;
+  for (const slot of slots) {
+    const master = masters.find((m) => m.id === slot.keyId);
+    if (!master) continue;
+    tried = true;
+    try {
+      const d = createDecipheriv("aes-256-gcm", master.key, slot.nonce, { authTagLength: TAG });
+      d.setAAD(wrapAad(header.fixed, slot.seq, slot.keyId, objectKey));
+      d.setAuthTag(slot.tag);
+      return { dataKey: Buffer.concat([d.update(slot.wrapped), d.final()]), slot };
+    } catch {
+      // try an older slot
+    }
+  }
+  if (!tried) {
+    throw encryptionError(
+      objectKey,
+      "wrong_key",
+      `was encrypted with master key id ${slots.map((s) => s.keyId).join(" / ")}, but the configured key id is ${masters.map((m) => m.id).join(" / ")}. Set STORAGE_ENCRYPTION_KEY (or STORAGE_ENCRYPTION_KEY_PREVIOUS) to the key it was written with.`,
+    );
+  }
+  throw encryptionError(objectKey, "integrity", "has a data key that does not authenticate: the header was tampered with, or the file was moved from another key.");
+}
+
+function chunkNonce(prefix: Buffer, index: number): Buffer {
+  return Buffer.concat([prefix, u32(index)]);
+}
+
+function chunkAad(fixed: Buffer, index: number, final: boolean): Buffer {
+  const b = Buffer.alloc(FIXED + 9);
+  fixed.copy(b, 0);
+  b.writeBigUInt64BE(BigInt(index), FIXED);
+  b[FIXED + 8] = final ? 1 : 0;
+  return b;
+}
+
+function encryptionError(objectKey: string, reason: "integrity" | "wrong_key" | "not_encrypted", what: string): AppError {
+  const e = new AppError("internal", `Encrypted object ${objectKey} ${what}`, { key: objectKey, reason });
+  console.error(`[encrypted-store] ${e.message}`);
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams
+
+/** Plaintext in, header + sealed chunks out. */
+class ChunkEncryptor extends Transform {
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
+  private index = 0;
+  private headerSent = false;
+
+  constructor(
+    private readonly header: Buffer,
+    private readonly fixed: Buffer,
+    private readonly dataKey: Buffer,
+  ) {
+    super({ readableHighWaterMark: 1024 * 1024 });
+  }
+
+  /** Seals `plain` as the next chunk into `out` at `at`; returns the bytes written. */
+  private seal(plain: Buffer, final: boolean, out: Buffer, at: number): number {
+    const c = createCipheriv("aes-256-gcm", this.dataKey, chunkNonce(this.fixed.subarray(12, 20), this.index), { authTagLength: TAG });
+    c.setAAD(chunkAad(this.fixed, this.index, final));
+    this.index++;
+    let n = c.update(plain).copy(out, at);
+    n += c.final().copy(out, at + n);
+    n += c.getAuthTag().copy(out, at + n);
+    return n;
+  }
+
+  private sendHeader() {
+    if (!this.headerSent) {
+      this.headerSent = true;
+      this.push(this.header);
+    }
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+    this.sendHeader();
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    // Strictly more than a chunk: the last full chunk may turn out to be the final one.
+    if (this.pendingLength > ENCRYPTION_CHUNK_SIZE) {
+      const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLength);
+      const count = Math.ceil(all.length / ENCRYPTION_CHUNK_SIZE) - 1;
+      // One output buffer per input chunk: fewer, larger writes downstream.
+      const out = Buffer.allocUnsafe(count * CIPHER_CHUNK);
+      let written = 0;
+      for (let i = 0; i < count; i++) {
+        written += this.seal(all.subarray(i * ENCRYPTION_CHUNK_SIZE, (i + 1) * ENCRYPTION_CHUNK_SIZE), false, out, written);
+      }
+      this.push(out);
+      const rest = all.subarray(count * ENCRYPTION_CHUNK_SIZE);
+      this.pending = [rest];
+      this.pendingLength = rest.length;
+    }
+    cb();
+  }
+
+  override _flush(cb: TransformCallback) {
+    this.sendHeader();
+    const plain = Buffer.concat(this.pending, this.pendingLength);
+    const out = Buffer.allocUnsafe(plain.length + TAG);
+    this.seal(plain, true, out, 0);
+    this.push(out);
+    this.pending = [];
+    cb();
+  }
+}
+
+/** Sealed chunks first..last in, the plaintext bytes [skip, skip + take) of them out. */
+class ChunkDecryptor extends Transform {
+  private buffered: Buffer[] = [];
+  private bufferedLength = 0;
+  private index: number;
+  private skip: number;
+  private remaining: number;
+
+  constructor(
+    private readonly objectKey: string,
+    private readonly fixed: Buffer,
+    private readonly dataKey: Buffer,
+    first: number,
+    private readonly last: number,
+    private readonly finalIndex: number,
+    private readonly finalPlainLength: number,
+    skip: number,
+    take: number,
+  ) {
+    super();
+    this.index = first;
+    this.skip = skip;
+    this.remaining = take;
+  }
+
+  private expected(): number {
+    return this.index === this.finalIndex ? this.finalPlainLength + TAG : CIPHER_CHUNK;
+  }
+
+  private open(sealed: Buffer): Buffer {
+    const final = this.index === this.finalIndex;
+    try {
+      const d = createDecipheriv("aes-256-gcm", this.dataKey, chunkNonce(this.fixed.subarray(12, 20), this.index), { authTagLength: TAG });
+      d.setAAD(chunkAad(this.fixed, this.index, final));
+      d.setAuthTag(sealed.subarray(sealed.length - TAG));
+      const plain = d.update(sealed.subarray(0, sealed.length - TAG));
+      d.final(); // GCM: no bytes, only the tag check
+      return plain;
+    } catch {
+      throw encryptionError(this.objectKey, "integrity", `failed authentication at chunk ${this.index}: the stored file is corrupted or was tampered with.`);
+    }
+  }
+
+  private drain(): void {
+    const parts: Buffer[] = [];
+    while (this.index <= this.last && this.bufferedLength >= this.expected()) {
+      const need = this.expected();
+      const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered, this.bufferedLength);
+      const plain = this.open(all.subarray(0, need));
+      this.buffered = [all.subarray(need)];
+      this.bufferedLength = all.length - need;
+      this.index++;
+      const from = Math.min(this.skip, plain.length);
+      this.skip -= from;
+      const part = plain.subarray(from, from + Math.min(this.remaining, plain.length - from));
+      this.remaining -= part.length;
+      if (part.length) parts.push(part);
+    }
+    // Nothing is pushed before every chunk in it authenticated; one push per input chunk.
+    if (parts.length) this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+    this.buffered.push(chunk);
+    this.bufferedLength += chunk.length;
+    try {
+      this.drain();
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback) {
+    try {
+      this.drain();
+    } catch (e) {
+      return cb(e as Error);
+    }
+    if (this.index <= this.last || this.bufferedLength > 0) {
+      return cb(encryptionError(this.objectKey, "integrity", `is truncated: chunk ${this.index} is incomplete.`));
+    }
+    cb();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface EncryptedBlobStore extends LocalBlobStore {
+  readonly encrypted: true;
+  /** Id of the master key new objects are wrapped with. */
+  readonly keyId: string;
+  /** The master key id and slot sequence of a stored object (reads only its header). */
+  describeObject(key: string): Promise<{ keyId: string; seq: number; plaintextSize: number }>;
+  /**
+   * Re-wraps one object's data key with the current master key (header only, the body is never
+   * rewritten). "current" when nothing was left to do. Crash-safe and safe beside readers.
+   */
+  rewrapObject(key: string): Promise<"rewrapped" | "current">;
+  /** Encrypts an object that was stored before encryption was switched on (atomic replace). */
+  encryptExistingObject(key: string): Promise<"encrypted" | "already">;
+}
+
+/** Wraps the local store: AES-256-GCM in 64 KiB authenticated chunks, a data key per object. */
+export function createEncryptedBlobStore(inner: LocalBlobStore, keys: EncryptionKeys): EncryptedBlobStore {
+  const filePath = (key: string) => {
+    mustBeValidKey(key);
+    return path.join(inner.dir, ...key.split("/"));
+  };
+
+  async function readHeader(key: string): Promise<{ header: Header; cipherSize: number }> {
+    let got: GetResult;
+    try {
+      got = await inner.get(key, { range: { start: 0, end: ENCRYPTION_HEADER_SIZE - 1 } });
+    } catch (e) {
+      if (isAppError(e) && e.code === "range_not_satisfiable") throw encryptionError(key, "not_encrypted", "is empty on disk: not an encrypted object.");
+      throw e;
+    }
+    const parts: Buffer[] = [];
+    for await (const c of got.stream) parts.push(c as Buffer);
+    return { header: parseHeader(Buffer.concat(parts), key), cipherSize: got.size };
+  }
+
+  async function put(key: string, body: BlobBody, opts: PutOptions = {}): Promise<PutResult> {
+    try {
+      mustBeValidKey(key);
+      checkPutOptions(opts);
+      if (opts.signal?.aborted) throw toAbortAppError(opts.signal.reason, opts.signal);
+    } catch (e) {
+      discardBody(body);
+      throw e;
+    }
+    const dataKey = randomBytes(32);
+    const fixed = fixedPart(randomBytes(NONCE_PREFIX));
+    const header = Buffer.concat([fixed, sealSlot(fixed, key, keys.current, 1, dataKey), Buffer.alloc(SLOT)]);
+    // Size, SHA-256, limits and onChunk apply to the plaintext; the inner store sees ciphertext.
+    const hasher = createHashingStream({ expectedSize: opts.expectedSize, expectedSha256: opts.expectedSha256, maxBytes: opts.maxBytes, onChunk: opts.onChunk });
+    const encryptor = new ChunkEncryptor(header, fixed, dataKey);
+    // Any failure upstream destroys the encryptor with that error, which fails the inner put.
+    pipeline(toNodeReadable(body), hasher, encryptor, () => {});
+    await inner.put(key, encryptor, { contentType: opts.contentType, signal: opts.signal });
+    if (!hasher.outcome) {
+      await inner.delete(key);
+      throw new AppError("internal", "The upload stream ended without being verified.");
+    }
+    return { key, size: hasher.outcome.size, sha256: hasher.outcome.sha256 };
+  }
+
+  async function get(key: string, opts: { range?: ByteRange } = {}): Promise<GetResult> {
+    mustBeValidKey(key);
+    if (opts.range) mustBeValidRange(opts.range);
+    const { header, cipherSize } = await readHeader(key);
+    const size = plaintextSizeOf(cipherSize);
+    if (size === null) throw encryptionError(key, "integrity", `has an impossible size on disk (${cipherSize} bytes): it was truncated or extended.`);
+    const { dataKey } = unwrap(header, key, keys);
+    const { start, end } = opts.range ? resolveRange(opts.range, size) : { start: 0, end: size - 1 };
+    const finalIndex = Math.max(0, Math.ceil(size / ENCRYPTION_CHUNK_SIZE) - 1);
+    const finalPlainLength = size - finalIndex * ENCRYPTION_CHUNK_SIZE;
+    // An empty object still has its (empty, final) chunk read and authenticated.
+    const first = size === 0 ? 0 : Math.floor(start / ENCRYPTION_CHUNK_SIZE);
+    const last = size === 0 ? 0 : Math.floor(end / ENCRYPTION_CHUNK_SIZE);
+    const cipherStart = ENCRYPTION_HEADER_SIZE + first * CIPHER_CHUNK;
+    const cipherEnd = Math.min(ENCRYPTION_HEADER_SIZE + (last + 1) * CIPHER_CHUNK, cipherSize) - 1;
+    const got = await inner.get(key, { range: { start: cipherStart, end: cipherEnd } });
+    const decryptor = new ChunkDecryptor(key, header.fixed, dataKey, first, last, finalIndex, finalPlainLength, start - first * ENCRYPTION_CHUNK_SIZE, end - start + 1);
+    pipeline(got.stream, decryptor, () => {});
+    return { stream: decryptor, size, start, end, contentType: got.contentType };
+  }
+
+  async function stat(key: string): Promise<BlobStat | null> {
+    const st = await inner.stat(key);
+    if (!st) return null;
+    const size = plaintextSizeOf(st.size);
+    if (size === null) throw encryptionError(key, "integrity", `has an impossible size on disk (${st.size} bytes).`);
+    return { ...st, size };
+  }
+
+  async function* list(prefix: string): AsyncIterable<BlobStat> {
+    for await (const st of inner.list(prefix)) yield { ...st, size: plaintextSizeOf(st.size) ?? 0 };
+  }
+
+  async function describeObject(key: string) {
+    const { header, cipherSize } = await readHeader(key);
+    const { slot } = unwrap(header, key, keys);
+    return { keyId: slot.keyId, seq: slot.seq, plaintextSize: plaintextSizeOf(cipherSize) ?? -1 };
+  }
+
+  async function rewrapObject(key: string): Promise<"rewrapped" | "current"> {
+    const file = filePath(key);
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(file, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new AppError("not_found", "No such object.");
+      throw e;
+    }
+    try {
+      const buf = Buffer.alloc(ENCRYPTION_HEADER_SIZE);
+      const { bytesRead } = await fh.read(buf, 0, ENCRYPTION_HEADER_SIZE, 0);
+      const header = parseHeader(buf.subarray(0, bytesRead), key);
+      const { dataKey, slot } = unwrap(header, key, keys);
+      const other = slot.index === 0 ? 1 : 0;
+      const offsetOf = (i: number) => FIXED + i * SLOT;
+      if (slot.keyId === keys.current.id) {
+        // Already on the current key; finish a rotation that crashed before wiping the old slot.
+        if (header.rawSlots[other].some((b) => b !== 0)) {
+          await fh.write(Buffer.alloc(SLOT), 0, SLOT, offsetOf(other));
+          await fh.sync();
+          return "rewrapped";
+        }
+        return "current";
+      }
+      const seq = Math.max(...header.slots.map((s) => s.seq)) + 1;
+      await fh.write(sealSlot(header.fixed, key, keys.current, seq, dataKey), 0, SLOT, offsetOf(other));
+      await fh.sync();
+      // Only now is the old wrapping removed: until here a reader still had the old slot.
+      await fh.write(Buffer.alloc(SLOT), 0, SLOT, offsetOf(slot.index));
+      await fh.sync();
+      return "rewrapped";
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async function encryptExistingObject(key: string): Promise<"encrypted" | "already"> {
+    const file = filePath(key);
+    const fh = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    let st: Awaited<ReturnType<fs.FileHandle["stat"]>>;
+    try {
+      const head = Buffer.alloc(8);
+      const { bytesRead } = await fh.read(head, 0, 8, 0);
+      if (looksEncrypted(head.subarray(0, bytesRead))) return "already";
+      st = await fh.stat();
+    } finally {
+      await fh.close();
+    }
+    // Encrypt into the store's temp area (same file system), then rename over the plaintext.
+    const tmpFile = path.join(inner.dir, ".tmp", `${Date.now()}-encrypt-${randomBytes(8).toString("hex")}`);
+    await fs.mkdir(path.dirname(tmpFile), { recursive: true });
+    try {
+      const dataKey = randomBytes(32);
+      const fixed = fixedPart(randomBytes(NONCE_PREFIX));
+      const header = Buffer.concat([fixed, sealSlot(fixed, key, keys.current, 1, dataKey), Buffer.alloc(SLOT)]);
+      await pipelineAsync(createReadStream(file), new ChunkEncryptor(header, fixed, dataKey), createWriteStream(tmpFile, { flags: "wx", mode: 0o640, flush: true }));
+      const written = await fs.stat(tmpFile);
+      if (written.size !== cipherSizeOf(st.size)) throw new Error(`${key}: the encrypted copy has an unexpected size; the original was kept.`);
+      await fs.utimes(tmpFile, st.atime, st.mtime);
+      await fs.rename(tmpFile, file);
+      const dh = await fs.open(path.dirname(file), "r");
+      await dh.sync().finally(() => dh.close());
+      return "encrypted";
+    } finally {
+      await fs.rm(tmpFile, { force: true });
+    }
+  }
+
+  async function ping() {
+    const r = await inner.ping();
+    return { ok: r.ok, detail: `${r.detail ?? ""} (encrypted at rest, master key id ${keys.current.id})`.trim() };
+  }
+
+  return {
+    kind: "local",
+    bucket: inner.bucket,
+    dir: inner.dir,
+    encrypted: true,
+    keyId: keys.current.id,
+    put,
+    get,
+    stat,
+    delete: (key) => inner.delete(key),
+    list,
+    ping,
+    sweepTemp: (ms) => inner.sweepTemp(ms),
+    describeObject,
+    rewrapObject,
+    encryptExistingObject,
+  };
+}
