@@ -18,7 +18,8 @@ async function dropFile(page: Page, file: string, name = path.basename(file)) {
     async ({ b64, name }) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();
-      dt.items.add(new File([bytes], name, { type: "application/octet-stream" }));
+      // A fixed lastModified, like a file on disk: tus-js-client fingerprints name, size and mtime.
+      dt.items.add(new File([bytes], name, { type: "application/octet-stream", lastModified: 1_764_000_000_000 }));
       return dt;
     },
     { b64, name },
@@ -62,7 +63,7 @@ test.describe("as a member (bob)", () => {
     const file = `${FIXTURES}/churn_model_v1.onnx`;
     const bytes = fs.readFileSync(file);
     const name = `E2E churn ${stamp()}`;
-    await page.goto("/orgs/demo_org/upload");
+    await page.goto("/orgs/demo_org/upload", { waitUntil: "networkidle" });
     await dropFile(page, file);
     const item = page.getByTestId("upload-item");
     await expect(item).toHaveCount(1);
@@ -93,9 +94,10 @@ test.describe("as a member (bob)", () => {
     // Slow every PATCH down so the upload is still running when the page goes away.
     await page.route("**/api/v1/uploads/**", async (route) => {
       if (route.request().method() === "PATCH") await new Promise((r) => setTimeout(r, 400));
-      await route.continue();
+      // The reload below abandons requests that are still waiting here.
+      await route.continue().catch(() => {});
     });
-    await page.goto("/orgs/demo_org/upload");
+    await page.goto("/orgs/demo_org/upload", { waitUntil: "networkidle" });
     await dropFile(page, file, "resumable.safetensors");
     const item = page.getByTestId("upload-item");
     await item.getByTestId("upload-name").fill(model);
@@ -105,10 +107,11 @@ test.describe("as a member (bob)", () => {
     await expect.poll(async () => Number(await progress.getAttribute("aria-valuenow")), { timeout: 30_000 }).toBeGreaterThan(15);
     expect(Number(await progress.getAttribute("aria-valuenow"))).toBeLessThan(100);
 
-    await page.reload();
     await page.unroute("**/api/v1/uploads/**");
+    await page.reload({ waitUntil: "networkidle" });
     await dropFile(page, file, "resumable.safetensors");
     const again = page.getByTestId("upload-item");
+    await expect(again).toHaveCount(1);
     await expect(again.getByTestId("upload-previous")).toBeVisible();
     await again.getByTestId("upload-name").fill(model);
     await again.getByTestId("upload-version").fill("1.0");
