@@ -22,7 +22,9 @@ export default defineConfig({
   },
   projects: [
     { name: "setup", testMatch: /.*\.setup\.ts/ },
-    { name: "chromium", use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 860 } }, dependencies: ["setup"] },
+    { name: "chromium", testIgnore: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 860 } }, dependencies: ["setup"] },
+    // npm run screenshots: refreshes docs/screenshots/ (not part of npm test).
+    ...(process.env.SCREENSHOTS ? [{ name: "screenshots", testMatch: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"] }, dependencies: ["setup"] }] : []),
   ],
   webServer: {
     command: `rm -rf .data-e2e && DATA_DIR=.data-e2e PORT=${PORT} npm run start`,
