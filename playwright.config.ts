@@ -4,6 +4,13 @@ import { defineConfig, devices } from "@playwright/test";
 // its own port and its own embedded data directory, created fresh (with the demo) for every run.
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${PORT}`;
+// The same REST specs also run against a second server in postgres mode (DATABASE_URL), with a fresh
+// database on the local Postgres server and the demo seeded by `npm run seed`.
+const PG_PORT = PORT + 1;
+const PG_URL = `http://127.0.0.1:${PG_PORT}`;
+const PG_DB = process.env.E2E_PG_DB ?? "fairmind_e2e";
+const PG_ADMIN = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const PG_DATABASE_URL = PG_ADMIN.replace(/\/[^/]*$/, `/${PG_DB}`);
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
 export default defineConfig({
@@ -23,15 +30,29 @@ export default defineConfig({
   projects: [
     { name: "setup", testMatch: /.*\.setup\.ts/ },
     { name: "chromium", testIgnore: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 860 } }, dependencies: ["setup"] },
+    { name: "api-postgres", testMatch: /api\.spec\.ts/, use: { baseURL: PG_URL } },
     // npm run screenshots: refreshes docs/screenshots/ (not part of npm test).
     ...(process.env.SCREENSHOTS ? [{ name: "screenshots", testMatch: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"] }, dependencies: ["setup"] }] : []),
   ],
-  webServer: {
-    command: `rm -rf .data-e2e && DATA_DIR=.data-e2e PORT=${PORT} npm run start`,
-    url: `${baseURL}/api/health`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 180_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: `rm -rf .data-e2e && DATA_DIR=.data-e2e PORT=${PORT} npm run start`,
+      url: `${baseURL}/api/health`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 180_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      command:
+        `psql "${PG_ADMIN}" -q -c "drop database if exists ${PG_DB} with (force)" -c "create database ${PG_DB}" && rm -rf .data-e2e-pg && ` +
+        `DATABASE_URL=${PG_DATABASE_URL} DATA_DIR=.data-e2e-pg npm run seed && ` +
+        `DATABASE_URL=${PG_DATABASE_URL} DATA_DIR=.data-e2e-pg PORT=${PG_PORT} npm run start`,
+      url: `${PG_URL}/api/health`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 180_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });

@@ -214,6 +214,7 @@ test.describe("REST API v1", () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toContain("/api/v1/orgs/{org}/models/{model}/versions/{version}");
     const health = await (await request.get("/api/health")).json();
-    expect(health).toMatchObject({ status: "ok", mode: "embedded", database: { ok: true }, storage: { ok: true, backend: "local", bucket: "ai-models" } });
+    const mode = test.info().project.name === "api-postgres" ? "postgres" : "embedded";
+    expect(health).toMatchObject({ status: "ok", mode, database: { ok: true }, storage: { ok: true, backend: "local", bucket: "ai-models" } });
   });
 });
