@@ -222,5 +222,8 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { q: "paged", type: "regression" })).items).toHaveLength(3);
     expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { verdict: "dangerous" })).items.map((m) => m.slug)).toEqual(["evil"]);
     expect(await code(w.storage.listModels(w.users.viewer, w.orgs.a.slug, { cursor: "garbage" }))).toBe("bad_request");
+    // What the inspector found is searchable: the pickle's top-level class, the format.
+    expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { q: "sklearn pipeline" })).items.map((m) => m.slug)).toContain("credit_risk");
+    expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { q: "pickle" })).items.length).toBeGreaterThan(0);
   });
 });
