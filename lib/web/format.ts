@@ -20,3 +20,13 @@ export const formatDateTime = (d: Date | string | null | undefined) =>
   d ? new Date(d).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—";
 
 export const formatMoney = (n: number) => (n < 0.01 && n > 0 ? "< $0.01" : `$${n.toFixed(2)}`);
+
+/** A page's searchParams as one string per key (first value wins; empty values dropped). */
+export function singleParams(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const single: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const value = Array.isArray(v) ? v[0] : v;
+    if (value) single[k] = value;
+  }
+  return single;
+}

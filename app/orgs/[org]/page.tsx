@@ -3,7 +3,7 @@ import Link from "next/link";
 import { AliasBadge, VerdictBadge } from "@/components/verdict-badge";
 import { formatBytes } from "@/lib/storage/limits";
 import { FRAMEWORKS, MODEL_SORTS, SCAN_VERDICTS, TASK_TYPES, TASK_TYPE_LABELS, listModelsQuerySchema } from "@/lib/validations/models";
-import { timeAgo } from "@/lib/web/format";
+import { singleParams, timeAgo } from "@/lib/web/format";
 import { canWrite, requireOrg } from "@/lib/web/page-auth";
 
 export const metadata: Metadata = { title: "Models" };
@@ -13,12 +13,7 @@ const SORT_LABEL: Record<(typeof MODEL_SORTS)[number], string> = { updated: "Rec
 
 export default async function ModelsPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<Search> }) {
   const { org: slug } = await params;
-  const raw = await searchParams;
-  const single: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const value = Array.isArray(v) ? v[0] : v;
-    if (value) single[k] = value;
-  }
+  const single = singleParams(await searchParams);
   const parsed = listModelsQuerySchema.safeParse(single);
   const query = parsed.success ? parsed.data : listModelsQuerySchema.parse({});
   const { principal, storage, org } = await requireOrg(slug);

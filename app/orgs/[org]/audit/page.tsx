@@ -6,6 +6,7 @@ import { AUDIT_ACTIONS, AUDIT_ACTION_LABELS, AUDIT_EXPORT_MAX_ROWS, auditQuerySc
 import { AppError } from "@/lib/errors";
 import { listMembers } from "@/lib/orgs/orgs";
 import { requireOrg } from "@/lib/web/page-auth";
+import { singleParams } from "@/lib/web/format";
 
 export const metadata: Metadata = { title: "Audit log" };
 
@@ -14,12 +15,7 @@ const FAMILY_LABEL: Record<string, string> = { version: "All version events", li
 
 export default async function AuditPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { org: slug } = await params;
-  const raw = await searchParams;
-  const single: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const value = Array.isArray(v) ? v[0] : v;
-    if (value) single[k] = value;
-  }
+  const single = singleParams(await searchParams);
   const parsed = auditQuerySchema.safeParse(single);
   const query = parsed.success ? parsed.data : auditQuerySchema.parse({});
   const invalid = parsed.success ? null : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; ");
