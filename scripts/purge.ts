@@ -1,0 +1,52 @@
+// npm run purge [-- --dry-run] [--json]
+// Retention and clean-up (lib/ops/retention.ts): purges soft-deleted versions older than
+// RETENTION_DAYS (default 30) except protected ones (PROTECTED_ALIASES, default production),
+// releases uploads pending for more than 24 h, deletes orphaned bytes older than an hour, and
+// reports versions whose bytes are missing. Exit: 0 ok, 1 something is MISSING / mismatched / failed,
+// 2 usage error or refused (the embedded database is in use by the running app).
+import { parseCliArgs, runCli } from "@/lib/ops/cli";
+import { appObjectStore, EXIT, loadOpsConfig, openOpsDatabase, UsageError } from "@/lib/ops/ops-env";
+import { formatRetentionReport, retentionSettings, runRetention } from "@/lib/ops/retention";
+
+const USAGE = `Usage: npm run purge [-- --dry-run] [--json]
+
+  --dry-run  report what would be purged, released and deleted; change nothing
+  --json     print the full report as JSON (for monitoring)
+
+  RETENTION_DAYS     days a soft-deleted version is kept (default 30)
+  PROTECTED_ALIASES  comma-separated aliases whose versions are never purged (default production)`;
+
+runCli("purge", async () => {
+  const { values } = parseCliArgs(process.argv.slice(2), { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, USAGE);
+  let settings;
+  try {
+    settings = retentionSettings(process.env);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const config = loadOpsConfig();
+  const store = appObjectStore(config);
+  const db = await openOpsDatabase(config, { migrate: true });
+  try {
+    const report = await runRetention({
+      db,
+      store,
+      backend: config.mode === "supabase" ? "supabase" : "local",
+      bucket: config.bucket,
+      managesObjectRows: config.mode !== "supabase",
+      ...settings,
+      dryRun: Boolean(values["dry-run"]),
+      log: values.json ? undefined : (l) => console.log(l),
+    });
+    const { lines, problems } = formatRetentionReport(report);
+    if (values.json) console.log(JSON.stringify({ ...report, problems }, null, 2));
+    else {
+      console.log(`\nRetention: ${settings.retentionDays} days; protected aliases: ${settings.protectedAliases.join(", ") || "(none)"}`);
+      for (const l of lines) console.log(l);
+    }
+    for (const p of problems) console.error(p);
+    return problems.length ? EXIT.failed : EXIT.ok;
+  } finally {
+    await db.close();
+  }
+});
