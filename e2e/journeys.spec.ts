@@ -91,12 +91,10 @@ test.describe("as a member (bob)", () => {
     const file = bigModel(40);
     const bytes = fs.readFileSync(file);
     const model = `E2E resumable ${stamp()}`;
-    // Slow every PATCH down so the upload is still running when the page goes away.
-    await page.route("**/api/v1/uploads/**", async (route) => {
-      if (route.request().method() === "PATCH") await new Promise((r) => setTimeout(r, 400));
-      // The reload below abandons requests that are still waiting here.
-      await route.continue().catch(() => {});
-    });
+    // A slow uplink (Chromium's own network throttling), so the upload is mid-way when the page goes away.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
     await page.goto("/orgs/demo_org/upload", { waitUntil: "networkidle" });
     await dropFile(page, file, "resumable.safetensors");
     const item = page.getByTestId("upload-item");
@@ -107,8 +105,9 @@ test.describe("as a member (bob)", () => {
     await expect.poll(async () => Number(await progress.getAttribute("aria-valuenow")), { timeout: 30_000 }).toBeGreaterThan(15);
     expect(Number(await progress.getAttribute("aria-valuenow"))).toBeLessThan(100);
 
-    await page.unroute("**/api/v1/uploads/**");
-    await page.reload({ waitUntil: "networkidle" });
+    await page.reload();
+    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await page.waitForLoadState("networkidle");
     await dropFile(page, file, "resumable.safetensors");
     const again = page.getByTestId("upload-item");
     await expect(again).toHaveCount(1);

@@ -4,7 +4,7 @@
 //   upload_ratio     our PUT upload (stream, hash, inspect, fsync, finalize) / a bare Node http server
 //                    that streams the same file to disk with SHA-256
 //   download_ratio   our streamed download / a bare Node http server streaming the file from disk
-//   resumable_ratio  a tus upload (tus-js-client, 6 MiB chunks like the browser) / the same baseline
+//   resumable_ratio  a tus upload (tus-js-client, the browser uploader's chunk size) / the same baseline
 //   rss_growth_mib_*  the app server's peak RSS growth during uploads of 64 MiB, 1 GiB, 4 GiB
 //   list_p50/p95_ms  GET /api/v1/orgs/{org}/models with 10,000 models and 100,000 versions in the database
 //   browser_first_page_ms  the model browser page (server-rendered HTML) over the same data
@@ -22,6 +22,7 @@ import { pipeline } from "node:stream/promises";
 import * as tus from "tus-js-client";
 import { parseConfig } from "@/lib/config";
 import { openDatabase } from "@/lib/db/client";
+import { LOCAL_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
 const APP = `http://127.0.0.1:${PORT}`;
@@ -245,12 +246,12 @@ async function main() {
     results.download_ratio = Math.round((results.download_mb_s / results.baseline_download_mb_s) * 100) / 100;
     log(`baseline ${results.baseline_download_mb_s} MB/s, ours ${results.download_mb_s} MB/s → ratio ${results.download_ratio}`);
 
-    log("\n— resumable upload (tus, 6 MiB chunks, 1 GiB) —");
+    log(`\n— resumable upload (tus, ${LOCAL_RESUMABLE_CHUNK_BYTES / MiB} MiB chunks like the browser uploader, 1 GiB) —`);
     const tusSeconds = await new Promise<number>((resolve, reject) => {
       const t = performance.now();
       const up = new tus.Upload(fs.createReadStream(gib), {
         endpoint: `${APP}/api/v1/uploads`,
-        chunkSize: 6 * MiB,
+        chunkSize: LOCAL_RESUMABLE_CHUNK_BYTES,
         uploadSize: fs.statSync(gib).size,
         headers: auth,
         metadata: { org: "demo_org", model: "bench", version: `2.${++n}`, filename: "bench.safetensors" },

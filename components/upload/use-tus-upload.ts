@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Upload, defaultOptions, type DetailedError, type HttpResponse, type PreviousUpload, type UploadOptions } from "tus-js-client";
-import { RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
+import { LOCAL_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 import { createSpeedMeter } from "./upload-helpers";
 
 export const TUS_ENDPOINT_PATH = "/api/v1/uploads";
@@ -91,7 +91,7 @@ function parseFailure(err: Error | DetailedError): UploadFailure {
 function baseOptions(): UploadOptions {
   return {
     endpoint: `${window.location.origin}${TUS_ENDPOINT_PATH}`,
-    chunkSize: RESUMABLE_CHUNK_BYTES,
+    chunkSize: LOCAL_RESUMABLE_CHUNK_BYTES,
     retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
     storeFingerprintForResuming: true,
     removeFingerprintOnSuccess: true,

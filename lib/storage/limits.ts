@@ -55,6 +55,14 @@ export const RESUMABLE_CHUNK_BYTES = 6 * 1024 * 1024;
 /** Above this size uploads go through the resumable endpoint instead of one request. */
 export const RESUMABLE_THRESHOLD_BYTES = RESUMABLE_CHUNK_BYTES;
 
+/**
+ * Chunk size of resumable uploads to our own tus endpoint (local modes). Each PATCH costs a request
+ * through Next and @tus/server; measured with 1 GiB: 6 MiB chunks 157 MB/s, 32 MiB 321 MB/s. A
+ * browser slices the File without copying, so a bigger chunk costs no memory — only up to 32 MiB of
+ * re-sending after a dropped connection.
+ */
+export const LOCAL_RESUMABLE_CHUNK_BYTES = 32 * 1024 * 1024;
+
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
 
 /** Human-readable size in binary units: 0 B, 512 B, 1.5 KiB, 5 GiB. */

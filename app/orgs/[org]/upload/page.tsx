@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { UploadWorkspace } from "@/components/upload/upload-workspace";
 import { getConfig } from "@/lib/config";
-import { ALLOWED_EXTENSIONS, RESUMABLE_CHUNK_BYTES, formatBytes } from "@/lib/storage/limits";
+import { ALLOWED_EXTENSIONS, LOCAL_RESUMABLE_CHUNK_BYTES, formatBytes } from "@/lib/storage/limits";
 import { canWrite, requireOrg } from "@/lib/web/page-auth";
 
 export const metadata: Metadata = { title: "Upload" };
@@ -52,7 +52,7 @@ export default async function UploadPage({ params, searchParams }: { params: Pro
           <h2 id="upload-help" className="mb-2 font-medium text-slate-900">What happens to a file</h2>
           <ol className="list-decimal space-y-1.5 pl-5">
             <li>The version number is reserved before any byte is sent (a taken number is refused at once).</li>
-            <li>Bytes go up in {formatBytes(RESUMABLE_CHUNK_BYTES)} chunks; pause, a lost connection or a reload can continue.</li>
+            <li>Bytes go up in {formatBytes(LOCAL_RESUMABLE_CHUNK_BYTES)} chunks; pause, a lost connection or a reload can continue.</li>
             <li>The server checks size and SHA-256, detects the format and scans for code that runs on load.</li>
             <li>Dangerous files are <strong>quarantined</strong>: stored, but only admins can download them.</li>
           </ol>
