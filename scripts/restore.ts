@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { formatBytes, formatDuration, parseCliArgs, Progress, runCli } from "@/lib/ops/cli";
-import { EXIT, loadOpsConfig, UsageError } from "@/lib/ops/ops-env";
+import { EXIT, loadOpsConfig, mustAnswer, UsageError } from "@/lib/ops/ops-env";
 import { restoreBackup, RestoreVerificationError } from "@/lib/ops/restore";
 import { migrate } from "@/lib/db/migrate";
 import { openPostgres } from "@/lib/db/postgres";
@@ -31,6 +31,7 @@ runCli("restore", async () => {
   const dataDir = path.resolve(values["data-dir"] ?? loadOpsConfig().dataDir);
   const database = values["database-url"] ? openPostgres(values["database-url"], { max: 2 }) : undefined;
   try {
+    if (database) await mustAnswer(database, values["database-url"]!);
     if (database && !values["skip-migrate"]) await migrate(database);
     const progress = new Progress("restore", fs.statSync(archive).size);
     console.log(`Restoring ${archive} into ${dataDir}${database ? " (metadata into the given database)" : ""}…`);

@@ -70,20 +70,7 @@ export async function openOpsDatabase(config: AppConfig, opts: { migrate?: boole
     }
   } else {
     db = openPostgres(config.databaseUrl!, { max: 4 });
-    const timeoutMs = opts.timeoutMs ?? 15_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        db.query("select 1"),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs))),
-      ]);
-    } catch (e) {
-      void db.close().catch(() => {});
-      const host = safeHost(config.databaseUrl!);
-      throw new UsageError(`Cannot reach the database at ${host}: ${(e as Error).message}. Check DATABASE_URL and that the server is up.`);
-    } finally {
-      clearTimeout(timer);
-    }
+    await mustAnswer(db, config.databaseUrl!, opts.timeoutMs);
   }
   if (opts.migrate && config.mode !== "supabase") {
     try {
@@ -94,6 +81,22 @@ export async function openOpsDatabase(config: AppConfig, opts: { migrate?: boole
     }
   }
   return db;
+}
+
+/** Fails fast (UsageError, exit 2) when a Postgres server does not answer: never hang. */
+export async function mustAnswer(db: Database, url: string, timeoutMs = 15_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.query("select 1"),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs))),
+    ]);
+  } catch (e) {
+    void db.close().catch(() => {});
+    throw new UsageError(`Cannot reach the database at ${safeHost(url)}: ${(e as Error).message}. Check the URL and that the server is up.`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function safeHost(url: string): string {
