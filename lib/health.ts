@@ -1,7 +1,9 @@
 import "server-only";
 import { getConfig } from "@/lib/config";
 import { getDb } from "@/lib/db/client";
+import type { EncryptedBlobStore } from "@/lib/storage/adapters/encrypted";
 import { createBlobStore } from "@/lib/storage/create-blob-store";
+import { createConfiguredLocalStore } from "@/lib/storage/service";
 import pkg from "@/package.json";
 
 export interface Health {
@@ -9,7 +11,7 @@ export interface Health {
   mode: "embedded" | "postgres" | "supabase";
   version: string;
   database: { ok: boolean; kind?: string; detail?: string; latency_ms?: number };
-  storage: { ok: boolean; backend: "local" | "supabase"; bucket: string; detail?: string };
+  storage: { ok: boolean; backend: "local" | "supabase"; bucket: string; encrypted: boolean; key_id?: string; detail?: string };
 }
 
 const withTimeout = <T,>(p: Promise<T>, ms: number) =>
@@ -28,12 +30,14 @@ export async function checkHealth(): Promise<Health> {
     database.detail = (e as Error).message;
   }
   const backend = config.mode === "supabase" ? "supabase" : "local";
-  const storage: Health["storage"] = { ok: false, backend, bucket: config.bucket };
+  const storage: Health["storage"] = { ok: false, backend, bucket: config.bucket, encrypted: false };
   try {
     const store =
       backend === "local"
-        ? createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket })
+        ? createConfiguredLocalStore(config)
         : createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken: config.supabase!.anonKey, bucket: config.bucket });
+    const enc = store as Partial<EncryptedBlobStore>;
+    if (enc.encrypted) Object.assign(storage, { encrypted: true, key_id: enc.keyId });
     const r = await withTimeout(store.ping(), 5_000);
     storage.ok = r.ok;
     if (r.detail) storage.detail = r.detail;

@@ -6,6 +6,7 @@
 import { parseConfig } from "@/lib/config";
 import { openDatabase } from "@/lib/db/client";
 import { createBlobStore } from "@/lib/storage/create-blob-store";
+import { createConfiguredLocalStore } from "@/lib/storage/service";
 import { rescanVersions } from "@/lib/storage/rescan";
 
 async function main() {
@@ -28,7 +29,7 @@ async function main() {
   const store =
     config.mode === "supabase"
       ? createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken: process.env.SUPABASE_SERVICE_ROLE_KEY ?? "", bucket: config.bucket })
-      : createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket });
+      : createConfiguredLocalStore(config);
   try {
     const s = await rescanVersions(db, store, { org, dryRun: args.includes("--dry-run"), release: args.includes("--release"), log: (l) => console.log(l) });
     console.log(`\n${s.scanned} version(s) scanned, ${s.changed.length} changed${args.includes("--dry-run") ? " (dry run: nothing written)" : ""}, ${s.failed.length} could not be read.`);

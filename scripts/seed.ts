@@ -5,7 +5,7 @@
 import { parseConfig } from "@/lib/config";
 import { openDatabase } from "@/lib/db/client";
 import { DEMO_PASSWORD, DEMO_USERS, markDemoSeeded, removeDemo, seedDemo } from "@/lib/demo/seed";
-import { createBlobStore } from "@/lib/storage/create-blob-store";
+import { createConfiguredLocalStore } from "@/lib/storage/service";
 
 async function main() {
   const args = new Set(process.argv.slice(2));
@@ -20,7 +20,7 @@ async function main() {
     if (args.has("--reset")) {
       const keys = await removeDemo(db);
       if (config.mode !== "supabase") {
-        const store = createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket });
+        const store = createConfiguredLocalStore(config);
         for (const key of keys) await store.delete(key);
       }
       console.log(`Removed the previous demo (${keys.length} stored files).`);

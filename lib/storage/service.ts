@@ -5,6 +5,8 @@ import { getConfig, type AppConfig } from "@/lib/config";
 import type { Database } from "@/lib/db/types";
 import { AppError } from "@/lib/errors";
 import type { BlobStore } from "./blob-store";
+import type { LocalBlobStore } from "./adapters/local";
+import { isEncryptionConfigured, loadEncryptionKeys } from "./adapters/encrypted";
 import { createBlobStore } from "./create-blob-store";
 import { ModelStorage } from "./model-storage";
 
@@ -16,9 +18,15 @@ export async function blobStoreForPrincipal(config: AppConfig, p: Principal): Pr
   return createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken: await supabaseTokenFor(config, p), bucket: config.bucket });
 }
 
+/** The local blob store of a configuration: encrypted at rest when STORAGE_ENCRYPTION_KEY is set. */
+export function createConfiguredLocalStore(config: AppConfig): LocalBlobStore {
+  const encryption = isEncryptionConfigured(process.env) ? loadEncryptionKeys(process.env) : undefined;
+  return createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket, encryption });
+}
+
 function localStore(config: AppConfig): BlobStore {
   if (!STATE.__fairmindLocalStore) {
-    const store = createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket });
+    const store = createConfiguredLocalStore(config);
     // Temp files older than an hour are what a crash left mid-upload (uploads in flight are younger).
     store.sweepTemp(3600_000).then(
       (n) => n && console.log(`[fairmind] removed ${n} temporary upload file(s) left by an earlier crash`),

@@ -34,6 +34,7 @@ export default async function OrgLayout({ children, params }: { children: ReactN
             <span className="hidden rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600 md:inline" title={`Deployment mode · database ${health.database.ok ? "up" : "down"} · storage ${health.storage.ok ? "up" : "down"}`} data-testid="mode-badge">
               <span aria-hidden className={`mr-1 inline-block h-2 w-2 rounded-full ${health.status === "ok" ? "bg-green-500" : "bg-red-500"}`} />
               {MODE_LABEL[mode]}
+              {health.storage.encrypted ? <span className="ml-1" data-testid="encryption-badge">· encrypted at rest</span> : null}
             </span>
             <span className="text-slate-600" data-testid="user-email">{principal.email}</span>
             <form action={signOutAction}>
