@@ -101,6 +101,7 @@ export async function seedDemo(db: Database, config: AppConfig, log: (msg: strin
     const p: Principal = { claims: { sub, email, role: "authenticated" }, userId: sub, email, via: "session" };
     if (config.mode === "supabase") p.accessToken = await supabaseAccessToken(config, email);
     const storage = config.mode === "supabase" ? createModelStorage(config, db, () => supabaseStore(config, p.accessToken!)) : createModelStorage(config, db);
+    const fresh = new Set<string>();
     for (const m of MODELS.filter((x) => x.org === org.slug)) {
       const file = path.join(DEMO_FILES_DIR, m.file);
       const exists = await storage.listVersions(p, m.org, m.model).then((vs) => vs.some((v) => v.version === m.version)).catch(() => false);
@@ -119,7 +120,15 @@ export async function seedDemo(db: Database, config: AppConfig, log: (msg: strin
         meta,
       );
       if (m.alias) await storage.setAlias(p, m.org, m.model, m.alias, m.version, meta);
+      fresh.add(m.model);
       log(`  ${m.org}/${m.model} v${m.version}`);
+    }
+    // A few downloads, so the usage dashboard and the audit log have egress to show.
+    for (const m of MODELS.filter((x) => x.org === org.slug && x.alias && fresh.has(x.model))) {
+      for (let i = 0; i < 2; i++) {
+        const d = await storage.openDownload(p, m.org, m.model, m.version, {}, meta);
+        for await (const chunk of d.stream) void chunk;
+      }
     }
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { fixture, makeWorld, sha256File, type World } from "@/test/world";
 import { AppError } from "@/lib/errors";
+import { ModelStorage } from "./model-storage";
 
 const read = async (s: Readable) => {
   const chunks: Buffer[] = [];
@@ -170,6 +171,16 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     );
     expect(rows.map((r) => r.bytes)).toEqual([full.length, 10]);
     expect(rows[0]!.ip).toBe("10.0.0.1");
+  });
+
+  it("in supabase mode, reads versions not yet migrated from local disk and the rest from Supabase", async () => {
+    const supabaseStore = { ...w.store, kind: "supabase" as const, get: async () => { throw new AppError("unavailable", "the Supabase stand-in was asked"); } };
+    const cloud = new ModelStorage({ config: { ...w.config, mode: "supabase" }, db: t.db, blobStoreFor: () => supabaseStore, localStore: () => w.store });
+    const d = await cloud.openDownload(w.users.viewer, w.orgs.a.slug, "credit_risk", "2.1");
+    expect((await read(d.stream)).length).toBe(d.size);
+    await t.db.query("update public.model_versions set storage_backend = 'supabase' where object_key = $1", [`${w.orgs.a.slug}/credit_risk_v2.1.pkl`]);
+    expect(await code(cloud.openDownload(w.users.viewer, w.orgs.a.slug, "credit_risk", "2.1"))).toBe("unavailable");
+    await t.db.query("update public.model_versions set storage_backend = 'local' where object_key = $1", [`${w.orgs.a.slug}/credit_risk_v2.1.pkl`]);
   });
 
   it("quarantines dangerous files: only admins who acknowledge the risk may download", async () => {

@@ -37,6 +37,11 @@ export interface ModelStorageDeps {
   db?: Database;
   /** The blob store acting for this caller (supabase: with the caller's access token). */
   blobStoreFor(principal: Principal): BlobStore;
+  /**
+   * Supabase mode: versions still on local disk (not yet moved by `npm run migrate:cloud`) are read
+   * from there; the version row's RLS has already decided the caller may read them.
+   */
+  localStore?: () => BlobStore;
 }
 
 export interface RequestMeta {
@@ -606,7 +611,6 @@ export class ModelStorage {
     opts: { range?: { start: number; end: number }; acknowledgeRisk?: boolean; via?: "link" } = {},
     meta: RequestMeta = {},
   ): Promise<Download> {
-    const store = this.deps.blobStoreFor(p);
     const v = await this.as(p, async (tx) => {
       const org = await this.orgIn(tx, orgSlug);
       const { model, version: v } = await this.versionIn(tx, org, modelSlug, version);
@@ -626,6 +630,7 @@ export class ModelStorage {
       });
       return v;
     });
+    const store = v.storage_backend === "local" && this.deps.config.mode === "supabase" && this.deps.localStore ? this.deps.localStore() : this.deps.blobStoreFor(p);
     const got = await store.get(v.object_key, opts.range ? { range: opts.range } : {});
     return { version: v, fileName: v.object_key.split("/").pop()!, stream: got.stream, size: got.size, start: got.start, end: got.end };
   }

@@ -59,6 +59,7 @@ export function createModelStorage(config: AppConfig, db?: Database, resolveStor
   return new ModelStorage({
     config,
     db,
+    localStore: () => localStore(config),
     blobStoreFor: resolveStore ?? (() => {
       if (config.mode !== "supabase") return localStore(config);
       throw new Error("supabase mode: use getModelStorageFor(principal)");
