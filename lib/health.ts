@@ -3,7 +3,7 @@ import { getConfig } from "@/lib/config";
 import { getDb } from "@/lib/db/client";
 import type { EncryptedBlobStore } from "@/lib/storage/adapters/encrypted";
 import { createBlobStore } from "@/lib/storage/create-blob-store";
-import { createConfiguredLocalStore } from "@/lib/storage/service";
+import { localStore } from "@/lib/storage/service";
 import pkg from "@/package.json";
 
 export interface Health {
@@ -34,13 +34,14 @@ export async function checkHealth(): Promise<Health> {
   try {
     const store =
       backend === "local"
-        ? createConfiguredLocalStore(config)
+        ? localStore(config)
         : createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken: config.supabase!.anonKey, bucket: config.bucket });
     const enc = store as Partial<EncryptedBlobStore>;
     if (enc.encrypted) Object.assign(storage, { encrypted: true, key_id: enc.keyId });
     const r = await withTimeout(store.ping(), 5_000);
     storage.ok = r.ok;
-    if (r.detail) storage.detail = r.detail;
+    // Only say why when it is down: a healthy answer need not tell anonymous callers server paths.
+    if (!r.ok && r.detail) storage.detail = r.detail;
   } catch (e) {
     storage.detail = (e as Error).message;
   }

@@ -24,7 +24,8 @@ export function createConfiguredLocalStore(config: AppConfig): LocalBlobStore {
   return createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket, encryption });
 }
 
-function localStore(config: AppConfig): BlobStore {
+/** The process-wide local store (created once: the temp sweep and key parsing happen once). */
+export function localStore(config: AppConfig): BlobStore {
   if (!STATE.__fairmindLocalStore) {
     const store = createConfiguredLocalStore(config);
     // Temp files older than an hour are what a crash left mid-upload (uploads in flight are younger).
