@@ -11,7 +11,15 @@ const PG_URL = `http://127.0.0.1:${PG_PORT}`;
 const PG_DB = process.env.E2E_PG_DB ?? "fairmind_e2e";
 const PG_ADMIN = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const PG_DATABASE_URL = PG_ADMIN.replace(/\/[^/]*$/, `/${PG_DB}`);
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 
 export default defineConfig({
   testDir: "e2e",
@@ -29,10 +37,17 @@ export default defineConfig({
   },
   projects: [
     { name: "setup", testMatch: /.*\.setup\.ts/ },
-    { name: "chromium", testIgnore: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 860 } }, dependencies: ["setup"] },
+    {
+      name: "chromium",
+      testIgnore: /screenshots\.spec\.ts/,
+      use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 860 } },
+      dependencies: ["setup"],
+    },
     { name: "api-postgres", testMatch: /api\.spec\.ts/, use: { baseURL: PG_URL } },
     // npm run screenshots: refreshes docs/screenshots/ (not part of npm test).
-    ...(process.env.SCREENSHOTS ? [{ name: "screenshots", testMatch: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"] }, dependencies: ["setup"] }] : []),
+    ...(process.env.SCREENSHOTS
+      ? [{ name: "screenshots", testMatch: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"] }, dependencies: ["setup"] }]
+      : []),
   ],
   webServer: [
     {

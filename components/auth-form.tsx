@@ -17,22 +17,73 @@ export function AuthForm({ mode, action, next }: { mode: "sign-in" | "sign-up"; 
       {next ? <input type="hidden" name="next" value={next} /> : null}
       {signUp ? (
         <div>
-          <label className="label" htmlFor="displayName">Name</label>
-          <input className="input" id="displayName" name="displayName" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />
+          <label className="label" htmlFor="displayName">
+            Name
+          </label>
+          <input
+            className="input"
+            id="displayName"
+            name="displayName"
+            autoComplete="name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         </div>
       ) : null}
       <div>
-        <label className="label" htmlFor="email">E-mail</label>
-        <input className="input" id="email" name="email" type="email" autoComplete="email" required data-testid="email" value={email} onChange={(e) => setEmail(e.target.value)} aria-invalid={!!state.fieldErrors?.email} aria-describedby={state.fieldErrors?.email ? "email-error" : undefined} />
-        {state.fieldErrors?.email ? <p id="email-error" className="field-error">{state.fieldErrors.email}</p> : null}
+        <label className="label" htmlFor="email">
+          E-mail
+        </label>
+        <input
+          className="input"
+          id="email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          data-testid="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          aria-invalid={!!state.fieldErrors?.email}
+          aria-describedby={state.fieldErrors?.email ? "email-error" : undefined}
+        />
+        {state.fieldErrors?.email ? (
+          <p id="email-error" className="field-error">
+            {state.fieldErrors.email}
+          </p>
+        ) : null}
       </div>
       <div>
-        <label className="label" htmlFor="password">Password</label>
-        <input className="input" id="password" name="password" type="password" autoComplete={signUp ? "new-password" : "current-password"} required data-testid="password" aria-invalid={!!state.fieldErrors?.password} aria-describedby={state.fieldErrors?.password ? "password-error" : undefined} />
-        {state.fieldErrors?.password ? <p id="password-error" className="field-error">{state.fieldErrors.password}</p> : null}
+        <label className="label" htmlFor="password">
+          Password
+        </label>
+        <input
+          className="input"
+          id="password"
+          name="password"
+          type="password"
+          autoComplete={signUp ? "new-password" : "current-password"}
+          required
+          data-testid="password"
+          aria-invalid={!!state.fieldErrors?.password}
+          aria-describedby={state.fieldErrors?.password ? "password-error" : undefined}
+        />
+        {state.fieldErrors?.password ? (
+          <p id="password-error" className="field-error">
+            {state.fieldErrors.password}
+          </p>
+        ) : null}
       </div>
       {state.message ? (
-        <p role={state.status === "success" ? "status" : "alert"} className={state.status === "success" ? "rounded-md bg-green-50 p-3 text-sm text-green-800" : "rounded-md bg-red-50 p-3 text-sm text-red-800"} data-testid="form-message">
+        <p
+          role={state.status === "success" ? "status" : "alert"}
+          className={
+            state.status === "success"
+              ? "rounded-md bg-green-50 p-3 text-sm text-green-800"
+              : "rounded-md bg-red-50 p-3 text-sm text-red-800"
+          }
+          data-testid="form-message"
+        >
           {state.message}
         </p>
       ) : null}
@@ -41,9 +92,19 @@ export function AuthForm({ mode, action, next }: { mode: "sign-in" | "sign-up"; 
       </button>
       <p className="text-center text-sm text-slate-600">
         {signUp ? (
-          <>Already have an account? <Link className="font-medium text-brand-700 hover:underline" href="/sign-in">Sign in</Link></>
+          <>
+            Already have an account?{" "}
+            <Link className="font-medium text-brand-700 hover:underline" href="/sign-in">
+              Sign in
+            </Link>
+          </>
         ) : (
-          <>New here? <Link className="font-medium text-brand-700 hover:underline" href="/sign-up">Create an account</Link></>
+          <>
+            New here?{" "}
+            <Link className="font-medium text-brand-700 hover:underline" href="/sign-up">
+              Create an account
+            </Link>
+          </>
         )}
       </p>
     </form>

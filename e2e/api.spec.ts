@@ -17,10 +17,20 @@ async function signIn(request: APIRequestContext, email: string) {
 }
 
 /** A raw HTTP request, for what fetch clients refuse to do (lying Content-Length, hanging up). */
-function raw(baseURL: string, opts: { method: string; path: string; headers: Record<string, string>; body?: Buffer; hangUpAfter?: number }) {
+function raw(
+  baseURL: string,
+  opts: { method: string; path: string; headers: Record<string, string>; body?: Buffer; hangUpAfter?: number },
+) {
   const url = new URL(opts.path, baseURL);
   return new Promise<{ status: number; body: string } | "hung-up">((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: opts.method, headers: opts.headers, agent: false });
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      method: opts.method,
+      headers: opts.headers,
+      agent: false,
+    });
     req.on("response", (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
@@ -52,15 +62,30 @@ test.describe("REST API v1", () => {
 
   test("upload, read back, download with Range/ETag, and refuse a second upload of the version", async ({ request }) => {
     const up = await request.put(`${base}/versions/1.0?filename=churn.onnx`, {
-      headers: { ...bob, "content-type": "application/octet-stream", "x-model-metadata": JSON.stringify({ name: "API churn", task_type: "classification", tags: ["api"] }), "x-content-sha256": sha(file) },
+      headers: {
+        ...bob,
+        "content-type": "application/octet-stream",
+        "x-model-metadata": JSON.stringify({ name: "API churn", task_type: "classification", tags: ["api"] }),
+        "x-content-sha256": sha(file),
+      },
       data: file,
     });
     expect(up.status(), await up.text()).toBe(201);
     const v = await up.json();
-    expect(v).toMatchObject({ version: "1.0", size_bytes: file.length, sha256: sha(file), format: "onnx", status: "ready", scan: { verdict: "safe" } });
+    expect(v).toMatchObject({
+      version: "1.0",
+      size_bytes: file.length,
+      sha256: sha(file),
+      format: "onnx",
+      status: "ready",
+      scan: { verdict: "safe" },
+    });
     expect(v.object_key).toBe(`demo_org/${model}_v1.0.onnx`);
 
-    const again = await request.put(`${base}/versions/1.0?filename=churn.onnx`, { headers: bob, data: fs.readFileSync(`${FIXTURES}/credit_risk_v2.1.pkl`) });
+    const again = await request.put(`${base}/versions/1.0?filename=churn.onnx`, {
+      headers: bob,
+      data: fs.readFileSync(`${FIXTURES}/credit_risk_v2.1.pkl`),
+    });
     expect(again.status()).toBe(409);
     expect((await again.json()).error.code).toBe("conflict");
 
@@ -75,8 +100,12 @@ test.describe("REST API v1", () => {
     expect(part.status()).toBe(206);
     expect(part.headers()["content-range"]).toBe(`bytes 100-199/${file.length}`);
     expect(Buffer.compare(await part.body(), file.subarray(100, 200))).toBe(0);
-    expect((await request.get(`${base}/versions/1.0/download`, { headers: { ...vera, range: `bytes=${file.length}-` } })).status()).toBe(416);
-    expect((await request.get(`${base}/versions/1.0/download`, { headers: { ...vera, "if-none-match": `"${sha(file)}"` } })).status()).toBe(304);
+    expect((await request.get(`${base}/versions/1.0/download`, { headers: { ...vera, range: `bytes=${file.length}-` } })).status()).toBe(
+      416,
+    );
+    expect((await request.get(`${base}/versions/1.0/download`, { headers: { ...vera, "if-none-match": `"${sha(file)}"` } })).status()).toBe(
+      304,
+    );
 
     const list = await (await request.get(`/api/v1/orgs/demo_org/models?q=${model}`, { headers: vera })).json();
     expect(list.items.map((m: { slug: string }) => m.slug)).toEqual([model]);
@@ -120,14 +149,24 @@ test.describe("REST API v1", () => {
       }
     }
     // Too large by its headers: refused before the body is read.
-    const big = await raw(baseURL!, { method: "PUT", path: `${base}/versions/9.0?filename=big.pkl`, headers: { ...bob, "content-length": String(6 * 1024 ** 3) } });
+    const big = await raw(baseURL!, {
+      method: "PUT",
+      path: `${base}/versions/9.0?filename=big.pkl`,
+      headers: { ...bob, "content-length": String(6 * 1024 ** 3) },
+    });
     expect(big !== "hung-up" && big.status).toBe(413);
     // Bad metadata is a 422 with field errors.
-    const meta = await request.put(`${base}/versions/9.1?filename=m.pkl`, { headers: { ...bob, "x-model-metadata": '{"task_type":"astrology"}' }, data: body });
+    const meta = await request.put(`${base}/versions/9.1?filename=m.pkl`, {
+      headers: { ...bob, "x-model-metadata": '{"task_type":"astrology"}' },
+      data: body,
+    });
     expect(meta.status()).toBe(422);
     expect((await meta.json()).error.details.fields).toHaveProperty("task_type");
     // A wrong expected SHA-256 is refused and the version stays free.
-    const wrong = await request.put(`${base}/versions/9.2?filename=m.pkl`, { headers: { ...bob, "x-content-sha256": "0".repeat(64) }, data: body });
+    const wrong = await request.put(`${base}/versions/9.2?filename=m.pkl`, {
+      headers: { ...bob, "x-content-sha256": "0".repeat(64) },
+      data: body,
+    });
     expect(wrong.status()).toBe(422);
     expect((await wrong.json()).error.code).toBe("checksum_mismatch");
     expect((await request.get(`${base}/versions/9.2`, { headers: bob })).status()).toBe(404);
@@ -135,22 +174,36 @@ test.describe("REST API v1", () => {
 
   test("a client that hangs up halfway leaves no version, and the version can be uploaded again", async ({ request, baseURL }) => {
     const body = fs.readFileSync(`${FIXTURES}/demand_arima_v1.0.pkl`);
-    const r = await raw(baseURL!, { method: "PUT", path: `${base}/versions/2.0?filename=m.pkl`, headers: { ...bob, "content-length": String(body.length) }, body, hangUpAfter: 50_000 });
+    const r = await raw(baseURL!, {
+      method: "PUT",
+      path: `${base}/versions/2.0?filename=m.pkl`,
+      headers: { ...bob, "content-length": String(body.length) },
+      body,
+      hangUpAfter: 50_000,
+    });
     expect(r).toBe("hung-up");
     await expect.poll(async () => (await request.get(`${base}/versions/2.0`, { headers: bob })).status()).toBe(404);
     await expect
-      .poll(async () => (await request.put(`${base}/versions/2.0?filename=m.pkl`, { headers: bob, data: body })).status(), { timeout: 10_000 })
+      .poll(async () => (await request.put(`${base}/versions/2.0?filename=m.pkl`, { headers: bob, data: body })).status(), {
+        timeout: 10_000,
+      })
       .toBe(201);
   });
 
   test("viewers cannot write; tokens are capped, revocable and shown once", async ({ request }) => {
-    const denied = await request.put(`${base}/versions/3.0?filename=m.pkl`, { headers: vera, data: fs.readFileSync(`${FIXTURES}/credit_risk_v2.1.pkl`) });
+    const denied = await request.put(`${base}/versions/3.0?filename=m.pkl`, {
+      headers: vera,
+      data: fs.readFileSync(`${FIXTURES}/credit_risk_v2.1.pkl`),
+    });
     expect(denied.status()).toBe(403);
     expect((await request.delete(`/api/v1/orgs/demo_org/models/credit_risk/versions/2.1`, { headers: vera })).status()).toBe(403);
 
     const tooStrong = await request.post("/api/v1/tokens", { headers: vera, data: { org: "demo_org", name: "ci", role: "member" } });
     expect(tooStrong.status()).toBe(403);
-    const created = await request.post("/api/v1/tokens", { headers: bob, data: { org: "demo_org", name: "pipeline", role: "viewer", expires_in_days: 1 } });
+    const created = await request.post("/api/v1/tokens", {
+      headers: bob,
+      data: { org: "demo_org", name: "pipeline", role: "viewer", expires_in_days: 1 },
+    });
     expect(created.status()).toBe(201);
     const { token, id } = await created.json();
     expect(token).toMatch(/^fm_/);
@@ -168,16 +221,25 @@ test.describe("REST API v1", () => {
     const file2 = fs.readFileSync(`${FIXTURES}/churn_model_v1.onnx`);
     const m = `alias_${stamp()}`;
     for (const version of ["1.0", "1.1"]) {
-      expect((await request.put(`/api/v1/orgs/demo_org/models/${m}/versions/${version}?filename=c.onnx`, { headers: bob, data: file2 })).status()).toBe(201);
+      expect(
+        (
+          await request.put(`/api/v1/orgs/demo_org/models/${m}/versions/${version}?filename=c.onnx`, { headers: bob, data: file2 })
+        ).status(),
+      ).toBe(201);
     }
     for (const version of ["1.0", "1.1"]) {
       const r = await request.put(`/api/v1/orgs/demo_org/models/${m}/aliases/production`, { headers: bob, data: { version } });
       expect(r.status()).toBe(200);
     }
-    expect((await request.put(`/api/v1/orgs/demo_org/models/${m}/aliases/production`, { headers: vera, data: { version: "1.0" } })).status()).toBe(403);
+    expect(
+      (await request.put(`/api/v1/orgs/demo_org/models/${m}/aliases/production`, { headers: vera, data: { version: "1.0" } })).status(),
+    ).toBe(403);
     const a = await (await request.get(`/api/v1/orgs/demo_org/models/${m}/aliases`, { headers: vera })).json();
     expect(a.items).toMatchObject([{ alias: "production", version: "1.1" }]);
-    expect(a.history.map((h: { from: string | null; to: string }) => [h.from, h.to])).toEqual([["1.0", "1.1"], [null, "1.0"]]);
+    expect(a.history.map((h: { from: string | null; to: string }) => [h.from, h.to])).toEqual([
+      ["1.0", "1.1"],
+      [null, "1.0"],
+    ]);
   });
 
   test("resumable upload (tus): create, send in two parts, resume from the offset, finish", async ({ request }) => {
@@ -185,26 +247,48 @@ test.describe("REST API v1", () => {
     const m = `tus_${stamp()}`;
     const b64 = (s: string) => Buffer.from(s).toString("base64");
     const create = await request.post("/api/v1/uploads", {
-      headers: { ...bob, "tus-resumable": "1.0.0", "upload-length": String(body.length), "upload-metadata": [`org ${b64("demo_org")}`, `model ${b64(m)}`, `version ${b64("1.0")}`, `filename ${b64("price.pkl")}`, `metadata ${b64(JSON.stringify({ task_type: "regression" }))}`].join(",") },
+      headers: {
+        ...bob,
+        "tus-resumable": "1.0.0",
+        "upload-length": String(body.length),
+        "upload-metadata": [
+          `org ${b64("demo_org")}`,
+          `model ${b64(m)}`,
+          `version ${b64("1.0")}`,
+          `filename ${b64("price.pkl")}`,
+          `metadata ${b64(JSON.stringify({ task_type: "regression" }))}`,
+        ].join(","),
+      },
     });
     expect(create.status(), await create.text()).toBe(201);
     const location = create.headers()["location"]!;
     const path = new URL(location, "http://x").pathname;
     const half = 40_000;
-    const p1 = await request.patch(path, { headers: { ...bob, "tus-resumable": "1.0.0", "upload-offset": "0", "content-type": "application/offset+octet-stream" }, data: body.subarray(0, half) });
+    const p1 = await request.patch(path, {
+      headers: { ...bob, "tus-resumable": "1.0.0", "upload-offset": "0", "content-type": "application/offset+octet-stream" },
+      data: body.subarray(0, half),
+    });
     expect(p1.status()).toBe(204);
     const head = await request.head(path, { headers: { ...bob, "tus-resumable": "1.0.0" } });
     expect(head.headers()["upload-offset"]).toBe(String(half));
     // Another user cannot touch it.
     expect((await request.head(path, { headers: { ...vera, "tus-resumable": "1.0.0" } })).status()).toBe(404);
-    const p2 = await request.patch(path, { headers: { ...bob, "tus-resumable": "1.0.0", "upload-offset": String(half), "content-type": "application/offset+octet-stream" }, data: body.subarray(half) });
+    const p2 = await request.patch(path, {
+      headers: { ...bob, "tus-resumable": "1.0.0", "upload-offset": String(half), "content-type": "application/offset+octet-stream" },
+      data: body.subarray(half),
+    });
     expect(p2.status(), await p2.text()).toBe(200);
     expect(await p2.json()).toMatchObject({ version: "1.0", sha256: sha(body), size_bytes: body.length, status: "ready" });
     const dl = await request.get(`/api/v1/orgs/demo_org/models/${m}/versions/1.0/download`, { headers: vera });
     expect(sha(await dl.body())).toBe(sha(body));
     // Creating the same version again is refused before any byte is sent.
     const dup = await request.post("/api/v1/uploads", {
-      headers: { ...bob, "tus-resumable": "1.0.0", "upload-length": "10", "upload-metadata": [`org ${b64("demo_org")}`, `model ${b64(m)}`, `version ${b64("1.0")}`, `filename ${b64("p.pkl")}`].join(",") },
+      headers: {
+        ...bob,
+        "tus-resumable": "1.0.0",
+        "upload-length": "10",
+        "upload-metadata": [`org ${b64("demo_org")}`, `model ${b64(m)}`, `version ${b64("1.0")}`, `filename ${b64("p.pkl")}`].join(","),
+      },
     });
     expect(dup.status()).toBe(409);
   });
@@ -215,6 +299,11 @@ test.describe("REST API v1", () => {
     expect(Object.keys(doc.paths)).toContain("/api/v1/orgs/{org}/models/{model}/versions/{version}");
     const health = await (await request.get("/api/health")).json();
     const mode = test.info().project.name === "api-postgres" ? "postgres" : "embedded";
-    expect(health).toMatchObject({ status: "ok", mode, database: { ok: true }, storage: { ok: true, backend: "local", bucket: "ai-models" } });
+    expect(health).toMatchObject({
+      status: "ok",
+      mode,
+      database: { ok: true },
+      storage: { ok: true, backend: "local", bucket: "ai-models" },
+    });
   });
 });

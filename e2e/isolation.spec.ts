@@ -1,13 +1,29 @@
 import { test, expect, type APIRequestContext } from "@playwright/test";
 import { authFile, ModelsPage, PASSWORD, USERS } from "./pages";
 
-const DEMO = ["chatbot_gpt4_finetuned", "claude_content_gen", "credit_risk", "customer_segmentation", "fraud_detection", "medical_diagnosis", "recommendation_engine", "sentiment_analysis"];
+const DEMO = [
+  "chatbot_gpt4_finetuned",
+  "claude_content_gen",
+  "credit_risk",
+  "customer_segmentation",
+  "fraud_detection",
+  "medical_diagnosis",
+  "recommendation_engine",
+  "sentiment_analysis",
+];
 /** Other specs add models to demo_org as they run: check the demo is there and the other org is not. */
 function expectOnly(slugs: (string | null)[], mine: string[], theirs: string[]) {
   for (const m of mine) expect(slugs).toContain(m);
   for (const t of theirs) expect(slugs).not.toContain(t);
 }
-const ADMIN = ["code_reviewer_claude", "hiring_assistant", "inventory_forecast", "legal_assistant_gpt4", "loan_approval", "price_optimization"];
+const ADMIN = [
+  "code_reviewer_claude",
+  "hiring_assistant",
+  "inventory_forecast",
+  "legal_assistant_gpt4",
+  "loan_approval",
+  "price_optimization",
+];
 
 async function bearer(request: APIRequestContext, email: string) {
   const r = await request.post("/api/v1/auth/sign-in", { data: { email, password: PASSWORD } });
@@ -55,8 +71,16 @@ test("the API answers the same: each user sees their org, another org's ids are 
   const orgs = await (await request.get("/api/v1/orgs", { headers: alice })).json();
   expect(orgs.items.map((o: { slug: string }) => o.slug)).toEqual(["demo_org"]);
   const list = await (await request.get("/api/v1/orgs/demo_org/models?limit=200", { headers: alice })).json();
-  expectOnly(list.items.map((m: { slug: string }) => m.slug), DEMO, ADMIN);
-  for (const path of ["/api/v1/orgs/admin_org/models", "/api/v1/orgs/admin_org/models/loan_approval", "/api/v1/orgs/admin_org/models/loan_approval/versions/3.0/download"]) {
+  expectOnly(
+    list.items.map((m: { slug: string }) => m.slug),
+    DEMO,
+    ADMIN,
+  );
+  for (const path of [
+    "/api/v1/orgs/admin_org/models",
+    "/api/v1/orgs/admin_org/models/loan_approval",
+    "/api/v1/orgs/admin_org/models/loan_approval/versions/3.0/download",
+  ]) {
     const r = await request.get(path, { headers: alice });
     expect(r.status(), path).toBe(404);
     expect((await r.json()).error.code).toBe("not_found");

@@ -52,14 +52,18 @@ test.describe("as a member (bob)", () => {
     await models.search("credit");
     await expect.poll(() => models.slugs()).toEqual(["credit_risk"]);
     await models.goto("demo_org", "?framework=tensorflow-keras&sort=name");
-    await expect.poll(async () => (await models.slugs()).filter((s) => !s?.startsWith("e2e_"))).toEqual(["fraud_detection", "medical_diagnosis"]);
+    await expect
+      .poll(async () => (await models.slugs()).filter((s) => !s?.startsWith("e2e_")))
+      .toEqual(["fraud_detection", "medical_diagnosis"]);
     await models.goto("demo_org", "?type=llm&sort=name");
     expect(await models.slugs()).toEqual(expect.arrayContaining(["chatbot_gpt4_finetuned", "claude_content_gen"]));
     await models.goto("demo_org", "?q=zzzz-nothing-matches");
     await expect(page.getByTestId("empty-state")).toContainText("No models match");
   });
 
-  test("drag and drop a real model file, fill the form, see the new version with its SHA-256, download the same bytes", async ({ page }) => {
+  test("drag and drop a real model file, fill the form, see the new version with its SHA-256, download the same bytes", async ({
+    page,
+  }) => {
     const file = `${FIXTURES}/churn_model_v1.onnx`;
     const bytes = fs.readFileSync(file);
     const name = `E2E churn ${stamp()}`;
@@ -80,7 +84,11 @@ test.describe("as a member (bob)", () => {
 
     await item.getByTestId("upload-model-link").click();
     await expect(page.getByTestId("model-title")).toHaveText(name);
-    const row = page.getByTestId("version-row").filter({ has: page.locator('[data-version="1.0"]') }).or(page.locator('[data-testid="version-row"][data-version="1.0"]')).first();
+    const row = page
+      .getByTestId("version-row")
+      .filter({ has: page.locator('[data-version="1.0"]') })
+      .or(page.locator('[data-testid="version-row"][data-version="1.0"]'))
+      .first();
     await expect(row.getByTestId("version-sha256")).toHaveAttribute("title", sha(bytes));
     const [download] = await Promise.all([page.waitForEvent("download"), row.getByTestId("download-link").click()]);
     const saved = await download.path();
@@ -94,7 +102,12 @@ test.describe("as a member (bob)", () => {
     // A slow uplink (Chromium's own network throttling), so the upload is mid-way when the page goes away.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Network.enable");
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 4 * 1024 * 1024 });
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: 4 * 1024 * 1024,
+    });
     await page.goto("/orgs/demo_org/upload", { waitUntil: "networkidle" });
     await dropFile(page, file, "resumable.safetensors");
     const item = page.getByTestId("upload-item");

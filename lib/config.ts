@@ -16,13 +16,34 @@ const envSchema = z.object({
   SUPABASE_JWT_SECRET: optionalString,
   NEXT_PUBLIC_SUPABASE_URL: optionalUrl,
   NEXT_PUBLIC_SUPABASE_ANON_KEY: optionalString,
-  STORAGE_BUCKET: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/).default("ai-models")),
+  STORAGE_BUCKET: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{1,62}$/)
+      .default("ai-models"),
+  ),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default(".data")),
   AUTH_SECRET: z.preprocess(emptyToUndefined, z.string().min(32).optional()),
-  MAX_UPLOAD_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().default(5 * 1024 ** 3)),
+  MAX_UPLOAD_BYTES: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(5 * 1024 ** 3),
+  ),
   COST_STORAGE_PER_GB_MONTH: z.preprocess(emptyToUndefined, z.coerce.number().nonnegative().default(0.021)),
   COST_EGRESS_PER_GB: z.preprocess(emptyToUndefined, z.coerce.number().nonnegative().default(0.09)),
-  SIGNED_URL_TTL_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(7 * 24 * 3600).default(900)),
+  SIGNED_URL_TTL_SECONDS: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .default(900),
+  ),
   APP_URL: optionalUrl,
   SEED_DEMO: z.preprocess(emptyToUndefined, z.enum(["auto", "never"]).default("auto")),
 });
@@ -58,7 +79,8 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     // IMPORTANT: configured means required — never fall back to the local store silently.
     const anonKey = e.NEXT_PUBLIC_SUPABASE_ANON_KEY;
     if (!anonKey) throw new Error("Invalid configuration: SUPABASE_URL is set but NEXT_PUBLIC_SUPABASE_ANON_KEY is missing");
-    if (!e.DATABASE_URL) throw new Error("Invalid configuration: supabase mode needs DATABASE_URL (the project's Postgres connection string)");
+    if (!e.DATABASE_URL)
+      throw new Error("Invalid configuration: supabase mode needs DATABASE_URL (the project's Postgres connection string)");
     supabase = { url: supabaseUrl, anonKey, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY, jwtSecret: e.SUPABASE_JWT_SECRET };
   }
   const mode: Mode = supabase ? "supabase" : e.DATABASE_URL ? "postgres" : "embedded";

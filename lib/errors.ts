@@ -62,7 +62,8 @@ export class AppError extends Error {
   }
 }
 
-export const isAppError = (e: unknown): e is AppError => typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+export const isAppError = (e: unknown): e is AppError =>
+  typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 
 /** Maps any thrown value to an AppError; unknown errors become a generic 500 (and are logged). */
 export function toAppError(e: unknown): AppError {

@@ -14,7 +14,7 @@ export interface Health {
   storage: { ok: boolean; backend: "local" | "supabase"; bucket: string; encrypted: boolean; key_id?: string; detail?: string };
 }
 
-const withTimeout = <T,>(p: Promise<T>, ms: number) =>
+const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms))]);
 
 /** Mode and reachability of the database and the blob store. Configured means required: failures show. */
@@ -35,7 +35,13 @@ export async function checkHealth(): Promise<Health> {
     const store =
       backend === "local"
         ? localStore(config)
-        : createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken: config.supabase!.anonKey, bucket: config.bucket });
+        : createBlobStore({
+            kind: "supabase",
+            url: config.supabase!.url,
+            anonKey: config.supabase!.anonKey,
+            accessToken: config.supabase!.anonKey,
+            bucket: config.bucket,
+          });
     const enc = store as Partial<EncryptedBlobStore>;
     if (enc.encrypted) Object.assign(storage, { encrypted: true, key_id: enc.keyId });
     const r = await withTimeout(store.ping(), 5_000);

@@ -17,8 +17,11 @@ runCli("backup:verify", async () => {
   const report = await verifyBackup(file, { onBytes: (n) => progress.add(n) });
   if (report.ok) {
     const m = report.manifest!;
-    console.log(`OK ${file}: ${report.entries} entries, ${formatBytes(report.bytes)} re-hashed; ${m.objects.length} objects, ${m.tables.length} tables; made ${m.created_at} in ${m.mode} mode.`);
-    if (m.problems.length) console.log(`Note: the backup recorded ${m.problems.length} problem(s) in its source; see manifest.json "problems".`);
+    console.log(
+      `OK ${file}: ${report.entries} entries, ${formatBytes(report.bytes)} re-hashed; ${m.objects.length} objects, ${m.tables.length} tables; made ${m.created_at} in ${m.mode} mode.`,
+    );
+    if (m.problems.length)
+      console.log(`Note: the backup recorded ${m.problems.length} problem(s) in its source; see manifest.json "problems".`);
     return EXIT.ok;
   }
   console.error(`FAILED ${file}: ${report.failures.length} problem(s)`);

@@ -17,7 +17,11 @@ const USAGE = `Usage: npm run backup [-- --out <file.tar>] [--max-rate <size/s>]
                      embedded database, which serves one process: stop the app first`;
 
 runCli("backup", async () => {
-  const { values } = parseCliArgs(process.argv.slice(2), { out: { type: "string" }, "max-rate": { type: "string" }, online: { type: "boolean" } }, USAGE);
+  const { values } = parseCliArgs(
+    process.argv.slice(2),
+    { out: { type: "string" }, "max-rate": { type: "string" }, online: { type: "boolean" } },
+    USAGE,
+  );
   const config = loadOpsConfig();
   if (values.online && config.mode === "embedded") {
     throw new UsageError(

@@ -66,11 +66,21 @@ function send(url: string, file: string, opts: { method?: string; headers?: Reco
   const u = new URL(url);
   const t = performance.now();
   return new Promise<{ seconds: number; status: number; body: string }>((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? "PUT", agent: false, headers: { "content-length": String(size), ...opts.headers } }, (res) => {
-      let body = "";
-      res.on("data", (c) => (body += c));
-      res.on("end", () => resolve({ seconds: (performance.now() - t) / 1000, status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: opts.method ?? "PUT",
+        agent: false,
+        headers: { "content-length": String(size), ...opts.headers },
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ seconds: (performance.now() - t) / 1000, status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("error", reject);
     fs.createReadStream(file, { highWaterMark: MiB }).pipe(req);
   });
@@ -116,7 +126,9 @@ function startBaseline(): Promise<{ port: number; close(): void }> {
       await pipeline(fs.createReadStream(file, { highWaterMark: MiB }), res);
     }
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as { port: number }).port, close: () => server.close() })));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as { port: number }).port, close: () => server.close() })),
+  );
 }
 
 /** Peak RSS of a process tree (the app server may run its work in a child). */
@@ -192,10 +204,20 @@ async function main() {
     const b = spawnSync("npx", ["next", "build"], { stdio: "ignore" });
     if (b.status !== 0) throw new Error("next build failed");
   }
-  if (await fetch(`${APP}/api/health`).then(() => true, () => false)) throw new Error(`port ${PORT} is taken: stop what runs there or set BENCH_PORT`);
+  if (
+    await fetch(`${APP}/api/health`).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new Error(`port ${PORT} is taken: stop what runs there or set BENCH_PORT`);
   await fillDatabase();
 
-  const server: ChildProcess = spawn("npx", ["next", "start", "-p", String(PORT)], { env: { ...process.env, DATA_DIR, MAX_UPLOAD_BYTES: String(8 * 1024 ** 3) }, stdio: ["ignore", "ignore", "inherit"], detached: true });
+  const server: ChildProcess = spawn("npx", ["next", "start", "-p", String(PORT)], {
+    env: { ...process.env, DATA_DIR, MAX_UPLOAD_BYTES: String(8 * 1024 ** 3) },
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+  });
   const stopServer = () => {
     try {
       process.kill(-server.pid!, "SIGTERM");
@@ -205,11 +227,16 @@ async function main() {
   const baseline = await startBaseline();
   try {
     await waitFor(`${APP}/api/health`, 120);
-    const signIn = await fetch(`${APP}/api/v1/auth/sign-in`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "bob@demo.org", password: "fairmind-demo" }) });
+    const signIn = await fetch(`${APP}/api/v1/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "bob@demo.org", password: "fairmind-demo" }),
+    });
     const auth = { authorization: `Bearer ${((await signIn.json()) as { access_token: string }).access_token}` };
     const cookie = { cookie: `fm_session=${auth.authorization.slice(7)}` };
     let n = 0;
-    const put = (file: string) => send(`${APP}/api/v1/orgs/demo_org/models/bench/versions/1.${++n}?filename=bench.safetensors`, file, { headers: auth });
+    const put = (file: string) =>
+      send(`${APP}/api/v1/orgs/demo_org/models/bench/versions/1.${++n}?filename=bench.safetensors`, file, { headers: auth });
 
     // Warm up the routes (first requests compile nothing in production, but open files and pools).
     const warm = makeModelFile(8 * MiB);
@@ -217,7 +244,7 @@ async function main() {
 
     log("\n— upload throughput (1 GiB) —");
     const gib = makeModelFile(1024 * MiB);
-    const sizeMB = 1024 * MiB / 1e6;
+    const sizeMB = (1024 * MiB) / 1e6;
     const baseUp = [] as number[];
     const ourUp = [] as number[];
     for (let i = 0; i < 2; i++) {
@@ -305,7 +332,7 @@ async function main() {
       const t0 = performance.now();
       const r = await fetch(`${APP}/orgs/demo_org`, { headers: cookie });
       const html = await r.text();
-      if (!html.includes("data-testid=\"models-table\"")) throw new Error("model browser did not render");
+      if (!html.includes('data-testid="models-table"')) throw new Error("model browser did not render");
       if (i >= 3) page.push(performance.now() - t0);
     }
     results.browser_first_page_ms = Math.round(percentile(page, 50));

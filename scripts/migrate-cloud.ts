@@ -24,7 +24,9 @@ runCli("migrate:cloud", async () => {
     USAGE,
   );
   if (values.to !== "supabase") {
-    throw new UsageError(`Refusing to run without an explicit target: pass --to supabase${values.to ? ` (not ${JSON.stringify(values.to)})` : ""}.\n\n${USAGE}`);
+    throw new UsageError(
+      `Refusing to run without an explicit target: pass --to supabase${values.to ? ` (not ${JSON.stringify(values.to)})` : ""}.\n\n${USAGE}`,
+    );
   }
   if (!process.env.SUPABASE_URL?.trim() || !process.env.SUPABASE_SERVICE_ROLE_KEY?.trim()) {
     throw new UsageError("Refusing to run: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (the target project) in the environment.");
@@ -48,7 +50,8 @@ runCli("migrate:cloud", async () => {
     console.log(
       `Plan (${config.mode} mode → bucket ${config.bucket} at ${process.env.SUPABASE_URL}): copy ${count("copy")} versions (${formatBytes(plan.copyBytes)}), verify ${count("verify-existing")} already in the bucket${deleteLocal ? `, delete ${count("delete-local")} local copies of migrated versions` : ""}; skip ${plan.skipped.length}.`,
     );
-    for (const i of plan.items.slice(0, SHOW)) console.log(`  ${i.action.padEnd(15)} ${i.label.padEnd(40)} ${formatBytes(i.size).padStart(10)}  ${i.key}`);
+    for (const i of plan.items.slice(0, SHOW))
+      console.log(`  ${i.action.padEnd(15)} ${i.label.padEnd(40)} ${formatBytes(i.size).padStart(10)}  ${i.key}`);
     if (plan.items.length > SHOW) console.log(`  … and ${plan.items.length - SHOW} more`);
     for (const s of plan.skipped) console.log(`  skip            ${s.label}: ${s.reason}`);
     const missing = plan.skipped.filter((s) => !/pending/.test(s.reason)).length;
@@ -57,7 +60,16 @@ runCli("migrate:cloud", async () => {
       return missing ? EXIT.failed : EXIT.ok;
     }
     const progress = new Progress("migrate:cloud", plan.copyBytes + plan.verifyBytes);
-    const r = await migrateToCloud({ db, source, target, plan, deleteLocal, throttle: createThrottle(maxRate), onBytes: (n) => progress.add(n), log: (l) => console.log(l) });
+    const r = await migrateToCloud({
+      db,
+      source,
+      target,
+      plan,
+      deleteLocal,
+      throttle: createThrottle(maxRate),
+      onBytes: (n) => progress.add(n),
+      log: (l) => console.log(l),
+    });
     console.log(
       `\nDone in ${formatDuration(r.seconds)}: copied ${r.copied.length} (${formatBytes(r.bytesCopied)}, ${formatBytes(r.bytesCopied / Math.max(r.seconds, 0.001))}/s), already there ${r.alreadyThere.length}, switched ${r.switched.length}, local copies deleted ${r.deletedLocal.length}, failed ${r.failed.length}, skipped ${plan.skipped.length}.`,
     );

@@ -28,11 +28,24 @@ async function main() {
   }
   const store =
     config.mode === "supabase"
-      ? createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken: process.env.SUPABASE_SERVICE_ROLE_KEY ?? "", bucket: config.bucket })
+      ? createBlobStore({
+          kind: "supabase",
+          url: config.supabase!.url,
+          anonKey: config.supabase!.anonKey,
+          accessToken: process.env.SUPABASE_SERVICE_ROLE_KEY ?? "",
+          bucket: config.bucket,
+        })
       : createConfiguredLocalStore(config);
   try {
-    const s = await rescanVersions(db, store, { org, dryRun: args.includes("--dry-run"), release: args.includes("--release"), log: (l) => console.log(l) });
-    console.log(`\n${s.scanned} version(s) scanned, ${s.changed.length} changed${args.includes("--dry-run") ? " (dry run: nothing written)" : ""}, ${s.failed.length} could not be read.`);
+    const s = await rescanVersions(db, store, {
+      org,
+      dryRun: args.includes("--dry-run"),
+      release: args.includes("--release"),
+      log: (l) => console.log(l),
+    });
+    console.log(
+      `\n${s.scanned} version(s) scanned, ${s.changed.length} changed${args.includes("--dry-run") ? " (dry run: nothing written)" : ""}, ${s.failed.length} could not be read.`,
+    );
     process.exitCode = s.failed.length ? 1 : 0;
   } finally {
     await db.close();

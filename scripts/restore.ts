@@ -37,7 +37,9 @@ runCli("restore", async () => {
     console.log(`Restoring ${archive} into ${dataDir}${database ? " (metadata into the given database)" : ""}…`);
     const r = await restoreBackup({ archive, dataDir, database, log: (l) => console.log(l), onBytes: (n) => progress.add(n) });
     const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
-    console.log(`Done in ${formatDuration(r.seconds)}: ${r.objects} objects (${formatBytes(r.objectBytes)}), ${rows} rows (${r.database}). Start the app with DATA_DIR=${r.dataDir}${database ? " and that DATABASE_URL" : ""}.`);
+    console.log(
+      `Done in ${formatDuration(r.seconds)}: ${r.objects} objects (${formatBytes(r.objectBytes)}), ${rows} rows (${r.database}). Start the app with DATA_DIR=${r.dataDir}${database ? " and that DATABASE_URL" : ""}.`,
+    );
     return EXIT.ok;
   } catch (e) {
     if (e instanceof RestoreVerificationError) {

@@ -18,7 +18,11 @@ const USAGE = `Usage: npm run rotate-key [-- --dry-run] [--encrypt-existing]
   --encrypt-existing               also encrypt objects stored in plaintext (switching encryption on)`;
 
 runCli("rotate-key", async () => {
-  const { values } = parseCliArgs(process.argv.slice(2), { "dry-run": { type: "boolean" }, "encrypt-existing": { type: "boolean" } }, USAGE);
+  const { values } = parseCliArgs(
+    process.argv.slice(2),
+    { "dry-run": { type: "boolean" }, "encrypt-existing": { type: "boolean" } },
+    USAGE,
+  );
   if (!isEncryptionConfigured(process.env)) throw new UsageError(`STORAGE_ENCRYPTION_KEY is not set.\n\n${USAGE}`);
   let keys;
   try {
@@ -27,15 +31,29 @@ runCli("rotate-key", async () => {
     throw new UsageError((e as Error).message);
   }
   const config = loadOpsConfig();
-  if (config.mode === "supabase") throw new UsageError("Encryption at rest applies to the local store; in supabase mode Supabase Storage encrypts the bucket itself.");
+  if (config.mode === "supabase")
+    throw new UsageError("Encryption at rest applies to the local store; in supabase mode Supabase Storage encrypts the bucket itself.");
   const store = createEncryptedBlobStore(createLocalBlobStore({ rootDir: config.storageDir, bucket: config.bucket }), keys);
   console.log(`Master key id ${keys.current.id}${keys.previous ? ` (previous ${keys.previous.id})` : ""}; objects in ${store.dir}`);
-  const r = await rotateStoreKeys(store, { dryRun: values["dry-run"], encryptExisting: values["encrypt-existing"], log: (l) => console.log(l) });
-  console.log(`Objects per key id before this run: ${Object.entries(r.byKeyId).map(([k, n]) => `${k}: ${n}`).join(", ") || "(none)"}`);
+  const r = await rotateStoreKeys(store, {
+    dryRun: values["dry-run"],
+    encryptExisting: values["encrypt-existing"],
+    log: (l) => console.log(l),
+  });
+  console.log(
+    `Objects per key id before this run: ${
+      Object.entries(r.byKeyId)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(", ") || "(none)"
+    }`,
+  );
   console.log(
     `${values["dry-run"] ? "DRY RUN — would re-wrap" : "Re-wrapped"} ${r.rewrapped.length}, already current ${r.current.length}, ${values["dry-run"] ? "would encrypt" : "encrypted"} ${r.encrypted.length}, failed ${r.failed.length}.`,
   );
   for (const f of r.failed) console.error(`FAILED ${f.key}: ${f.error}`);
-  if (r.plaintext.length) console.error(`${r.plaintext.length} object(s) are stored in plaintext and unreadable while encryption is on; rerun with --encrypt-existing.`);
+  if (r.plaintext.length)
+    console.error(
+      `${r.plaintext.length} object(s) are stored in plaintext and unreadable while encryption is on; rerun with --encrypt-existing.`,
+    );
   return r.failed.length || r.plaintext.length ? EXIT.failed : EXIT.ok;
 });

@@ -14,7 +14,9 @@ async function main() {
     console.error(`Refusing to seed the Supabase project at ${config.supabase?.url}. Pass --allow-supabase if you really mean it.`);
     process.exit(2);
   }
-  console.log(`Seeding the demo (${config.mode} mode, data in ${config.mode === "embedded" ? config.dataDir : "the configured database"})…`);
+  console.log(
+    `Seeding the demo (${config.mode} mode, data in ${config.mode === "embedded" ? config.dataDir : "the configured database"})…`,
+  );
   const db = await openDatabase(config);
   try {
     if (args.has("--reset")) {
@@ -28,7 +30,12 @@ async function main() {
     await seedDemo(db, config, (m) => console.log(m));
     if (config.mode !== "supabase") await markDemoSeeded(db);
     console.log("\nDemo accounts (password for all: %s):", DEMO_PASSWORD);
-    for (const u of DEMO_USERS) console.log(`  ${u.email.padEnd(20)} ${Object.entries(u.roles).map(([o, r]) => `${r} of ${o}`).join(", ")}`);
+    for (const u of DEMO_USERS)
+      console.log(
+        `  ${u.email.padEnd(20)} ${Object.entries(u.roles)
+          .map(([o, r]) => `${r} of ${o}`)
+          .join(", ")}`,
+      );
   } finally {
     await db.close();
   }

@@ -52,13 +52,18 @@ export async function makeWorld(db: Database, opts: { maxUploadBytes?: number } 
       await tx.query("insert into auth.users (id, email) values ($1, $2)", [id, `${name}-${tag}@test.dev`]);
     }
     for (const [key, org] of Object.entries(orgs) as ["a" | "b", { id: string; slug: string }][]) {
-      await tx.query("insert into public.organizations (id, slug, name) values ($1, $2, $3)", [org.id, org.slug, `Org ${key.toUpperCase()}`]);
+      await tx.query("insert into public.organizations (id, slug, name) values ($1, $2, $3)", [
+        org.id,
+        org.slug,
+        `Org ${key.toUpperCase()}`,
+      ]);
       for (const [name, [ra, rb]] of Object.entries(roles)) {
         const role = key === "a" ? ra : rb;
         if (role) await tx.query("insert into public.memberships (org_id, user_id, role) values ($1, $2, $3)", [org.id, ids[name], role]);
       }
     }
-    for (const [name, id] of Object.entries(ids)) users[name as keyof World["users"]] = principal(id!, { email: `${name}-${tag}@test.dev` });
+    for (const [name, id] of Object.entries(ids))
+      users[name as keyof World["users"]] = principal(id!, { email: `${name}-${tag}@test.dev` });
   }, db);
   return { config, storage, store, dir, users, orgs, principal, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

@@ -9,7 +9,8 @@ import { isAppError } from "@/lib/errors";
 import { signInSchema, signUpSchema } from "@/lib/validations/auth";
 import type { FormState } from "@/lib/web/form-state";
 
-const safeNext = (next: FormDataEntryValue | null) => (typeof next === "string" && /^\/[A-Za-z0-9/_\-.?=&%]*$/.test(next) && !next.startsWith("//") ? next : "/");
+const safeNext = (next: FormDataEntryValue | null) =>
+  typeof next === "string" && /^\/[A-Za-z0-9/_\-.?=&%]*$/.test(next) && !next.startsWith("//") ? next : "/";
 
 async function clientMeta() {
   const h = await headers();
@@ -18,7 +19,8 @@ async function clientMeta() {
 
 export async function signInAction(_prev: FormState, form: FormData): Promise<FormState> {
   const parsed = signInSchema.safeParse({ email: form.get("email"), password: form.get("password") });
-  if (!parsed.success) return { status: "invalid", fieldErrors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])) };
+  if (!parsed.success)
+    return { status: "invalid", fieldErrors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])) };
   try {
     if (getConfig().mode === "supabase") {
       const { createClient } = await import("@/lib/supabase/server");
@@ -37,11 +39,14 @@ export async function signInAction(_prev: FormState, form: FormData): Promise<Fo
 
 export async function signUpAction(_prev: FormState, form: FormData): Promise<FormState> {
   const parsed = signUpSchema.safeParse({ email: form.get("email"), password: form.get("password"), displayName: form.get("displayName") });
-  if (!parsed.success) return { status: "invalid", fieldErrors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])) };
+  if (!parsed.success)
+    return { status: "invalid", fieldErrors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])) };
   try {
     if (getConfig().mode === "supabase") {
       const { createClient } = await import("@/lib/supabase/server");
-      const { error } = await (await createClient()).auth.signUp({
+      const { error } = await (
+        await createClient()
+      ).auth.signUp({
         email: parsed.data.email,
         password: parsed.data.password,
         options: { data: { display_name: parsed.data.displayName } },
@@ -53,7 +58,12 @@ export async function signUpAction(_prev: FormState, form: FormData): Promise<Fo
     const { accessToken } = await signInLocal({ email: parsed.data.email, password: parsed.data.password, ...(await clientMeta()) });
     await setSessionCookie(accessToken);
   } catch (e) {
-    if (isAppError(e)) return { status: e.code === "conflict" ? "invalid" : "failed", message: e.message, fieldErrors: e.details?.fields as Record<string, string> | undefined };
+    if (isAppError(e))
+      return {
+        status: e.code === "conflict" ? "invalid" : "failed",
+        message: e.message,
+        fieldErrors: e.details?.fields as Record<string, string> | undefined,
+      };
     throw e;
   }
   redirect("/orgs/new");

@@ -15,7 +15,10 @@ async function caller() {
   const principal = await principalFromCookies();
   if (!principal) throw new AppError("unauthorized", "Your session has ended. Sign in again.");
   const h = await headers();
-  return { principal, meta: { ip: h.get("x-forwarded-for")?.split(",")[0]?.trim() || undefined, userAgent: h.get("user-agent") ?? undefined } };
+  return {
+    principal,
+    meta: { ip: h.get("x-forwarded-for")?.split(",")[0]?.trim() || undefined, userAgent: h.get("user-agent") ?? undefined },
+  };
 }
 
 const fieldErrors = (e: z.ZodError) => Object.fromEntries(e.issues.map((i) => [String(i.path[0]), i.message]));

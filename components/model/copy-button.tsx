@@ -3,7 +3,17 @@
 import { useState } from "react";
 
 /** Copies `value` to the clipboard and says so (visibly and to screen readers). */
-export function CopyButton({ value, label = "Copy", className = "", testId }: { value: string; label?: string; className?: string; testId?: string }) {
+export function CopyButton({
+  value,
+  label = "Copy",
+  className = "",
+  testId,
+}: {
+  value: string;
+  label?: string;
+  className?: string;
+  testId?: string;
+}) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
   async function copy() {
     try {

@@ -13,10 +13,20 @@ export function DeleteVersionButton({ org, model, version }: { org: string; mode
     >
       {(state, pending) => (
         <>
-          <button type="submit" className="btn-danger py-1 text-xs" disabled={pending} data-testid="delete-version" aria-label={`Delete version ${version}`}>
+          <button
+            type="submit"
+            className="btn-danger py-1 text-xs"
+            disabled={pending}
+            data-testid="delete-version"
+            aria-label={`Delete version ${version}`}
+          >
             {pending ? "Deleting…" : "Delete"}
           </button>
-          {state.status === "failed" ? <p role="alert" className="mt-1 max-w-48 text-xs text-red-700">{state.message}</p> : null}
+          {state.status === "failed" ? (
+            <p role="alert" className="mt-1 max-w-48 text-xs text-red-700">
+              {state.message}
+            </p>
+          ) : null}
         </>
       )}
     </ActionForm>

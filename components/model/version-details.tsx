@@ -9,9 +9,17 @@ const SEVERITY: Record<ScanFinding["severity"], string> = {
   warning: "border-amber-200 bg-amber-50 text-amber-900",
   info: "border-slate-200 bg-slate-50 text-slate-700",
 };
-const GLOBAL_STYLE: Record<string, string> = { safe: "text-green-800", suspicious: "text-amber-800", dangerous: "font-semibold text-red-800" };
+const GLOBAL_STYLE: Record<string, string> = {
+  safe: "text-green-800",
+  suspicious: "text-amber-800",
+  dangerous: "font-semibold text-red-800",
+};
 
-const humanize = (key: string) => key.replace(/_/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").replace(/^./, (c) => c.toUpperCase());
+const humanize = (key: string) =>
+  key
+    .replace(/_/g, " ")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .replace(/^./, (c) => c.toUpperCase());
 const isScalar = (v: unknown) => v === null || ["string", "number", "boolean"].includes(typeof v);
 const show = (v: unknown) => (v === null ? "—" : typeof v === "number" ? v.toLocaleString("en-US") : String(v));
 
@@ -24,17 +32,26 @@ export function VersionDetails({ version: v }: { version: ModelVersion }) {
       <div className="space-y-4">
         <dl className="grid grid-cols-[9rem_1fr] gap-x-3 gap-y-1.5 text-sm">
           <dt className="text-slate-500">Scan verdict</dt>
-          <dd><VerdictBadge verdict={v.scan_verdict} /></dd>
+          <dd>
+            <VerdictBadge verdict={v.scan_verdict} />
+          </dd>
           <dt className="text-slate-500">Format</dt>
-          <dd>{v.format ?? "—"}{v.framework ? ` · ${v.framework}` : ""}</dd>
+          <dd>
+            {v.format ?? "—"}
+            {v.framework ? ` · ${v.framework}` : ""}
+          </dd>
           <dt className="text-slate-500">Size</dt>
-          <dd className="tabular-nums">{v.size_bytes != null ? `${formatBytes(v.size_bytes)} (${v.size_bytes.toLocaleString("en-US")} bytes)` : "—"}</dd>
+          <dd className="tabular-nums">
+            {v.size_bytes != null ? `${formatBytes(v.size_bytes)} (${v.size_bytes.toLocaleString("en-US")} bytes)` : "—"}
+          </dd>
           <dt className="text-slate-500">SHA-256</dt>
           <dd className="break-all font-mono text-xs">{v.sha256 ?? "—"}</dd>
           <dt className="text-slate-500">Uploaded file</dt>
           <dd className="break-all">{v.file_name || "—"}</dd>
           <dt className="text-slate-500">Stored as</dt>
-          <dd className="break-all font-mono text-xs">{v.object_key} <span className="font-sans text-slate-500">({v.storage_backend})</span></dd>
+          <dd className="break-all font-mono text-xs">
+            {v.object_key} <span className="font-sans text-slate-500">({v.storage_backend})</span>
+          </dd>
           <dt className="text-slate-500">Content type</dt>
           <dd>{v.content_type ?? "—"}</dd>
           <dt className="text-slate-500">Ready</dt>
@@ -42,7 +59,9 @@ export function VersionDetails({ version: v }: { version: ModelVersion }) {
         </dl>
 
         <section aria-labelledby={`findings-${v.id}`}>
-          <h3 id={`findings-${v.id}`} className="mb-2 text-sm font-medium">Scan findings</h3>
+          <h3 id={`findings-${v.id}`} className="mb-2 text-sm font-medium">
+            Scan findings
+          </h3>
           {v.scan_findings?.length ? (
             <ul className="space-y-1.5" data-testid="scan-findings">
               {v.scan_findings.map((f, i) => (
@@ -55,15 +74,23 @@ export function VersionDetails({ version: v }: { version: ModelVersion }) {
             </ul>
           ) : (
             <p className="text-sm text-slate-600">
-              {v.scan_verdict === "safe" ? "No findings: only well-known library code." : globals.length ? "No findings beyond the pickle globals below." : "No findings."}
+              {v.scan_verdict === "safe"
+                ? "No findings: only well-known library code."
+                : globals.length
+                  ? "No findings beyond the pickle globals below."
+                  : "No findings."}
             </p>
           )}
         </section>
 
         {globals.length ? (
           <section aria-labelledby={`globals-${v.id}`}>
-            <h3 id={`globals-${v.id}`} className="mb-2 text-sm font-medium">Pickle globals ({globals.length})</h3>
-            <p className="mb-2 text-xs text-slate-600">What unpickling this file imports and may call. Anything outside the allowlist of ML libraries is flagged.</p>
+            <h3 id={`globals-${v.id}`} className="mb-2 text-sm font-medium">
+              Pickle globals ({globals.length})
+            </h3>
+            <p className="mb-2 text-xs text-slate-600">
+              What unpickling this file imports and may call. Anything outside the allowlist of ML libraries is flagged.
+            </p>
             <ul className="max-h-64 overflow-auto rounded border border-slate-200 font-mono text-xs" data-testid="pickle-globals">
               {globals.map((g) => (
                 <li key={g.name} className="flex justify-between gap-3 border-b border-slate-100 px-2.5 py-1 last:border-0">
@@ -77,8 +104,14 @@ export function VersionDetails({ version: v }: { version: ModelVersion }) {
       </div>
 
       <section aria-labelledby={`meta-${v.id}`} className="min-w-0">
-        <h3 id={`meta-${v.id}`} className="mb-2 text-sm font-medium">Extracted metadata</h3>
-        {Object.keys(metadata).length ? <MetadataView data={metadata} /> : <p className="text-sm text-slate-600">Nothing could be read from this format.</p>}
+        <h3 id={`meta-${v.id}`} className="mb-2 text-sm font-medium">
+          Extracted metadata
+        </h3>
+        {Object.keys(metadata).length ? (
+          <MetadataView data={metadata} />
+        ) : (
+          <p className="text-sm text-slate-600">Nothing could be read from this format.</p>
+        )}
       </section>
     </div>
   );
@@ -103,7 +136,12 @@ function renderValue(v: unknown) {
   if (isScalar(v)) return show(v);
   if (Array.isArray(v)) {
     if (v.every(isScalar)) {
-      return <span className="font-mono text-xs">{v.slice(0, 50).map(show).join(", ")}{v.length > 50 ? ` … (+${v.length - 50})` : ""}</span>;
+      return (
+        <span className="font-mono text-xs">
+          {v.slice(0, 50).map(show).join(", ")}
+          {v.length > 50 ? ` … (+${v.length - 50})` : ""}
+        </span>
+      );
     }
     if (v.every((x) => x && typeof x === "object" && !Array.isArray(x))) {
       const rows = v.slice(0, 50) as Record<string, unknown>[];
@@ -112,11 +150,23 @@ function renderValue(v: unknown) {
         <div className="mt-1 max-h-72 overflow-auto rounded border border-slate-200">
           <table className="w-full text-left text-xs">
             <thead className="sticky top-0 bg-slate-50 text-slate-500">
-              <tr>{cols.map((c) => <th key={c} scope="col" className="px-2 py-1 font-medium">{humanize(c)}</th>)}</tr>
+              <tr>
+                {cols.map((c) => (
+                  <th key={c} scope="col" className="px-2 py-1 font-medium">
+                    {humanize(c)}
+                  </th>
+                ))}
+              </tr>
             </thead>
             <tbody className="divide-y divide-slate-100 font-mono">
               {rows.map((r, i) => (
-                <tr key={i}>{cols.map((c) => <td key={c} className="px-2 py-1">{isScalar(r[c]) ? show(r[c]) : JSON.stringify(r[c])}</td>)}</tr>
+                <tr key={i}>
+                  {cols.map((c) => (
+                    <td key={c} className="px-2 py-1">
+                      {isScalar(r[c]) ? show(r[c]) : JSON.stringify(r[c])}
+                    </td>
+                  ))}
+                </tr>
               ))}
             </tbody>
           </table>
@@ -128,9 +178,18 @@ function renderValue(v: unknown) {
   if (v && typeof v === "object" && !Array.isArray(v)) {
     return (
       <ul className="mt-1 space-y-0.5 border-l-2 border-slate-100 pl-3">
-        {Object.entries(v as Record<string, unknown>).slice(0, 40).map(([k, x]) => (
-          <li key={k}><span className="text-slate-500">{k}:</span> {isScalar(x) ? <span className="font-mono text-xs">{show(x)}</span> : <code className="text-xs">{JSON.stringify(x).slice(0, 300)}</code>}</li>
-        ))}
+        {Object.entries(v as Record<string, unknown>)
+          .slice(0, 40)
+          .map(([k, x]) => (
+            <li key={k}>
+              <span className="text-slate-500">{k}:</span>{" "}
+              {isScalar(x) ? (
+                <span className="font-mono text-xs">{show(x)}</span>
+              ) : (
+                <code className="text-xs">{JSON.stringify(x).slice(0, 300)}</code>
+              )}
+            </li>
+          ))}
       </ul>
     );
   }

@@ -40,7 +40,11 @@ export function VersionsTable({
   viewer: { userId: string; canWrite: boolean; isAdmin: boolean };
 }) {
   if (!versions.length) {
-    return <p className="p-6 text-center text-sm text-slate-600" data-testid="no-versions">No versions yet.</p>;
+    return (
+      <p className="p-6 text-center text-sm text-slate-600" data-testid="no-versions">
+        No versions yet.
+      </p>
+    );
   }
   return (
     <div className="overflow-x-auto">
@@ -48,14 +52,30 @@ export function VersionsTable({
         <caption className="sr-only">Versions of {model}</caption>
         <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
           <tr>
-            <th scope="col" className="px-3 py-2.5 font-medium">Version</th>
-            <th scope="col" className="px-3 py-2.5 text-right font-medium">Size</th>
-            <th scope="col" className="px-3 py-2.5 font-medium">SHA-256</th>
-            <th scope="col" className="px-3 py-2.5 font-medium">Format</th>
-            <th scope="col" className="px-3 py-2.5 font-medium">Scan</th>
-            <th scope="col" className="px-3 py-2.5 font-medium">Uploaded</th>
-            <th scope="col" className="px-3 py-2.5 font-medium">Status</th>
-            <th scope="col" className="px-3 py-2.5 text-right font-medium"><span className="sr-only">Actions</span></th>
+            <th scope="col" className="px-3 py-2.5 font-medium">
+              Version
+            </th>
+            <th scope="col" className="px-3 py-2.5 text-right font-medium">
+              Size
+            </th>
+            <th scope="col" className="px-3 py-2.5 font-medium">
+              SHA-256
+            </th>
+            <th scope="col" className="px-3 py-2.5 font-medium">
+              Format
+            </th>
+            <th scope="col" className="px-3 py-2.5 font-medium">
+              Scan
+            </th>
+            <th scope="col" className="px-3 py-2.5 font-medium">
+              Uploaded
+            </th>
+            <th scope="col" className="px-3 py-2.5 font-medium">
+              Status
+            </th>
+            <th scope="col" className="px-3 py-2.5 text-right font-medium">
+              <span className="sr-only">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody className="divide-y divide-slate-100">
@@ -82,34 +102,66 @@ export function VersionsTable({
                   >
                     v{v.version}
                   </Link>
-                  {v.aliases.length ? <div className="mt-1 flex flex-wrap gap-1">{v.aliases.map((a) => <AliasBadge key={a} alias={a} />)}</div> : null}
+                  {v.aliases.length ? (
+                    <div className="mt-1 flex flex-wrap gap-1">
+                      {v.aliases.map((a) => (
+                        <AliasBadge key={a} alias={a} />
+                      ))}
+                    </div>
+                  ) : null}
                 </td>
-                <td className="whitespace-nowrap px-3 py-2.5 text-right align-top tabular-nums">{v.size_bytes != null ? formatBytes(v.size_bytes) : "—"}</td>
+                <td className="whitespace-nowrap px-3 py-2.5 text-right align-top tabular-nums">
+                  {v.size_bytes != null ? formatBytes(v.size_bytes) : "—"}
+                </td>
                 <td className="px-3 py-2.5 align-top">
                   {v.sha256 ? (
                     <span className="inline-flex items-center gap-1.5 whitespace-nowrap">
-                      <code className="text-xs" title={v.sha256} data-testid="version-sha256" data-sha256={v.sha256}>{v.sha256.slice(0, 12)}…</code>
+                      <code className="text-xs" title={v.sha256} data-testid="version-sha256" data-sha256={v.sha256}>
+                        {v.sha256.slice(0, 12)}…
+                      </code>
                       <CopyButton value={v.sha256} label={`Copy SHA-256 of version ${v.version}`} testId="copy-sha256" />
                     </span>
-                  ) : "—"}
+                  ) : (
+                    "—"
+                  )}
                 </td>
                 <td className="px-3 py-2.5 align-top">
                   <div>{v.format ?? "—"}</div>
                   {v.framework ? <div className="text-xs text-slate-500">{v.framework}</div> : null}
                 </td>
-                <td className="px-3 py-2.5 align-top"><VerdictBadge verdict={v.scan_verdict} /></td>
                 <td className="px-3 py-2.5 align-top">
-                  <div className="max-w-44 truncate" title={v.created_by_email ?? undefined}>{v.created_by_email ?? "—"}</div>
-                  <time className="text-xs text-slate-500" dateTime={new Date(v.created_at).toISOString()} title={formatDateTime(v.created_at)}>{timeAgo(v.created_at)}</time>
+                  <VerdictBadge verdict={v.scan_verdict} />
                 </td>
                 <td className="px-3 py-2.5 align-top">
-                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_STYLE[v.status]}`} data-testid="version-status">{v.status}</span>
+                  <div className="max-w-44 truncate" title={v.created_by_email ?? undefined}>
+                    {v.created_by_email ?? "—"}
+                  </div>
+                  <time
+                    className="text-xs text-slate-500"
+                    dateTime={new Date(v.created_at).toISOString()}
+                    title={formatDateTime(v.created_at)}
+                  >
+                    {timeAgo(v.created_at)}
+                  </time>
+                </td>
+                <td className="px-3 py-2.5 align-top">
+                  <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${STATUS_STYLE[v.status]}`} data-testid="version-status">
+                    {v.status}
+                  </span>
                   {deleted && v.deleted_at ? <div className="text-xs">{timeAgo(v.deleted_at)}</div> : null}
                 </td>
                 <td className="px-3 py-2.5 text-right align-top">
                   <div className="flex items-center justify-end gap-2">
                     {v.status === "ready" ? (
-                      <a href={href} className="btn-secondary py-1 text-xs" download data-testid="download-link" aria-label={`Download version ${v.version}`}>Download</a>
+                      <a
+                        href={href}
+                        className="btn-secondary py-1 text-xs"
+                        download
+                        data-testid="download-link"
+                        aria-label={`Download version ${v.version}`}
+                      >
+                        Download
+                      </a>
                     ) : v.status === "quarantined" ? (
                       viewer.isAdmin ? (
                         <QuarantinedDownload href={href} version={v.version} findings={dangerReasons(v)} />

@@ -52,7 +52,11 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
           "aria-label": `Drop model files here, or press Enter to choose files. Accepted: ${EXTENSIONS}; up to ${formatBytes(maxBytes)} each.`,
         })}
         className={`flex cursor-pointer flex-col items-center justify-center rounded-lg border-2 border-dashed px-6 py-10 text-center transition-colors ${
-          isDragActive && isDragReject ? "border-red-400 bg-red-50" : isDragActive ? "border-brand-500 bg-brand-50" : "border-slate-300 bg-white hover:border-brand-500 hover:bg-slate-50"
+          isDragActive && isDragReject
+            ? "border-red-400 bg-red-50"
+            : isDragActive
+              ? "border-brand-500 bg-brand-50"
+              : "border-slate-300 bg-white hover:border-brand-500 hover:bg-slate-50"
         }`}
         data-testid="dropzone"
         data-drag={isDragActive ? (isDragReject ? "reject" : "accept") : "none"}
@@ -61,7 +65,13 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
         <svg aria-hidden viewBox="0 0 24 24" className="mb-3 h-10 w-10 text-slate-400" fill="none" stroke="currentColor" strokeWidth={1.5}>
           <path strokeLinecap="round" strokeLinejoin="round" d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" />
         </svg>
-        <p className="font-medium text-slate-900">{isDragActive ? (isDragReject ? "Some of these files are not model files" : "Drop to add them to the queue") : "Drag model files here"}</p>
+        <p className="font-medium text-slate-900">
+          {isDragActive
+            ? isDragReject
+              ? "Some of these files are not model files"
+              : "Drop to add them to the queue"
+            : "Drag model files here"}
+        </p>
         <p className="mt-1 text-sm text-slate-600">
           or <span className="font-medium text-brand-700 underline">choose files</span> · several at once is fine
         </p>
@@ -72,9 +82,18 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
       {rejected.length ? (
         <ul className="space-y-1" aria-live="polite">
           {rejected.map((r) => (
-            <li key={r.key} role="alert" className="flex items-start justify-between gap-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="dropzone-rejection">
+            <li
+              key={r.key}
+              role="alert"
+              className="flex items-start justify-between gap-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800"
+              data-testid="dropzone-rejection"
+            >
               <span>{r.message}</span>
-              <button type="button" className="shrink-0 text-xs underline" onClick={() => setRejected((xs) => xs.filter((x) => x.key !== r.key))}>
+              <button
+                type="button"
+                className="shrink-0 text-xs underline"
+                onClick={() => setRejected((xs) => xs.filter((x) => x.key !== r.key))}
+              >
                 Dismiss
               </button>
             </li>

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { ALLOWED_EXTENSIONS } from "@/lib/storage/limits";
 import { FRAMEWORKS } from "@/lib/validations/models";
-import { compareVersions, createSpeedMeter, formatDuration, frameworkForFile, parseFileName, parseTagInput, suggestNextVersion } from "./upload-helpers";
+import {
+  compareVersions,
+  createSpeedMeter,
+  formatDuration,
+  frameworkForFile,
+  parseFileName,
+  parseTagInput,
+  suggestNextVersion,
+} from "./upload-helpers";
 
 describe("upload helpers", () => {
   it("pre-fills the framework from the extension, for every allowed extension", () => {
@@ -22,7 +30,11 @@ describe("upload helpers", () => {
     expect(parseFileName("credit_risk_v2.1.pkl")).toEqual({ slug: "credit_risk", name: "Credit risk", version: "2.1" });
     expect(parseFileName("fraud_detection_v1.5.2.h5")).toMatchObject({ slug: "fraud_detection", version: "1.5.2" });
     expect(parseFileName("churn_model_v1.onnx")).toMatchObject({ slug: "churn_model", version: "1" });
-    expect(parseFileName("Sentiment Full Model.pt")).toEqual({ slug: "sentiment_full_model", name: "Sentiment full model", version: undefined });
+    expect(parseFileName("Sentiment Full Model.pt")).toEqual({
+      slug: "sentiment_full_model",
+      name: "Sentiment full model",
+      version: undefined,
+    });
     expect(parseFileName("v2.pkl").slug).toBe("v2");
   });
 

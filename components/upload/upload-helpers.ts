@@ -101,7 +101,14 @@ export function formatDuration(seconds: number): string {
 
 /** Tags typed as one field: "a, b c" -> ["a", "b", "c"] (lower-cased, de-duplicated). */
 export function parseTagInput(raw: string): string[] {
-  return [...new Set(raw.split(/[,\s]+/).map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  return [
+    ...new Set(
+      raw
+        .split(/[,\s]+/)
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /**

@@ -8,7 +8,17 @@ type Queued = { key: string; file: File };
 const keyOf = (f: File) => `${f.name}:${f.size}:${f.lastModified}`;
 
 /** The uploader: a drop zone feeding a queue of files, each with its own form and progress. */
-export function UploadWorkspace({ org, maxBytes, models, preselect }: { org: string; maxBytes: number; models: ModelOption[]; preselect?: string }) {
+export function UploadWorkspace({
+  org,
+  maxBytes,
+  models,
+  preselect,
+}: {
+  org: string;
+  maxBytes: number;
+  models: ModelOption[];
+  preselect?: string;
+}) {
   const [queue, setQueue] = useState<Queued[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   // Each item registers its "start if ready": "Upload all" is then a plain click handler.
@@ -32,13 +42,24 @@ export function UploadWorkspace({ org, maxBytes, models, preselect }: { org: str
   return (
     <div className="space-y-4">
       <UploadDropzone maxBytes={maxBytes} onFiles={add} />
-      {notice ? <p className="text-sm text-slate-600" role="status">{notice}</p> : null}
+      {notice ? (
+        <p className="text-sm text-slate-600" role="status">
+          {notice}
+        </p>
+      ) : null}
       {queue.length ? (
         <section aria-labelledby="queue-heading" className="space-y-3">
           <div className="flex items-center justify-between">
-            <h2 id="queue-heading" className="font-medium">Queue ({queue.length})</h2>
+            <h2 id="queue-heading" className="font-medium">
+              Queue ({queue.length})
+            </h2>
             {queue.length > 1 ? (
-              <button type="button" className="btn-secondary" onClick={() => starters.current.forEach((start) => start())} data-testid="upload-start-all">
+              <button
+                type="button"
+                className="btn-secondary"
+                onClick={() => starters.current.forEach((start) => start())}
+                data-testid="upload-start-all"
+              >
                 Upload all ready files
               </button>
             ) : null}

@@ -18,7 +18,11 @@ export interface UploadedVersion {
   framework: string | null;
   file_name: string;
   object_key: string;
-  scan: { verdict: "not_scanned" | "safe" | "suspicious" | "dangerous"; findings: { severity: string; code: string; message: string }[]; globals: { name: string; verdict: string }[] };
+  scan: {
+    verdict: "not_scanned" | "safe" | "suspicious" | "dangerous";
+    findings: { severity: string; code: string; message: string }[];
+    globals: { name: string; verdict: string }[];
+  };
 }
 
 export interface UploadFailure {
@@ -130,7 +134,9 @@ export function useTusUpload(file: File, org: string, onDone?: (v: UploadedVersi
     new Upload(file, baseOptions())
       .findPreviousUploads()
       .then((found) => {
-        const mine = found.filter((p) => p.metadata?.org === org && p.uploadUrl).sort((a, b) => b.creationTime.localeCompare(a.creationTime));
+        const mine = found
+          .filter((p) => p.metadata?.org === org && p.uploadUrl)
+          .sort((a, b) => b.creationTime.localeCompare(a.creationTime));
         if (live) setPrevious(mine[0] ?? null);
       })
       .catch(() => {});
@@ -164,7 +170,13 @@ export function useTusUpload(file: File, org: string, onDone?: (v: UploadedVersi
             v = JSON.parse(lastResponse.getBody()) as UploadedVersion;
           } catch {}
           if (!v?.sha256) {
-            setFailure({ status: lastResponse.getStatus(), code: "bad_response", message: "The upload finished but the server's answer could not be read. Check the model page before uploading again.", atCreation: false, resumable: false });
+            setFailure({
+              status: lastResponse.getStatus(),
+              code: "bad_response",
+              message: "The upload finished but the server's answer could not be read. Check the model page before uploading again.",
+              atCreation: false,
+              resumable: false,
+            });
             setPhase("error");
             return;
           }

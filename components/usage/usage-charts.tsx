@@ -59,7 +59,13 @@ export function BreakdownChart({ data, label }: { data: { name: string; bytes: n
   const height = Math.max(80, data.length * 30 + 16);
   return (
     <figure aria-label={label} data-testid="usage-breakdown-chart">
-      <BarChart responsive layout="vertical" data={data} margin={{ top: 4, right: 72, bottom: 4, left: 4 }} style={{ width: "100%", height }}>
+      <BarChart
+        responsive
+        layout="vertical"
+        data={data}
+        margin={{ top: 4, right: 72, bottom: 4, left: 4 }}
+        style={{ width: "100%", height }}
+      >
         <XAxis type="number" hide />
         <YAxis type="category" dataKey="name" width={120} tick={AXIS} tickLine={false} axisLine={false} />
         <Tooltip formatter={(v) => [formatBytes(Number(v)), "Stored"]} />

@@ -26,7 +26,7 @@ describe("csvCell", () => {
     expect(csvCell({ a: 1 })).toBe('"{""a"":1}"');
   });
   it("defuses spreadsheet formulas", () => {
-    expect(csvCell("=HYPERLINK(\"http://evil\")")).toBe(`"'=HYPERLINK(""http://evil"")"`);
+    expect(csvCell('=HYPERLINK("http://evil")')).toBe(`"'=HYPERLINK(""http://evil"")"`);
     expect(csvCell("+1+1")).toBe("'+1+1");
     expect(csvCell("-2")).toBe("'-2");
     expect(csvCell("@SUM(A1)")).toBe("'@SUM(A1)");
@@ -41,7 +41,10 @@ describe("auditQuerySchema", () => {
     expect(auditQuerySchema.safeParse({ from: "yesterday" }).success).toBe(false);
     expect(auditQuerySchema.safeParse({ action: "drop table" }).success).toBe(false);
     expect(auditQuerySchema.safeParse({ model: "../x" }).success).toBe(false);
-    expect(auditQuerySchema.parse({ from: "2026-01-31", to: "2026-02-01T10:00:00Z" })).toMatchObject({ from: "2026-01-31", to: "2026-02-01T10:00:00Z" });
+    expect(auditQuerySchema.parse({ from: "2026-01-31", to: "2026-02-01T10:00:00Z" })).toMatchObject({
+      from: "2026-01-31",
+      to: "2026-02-01T10:00:00Z",
+    });
   });
 });
 
@@ -51,7 +54,14 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
   let a: string;
 
   const upload = (who: Principal, org: string, model: string, version: string, file = "credit_risk_v2.1.pkl") =>
-    w.storage.uploadVersion(who, { org, model, version, fileName: file, body: fs.createReadStream(fixture(file)), contentLength: fs.statSync(fixture(file)).size });
+    w.storage.uploadVersion(who, {
+      org,
+      model,
+      version,
+      fileName: file,
+      body: fs.createReadStream(fixture(file)),
+      contentLength: fs.statSync(fixture(file)).size,
+    });
 
   beforeAll(async () => {
     t = await openTestDatabase(kind);
@@ -63,7 +73,14 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
     await w.storage.setAlias(w.users.member, a, "credit_risk", "production", "1.0");
     await w.storage.setAlias(w.users.owner, a, "credit_risk", "production", "1.1");
     for (let i = 0; i < 5; i++) {
-      const d = await w.storage.openDownload(w.users.viewer, a, "credit_risk", "1.1", {}, { ip: "10.0.0.9", userAgent: "=cmd|' /C calc'!A0" });
+      const d = await w.storage.openDownload(
+        w.users.viewer,
+        a,
+        "credit_risk",
+        "1.1",
+        {},
+        { ip: "10.0.0.9", userAgent: "=cmd|' /C calc'!A0" },
+      );
       d.stream.destroy();
     }
     await w.storage.deleteVersion(w.users.admin, a, "credit_risk", "1.0");
@@ -96,7 +113,13 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
     const times = events.map((e) => new Date(e.created_at).getTime());
     expect([...times].sort((x, y) => y - x)).toEqual(times);
     const dl = events.find((e) => e.action === "version.download")!;
-    expect(dl).toMatchObject({ model_slug: "credit_risk", version: "1.1", actor_email: w.users.viewer.email, via: "session", ip: "10.0.0.9" });
+    expect(dl).toMatchObject({
+      model_slug: "credit_risk",
+      version: "1.1",
+      actor_email: w.users.viewer.email,
+      via: "session",
+      ip: "10.0.0.9",
+    });
     expect(dl.bytes).toBe(fs.statSync(fixture("credit_risk_v2.1.pkl")).size);
     expect(events.every((e) => e.model_slug !== "secret")).toBe(true);
   });
@@ -107,11 +130,15 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
       const paged = await all(w.users.member, { limit: size });
       expect(paged.map((e) => e.id)).toEqual(whole.map((e) => e.id));
     }
-    await expect(listAuditEvents(w.users.member.claims, a, { cursor: "garbage" }, { db: t.db })).rejects.toMatchObject({ code: "bad_request" });
+    await expect(listAuditEvents(w.users.member.claims, a, { cursor: "garbage" }, { db: t.db })).rejects.toMatchObject({
+      code: "bad_request",
+    });
   });
 
   it("filters by actor, action (or family), model and date range", async () => {
-    expect((await all(w.users.viewer, { actor: w.users.viewer.email!.toUpperCase() })).map((e) => e.action)).toEqual(Array(5).fill("version.download"));
+    expect((await all(w.users.viewer, { actor: w.users.viewer.email!.toUpperCase() })).map((e) => e.action)).toEqual(
+      Array(5).fill("version.download"),
+    );
     expect((await all(w.users.viewer, { actor: "member-" })).every((e) => e.actor_email === w.users.member.email)).toBe(true);
     expect((await all(w.users.viewer, { actor: "%" })).length).toBe(0); // LIKE wildcards are literal
     expect((await all(w.users.viewer, { action: "alias.move" })).map((e) => e.details)).toEqual([

@@ -40,7 +40,8 @@ const encodeCursor = (ts: string, id: number) => Buffer.from(JSON.stringify([ts,
 function decodeCursor(c: string): [string, number] {
   try {
     const v = JSON.parse(Buffer.from(c, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && Number.isSafeInteger(v[1])) return v as [string, number];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && Number.isSafeInteger(v[1]))
+      return v as [string, number];
   } catch {}
   throw new AppError("bad_request", "Invalid cursor.");
 }
@@ -71,7 +72,14 @@ function filterClause(orgId: string, f: Filters): { where: string[]; params: unk
  * One page of events, newest first: keyset pagination on (created_at, id). The cursor carries the
  * timestamp with microseconds (a JS Date would drop them and skip rows that share a millisecond).
  */
-async function fetchEvents(claims: Claims, orgSlug: string, f: Filters, cursor: string | undefined, limit: number, db?: Database): Promise<AuditPage> {
+async function fetchEvents(
+  claims: Claims,
+  orgSlug: string,
+  f: Filters,
+  cursor: string | undefined,
+  limit: number,
+  db?: Database,
+): Promise<AuditPage> {
   return withUser(
     claims,
     async (tx) => {
@@ -124,12 +132,30 @@ async function countEvents(claims: Claims, orgSlug: string, f: Filters, cap: num
 }
 
 /** Events of an org, newest first, filtered by actor, action, model and date range; keyset-paginated. */
-export async function listAuditEvents(claims: Claims, orgSlug: string, query: Partial<AuditQuery> = {}, opts: { db?: Database } = {}): Promise<AuditPage> {
+export async function listAuditEvents(
+  claims: Claims,
+  orgSlug: string,
+  query: Partial<AuditQuery> = {},
+  opts: { db?: Database } = {},
+): Promise<AuditPage> {
   const q = auditQuerySchema.parse(query);
   return fetchEvents(claims, orgSlug, q, q.cursor, q.limit, opts.db);
 }
 
-export const AUDIT_CSV_COLUMNS = ["time_utc", "actor", "via", "action", "target_type", "target_id", "model", "version", "bytes", "ip", "user_agent", "details"] as const;
+export const AUDIT_CSV_COLUMNS = [
+  "time_utc",
+  "actor",
+  "via",
+  "action",
+  "target_type",
+  "target_id",
+  "model",
+  "version",
+  "bytes",
+  "ip",
+  "user_agent",
+  "details",
+] as const;
 
 /**
  * One CSV cell (RFC 4180 quoting). IMPORTANT: a text cell starting with = + - @ (or tab / CR) is

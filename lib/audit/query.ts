@@ -49,7 +49,10 @@ const dateParam = z.preprocess(
     .string()
     .trim()
     .max(40)
-    .refine((s) => (DATE_ONLY.test(s) ? !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) : z.iso.datetime({ offset: true }).safeParse(s).success), "Use a date (YYYY-MM-DD) or an ISO date-time.")
+    .refine(
+      (s) => (DATE_ONLY.test(s) ? !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) : z.iso.datetime({ offset: true }).safeParse(s).success),
+      "Use a date (YYYY-MM-DD) or an ISO date-time.",
+    )
     .optional(),
 );
 
@@ -57,7 +60,13 @@ export const auditQuerySchema = z.object({
   /** The actor's e-mail: exact (case-insensitive) when it contains "@", otherwise a substring. */
   actor: z.preprocess(emptyToUndefined, z.string().trim().max(320).optional()),
   /** A full action ("alias.move") or a family ("version"). */
-  action: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z_]+(\.[a-z_]+)?$/, "Unknown action.").optional()),
+  action: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z_]+(\.[a-z_]+)?$/, "Unknown action.")
+      .optional(),
+  ),
   model: z.preprocess(emptyToUndefined, modelSlugSchema.optional()),
   /** Inclusive; a date means its start (UTC). */
   from: dateParam,

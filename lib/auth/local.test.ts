@@ -30,9 +30,14 @@ describe.each(DB_KINDS)("local auth on %s", (kind) => {
     const claims = await verifySessionToken(accessToken, secret);
     expect(claims).toMatchObject({ sub: user.id, email, role: "authenticated", aud: "authenticated" });
     expect(claims.exp! - Math.floor(Date.now() / 1000)).toBeGreaterThan(3600);
-    const { rows } = await t.db.query<{ action: string }>("select action from public.audit_events where actor_email = $1 order by id", [email]);
+    const { rows } = await t.db.query<{ action: string }>("select action from public.audit_events where actor_email = $1 order by id", [
+      email,
+    ]);
     expect(rows.map((r) => r.action)).toEqual(["auth.sign_up", "auth.sign_in"]);
-    const { rows: stored } = await t.db.query<{ encrypted_password: string }>("select encrypted_password from auth.users where email = $1", [email]);
+    const { rows: stored } = await t.db.query<{ encrypted_password: string }>(
+      "select encrypted_password from auth.users where email = $1",
+      [email],
+    );
     expect(stored[0]!.encrypted_password).toMatch(/^scrypt\$/);
   });
 
@@ -41,7 +46,9 @@ describe.each(DB_KINDS)("local auth on %s", (kind) => {
     await signUpLocal({ email, password: "correct horse battery" });
     const fail = (e: string): Promise<AppError> =>
       signInLocal({ email: e, password: "wrong password", ip: "5.6.7.8" }).then(
-        () => { throw new Error("signed in with a wrong password"); },
+        () => {
+          throw new Error("signed in with a wrong password");
+        },
         (err: AppError) => err,
       );
     const wrong = await fail(email);
@@ -52,7 +59,10 @@ describe.each(DB_KINDS)("local auth on %s", (kind) => {
     const t0 = Date.now();
     await fail(email); // the 4th failure for this e-mail waits first
     expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
-    const { rows } = await t.db.query<{ n: number }>("select count(*)::int as n from public.audit_events where action = 'auth.sign_in_failed' and actor_email = $1", [email]);
+    const { rows } = await t.db.query<{ n: number }>(
+      "select count(*)::int as n from public.audit_events where action = 'auth.sign_in_failed' and actor_email = $1",
+      [email],
+    );
     expect(rows[0]!.n).toBe(3);
   });
 });

@@ -25,7 +25,8 @@ export async function signUpLocal(input: { email: string; password: string; disp
        values ($1, $2, $3, $4, now()) on conflict (email) do nothing returning id, email`,
       [id, input.email, hash, JSON.stringify(input.displayName ? { display_name: input.displayName } : {})],
     );
-    if (!rows[0]) throw new AppError("conflict", "An account with this e-mail address already exists.", { fields: { email: "Already registered." } });
+    if (!rows[0])
+      throw new AppError("conflict", "An account with this e-mail address already exists.", { fields: { email: "Already registered." } });
     await tx.query(
       `insert into public.audit_events (org_id, actor_id, actor_email, via, action, target_type, target_id)
        values (null, $1::uuid, $2, 'system', 'auth.sign_up', 'user', $1::text)`,
@@ -66,7 +67,13 @@ export async function signInLocal(
     await tx.query(
       `insert into public.audit_events (org_id, actor_id, actor_email, via, action, target_type, target_id, ip, user_agent)
        values (null, $1::uuid, $2, 'system', $3, 'user', $1::text, $4, $5)`,
-      [user?.id ?? null, input.email, ok && user ? "auth.sign_in" : "auth.sign_in_failed", input.ip ?? null, input.userAgent?.slice(0, 512) ?? null],
+      [
+        user?.id ?? null,
+        input.email,
+        ok && user ? "auth.sign_in" : "auth.sign_in_failed",
+        input.ip ?? null,
+        input.userAgent?.slice(0, 512) ?? null,
+      ],
     );
     if (ok && user) await tx.query("update auth.users set last_sign_in_at = now() where id = $1", [user.id]);
   }, db);

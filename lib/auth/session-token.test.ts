@@ -13,17 +13,42 @@ describe("local session tokens", () => {
   });
 
   it.each([
-    ["a tampered payload", async () => {
-      const [h, , s] = (await signSessionToken(user, 60, key)).split(".");
-      return `${h}.${b64({ sub: "00000000-0000-0000-0000-000000000000", role: "authenticated", aud: "authenticated", iss: "fairmind-local", exp: 9e9 })}.${s}`;
-    }],
-    ["alg: none", async () => `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: user.id, role: "authenticated", aud: "authenticated", iss: "fairmind-local", exp: 9e9 })}.`],
+    [
+      "a tampered payload",
+      async () => {
+        const [h, , s] = (await signSessionToken(user, 60, key)).split(".");
+        return `${h}.${b64({ sub: "00000000-0000-0000-0000-000000000000", role: "authenticated", aud: "authenticated", iss: "fairmind-local", exp: 9e9 })}.${s}`;
+      },
+    ],
+    [
+      "alg: none",
+      async () =>
+        `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: user.id, role: "authenticated", aud: "authenticated", iss: "fairmind-local", exp: 9e9 })}.`,
+    ],
     ["another key", async () => signSessionToken(user, 60, new TextEncoder().encode("z".repeat(48)))],
     ["an expired token", async () => signSessionToken(user, -10, key)],
-    ["a token for another audience", async () =>
-      new SignJWT({ role: "authenticated" }).setProtectedHeader({ alg: "HS256" }).setSubject(user.id).setIssuer("fairmind-local").setAudience("fairmind-download-link").setExpirationTime("1h").sign(key)],
-    ["a service_role token", async () =>
-      new SignJWT({ role: "service_role" }).setProtectedHeader({ alg: "HS256" }).setSubject(user.id).setIssuer("fairmind-local").setAudience("authenticated").setExpirationTime("1h").sign(key)],
+    [
+      "a token for another audience",
+      async () =>
+        new SignJWT({ role: "authenticated" })
+          .setProtectedHeader({ alg: "HS256" })
+          .setSubject(user.id)
+          .setIssuer("fairmind-local")
+          .setAudience("fairmind-download-link")
+          .setExpirationTime("1h")
+          .sign(key),
+    ],
+    [
+      "a service_role token",
+      async () =>
+        new SignJWT({ role: "service_role" })
+          .setProtectedHeader({ alg: "HS256" })
+          .setSubject(user.id)
+          .setIssuer("fairmind-local")
+          .setAudience("authenticated")
+          .setExpirationTime("1h")
+          .sign(key),
+    ],
     ["garbage", async () => "not.a.jwt"],
   ])("refuses %s", async (_name, make) => {
     await expect(verifySessionToken(await make(), key)).rejects.toMatchObject({ code: "unauthorized" });

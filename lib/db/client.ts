@@ -22,7 +22,9 @@ export async function openDatabase(config: AppConfig): Promise<Database> {
           console.log("[fairmind] first start: creating the demo organizations, users and models…");
           await demo.seedDemo(db, config, (m) => console.log(m));
           await demo.markDemoSeeded(db);
-          console.log(`[fairmind] demo ready: sign in as alice@demo.org (password ${demo.DEMO_PASSWORD}); the README lists every demo account.`);
+          console.log(
+            `[fairmind] demo ready: sign in as alice@demo.org (password ${demo.DEMO_PASSWORD}); the README lists every demo account.`,
+          );
         }
       }
     } catch (e) {

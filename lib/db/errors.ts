@@ -1,7 +1,10 @@
 import { AppError, isAppError } from "@/lib/errors";
 
 /** Maps Postgres errors raised by RLS, constraints and our triggers to AppErrors with safe messages. */
-export function pgErrorToAppError(e: unknown, messages: { forbidden?: string; conflict?: string; notFound?: string } = {}): AppError | unknown {
+export function pgErrorToAppError(
+  e: unknown,
+  messages: { forbidden?: string; conflict?: string; notFound?: string } = {},
+): AppError | unknown {
   if (isAppError(e)) return e;
   const err = e as { code?: string; message?: string };
   switch (err?.code) {

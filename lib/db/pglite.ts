@@ -127,4 +127,3 @@ export async function openMemoryPGlite(loadDataDir?: Blob | File): Promise<Datab
   await pg.waitReady;
   return fromPGlite(pg, async () => {});
 }
-

@@ -23,7 +23,13 @@ function wrap(c: pg.Pool | pg.PoolClient): Queryable & { exec(sql: string): Prom
 /** A pooled connection to a Postgres server (postgres mode, supabase mode via its connection string). */
 export function openPostgres(connectionString: string, opts: { max?: number } = {}): Database {
   // A configured database that does not answer is an error within seconds, not a hang.
-  const pool = new pg.Pool({ connectionString, max: opts.max ?? 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000, application_name: "fairmind" });
+  const pool = new pg.Pool({
+    connectionString,
+    max: opts.max ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    application_name: "fairmind",
+  });
   // A dropped idle connection must not crash the process.
   pool.on("error", (e) => console.error("[db] idle client error:", e.message));
   return {

@@ -24,14 +24,16 @@ describe.each(DB_KINDS)("server-only transitions on %s", (kind) => {
   afterAll(() => t.cleanup());
 
   const asUser = (sql: string, viaServer: boolean) =>
-    t.db.transaction(async (tx) => {
-      await tx.query(
-        `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)${viaServer ? ", set_config('fairmind.via', 'server', true)" : ""}`,
-        [JSON.stringify({ sub: user, role: "authenticated" })],
-      );
-      const r = await tx.query(sql);
-      throw Object.assign(new Error("rollback"), { rowCount: r.rowCount });
-    }).catch((e: Error & { rowCount?: number; code?: string }) => (e.message === "rollback" ? `ok:${e.rowCount}` : `error:${e.code}`));
+    t.db
+      .transaction(async (tx) => {
+        await tx.query(
+          `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)${viaServer ? ", set_config('fairmind.via', 'server', true)" : ""}`,
+          [JSON.stringify({ sub: user, role: "authenticated" })],
+        );
+        const r = await tx.query(sql);
+        throw Object.assign(new Error("rollback"), { rowCount: r.rowCount });
+      })
+      .catch((e: Error & { rowCount?: number; code?: string }) => (e.message === "rollback" ? `ok:${e.rowCount}` : `error:${e.code}`));
 
   const finish = `update public.model_versions set status = 'ready', size_bytes = 1, sha256 = repeat('a', 64) where id = '${version}'`;
   const forge = `select public.record_audit_event('${org}', 'version.download', null, null, null, null, 999999999)`;

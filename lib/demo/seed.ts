@@ -27,24 +27,164 @@ const ORGS = [
   { slug: "admin_org", name: "Admin Org", owner: "carol@admin.org" },
 ] as const;
 
-type DemoModel = { org: "demo_org" | "admin_org"; file: string; model: string; version: string; name: string; task: string; tags: string[]; description: string; alias?: string };
+type DemoModel = {
+  org: "demo_org" | "admin_org";
+  file: string;
+  model: string;
+  version: string;
+  name: string;
+  task: string;
+  tags: string[];
+  description: string;
+  alias?: string;
+};
 
 // The original guide's models: real files made by the real libraries (test/fixtures/models).
 const MODELS: DemoModel[] = [
-  { org: "demo_org", file: "credit_risk_v2.1.pkl", model: "credit_risk", version: "2.1", name: "Credit risk", task: "classification", tags: ["finance", "tabular"], description: "Gradient-boosted scorecard for retail credit applications.", alias: "production" },
-  { org: "demo_org", file: "fraud_detection_v1.5.2.h5", model: "fraud_detection", version: "1.5.2", name: "Fraud detection", task: "classification", tags: ["finance", "realtime"], description: "Dense network scoring card transactions.", alias: "production" },
-  { org: "demo_org", file: "customer_segmentation_v1.0.pkl", model: "customer_segmentation", version: "1.0", name: "Customer segmentation", task: "clustering", tags: ["marketing"], description: "K-means segments for campaign targeting." },
-  { org: "demo_org", file: "sentiment_analysis_v1.2.1.pt", model: "sentiment_analysis", version: "1.2.1", name: "Sentiment analysis", task: "nlp", tags: ["nlp", "support"], description: "Review sentiment classifier (PyTorch state dict).", alias: "staging" },
-  { org: "demo_org", file: "chatbot_gpt4_finetuned.json", model: "chatbot_gpt4_finetuned", version: "1.0", name: "Support chatbot (GPT-4 fine-tune)", task: "llm", tags: ["llm", "support"], description: "Configuration of the support chatbot." },
-  { org: "demo_org", file: "claude_content_gen_v1.1.json", model: "claude_content_gen", version: "1.1", name: "Content generation (Claude)", task: "llm", tags: ["llm", "marketing"], description: "Prompting configuration for marketing copy." },
-  { org: "demo_org", file: "medical_diagnosis_v1.0.h5", model: "medical_diagnosis", version: "1.0", name: "Medical diagnosis", task: "classification", tags: ["health"], description: "Triage classifier (research use only)." },
-  { org: "demo_org", file: "recommendation_engine_v1.4.pkl", model: "recommendation_engine", version: "1.4", name: "Recommendation engine", task: "other", tags: ["ecommerce"], description: "Item-to-item recommendations bundle." },
-  { org: "admin_org", file: "loan_approval_v3.0.xgb", model: "loan_approval", version: "3.0", name: "Loan approval", task: "classification", tags: ["finance"], description: "XGBoost loan approval model.", alias: "production" },
-  { org: "admin_org", file: "hiring_assistant_v2.2.h5", model: "hiring_assistant", version: "2.2", name: "Hiring assistant", task: "classification", tags: ["hr"], description: "CV screening assistant weights." },
-  { org: "admin_org", file: "price_optimization_v1.3.pkl", model: "price_optimization", version: "1.3", name: "Price optimization", task: "regression", tags: ["pricing"], description: "Price elasticity regressor." },
-  { org: "admin_org", file: "inventory_forecast_v1.1.json", model: "inventory_forecast", version: "1.1", name: "Inventory forecast", task: "time_series", tags: ["supply-chain"], description: "Prophet model of weekly demand." },
-  { org: "admin_org", file: "legal_assistant_gpt4.json", model: "legal_assistant_gpt4", version: "1.0", name: "Legal assistant (GPT-4)", task: "llm", tags: ["llm", "legal"], description: "Contract review assistant configuration." },
-  { org: "admin_org", file: "code_reviewer_claude.json", model: "code_reviewer_claude", version: "1.0", name: "Code reviewer (Claude)", task: "llm", tags: ["llm", "engineering"], description: "Pull-request reviewer configuration." },
+  {
+    org: "demo_org",
+    file: "credit_risk_v2.1.pkl",
+    model: "credit_risk",
+    version: "2.1",
+    name: "Credit risk",
+    task: "classification",
+    tags: ["finance", "tabular"],
+    description: "Gradient-boosted scorecard for retail credit applications.",
+    alias: "production",
+  },
+  {
+    org: "demo_org",
+    file: "fraud_detection_v1.5.2.h5",
+    model: "fraud_detection",
+    version: "1.5.2",
+    name: "Fraud detection",
+    task: "classification",
+    tags: ["finance", "realtime"],
+    description: "Dense network scoring card transactions.",
+    alias: "production",
+  },
+  {
+    org: "demo_org",
+    file: "customer_segmentation_v1.0.pkl",
+    model: "customer_segmentation",
+    version: "1.0",
+    name: "Customer segmentation",
+    task: "clustering",
+    tags: ["marketing"],
+    description: "K-means segments for campaign targeting.",
+  },
+  {
+    org: "demo_org",
+    file: "sentiment_analysis_v1.2.1.pt",
+    model: "sentiment_analysis",
+    version: "1.2.1",
+    name: "Sentiment analysis",
+    task: "nlp",
+    tags: ["nlp", "support"],
+    description: "Review sentiment classifier (PyTorch state dict).",
+    alias: "staging",
+  },
+  {
+    org: "demo_org",
+    file: "chatbot_gpt4_finetuned.json",
+    model: "chatbot_gpt4_finetuned",
+    version: "1.0",
+    name: "Support chatbot (GPT-4 fine-tune)",
+    task: "llm",
+    tags: ["llm", "support"],
+    description: "Configuration of the support chatbot.",
+  },
+  {
+    org: "demo_org",
+    file: "claude_content_gen_v1.1.json",
+    model: "claude_content_gen",
+    version: "1.1",
+    name: "Content generation (Claude)",
+    task: "llm",
+    tags: ["llm", "marketing"],
+    description: "Prompting configuration for marketing copy.",
+  },
+  {
+    org: "demo_org",
+    file: "medical_diagnosis_v1.0.h5",
+    model: "medical_diagnosis",
+    version: "1.0",
+    name: "Medical diagnosis",
+    task: "classification",
+    tags: ["health"],
+    description: "Triage classifier (research use only).",
+  },
+  {
+    org: "demo_org",
+    file: "recommendation_engine_v1.4.pkl",
+    model: "recommendation_engine",
+    version: "1.4",
+    name: "Recommendation engine",
+    task: "other",
+    tags: ["ecommerce"],
+    description: "Item-to-item recommendations bundle.",
+  },
+  {
+    org: "admin_org",
+    file: "loan_approval_v3.0.xgb",
+    model: "loan_approval",
+    version: "3.0",
+    name: "Loan approval",
+    task: "classification",
+    tags: ["finance"],
+    description: "XGBoost loan approval model.",
+    alias: "production",
+  },
+  {
+    org: "admin_org",
+    file: "hiring_assistant_v2.2.h5",
+    model: "hiring_assistant",
+    version: "2.2",
+    name: "Hiring assistant",
+    task: "classification",
+    tags: ["hr"],
+    description: "CV screening assistant weights.",
+  },
+  {
+    org: "admin_org",
+    file: "price_optimization_v1.3.pkl",
+    model: "price_optimization",
+    version: "1.3",
+    name: "Price optimization",
+    task: "regression",
+    tags: ["pricing"],
+    description: "Price elasticity regressor.",
+  },
+  {
+    org: "admin_org",
+    file: "inventory_forecast_v1.1.json",
+    model: "inventory_forecast",
+    version: "1.1",
+    name: "Inventory forecast",
+    task: "time_series",
+    tags: ["supply-chain"],
+    description: "Prophet model of weekly demand.",
+  },
+  {
+    org: "admin_org",
+    file: "legal_assistant_gpt4.json",
+    model: "legal_assistant_gpt4",
+    version: "1.0",
+    name: "Legal assistant (GPT-4)",
+    task: "llm",
+    tags: ["llm", "legal"],
+    description: "Contract review assistant configuration.",
+  },
+  {
+    org: "admin_org",
+    file: "code_reviewer_claude.json",
+    model: "code_reviewer_claude",
+    version: "1.0",
+    name: "Code reviewer (Claude)",
+    task: "llm",
+    tags: ["llm", "engineering"],
+    description: "Pull-request reviewer configuration.",
+  },
 ];
 
 export const DEMO_FILES_DIR = path.resolve(process.cwd(), "test/fixtures/models");
@@ -100,11 +240,17 @@ export async function seedDemo(db: Database, config: AppConfig, log: (msg: strin
     const sub = ids.get(email)!;
     const p: Principal = { claims: { sub, email, role: "authenticated" }, userId: sub, email, via: "session" };
     if (config.mode === "supabase") p.accessToken = await supabaseAccessToken(config, email);
-    const storage = config.mode === "supabase" ? createModelStorage(config, db, () => supabaseStore(config, p.accessToken!)) : createModelStorage(config, db);
+    const storage =
+      config.mode === "supabase"
+        ? createModelStorage(config, db, () => supabaseStore(config, p.accessToken!))
+        : createModelStorage(config, db);
     const fresh = new Set<string>();
     for (const m of MODELS.filter((x) => x.org === org.slug)) {
       const file = path.join(DEMO_FILES_DIR, m.file);
-      const exists = await storage.listVersions(p, m.org, m.model).then((vs) => vs.some((v) => v.version === m.version)).catch(() => false);
+      const exists = await storage
+        .listVersions(p, m.org, m.model)
+        .then((vs) => vs.some((v) => v.version === m.version))
+        .catch(() => false);
       if (exists) continue;
       await storage.uploadVersion(
         p,
@@ -163,7 +309,12 @@ async function createSupabaseUsers(config: AppConfig): Promise<Map<string, strin
       ids.set(u.email, found.id);
       continue;
     }
-    const { data, error } = await admin.auth.admin.createUser({ email: u.email, password: DEMO_PASSWORD, email_confirm: true, user_metadata: { display_name: u.name } });
+    const { data, error } = await admin.auth.admin.createUser({
+      email: u.email,
+      password: DEMO_PASSWORD,
+      email_confirm: true,
+      user_metadata: { display_name: u.name },
+    });
     if (error || !data.user) throw new Error(`Could not create ${u.email}: ${error?.message}`);
     ids.set(u.email, data.user.id);
   }
@@ -180,7 +331,13 @@ async function supabaseAccessToken(config: AppConfig, email: string): Promise<st
 }
 
 function supabaseStore(config: AppConfig, accessToken: string) {
-  return createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken, bucket: config.bucket });
+  return createBlobStore({
+    kind: "supabase",
+    url: config.supabase!.url,
+    anonKey: config.supabase!.anonKey,
+    accessToken,
+    bucket: config.bucket,
+  });
 }
 
 /** Removes the demo organizations (and their audit-free rows) and demo users, for `seed --reset`. */
@@ -190,7 +347,9 @@ export async function removeDemo(db: Database): Promise<string[]> {
       `select v.object_key from public.model_versions v join public.organizations o on o.id = v.org_id where o.slug = any($1)`,
       [ORGS.map((o) => o.slug)],
     );
-    await tx.query("delete from storage.objects where bucket_id = 'ai-models' and split_part(name, '/', 1) = any($1)", [ORGS.map((o) => o.slug)]);
+    await tx.query("delete from storage.objects where bucket_id = 'ai-models' and split_part(name, '/', 1) = any($1)", [
+      ORGS.map((o) => o.slug),
+    ]);
     await tx.query("delete from public.organizations where slug = any($1)", [ORGS.map((o) => o.slug)]);
     await tx.query("delete from auth.users where email = any($1)", [DEMO_USERS.map((u) => u.email)]);
     return rows.map((r) => r.object_key);

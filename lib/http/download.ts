@@ -10,7 +10,8 @@ export function requestedRange(req: Request, v: Pick<ModelVersion, "size_bytes" 
   const ifRange = req.headers.get("if-range");
   if (ifRange && ifRange !== `"${v.sha256}"`) return undefined;
   const r = parseRange(req.headers.get("range"), v.size_bytes ?? 0);
-  if (r === "unsatisfiable") throw new AppError("range_not_satisfiable", "The requested range is outside the file.", { size: v.size_bytes });
+  if (r === "unsatisfiable")
+    throw new AppError("range_not_satisfiable", "The requested range is outside the file.", { size: v.size_bytes });
   return r ?? undefined;
 }
 

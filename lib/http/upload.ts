@@ -10,10 +10,16 @@ import { uploadMetadataSchema, type UploadMetadata } from "@/lib/validations/mod
  * not store (415), bad metadata (422) — before a byte of the body is read.
  * X-Model-Metadata is JSON, or `base64:` + base64 JSON when it holds non-ASCII text.
  */
-export function parseUploadHeaders(req: Request): { fileName: string; contentLength?: number; metadata: UploadMetadata; body: ReadableStream<Uint8Array> } {
+export function parseUploadHeaders(req: Request): {
+  fileName: string;
+  contentLength?: number;
+  metadata: UploadMetadata;
+  body: ReadableStream<Uint8Array>;
+} {
   const url = new URL(req.url);
   const rawName = url.searchParams.get("filename") ?? req.headers.get("x-file-name");
-  if (!rawName) throw new AppError("invalid_input", "Say what the file is called: ?filename=model.pkl", { fields: { filename: "Required." } });
+  if (!rawName)
+    throw new AppError("invalid_input", "Say what the file is called: ?filename=model.pkl", { fields: { filename: "Required." } });
   const fileName = sanitizeFileName(rawName);
   extensionFromFileName(fileName);
 

@@ -56,7 +56,7 @@ export async function measureScanThroughput(totalBytes = 256 * MIB, arrayBytes =
   fill = 4;
   for (let i = 0; bytes + fill < totalBytes; i++) {
     fill = encodeEntry(chunk, fill, i, arrayBytes);
-    for (let left = arrayBytes; left > 0; ) {
+    for (let left = arrayBytes; left > 0;) {
       const take = Math.min(left, MIB - fill);
       if (take > 0) {
         chunk.set(payload.subarray(arrayBytes - left, arrayBytes - left + take), fill);

@@ -16,7 +16,10 @@ export function createCompressedRoute(ctx: RouteContext, s: Sniff): Route {
       write() {},
       end() {},
       finish: () => {
-        report.flag("compressed-unscanned", `${s.label}: compressed content cannot be scanned (a compressed joblib or pickle would be loaded from it)`);
+        report.flag(
+          "compressed-unscanned",
+          `${s.label}: compressed content cannot be scanned (a compressed joblib or pickle would be loaded from it)`,
+        );
       },
     };
   }
@@ -76,15 +79,20 @@ export function createCompressedRoute(ctx: RouteContext, s: Sniff): Route {
     yield* skipToEnd();
   }
 
-  return feederRoute(ctx, "compressed", () => parse(), async () => {
-    if (!inner && !notPickle && innerHead.length) startInner(true);
-    if (notPickle || !inner) {
-      report.fail("compressed-not-a-model", `${s.label} does not contain a pickle`);
-      return;
-    }
-    const route = inner as Route;
-    route.end();
-    await route.finish();
-    report.info("compressed", `${s.label}: the pickle inside was inflated and scanned`);
-  });
+  return feederRoute(
+    ctx,
+    "compressed",
+    () => parse(),
+    async () => {
+      if (!inner && !notPickle && innerHead.length) startInner(true);
+      if (notPickle || !inner) {
+        report.fail("compressed-not-a-model", `${s.label} does not contain a pickle`);
+        return;
+      }
+      const route = inner as Route;
+      route.end();
+      await route.finish();
+      report.info("compressed", `${s.label}: the pickle inside was inflated and scanned`);
+    },
+  );
 }

@@ -11,14 +11,48 @@ import { fixture, inspectBytes, inspectStored, prng, readManifest } from "./test
 
 // INSPECT_FUZZ_CASES=500 npx vitest run lib/inspect/fuzz.test.ts fuzzes deeper locally.
 const CASES_PER_FIXTURE = Number(process.env.INSPECT_FUZZ_CASES ?? 10);
-const FORMATS = new Set(["pickle", "joblib", "pytorch-zip", "pytorch-legacy", "hdf5-keras", "hdf5", "xgboost-binary", "xgboost-json", "xgboost-ubj", "lightgbm-text", "safetensors", "onnx", "gguf", "llm-config-json", "timeseries-config-json", "unknown"]);
+const FORMATS = new Set([
+  "pickle",
+  "joblib",
+  "pytorch-zip",
+  "pytorch-legacy",
+  "hdf5-keras",
+  "hdf5",
+  "xgboost-binary",
+  "xgboost-json",
+  "xgboost-ubj",
+  "lightgbm-text",
+  "safetensors",
+  "onnx",
+  "gguf",
+  "llm-config-json",
+  "timeseries-config-json",
+  "unknown",
+]);
 const VERDICTS = new Set(["safe", "suspicious", "dangerous", "invalid"]);
 
 // Argument sizes per opcode, as pickletools.genops knows them: an independent check of framing only.
-const FIXED: Record<number, number> = { 0x4a: 4, 0x4b: 1, 0x4d: 2, 0x47: 8, 0x68: 1, 0x6a: 4, 0x71: 1, 0x72: 4, 0x80: 1, 0x82: 1, 0x83: 2, 0x84: 4, 0x95: 8 };
+const FIXED: Record<number, number> = {
+  0x4a: 4,
+  0x4b: 1,
+  0x4d: 2,
+  0x47: 8,
+  0x68: 1,
+  0x6a: 4,
+  0x71: 1,
+  0x72: 4,
+  0x80: 1,
+  0x82: 1,
+  0x83: 2,
+  0x84: 4,
+  0x95: 8,
+};
 const LEN: Record<number, number> = { 0x54: 4, 0x55: 1, 0x58: 4, 0x8c: 1, 0x8d: 8, 0x42: 4, 0x43: 1, 0x8e: 8, 0x96: 8, 0x8a: 1, 0x8b: 4 };
 const LINES: Record<number, number> = { 0x46: 1, 0x49: 1, 0x4c: 1, 0x50: 1, 0x53: 1, 0x56: 1, 0x67: 1, 0x70: 1, 0x63: 2, 0x69: 2 };
-const NOARG = new Set([0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x51, 0x52, 0x61, 0x62, 0x64, 0x7d, 0x65, 0x6c, 0x5d, 0x6f, 0x73, 0x74, 0x29, 0x75, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98]);
+const NOARG = new Set([
+  0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x51, 0x52, 0x61, 0x62, 0x64, 0x7d, 0x65, 0x6c, 0x5d, 0x6f, 0x73, 0x74, 0x29, 0x75, 0x81, 0x85, 0x86,
+  0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98,
+]);
 
 /** Walks opcodes up to the first STOP like pickletools.genops; false when that cannot be done. */
 function referenceWalk(b: Uint8Array): boolean {
@@ -88,7 +122,13 @@ function mutate(src: Uint8Array, rnd: () => number, donor: Uint8Array): [string,
     case 5: {
       if (b.length < 8) return ["noop", b];
       const at = pick(b.length - 7);
-      const extremes = [[0xff, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0x7f], [0, 0, 0, 0x80], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0, 0, 0, 0, 0, 0, 0, 1]];
+      const extremes = [
+        [0xff, 0xff, 0xff, 0xff],
+        [0xff, 0xff, 0xff, 0x7f],
+        [0, 0, 0, 0x80],
+        [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        [0, 0, 0, 0, 0, 0, 0, 1],
+      ];
       b.set(extremes[pick(extremes.length)]!, at);
       return ["extreme-length", b];
     }
@@ -121,7 +161,9 @@ describe("fuzzed fixtures", () => {
       const chunk = prng(c.seed ^ 0xabcdef);
       const buffersBefore = process.memoryUsage().arrayBuffers;
       const t0 = performance.now();
-      const r = c.stored ? await inspectStored(bytes, c.file, 1 + Math.floor(chunk() * 8192)) : await inspectBytes(bytes, c.file, () => 1 + Math.floor(chunk() * 4096));
+      const r = c.stored
+        ? await inspectStored(bytes, c.file, 1 + Math.floor(chunk() * 8192))
+        : await inspectBytes(bytes, c.file, () => 1 + Math.floor(chunk() * 4096));
       expect(performance.now() - t0).toBeLessThan(2000);
       // nothing sized from a declared length: the inspector keeps a head buffer of at most a few MiB
       expect(process.memoryUsage().arrayBuffers - buffersBefore).toBeLessThan(64 * 1024 * 1024);

@@ -38,7 +38,12 @@ function scalarAttrs(attrs: Map<string, AttrValue>): Record<string, unknown> {
 }
 
 /** Datasets below a group (depth-first, cycles cut, bounded), skipping names in `skip`. */
-async function collectDatasets(h5: Hdf5Reader, addr: number, prefix: string, skip: Set<string>): Promise<{ weights: Weight[]; count: number; params: number; dense: boolean }> {
+async function collectDatasets(
+  h5: Hdf5Reader,
+  addr: number,
+  prefix: string,
+  skip: Set<string>,
+): Promise<{ weights: Weight[]; count: number; params: number; dense: boolean }> {
   const out = { weights: [] as Weight[], count: 0, params: 0, dense: false };
   const seen = new Set<number>();
   const stack: Array<[number, string, number]> = [[addr, prefix, 0]];
@@ -80,7 +85,10 @@ export function createHdf5Route(ctx: RouteContext, sbOffset: number): Route {
           const head = ctx.head();
           if (offset + length <= head.length) return head.subarray(offset, offset + length);
           if (ctx.readRange) return ctx.readRange(offset, offset + length);
-          throw new H5Error(`offset ${offset} is beyond the first ${head.length} bytes and no random access is available`, "needs-random-access");
+          throw new H5Error(
+            `offset ${offset} is beyond the first ${head.length} bytes and no random access is available`,
+            "needs-random-access",
+          );
         },
       };
       const h5 = new Hdf5Reader(ra);
@@ -90,13 +98,20 @@ export function createHdf5Route(ctx: RouteContext, sbOffset: number): Route {
         await h5.open(sbOffset);
         const root = await h5.info(h5.rootAddr);
         const attrs = root.attrs;
-        for (const [k, v] of attrs) if (typeof v === "string" && k !== "model_config" && k !== "training_config") checkSecrets(report, k, v, `@${k}`);
+        for (const [k, v] of attrs)
+          if (typeof v === "string" && k !== "model_config" && k !== "training_config") checkSecrets(report, k, v, `@${k}`);
         const { links } = await h5.children(h5.rootAddr);
         const names = links.map((l) => l.name);
         const isKeras = KERAS_ROOT_ATTRS.some((k) => attrs.has(k)) || (attrs.has("layer_names") && attrs.has("backend"));
         if (!isKeras) {
           const data = await collectDatasets(h5, h5.rootAddr, "", new Set());
-          report.metadata = { superblockVersion: h5.superblockVersion, rootAttributes: scalarAttrs(attrs), members: names.slice(0, 256), datasetCount: data.count, datasets: data.weights };
+          report.metadata = {
+            superblockVersion: h5.superblockVersion,
+            rootAttributes: scalarAttrs(attrs),
+            members: names.slice(0, 256),
+            datasetCount: data.count,
+            datasets: data.weights,
+          };
           return;
         }
         report.format = "hdf5-keras";

@@ -73,7 +73,8 @@ export class Hdf5Reader {
     this.bytesRead += length;
     if (this.bytesRead > MAX_TOTAL_READ) throw new H5Error("metadata reads exceed 512 MiB; structure is absurd", "limit");
     if (offset < 0 || length < 0 || !Number.isSafeInteger(offset + length)) throw new H5Error(`bad address ${offset}`);
-    if (this.ra.size !== undefined && offset + length > this.ra.size) throw new H5Error(`read at ${offset}+${length} past end of file (${this.ra.size})`, "truncated");
+    if (this.ra.size !== undefined && offset + length > this.ra.size)
+      throw new H5Error(`read at ${offset}+${length} past end of file (${this.ra.size})`, "truncated");
     const b = await this.ra.read(offset, length);
     if (b.length < length) throw new H5Error(`short read at ${offset}`, "truncated");
     return b.length === length ? b : b.subarray(0, length);
@@ -165,7 +166,8 @@ export class Hdf5Reader {
       let end = size;
       if (v2) {
         if (!isFirst) {
-          if (!(block[0] === 0x4f && block[1] === 0x43 && block[2] === 0x48 && block[3] === 0x4b)) throw new H5Error("bad continuation block");
+          if (!(block[0] === 0x4f && block[1] === 0x43 && block[2] === 0x48 && block[3] === 0x4b))
+            throw new H5Error("bad continuation block");
           p = 4;
         }
         end = size - 4;
@@ -227,7 +229,13 @@ export class Hdf5Reader {
         return { cls, size, vlenString: isString, name: isString ? "vlen-string" : "vlen" };
       }
       default:
-        return { cls, size, name: ["fixed", "float", "time", "string", "bitfield", "opaque", "compound", "reference", "enum", "vlen", "array"][cls] ?? `class${cls}` };
+        return {
+          cls,
+          size,
+          name:
+            ["fixed", "float", "time", "string", "bitfield", "opaque", "compound", "reference", "enum", "vlen", "array"][cls] ??
+            `class${cls}`,
+        };
     }
   }
 
@@ -283,7 +291,8 @@ export class Hdf5Reader {
         const q = i * stride;
         const length = (data[q]! | (data[q + 1]! << 8) | (data[q + 2]! << 16)) + data[q + 3]! * 0x1000000;
         const coll = this.addr(data, q + 4);
-        const index = (data[q + 4 + this.O]! | (data[q + 5 + this.O]! << 8) | (data[q + 6 + this.O]! << 16)) + data[q + 7 + this.O]! * 0x1000000;
+        const index =
+          (data[q + 4 + this.O]! | (data[q + 5 + this.O]! << 8) | (data[q + 6 + this.O]! << 16)) + data[q + 7 + this.O]! * 0x1000000;
         vals.push(coll === UNDEF || length === 0 ? "" : await this.globalHeapString(coll, index, length));
       }
     } else if (dt.cls === 0 || dt.cls === 1 || (dt.cls === 8 && dt.base)) {
@@ -312,7 +321,8 @@ export class Hdf5Reader {
       const head = await this.read(coll, 8 + this.L);
       if (head[0] !== 0x47 || head[1] !== 0x43 || head[2] !== 0x4f || head[3] !== 0x4c) throw new H5Error(`bad global heap at ${coll}`);
       const size = this.len(head, 8);
-      if (size > MAX_HEAP_BYTES || this.heapBytes + size > 4 * MAX_HEAP_BYTES) throw new H5Error("global heap collection is absurdly large", "limit");
+      if (size > MAX_HEAP_BYTES || this.heapBytes + size > 4 * MAX_HEAP_BYTES)
+        throw new H5Error("global heap collection is absurdly large", "limit");
       heap = await this.read(coll, size);
       this.heapBytes += size;
       this.heapCache.set(coll, heap);

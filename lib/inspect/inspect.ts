@@ -128,7 +128,10 @@ class StreamingInspector implements Inspector {
     const recognisedOther = this.sniffed?.kind === "other" && this.sniffed.label !== "binary data" && this.sniffed.label !== "text";
     const mismatch = this.written > 0 && isExtensionMismatch(this.opts.fileName, report.format, recognisedOther);
     if (mismatch) {
-      report.flag("extension-mismatch", `file name says .${this.opts.fileName.split(".").pop()} but the content is ${report.format === "unknown" ? (this.sniffed?.label ?? "unknown") : report.format}`);
+      report.flag(
+        "extension-mismatch",
+        `file name says .${this.opts.fileName.split(".").pop()} but the content is ${report.format === "unknown" ? (this.sniffed?.label ?? "unknown") : report.format}`,
+      );
     }
     if (report.format !== "unknown" || report.contentType === "application/octet-stream") report.contentType = contentTypeOf(report.format);
     report.finalizeNotes();
@@ -192,7 +195,7 @@ export async function inspectFile(path: string, fileName?: string): Promise<Insp
     };
     const inspector = createInspector({ fileName: fileName ?? basename(path), size, readRange });
     const buf = new Uint8Array(READ_CHUNK);
-    for (let pos = 0; pos < size; ) {
+    for (let pos = 0; pos < size;) {
       const { bytesRead } = await fh.read(buf, 0, Math.min(READ_CHUNK, size - pos), pos);
       if (bytesRead === 0) break;
       inspector.write(buf.slice(0, bytesRead)); // buf is reused for the next read

@@ -35,7 +35,10 @@ export const llmConfigSchema = z.looseObject({
   api: z
     .looseObject({
       endpoint: z.url().optional(),
-      api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name an environment variable").optional(),
+      api_key_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name an environment variable")
+        .optional(),
       timeout_s: z.number().positive().optional(),
       max_retries: z.number().int().min(0).max(100).optional(),
     })
@@ -51,7 +54,29 @@ export const arimaConfigSchema = z.looseObject({
   params: z.record(z.string(), z.number()).optional(),
 });
 
-const KNOWN_PROVIDERS = new Set(["openai", "anthropic", "azure-openai", "azure", "google", "vertex-ai", "gemini", "aws-bedrock", "bedrock", "cohere", "mistral", "huggingface", "ollama", "meta", "groq", "together", "fireworks", "deepseek", "xai", "local", "vllm"]);
+const KNOWN_PROVIDERS = new Set([
+  "openai",
+  "anthropic",
+  "azure-openai",
+  "azure",
+  "google",
+  "vertex-ai",
+  "gemini",
+  "aws-bedrock",
+  "bedrock",
+  "cohere",
+  "mistral",
+  "huggingface",
+  "ollama",
+  "meta",
+  "groq",
+  "together",
+  "fireworks",
+  "deepseek",
+  "xai",
+  "local",
+  "vllm",
+]);
 
 export interface JsonClassification {
   format: ModelFormat;
@@ -67,7 +92,11 @@ function isLlmConfig(o: Obj): boolean {
   if (provider && (model || sampling)) return true;
   if (model && sampling && ("system_prompt" in o || isObj(o.parameters))) return true;
   const archs = o.architectures;
-  return Array.isArray(archs) && typeof o.model_type === "string" && archs.some((a) => typeof a === "string" && /CausalLM|Seq2SeqLM|ConditionalGeneration/.test(a));
+  return (
+    Array.isArray(archs) &&
+    typeof o.model_type === "string" &&
+    archs.some((a) => typeof a === "string" && /CausalLM|Seq2SeqLM|ConditionalGeneration/.test(a))
+  );
 }
 
 function isProphet(o: Obj): boolean {
@@ -92,9 +121,11 @@ function llmMetadata(o: Obj, report: Report): Record<string, unknown> {
   const parsed = llmConfigSchema.safeParse(normalized);
   if (!parsed.success) issues(report, "llm-config-schema", parsed.error);
   const provider = str(o.provider) ?? (Array.isArray(o.architectures) ? "huggingface" : null);
-  if (provider && !KNOWN_PROVIDERS.has(provider.toLowerCase())) report.info("llm-unknown-provider", `provider "${provider.slice(0, 64)}" is not one we know`);
+  if (provider && !KNOWN_PROVIDERS.has(provider.toLowerCase()))
+    report.info("llm-unknown-provider", `provider "${provider.slice(0, 64)}" is not one we know`);
   const api = isObj(o.api) ? o.api : null;
-  if (api && "api_key" in api && !("api_key_env" in api)) report.info("llm-inline-credential-field", "config has an api_key field; prefer api_key_env", "api.api_key");
+  if (api && "api_key" in api && !("api_key_env" in api))
+    report.info("llm-inline-credential-field", "config has an api_key field; prefer api_key_env", "api.api_key");
   const params = isObj(o.parameters) ? o.parameters : null;
   const endpoint = str(api?.endpoint);
   let endpointHost: string | null = null;
@@ -191,7 +222,8 @@ function xgboostMetadata(o: Obj, c: JsonCollector): Record<string, unknown> {
 /** Decides what a JSON document is from its (bounded) content and extracts its metadata. */
 export function classifyJson(root: JsonNode | undefined, c: JsonCollector, report: Report, ubjson: boolean): JsonClassification {
   if (!isObj(root)) return { format: "unknown", framework: "none", metadata: {} };
-  if (isObj(root.learner)) return { format: ubjson ? "xgboost-ubj" : "xgboost-json", framework: "xgboost", metadata: xgboostMetadata(root, c) };
+  if (isObj(root.learner))
+    return { format: ubjson ? "xgboost-ubj" : "xgboost-json", framework: "xgboost", metadata: xgboostMetadata(root, c) };
   if (ubjson) return { format: "unknown", framework: "none", metadata: {} };
   if (isProphet(root)) return { format: "timeseries-config-json", framework: "prophet", metadata: prophetMetadata(root, c) };
   if (isLlmConfig(root)) return { format: "llm-config-json", framework: "llm", metadata: llmMetadata(root, report) };

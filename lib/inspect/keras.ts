@@ -8,20 +8,100 @@ import type { Report } from "./report";
  */
 
 const BUILTIN_LAYERS = new Set([
-  "Sequential", "Functional", "Model", "InputLayer", "Dense", "Dropout", "BatchNormalization", "LayerNormalization",
-  "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "ThresholdedReLU", "Flatten", "Reshape", "Permute",
-  "RepeatVector", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-  "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D", "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D",
-  "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalMaxPooling1D",
-  "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-  "GlobalAveragePooling3D", "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "TimeDistributed", "RNN",
-  "LSTMCell", "GRUCell", "SimpleRNNCell", "ConvLSTM2D", "Attention", "AdditiveAttention", "MultiHeadAttention",
-  "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "ZeroPadding1D",
-  "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D",
-  "UpSampling3D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
-  "SpatialDropout3D", "Masking", "Normalization", "Rescaling", "Resizing", "CenterCrop", "TextVectorization",
-  "StringLookup", "IntegerLookup", "CategoryEncoding", "Hashing", "Discretization", "ActivityRegularization",
-  "UnitNormalization", "GroupNormalization", "Identity", "Wrapper",
+  "Sequential",
+  "Functional",
+  "Model",
+  "InputLayer",
+  "Dense",
+  "Dropout",
+  "BatchNormalization",
+  "LayerNormalization",
+  "Activation",
+  "ReLU",
+  "LeakyReLU",
+  "PReLU",
+  "ELU",
+  "Softmax",
+  "ThresholdedReLU",
+  "Flatten",
+  "Reshape",
+  "Permute",
+  "RepeatVector",
+  "Conv1D",
+  "Conv2D",
+  "Conv3D",
+  "Conv1DTranspose",
+  "Conv2DTranspose",
+  "Conv3DTranspose",
+  "SeparableConv1D",
+  "SeparableConv2D",
+  "DepthwiseConv1D",
+  "DepthwiseConv2D",
+  "MaxPooling1D",
+  "MaxPooling2D",
+  "MaxPooling3D",
+  "AveragePooling1D",
+  "AveragePooling2D",
+  "AveragePooling3D",
+  "GlobalMaxPooling1D",
+  "GlobalMaxPooling2D",
+  "GlobalMaxPooling3D",
+  "GlobalAveragePooling1D",
+  "GlobalAveragePooling2D",
+  "GlobalAveragePooling3D",
+  "Embedding",
+  "LSTM",
+  "GRU",
+  "SimpleRNN",
+  "Bidirectional",
+  "TimeDistributed",
+  "RNN",
+  "LSTMCell",
+  "GRUCell",
+  "SimpleRNNCell",
+  "ConvLSTM2D",
+  "Attention",
+  "AdditiveAttention",
+  "MultiHeadAttention",
+  "Concatenate",
+  "Add",
+  "Subtract",
+  "Multiply",
+  "Average",
+  "Maximum",
+  "Minimum",
+  "Dot",
+  "ZeroPadding1D",
+  "ZeroPadding2D",
+  "ZeroPadding3D",
+  "Cropping1D",
+  "Cropping2D",
+  "Cropping3D",
+  "UpSampling1D",
+  "UpSampling2D",
+  "UpSampling3D",
+  "GaussianNoise",
+  "GaussianDropout",
+  "AlphaDropout",
+  "SpatialDropout1D",
+  "SpatialDropout2D",
+  "SpatialDropout3D",
+  "Masking",
+  "Normalization",
+  "Rescaling",
+  "Resizing",
+  "CenterCrop",
+  "TextVectorization",
+  "StringLookup",
+  "IntegerLookup",
+  "CategoryEncoding",
+  "Hashing",
+  "Discretization",
+  "ActivityRegularization",
+  "UnitNormalization",
+  "GroupNormalization",
+  "Identity",
+  "Wrapper",
 ]);
 
 const CODE_LAYERS = new Set(["Lambda"]);
@@ -41,7 +121,10 @@ function asObj(v: Json): Record<string, Json> | null {
 }
 
 /** Walks a model_config (nested models and wrapped layers included) and reports Lambda / custom layers. */
-export function analyzeKerasConfig(config: Json, report: Report): { modelClass: string | null; name: string | null; layers: LayerSummary[]; layerCount: number } {
+export function analyzeKerasConfig(
+  config: Json,
+  report: Report,
+): { modelClass: string | null; name: string | null; layers: LayerSummary[]; layerCount: number } {
   const root = asObj(config);
   const layers: LayerSummary[] = [];
   let count = 0;
@@ -62,7 +145,11 @@ export function analyzeKerasConfig(config: Json, report: Report): { modelClass: 
     // Lambda is dangerous wherever it sits (a wrapper's "layer", a nested model, ...)
     if (cls && CODE_LAYERS.has(cls)) {
       const fnType = typeof cfg?.function_type === "string" ? cfg.function_type : "lambda";
-      report.danger("keras-lambda-layer", `Lambda layer "${name ?? "?"}" embeds Python code (${fnType}) that Keras runs when the model is loaded`, name ?? undefined);
+      report.danger(
+        "keras-lambda-layer",
+        `Lambda layer "${name ?? "?"}" embeds Python code (${fnType}) that Keras runs when the model is loaded`,
+        name ?? undefined,
+      );
     }
     if (isLayer && cls) {
       count++;
@@ -73,7 +160,11 @@ export function analyzeKerasConfig(config: Json, report: Report): { modelClass: 
         layers.push(l);
       }
       if (!BUILTIN_LAYERS.has(cls) && !CODE_LAYERS.has(cls)) {
-        report.info("keras-custom-layer", `layer class ${cls.slice(0, 100)} is not built into Keras; loading needs user code`, name ?? undefined);
+        report.info(
+          "keras-custom-layer",
+          `layer class ${cls.slice(0, 100)} is not built into Keras; loading needs user code`,
+          name ?? undefined,
+        );
       }
     }
     const entries = Object.entries(o);

@@ -7,9 +7,28 @@ import { checkSecrets, feederRoute, type Route, type RouteContext } from "./rout
  */
 
 const ELEM_TYPES: Record<number, string> = {
-  1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string", 9: "bool",
-  10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64", 15: "complex128", 16: "bfloat16",
-  17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4",
+  1: "float32",
+  2: "uint8",
+  3: "int8",
+  4: "uint16",
+  5: "int16",
+  6: "int32",
+  7: "int64",
+  8: "string",
+  9: "bool",
+  10: "float16",
+  11: "float64",
+  12: "uint32",
+  13: "uint64",
+  14: "complex64",
+  15: "complex128",
+  16: "bfloat16",
+  17: "float8e4m3fn",
+  18: "float8e4m3fnuz",
+  19: "float8e5m2",
+  20: "float8e5m2fnuz",
+  21: "uint4",
+  22: "int4",
 };
 const MAX_DEPTH = 24;
 const LISTED = 256;
@@ -98,23 +117,23 @@ function* valueInfo(end: number, f: Feeder): ParserGen<ValueInfo> {
   for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
     if (t.field === 1 && t.wire === 2) vi.name = yield* str(end, f);
     else if (t.field === 2 && t.wire === 2) {
-      const typeEnd = (yield* fieldEnd(end, f));
+      const typeEnd = yield* fieldEnd(end, f);
       for (let u = yield* tag(typeEnd, f); u; u = yield* tag(typeEnd, f)) {
         if (u.field === 1 && u.wire === 2) {
-          const tensorEnd = (yield* fieldEnd(typeEnd, f));
+          const tensorEnd = yield* fieldEnd(typeEnd, f);
           for (let w = yield* tag(tensorEnd, f); w; w = yield* tag(tensorEnd, f)) {
             if (w.field === 1 && w.wire === 0) {
               const e = yield* int();
               vi.elemType = ELEM_TYPES[e] ?? `type${e}`;
             } else if (w.field === 2 && w.wire === 2) {
               vi.shape = [];
-              const shapeEnd = (yield* fieldEnd(tensorEnd, f));
+              const shapeEnd = yield* fieldEnd(tensorEnd, f);
               for (let d = yield* tag(shapeEnd, f); d; d = yield* tag(shapeEnd, f)) {
                 if (d.field !== 1 || d.wire !== 2) {
                   yield* skipField(d.wire, shapeEnd, f);
                   continue;
                 }
-                const dimEnd = (yield* fieldEnd(shapeEnd, f));
+                const dimEnd = yield* fieldEnd(shapeEnd, f);
                 let dim: number | string = "?";
                 for (let x = yield* tag(dimEnd, f); x; x = yield* tag(dimEnd, f)) {
                   if (x.field === 1 && x.wire === 0) dim = yield* int();
@@ -140,12 +159,12 @@ function* tensor(end: number, s: State): ParserGen<void> {
   for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
     if (t.field === 1 && t.wire === 0) numel *= Math.max(0, yield* int());
     else if (t.field === 1 && t.wire === 2) {
-      const packedEnd = (yield* fieldEnd(end, f));
+      const packedEnd = yield* fieldEnd(end, f);
       while (f.pos < packedEnd) numel *= Math.max(0, yield* int());
     } else if (t.field === 8 && t.wire === 2) name = yield* str(end, f, 256);
     else if (t.field === 14 && t.wire === 0) external = (yield* int()) === 1;
     else if (t.field === 13 && t.wire === 2) {
-      const [k, v] = yield* keyValue((yield* fieldEnd(end, f)), f);
+      const [k, v] = yield* keyValue(yield* fieldEnd(end, f), f);
       if (k === "location" && s.external.length < 64) s.external.push(v);
     } else yield* skipField(t.wire, end, f);
   }
@@ -165,10 +184,10 @@ function* node(end: number, s: State, depth: number): ParserGen<void> {
     else if (t.field === 7 && t.wire === 2) domain = yield* str(end, f, 256);
     else if (t.field === 5 && t.wire === 2) {
       // AttributeProto: subgraphs (If/Loop/Scan bodies) are fields 6 (g) and 11 (graphs)
-      const attrEnd = (yield* fieldEnd(end, f));
+      const attrEnd = yield* fieldEnd(end, f);
       for (let a = yield* tag(attrEnd, f); a; a = yield* tag(attrEnd, f)) {
         if ((a.field === 6 || a.field === 11) && a.wire === 2 && depth < MAX_DEPTH) {
-          const gEnd = (yield* fieldEnd(attrEnd, f));
+          const gEnd = yield* fieldEnd(attrEnd, f);
           yield* graph(gEnd, s, depth + 1, null);
         } else yield* skipField(a.wire, attrEnd, f);
       }
@@ -192,7 +211,7 @@ function* graph(end: number, s: State, depth: number, out: GraphOut | null): Par
       yield* skipField(t.wire, end, f);
       continue;
     }
-    const subEnd = (yield* fieldEnd(end, f));
+    const subEnd = yield* fieldEnd(end, f);
     if (t.field === 1) yield* node(subEnd, s, depth);
     else if (t.field === 5) yield* tensor(subEnd, s);
     else if (t.field === 2 && out) out.name = new TextDecoder().decode(yield* readBytes(Math.min(subEnd - f.pos, 4096)));
@@ -215,7 +234,16 @@ export function createOnnxRoute(ctx: RouteContext): Route {
   let state: State | null = null;
 
   function* parse(f: Feeder): ParserGen {
-    const s: State = { f, nodes: 0, ops: new Map(), initializers: 0, initializerNames: new Set(), params: 0, external: [], domains: new Set() };
+    const s: State = {
+      f,
+      nodes: 0,
+      ops: new Map(),
+      initializers: 0,
+      initializerNames: new Set(),
+      params: 0,
+      external: [],
+      domains: new Set(),
+    };
     state = s;
     const end = ctx.size ?? Number.MAX_SAFE_INTEGER;
     for (;;) {
@@ -235,10 +263,10 @@ export function createOnnxRoute(ctx: RouteContext): Route {
       else if (t.field === 6 && t.wire === 2) meta.docString = yield* str(end, f, 1024);
       else if (t.field === 7 && t.wire === 2) {
         sawGraph = true;
-        const gEnd = (yield* fieldEnd(end, f));
+        const gEnd = yield* fieldEnd(end, f);
         yield* graph(gEnd, s, 0, g);
       } else if (t.field === 8 && t.wire === 2) {
-        const oEnd = (yield* fieldEnd(end, f));
+        const oEnd = yield* fieldEnd(end, f);
         const o = { domain: "", version: 0 };
         for (let u = yield* tag(oEnd, f); u; u = yield* tag(oEnd, f)) {
           if (u.field === 1 && u.wire === 2) o.domain = yield* str(oEnd, f);
@@ -247,7 +275,7 @@ export function createOnnxRoute(ctx: RouteContext): Route {
         }
         if (opsets.length < 64) opsets.push(o);
       } else if (t.field === 14 && t.wire === 2) {
-        const [k, v] = yield* keyValue((yield* fieldEnd(end, f)), f);
+        const [k, v] = yield* keyValue(yield* fieldEnd(end, f), f);
         checkSecrets(report, k, v, `metadata_props.${k}`);
         if (Object.keys(props).length < 64) props[k] = v.length > 1024 ? `${v.slice(0, 1024)}…` : v;
       } else if (t.field > 100) {
@@ -256,41 +284,50 @@ export function createOnnxRoute(ctx: RouteContext): Route {
     }
   }
 
-  return feederRoute(ctx, "onnx", (f) => parse(f), () => {
-    const s = state;
-    const valid = sawGraph && typeof meta.irVersion === "number" && opsets.length > 0;
-    if (!valid) {
-      report.format = "unknown";
-      report.fail("onnx-incomplete", "protobuf does not contain an ONNX graph with ir_version and opset_import");
-      return;
-    }
-    report.format = "onnx";
-    report.framework = "onnx";
-    const inputs = s ? g.inputs.filter((i) => !s.initializerNames.has(i.name)) : g.inputs;
-    const defaultOpset = opsets.find((o) => o.domain === "" || o.domain === "ai.onnx");
-    report.metadata = {
-      ...meta,
-      opset: defaultOpset?.version ?? null,
-      opsetImports: opsets,
-      graphName: g.name,
-      inputs,
-      outputs: g.outputs,
-      nodeCount: s?.nodes ?? 0,
-      operators: s ? Object.fromEntries([...s.ops].slice(0, 128)) : {},
-      initializerCount: s?.initializers ?? 0,
-      parameterCount: s?.params ?? 0,
-      metadataProps: props,
-    };
-    if (s?.external.length) {
-      report.metadata.externalData = s.external;
-      for (const loc of s.external) {
-        if (loc.startsWith("/") || loc.includes("..") || /^[a-zA-Z]:/.test(loc) || loc.includes("\\")) {
-          report.flag("onnx-external-path", "external tensor data points outside the model directory", loc.slice(0, 200));
-        }
+  return feederRoute(
+    ctx,
+    "onnx",
+    (f) => parse(f),
+    () => {
+      const s = state;
+      const valid = sawGraph && typeof meta.irVersion === "number" && opsets.length > 0;
+      if (!valid) {
+        report.format = "unknown";
+        report.fail("onnx-incomplete", "protobuf does not contain an ONNX graph with ir_version and opset_import");
+        return;
       }
-      report.info("onnx-external-data", `${s.external.length} tensor(s) keep their data in external files`);
-    }
-    const custom = s ? [...s.domains].filter((d) => d !== "" && d !== "ai.onnx" && d !== "ai.onnx.ml") : [];
-    if (custom.length) report.info("onnx-custom-domains", `operators from non-standard domains: ${custom.slice(0, 10).join(", ")} (need custom op libraries)`);
-  });
+      report.format = "onnx";
+      report.framework = "onnx";
+      const inputs = s ? g.inputs.filter((i) => !s.initializerNames.has(i.name)) : g.inputs;
+      const defaultOpset = opsets.find((o) => o.domain === "" || o.domain === "ai.onnx");
+      report.metadata = {
+        ...meta,
+        opset: defaultOpset?.version ?? null,
+        opsetImports: opsets,
+        graphName: g.name,
+        inputs,
+        outputs: g.outputs,
+        nodeCount: s?.nodes ?? 0,
+        operators: s ? Object.fromEntries([...s.ops].slice(0, 128)) : {},
+        initializerCount: s?.initializers ?? 0,
+        parameterCount: s?.params ?? 0,
+        metadataProps: props,
+      };
+      if (s?.external.length) {
+        report.metadata.externalData = s.external;
+        for (const loc of s.external) {
+          if (loc.startsWith("/") || loc.includes("..") || /^[a-zA-Z]:/.test(loc) || loc.includes("\\")) {
+            report.flag("onnx-external-path", "external tensor data points outside the model directory", loc.slice(0, 200));
+          }
+        }
+        report.info("onnx-external-data", `${s.external.length} tensor(s) keep their data in external files`);
+      }
+      const custom = s ? [...s.domains].filter((d) => d !== "" && d !== "ai.onnx" && d !== "ai.onnx.ml") : [];
+      if (custom.length)
+        report.info(
+          "onnx-custom-domains",
+          `operators from non-standard domains: ${custom.slice(0, 10).join(", ")} (need custom op libraries)`,
+        );
+    },
+  );
 }

@@ -27,7 +27,8 @@ export function applyPickleSummary(report: Report, s: PickleSummary, location?: 
     if (s.overflowVerdict === "dangerous") report.danger("globals-overflow", msg, location);
     else report.flag("globals-overflow", msg, location);
   }
-  if (s.unresolvedGlobals > 0) report.flag("unresolved-global", `${s.unresolvedGlobals} STACK_GLOBAL opcode(s) could not be resolved to a name`, location);
+  if (s.unresolvedGlobals > 0)
+    report.flag("unresolved-global", `${s.unresolvedGlobals} STACK_GLOBAL opcode(s) could not be resolved to a name`, location);
   const h = s.halt;
   if (!h) return;
   const where = `${h.message} (offset ${h.offset})`;

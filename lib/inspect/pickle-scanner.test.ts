@@ -19,7 +19,11 @@ const names = (r: { globals: Array<{ name: string; verdict: string }> }) => Obje
 async function bothPaths(b: Uint8Array, name = "model.pkl") {
   const stored = await inspectStored(b, name);
   const streamed = await inspectBytes(b, name, 1);
-  expect({ v: streamed.verdict, f: streamed.format, g: streamed.globals }).toEqual({ v: stored.verdict, f: stored.format, g: stored.globals });
+  expect({ v: streamed.verdict, f: streamed.format, g: streamed.globals }).toEqual({
+    v: stored.verdict,
+    f: stored.format,
+    g: stored.globals,
+  });
   return stored;
 }
 
@@ -32,13 +36,50 @@ describe("STACK_GLOBAL resolved through the memo", () => {
   });
 
   it("strings memoized with BINPUT, dropped, and fetched back with BINGET", async () => {
-    const p = bytes(0x80, 4, sbu("os"), BINPUT, 7, POP, sbu("system"), BINPUT, 9, POP, BINGET, 7, BINGET, 9, STACK_GLOBAL, sbu("id"), TUPLE1, REDUCE, STOP);
+    const p = bytes(
+      0x80,
+      4,
+      sbu("os"),
+      BINPUT,
+      7,
+      POP,
+      sbu("system"),
+      BINPUT,
+      9,
+      POP,
+      BINGET,
+      7,
+      BINGET,
+      9,
+      STACK_GLOBAL,
+      sbu("id"),
+      TUPLE1,
+      REDUCE,
+      STOP,
+    );
     const r = await bothPaths(p);
     expect(names(r)).toEqual({ "os.system": "dangerous" });
   });
 
   it("LONG_BINPUT / LONG_BINGET with indexes above 255", async () => {
-    const p = bytes(0x80, 4, sbu("subprocess"), LONG_BINPUT, u32(70000), POP, sbu("Popen"), LONG_BINPUT, u32(1 << 24), POP, LONG_BINGET, u32(70000), LONG_BINGET, u32(1 << 24), STACK_GLOBAL, STOP);
+    const p = bytes(
+      0x80,
+      4,
+      sbu("subprocess"),
+      LONG_BINPUT,
+      u32(70000),
+      POP,
+      sbu("Popen"),
+      LONG_BINPUT,
+      u32(1 << 24),
+      POP,
+      LONG_BINGET,
+      u32(70000),
+      LONG_BINGET,
+      u32(1 << 24),
+      STACK_GLOBAL,
+      STOP,
+    );
     const r = await bothPaths(p);
     expect(names(r)).toEqual({ "subprocess.Popen": "dangerous" });
   });
@@ -52,7 +93,24 @@ describe("STACK_GLOBAL resolved through the memo", () => {
   it("still resolves names after the memo cap (hundreds of thousands of entries)", () => {
     const body = new Uint8Array(600_000 * 5);
     for (let i = 0; i < 600_000; i++) body.set([0x8c, 1, 0x78, MEMOIZE, POP], i * 5);
-    const p = concat(bytes(0x80, 4), body, bytes(sbu("posix"), MEMOIZE, POP, sbu("system"), MEMOIZE, POP, LONG_BINGET, u32(600_000), LONG_BINGET, u32(600_001), STACK_GLOBAL, STOP));
+    const p = concat(
+      bytes(0x80, 4),
+      body,
+      bytes(
+        sbu("posix"),
+        MEMOIZE,
+        POP,
+        sbu("system"),
+        MEMOIZE,
+        POP,
+        LONG_BINGET,
+        u32(600_000),
+        LONG_BINGET,
+        u32(600_001),
+        STACK_GLOBAL,
+        STOP,
+      ),
+    );
     const s = walkPickle(p);
     expect(s.complete).toBe(true);
     expect([...s.globals]).toEqual([["posix.system", "dangerous"]]);

@@ -83,7 +83,10 @@ function def(op: number, kind: number, size = 0) {
   ARG_KIND[op] = kind;
   ARG_SIZE[op] = size;
 }
-for (const op of [0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x51, 0x52, 0x61, 0x62, 0x64, 0x7d, 0x65, 0x6c, 0x5d, 0x6f, 0x73, 0x74, 0x29, 0x75, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98]) {
+for (const op of [
+  0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x51, 0x52, 0x61, 0x62, 0x64, 0x7d, 0x65, 0x6c, 0x5d, 0x6f, 0x73, 0x74, 0x29, 0x75, 0x81, 0x85, 0x86,
+  0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98,
+]) {
   def(op, K_NONE);
 }
 def(0x4a, K_FIXED, 4); // BININT
@@ -274,13 +277,23 @@ export class PickleWalker {
         return;
       case S_LEGACY_NUMEL:
         if (this.legacyIdx >= this.legacyKeys.length && this.numelHave === 0) {
-          if (this.legacyTrailing > 0) this.hooks.onFinding?.("info", "trailing-data", `${this.legacyTrailing} bytes follow the legacy PyTorch storages (torch.load ignores them)`);
+          if (this.legacyTrailing > 0)
+            this.hooks.onFinding?.(
+              "info",
+              "trailing-data",
+              `${this.legacyTrailing} bytes follow the legacy PyTorch storages (torch.load ignores them)`,
+            );
           return;
         }
         this.stop("truncated", "legacy PyTorch file ends before all storages");
         return;
       default:
-        this.stop("truncated", this.frameOverrun ? "pickle data was truncated (a FRAME runs past the end of the file)" : "pickle data was truncated (no STOP opcode)");
+        this.stop(
+          "truncated",
+          this.frameOverrun
+            ? "pickle data was truncated (a FRAME runs past the end of the file)"
+            : "pickle data was truncated (no STOP opcode)",
+        );
     }
   }
 
@@ -839,7 +852,11 @@ export class PickleWalker {
           this.unresolvedGlobals++;
           const m = typeof mod === "string" ? mod : mod instanceof PyLongStr ? `${mod.head}…` : "?";
           const nm = typeof name === "string" ? name : name instanceof PyLongStr ? `${name.head}…` : "?";
-          this.hooks.onFinding?.("warning", "unresolved-global", `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)})`);
+          this.hooks.onFinding?.(
+            "warning",
+            "unresolved-global",
+            `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)})`,
+          );
           this.push(new PyGlobal(`${m}.${nm}`, "suspicious"));
         }
         return;
@@ -957,7 +974,11 @@ export class PickleWalker {
         return;
       }
       case 0x97: // NEXT_BUFFER
-        this.hooks.onFinding?.("warning", "out-of-band-buffer", "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone");
+        this.hooks.onFinding?.(
+          "warning",
+          "out-of-band-buffer",
+          "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone",
+        );
         this.push(new PyBytes(0));
         return;
       case 0x98: // READONLY_BUFFER
@@ -1125,7 +1146,19 @@ function unescapePython(s: string): string {
   return s.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\\'"abfnrtv\n])/g, (_, e: string) => {
     if (e[0] === "x") return String.fromCharCode(parseInt(e.slice(1), 16));
     if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
-    const map: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\n": "" };
+    const map: Record<string, string> = {
+      "\\": "\\",
+      "'": "'",
+      '"': '"',
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      n: "\n",
+      r: "\r",
+      t: "\t",
+      v: "\v",
+      "\n": "",
+    };
     return map[e] ?? e;
   });
 }

@@ -116,13 +116,18 @@ export function createXgboostBinaryRoute(ctx: RouteContext): Route {
     if (f.pos > end) report.flag("xgboost-trailing-data", `${f.pos - end} bytes follow the model`);
   }
 
-  return feederRoute(ctx, "xgboost", (f) => parse(f), () => {
-    if (report.isInvalid && meta.objective === undefined) {
-      report.format = "unknown";
-      return;
-    }
-    report.format = "xgboost-binary";
-    report.framework = "xgboost";
-    report.metadata = meta;
-  });
+  return feederRoute(
+    ctx,
+    "xgboost",
+    (f) => parse(f),
+    () => {
+      if (report.isInvalid && meta.objective === undefined) {
+        report.format = "unknown";
+        return;
+      }
+      report.format = "xgboost-binary";
+      report.framework = "xgboost";
+      report.metadata = meta;
+    },
+  );
 }

@@ -56,7 +56,11 @@ export function createZipRoute(ctx: RouteContext): Route {
           const problem = await readMemberAt(ctx.readRange, entry, pickleSink(`${entry.name}@${entry.offset}`), ctx.size);
           if (problem) report.flag("zip-member-unscanned", `central-directory member could not be scanned: ${problem}`, entry.name);
         } else {
-          report.flag("zip-member-unscanned", "pickle member listed in the central directory was not in the stream; it needs random access to scan", entry.name);
+          report.flag(
+            "zip-member-unscanned",
+            "pickle member listed in the central directory was not in the stream; it needs random access to scan",
+            entry.name,
+          );
         }
       }
       const names = [...scanner.members.map((m) => m.name), ...scanner.central.map((e) => e.name)];

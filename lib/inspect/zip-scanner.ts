@@ -1,5 +1,18 @@
 import { crc32 } from "node:zlib";
-import { Feeder, ParseError, pipeBytes, readBytes, readU32, scanBytes, skipBytes, skipToEnd, u16le, u32le, u64le, type ParserGen } from "./feeder";
+import {
+  Feeder,
+  ParseError,
+  pipeBytes,
+  readBytes,
+  readU32,
+  scanBytes,
+  skipBytes,
+  skipToEnd,
+  u16le,
+  u32le,
+  u64le,
+  type ParserGen,
+} from "./feeder";
 import { Inflater } from "./inflate";
 import type { ReadRange } from "./types";
 
@@ -183,7 +196,8 @@ export class ZipScanner {
         yield* skipBytes(csize);
       }
     } else {
-      if (pickle) this.events.finding("flag", "zip-unsupported-method", `pickle member uses compression method ${method}; not scanned`, location);
+      if (pickle)
+        this.events.finding("flag", "zip-unsupported-method", `pickle member uses compression method ${method}; not scanned`, location);
       if (!sizesKnown) throw new ParseError(`member ${name} uses method ${method} with a data descriptor`, "unsupported");
       yield* skipBytes(csize);
       sink?.end();
@@ -215,7 +229,12 @@ export class ZipScanner {
         consumed += u;
         if (!bomb && inflater.totalOut > BOMB_MIN_BYTES && inflater.totalOut > consumed * BOMB_RATIO) {
           bomb = true;
-          this.events.finding("flag", "zip-bomb", `member inflates more than ${BOMB_RATIO}x (${inflater.totalOut} bytes from ${consumed}); inflation stopped`, location);
+          this.events.finding(
+            "flag",
+            "zip-bomb",
+            `member inflates more than ${BOMB_RATIO}x (${inflater.totalOut} bytes from ${consumed}); inflation stopped`,
+            location,
+          );
           sink?.end();
           throw new ParseError("compression ratio too high; stopped", "bomb");
         }
@@ -315,12 +334,22 @@ export class ZipScanner {
       names.add(e.name);
       const local = byOffset.get(e.offset);
       if (!local) {
-        this.events.finding("flag", "zip-hidden-entry", `central directory entry at offset ${e.offset} has no matching local header in the stream`, e.name);
+        this.events.finding(
+          "flag",
+          "zip-hidden-entry",
+          `central directory entry at offset ${e.offset} has no matching local header in the stream`,
+          e.name,
+        );
         unmatched.push(e);
         continue;
       }
       if (local.name !== e.name) {
-        this.events.finding("flag", "zip-name-mismatch", `local header says "${local.name.slice(0, 200)}", central directory says "${e.name.slice(0, 200)}"`, e.name);
+        this.events.finding(
+          "flag",
+          "zip-name-mismatch",
+          `local header says "${local.name.slice(0, 200)}", central directory says "${e.name.slice(0, 200)}"`,
+          e.name,
+        );
         unmatched.push(e);
       } else if ((local.csize && local.csize !== e.csize) || local.method !== e.method) {
         this.events.finding("flag", "zip-entry-mismatch", "local header and central directory disagree on size or method", e.name);
@@ -329,7 +358,8 @@ export class ZipScanner {
     }
     const cdOffsets = new Set(this.central.map((e) => e.offset));
     for (const m of this.members) {
-      if (!cdOffsets.has(m.offset)) this.events.finding("flag", "zip-unlisted-member", "local member is not in the central directory", m.name);
+      if (!cdOffsets.has(m.offset))
+        this.events.finding("flag", "zip-unlisted-member", "local member is not in the central directory", m.name);
     }
     return unmatched;
   }

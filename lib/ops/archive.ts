@@ -125,8 +125,10 @@ export function compareWithManifest(seen: Map<string, ManifestFile>, manifest: M
   for (const expected of manifest.files ?? []) {
     const got = left.get(expected.name);
     if (!got) failures.push({ name: expected.name, problem: "is listed in the manifest but missing from the archive" });
-    else if (got.size !== expected.size) failures.push({ name: expected.name, problem: `has ${got.size} bytes, the manifest says ${expected.size}` });
-    else if (got.sha256 !== expected.sha256) failures.push({ name: expected.name, problem: `SHA-256 mismatch (archive ${got.sha256}, manifest ${expected.sha256})` });
+    else if (got.size !== expected.size)
+      failures.push({ name: expected.name, problem: `has ${got.size} bytes, the manifest says ${expected.size}` });
+    else if (got.sha256 !== expected.sha256)
+      failures.push({ name: expected.name, problem: `SHA-256 mismatch (archive ${got.sha256}, manifest ${expected.sha256})` });
     left.delete(expected.name);
   }
   for (const extra of left.keys()) failures.push({ name: extra, problem: "is in the archive but not in the manifest" });

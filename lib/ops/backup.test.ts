@@ -70,7 +70,11 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
     expect(v.failures).toEqual([]);
     expect(v.ok).toBe(true);
     const objects = v.manifest!.objects;
-    expect(objects.find((o) => o.key === seeded.production.object_key)).toMatchObject({ sha256: seeded.production.sha256, referenced: true, encrypted: false });
+    expect(objects.find((o) => o.key === seeded.production.object_key)).toMatchObject({
+      sha256: seeded.production.sha256,
+      referenced: true,
+      encrypted: false,
+    });
   });
 
   it("restores into an empty data directory: byte-identical objects, equal row counts, a working app", async () => {
@@ -92,7 +96,11 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
       for (const v of seeded.ready) {
         const model = v.object_key.includes("/churn_") ? "churn" : "fraud";
         const d = await app.openDownload(w.users.viewer, w.orgs.a.slug, model, v.version);
-        expect(createHash("sha256").update(await read(d.stream)).digest("hex")).toBe(v.sha256);
+        expect(
+          createHash("sha256")
+            .update(await read(d.stream))
+            .digest("hex"),
+        ).toBe(v.sha256);
       }
       const detail = await app.getModel(w.users.viewer, w.orgs.a.slug, "fraud");
       expect(detail.aliases.map((a) => [a.alias, a.version])).toEqual([["production", seeded.production.version]]);

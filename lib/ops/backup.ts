@@ -116,7 +116,8 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       }
       log("Exporting tables…");
       const dumps = await exportTables(opts.db, info.schemas, spool);
-      for (const d of dumps) await add(`${TABLES_PREFIX}${d.name}.jsonl`, fs.statSync(d.file).size, fs.createReadStream(d.file, { highWaterMark: 1024 * 1024 }));
+      for (const d of dumps)
+        await add(`${TABLES_PREFIX}${d.name}.jsonl`, fs.statSync(d.file).size, fs.createReadStream(d.file, { highWaterMark: 1024 * 1024 }));
       const versions = await readVersions(dumps.find((d) => d.name === "public.model_versions")?.file);
       const migrations = await readMigrationNames(dumps.find((d) => d.name === "fairmind.schema_migrations")?.file);
 
@@ -159,13 +160,17 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
         const row = versions.get(s.key);
         objects.push({ key: s.key, size: r.size, sha256: r.sha256, encrypted, referenced: Boolean(row) });
         if (row?.sha256 && !encrypted && row.sha256 !== r.sha256) {
-          problems.push(`${s.key}: the stored bytes do not match the SHA-256 recorded for it (recorded ${row.sha256}, stored ${r.sha256}) — damaged on disk?`);
+          problems.push(
+            `${s.key}: the stored bytes do not match the SHA-256 recorded for it (recorded ${row.sha256}, stored ${r.sha256}) — damaged on disk?`,
+          );
         }
       }
       const archived = new Set(objects.map((o) => o.key));
       for (const [key, row] of versions) {
         if ((row.status === "ready" || row.status === "quarantined") && !archived.has(key)) {
-          problems.push(`${key}: ${row.status} version whose bytes are not in the store this backup read (missing, or stored in another backend).`);
+          problems.push(
+            `${key}: ${row.status} version whose bytes are not in the store this backup read (missing, or stored in another backend).`,
+          );
         }
       }
 

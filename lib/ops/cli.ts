@@ -2,9 +2,19 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EXIT, UsageError } from "./ops-env";
 
 /** Parses argv strictly: an unknown flag or a missing value is a usage error (exit 2). */
-export function parseCliArgs<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T, usage: string, allowPositionals = false) {
+export function parseCliArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: T,
+  usage: string,
+  allowPositionals = false,
+) {
   try {
-    const parsed = parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals, strict: true });
+    const parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals,
+      strict: true,
+    });
     if ((parsed.values as { help?: boolean }).help) {
       console.log(usage);
       process.exit(EXIT.ok);

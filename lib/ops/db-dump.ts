@@ -119,19 +119,31 @@ const BATCH_ROWS = 1000;
  * (session_replication_role = replica) so rows land exactly as exported: no audit rows appended,
  * no rollups recomputed, identity values kept. Checks every table's row count before committing.
  */
-export async function importTables(db: Database, dumps: { name: string; rows: number; columns: string[]; file: string }[], schemas: string[]): Promise<void> {
+export async function importTables(
+  db: Database,
+  dumps: { name: string; rows: number; columns: string[]; file: string }[],
+  schemas: string[],
+): Promise<void> {
   await db.transaction(async (tx) => {
     try {
       await tx.query("set local session_replication_role = replica");
     } catch (e) {
-      throw new Error(`The restore needs a role that may set session_replication_role (a superuser, or Supabase's postgres role): ${(e as Error).message}`);
+      throw new Error(
+        `The restore needs a role that may set session_replication_role (a superuser, or Supabase's postgres role): ${(e as Error).message}`,
+      );
     }
     const targets = new Map((await listTables(tx, schemas)).map((t) => [t.name, t]));
     for (const dump of dumps) {
       const target = targets.get(dump.name);
-      if (!target) throw new Error(`The archive has table ${dump.name}, which this database does not: restore with the app version that made the archive.`);
+      if (!target)
+        throw new Error(
+          `The archive has table ${dump.name}, which this database does not: restore with the app version that made the archive.`,
+        );
       const unknown = dump.columns.filter((c) => !target.columns.includes(c));
-      if (unknown.length) throw new Error(`The archive's ${dump.name} has columns this schema lacks (${unknown.join(", ")}): the archive is newer than this app.`);
+      if (unknown.length)
+        throw new Error(
+          `The archive's ${dump.name} has columns this schema lacks (${unknown.join(", ")}): the archive is newer than this app.`,
+        );
       // Columns only the target has (a newer migration) take their defaults.
       const cols = dump.columns.map((c) => `"${c.replace(/"/g, '""')}"`).join(", ");
       const insert = `insert into ${target.quoted} (${cols}) overriding system value

@@ -78,7 +78,9 @@ interface Row {
 }
 
 /** What a run would do, without changing anything (also what --dry-run prints). */
-export async function planMigration(opts: Pick<MigrationOptions, "db" | "source" | "target" | "deleteLocal" | "targetBackend">): Promise<MigrationPlan> {
+export async function planMigration(
+  opts: Pick<MigrationOptions, "db" | "source" | "target" | "deleteLocal" | "targetBackend">,
+): Promise<MigrationPlan> {
   const backend = opts.targetBackend ?? "supabase";
   const { rows } = await opts.db.query<Row>(
     `select v.id, v.object_key, o.slug || '/' || m.slug || '@' || v.version as label, v.size_bytes, v.sha256, v.content_type, v.storage_backend, v.status
@@ -90,11 +92,19 @@ export async function planMigration(opts: Pick<MigrationOptions, "db" | "source"
   const plan: MigrationPlan = { items: [], copyBytes: 0, verifyBytes: 0, skipped: [] };
   for (const r of rows) {
     if (r.status === "pending") {
-      if (r.storage_backend === "local") plan.skipped.push({ key: r.object_key, label: r.label, reason: "upload in progress (pending); rerun later" });
+      if (r.storage_backend === "local")
+        plan.skipped.push({ key: r.object_key, label: r.label, reason: "upload in progress (pending); rerun later" });
       continue;
     }
     const local = await opts.source.stat(r.object_key).catch(() => null);
-    const item = { id: r.id, key: r.object_key, label: r.label, size: Number(r.size_bytes), sha256: r.sha256, contentType: r.content_type ?? undefined };
+    const item = {
+      id: r.id,
+      key: r.object_key,
+      label: r.label,
+      size: Number(r.size_bytes),
+      sha256: r.sha256,
+      contentType: r.content_type ?? undefined,
+    };
     if (r.storage_backend === backend) {
       // Already switched: only its leftover local copy is of interest (deleteLocal).
       if (local) {
@@ -108,7 +118,11 @@ export async function planMigration(opts: Pick<MigrationOptions, "db" | "source"
       plan.items.push({ ...item, action: "verify-existing" });
       plan.verifyBytes += item.size;
     } else if (!local) {
-      plan.skipped.push({ key: r.object_key, label: r.label, reason: "its local bytes are missing (restore them from a backup; purge reports these as MISSING)" });
+      plan.skipped.push({
+        key: r.object_key,
+        label: r.label,
+        reason: "its local bytes are missing (restore them from a backup; purge reports these as MISSING)",
+      });
     } else {
       plan.items.push({ ...item, action: "copy" });
       plan.copyBytes += item.size;
@@ -138,7 +152,16 @@ export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationR
   const log = opts.log ?? (() => {});
   const backend = opts.targetBackend ?? "supabase";
   const plan = opts.plan ?? (await planMigration(opts));
-  const report: MigrationReport = { plan, copied: [], alreadyThere: [], switched: [], deletedLocal: [], failed: [], bytesCopied: 0, seconds: 0 };
+  const report: MigrationReport = {
+    plan,
+    copied: [],
+    alreadyThere: [],
+    switched: [],
+    deletedLocal: [],
+    failed: [],
+    bytesCopied: 0,
+    seconds: 0,
+  };
   if (opts.dryRun) {
     report.seconds = (performance.now() - started) / 1000;
     return report;
@@ -158,12 +181,19 @@ export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationR
         })();
         try {
           // expectedSha256: local bytes that do not match their row are refused, nothing is kept.
-          await opts.target.put(item.key, Readable.from(counted), { expectedSize: item.size, expectedSha256: item.sha256, contentType: item.contentType, signal: opts.signal });
+          await opts.target.put(item.key, Readable.from(counted), {
+            expectedSize: item.size,
+            expectedSha256: item.sha256,
+            contentType: item.contentType,
+            signal: opts.signal,
+          });
           report.copied.push(item.key);
           report.bytesCopied += item.size;
         } catch (e) {
           if (isAppError(e) && (e.code === "checksum_mismatch" || e.code === "length_mismatch")) {
-            throw new Error(`the local bytes do not match the size/SHA-256 recorded for this version (damaged on disk?); nothing was copied. ${e.message}`);
+            throw new Error(
+              `the local bytes do not match the size/SHA-256 recorded for this version (damaged on disk?); nothing was copied. ${e.message}`,
+            );
           }
           if (!(isAppError(e) && e.code === "conflict")) throw e;
           // Appeared meanwhile (another run): verified below like any existing object.
@@ -190,7 +220,13 @@ export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationR
             await tx.query(
               `insert into public.audit_events (org_id, via, action, target_type, target_id, model_id, version_id, details)
                values ($1, 'system', 'version.migrate', 'model_version', $2, $3, $4, $5)`,
-              [rows[0].org_id, item.id, rows[0].model_id, item.id, JSON.stringify({ key: item.key, from: "local", to: backend, sha256: item.sha256, size: item.size })],
+              [
+                rows[0].org_id,
+                item.id,
+                rows[0].model_id,
+                item.id,
+                JSON.stringify({ key: item.key, from: "local", to: backend, sha256: item.sha256, size: item.size }),
+              ],
             );
           }
         }, opts.db);
@@ -200,7 +236,9 @@ export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationR
         await opts.source.delete(item.key);
         report.deletedLocal.push(item.key);
       }
-      log(`${item.action === "copy" ? "copied" : item.action === "verify-existing" ? "already there" : "verified"} ${item.label}${opts.deleteLocal ? " (local copy deleted)" : ""}`);
+      log(
+        `${item.action === "copy" ? "copied" : item.action === "verify-existing" ? "already there" : "verified"} ${item.label}${opts.deleteLocal ? " (local copy deleted)" : ""}`,
+      );
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       const error = (e as Error).message;

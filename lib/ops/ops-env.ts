@@ -54,7 +54,9 @@ export async function openOpsDatabase(config: AppConfig, opts: { migrate?: boole
   let db: Database;
   if (config.mode === "embedded") {
     if (!fs.existsSync(path.join(config.dbDir, "PG_VERSION"))) {
-      throw new UsageError(`No embedded database in ${config.dbDir}. Set DATA_DIR to the app's data directory (or DATABASE_URL for postgres mode).`);
+      throw new UsageError(
+        `No embedded database in ${config.dbDir}. Set DATA_DIR to the app's data directory (or DATABASE_URL for postgres mode).`,
+      );
     }
     try {
       db = await openPGlite(config.dbDir);
@@ -93,7 +95,9 @@ export async function mustAnswer(db: Database, url: string, timeoutMs = 15_000):
     ]);
   } catch (e) {
     void db.close().catch(() => {});
-    throw new UsageError(`Cannot reach the database at ${safeHost(url)}: ${(e as Error).message}. Check the URL and that the server is up.`);
+    throw new UsageError(
+      `Cannot reach the database at ${safeHost(url)}: ${(e as Error).message}. Check the URL and that the server is up.`,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -65,7 +65,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
   const log = opts.log ?? (() => {});
   const started = performance.now();
   const dataDir = path.resolve(opts.dataDir);
-  if (!isEmptyDir(dataDir)) throw new UsageError(`${dataDir} is not empty. Restore into a new or empty directory (then point DATA_DIR at it).`);
+  if (!isEmptyDir(dataDir))
+    throw new UsageError(`${dataDir} is not empty. Restore into a new or empty directory (then point DATA_DIR at it).`);
   const work = `${dataDir}.restore-partial`;
   const release = takePidLock(`${dataDir}.restore.lock`, `A restore into ${dataDir}`);
   try {
@@ -87,7 +88,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
           const parts: Buffer[] = [];
           for await (const c of readTarEntryData(fh, entry)) parts.push(c);
           const bytes = Buffer.concat(parts);
-          if (name === "backup.json") seen.set(name, { name, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") });
+          if (name === "backup.json")
+            seen.set(name, { name, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") });
           try {
             const parsed = JSON.parse(bytes.toString("utf8"));
             if (name === "manifest.json") manifest = parsed as Manifest;
@@ -148,7 +150,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
     const tableDumps = manifest.tables.map((t) => ({ ...t, file: path.join(work, ".restore", "tables", `${t.name}.jsonl`) }));
     const checkCounts = (tables: Record<string, number>) => {
       const wrong = manifest!.tables.filter((t) => t.name !== "fairmind.schema_migrations" && tables[t.name] !== t.rows);
-      if (wrong.length) throw new Error(`Row counts differ after the restore: ${wrong.map((t) => `${t.name} ${tables[t.name]} != ${t.rows}`).join(", ")}`);
+      if (wrong.length)
+        throw new Error(`Row counts differ after the restore: ${wrong.map((t) => `${t.name} ${tables[t.name]} != ${t.rows}`).join(", ")}`);
     };
     const moveIntoPlace = async () => {
       fs.rmSync(path.join(work, ".restore"), { recursive: true, force: true });
@@ -161,7 +164,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
     if (opts.database) {
       const target = opts.database;
       const busy = await nonEmptyTables(target, info.schemas);
-      if (busy.length) throw new UsageError(`The target database is not empty (${busy.slice(0, 5).join(", ")}${busy.length > 5 ? ", …" : ""}). Restore into a new database.`);
+      if (busy.length)
+        throw new UsageError(
+          `The target database is not empty (${busy.slice(0, 5).join(", ")}${busy.length > 5 ? ", …" : ""}). Restore into a new database.`,
+        );
       // The bytes go into place first: once the import commits, every row it wrote has its object.
       const staged = path.join(path.dirname(work), `.${path.basename(work)}-tables`);
       fs.rmSync(staged, { recursive: true, force: true });
@@ -169,8 +175,15 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
       try {
         await moveIntoPlace();
         log("Importing tables into the target database…");
-        await importTables(target, tableDumps.map((t) => ({ ...t, file: path.join(staged, "tables", `${t.name}.jsonl`) })), info.schemas);
-        tables = await countRows(target, manifest.tables.map((t) => t.name));
+        await importTables(
+          target,
+          tableDumps.map((t) => ({ ...t, file: path.join(staged, "tables", `${t.name}.jsonl`) })),
+          info.schemas,
+        );
+        tables = await countRows(
+          target,
+          manifest.tables.map((t) => t.name),
+        );
         checkCounts(tables);
       } catch (e) {
         fs.rmSync(dataDir, { recursive: true, force: true });
@@ -200,7 +213,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
           await migrate(db);
           await importTables(db, tableDumps, info.schemas);
         }
-        tables = await countRows(db, manifest.tables.map((t) => t.name));
+        tables = await countRows(
+          db,
+          manifest.tables.map((t) => t.name),
+        );
       } finally {
         await db.close();
       }

@@ -18,9 +18,14 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
   let opts: Omit<RetentionOptions, "dryRun">;
   const fileOf = (key: string) => path.join(w.config.storageDir, w.config.bucket, ...key.split("/"));
   const exists = (key: string) => fs.existsSync(fileOf(key));
-  const setDeletedAt = (id: string, at: Date) => withService((tx) => tx.query("update public.model_versions set deleted_at = $2 where id = $1", [id, at]), t.db);
+  const setDeletedAt = (id: string, at: Date) =>
+    withService((tx) => tx.query("update public.model_versions set deleted_at = $2 where id = $1", [id, at]), t.db);
   const row = async (id: string) =>
-    (await t.db.query<{ status: string; purged_at: Date | null }>("select status, purged_at from public.model_versions where id = $1", [id])).rows[0];
+    (
+      await t.db.query<{ status: string; purged_at: Date | null }>("select status, purged_at from public.model_versions where id = $1", [
+        id,
+      ])
+    ).rows[0];
   const objectRow = async (key: string) => (await t.db.query("select 1 from storage.objects where name = $1", [key])).rows.length === 1;
   const orphanKey = (name: string) => `${w.orgs.a.slug}/${name}_v1.safetensors`;
   let auditBefore: number[];
@@ -28,7 +33,15 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
   beforeAll(async () => {
     t = await openTestDatabase(kind);
     w = await makeWorld(t.db);
-    opts = { db: t.db, store: w.store, backend: "local", bucket: w.config.bucket, managesObjectRows: true, retentionDays: 30, protectedAliases: ["production"] };
+    opts = {
+      db: t.db,
+      store: w.store,
+      backend: "local",
+      bucket: w.config.bucket,
+      managesObjectRows: true,
+      retentionDays: 30,
+      protectedAliases: ["production"],
+    };
     const del = (model: string, version: string) => w.storage.deleteVersion(w.users.admin, w.orgs.a.slug, model, version);
 
     // Deleted 40 days ago, never aliased: purged.
@@ -60,11 +73,24 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
     v.fine = await upload(w, "m", "5.0", safetensors(5000));
 
     // A stale reservation (2 days) with some bytes, and a fresh one.
-    const stale = await w.storage.reserveUpload(w.users.member, { org: w.orgs.a.slug, model: "m", version: "9.0", fileName: "x.safetensors" });
+    const stale = await w.storage.reserveUpload(w.users.member, {
+      org: w.orgs.a.slug,
+      model: "m",
+      version: "9.0",
+      fileName: "x.safetensors",
+    });
     await w.store.put(stale.key, Readable.from([Buffer.from("partial")]));
-    await withService((tx) => tx.query("update public.model_versions set created_at = now() - interval '2 days' where id = $1", [stale.versionId]), t.db);
+    await withService(
+      (tx) => tx.query("update public.model_versions set created_at = now() - interval '2 days' where id = $1", [stale.versionId]),
+      t.db,
+    );
     v.stale = { id: stale.versionId, object_key: stale.key } as ModelVersion;
-    const fresh = await w.storage.reserveUpload(w.users.member, { org: w.orgs.a.slug, model: "m", version: "9.1", fileName: "x.safetensors" });
+    const fresh = await w.storage.reserveUpload(w.users.member, {
+      org: w.orgs.a.slug,
+      model: "m",
+      version: "9.1",
+      fileName: "x.safetensors",
+    });
     v.fresh = { id: fresh.versionId, object_key: fresh.key } as ModelVersion;
 
     // Orphans: an old one, a young one (an upload in flight?), one of a model deleted today.
@@ -75,7 +101,10 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
     await w.storage.deleteModel(w.users.admin, w.orgs.a.slug, "gone");
     fs.utimesSync(fileOf(v.gone.object_key), hoursAgo, hoursAgo);
     // A storage.objects row with neither bytes nor a version.
-    await withService((tx) => tx.query("insert into storage.objects (bucket_id, name) values ($1, $2)", [w.config.bucket, orphanKey("rowonly")]), t.db);
+    await withService(
+      (tx) => tx.query("insert into storage.objects (bucket_id, name) values ($1, $2)", [w.config.bucket, orphanKey("rowonly")]),
+      t.db,
+    );
 
     auditBefore = (await t.db.query<{ id: number }>("select id from public.audit_events order by id")).rows.map((r) => r.id);
   });
@@ -152,7 +181,9 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
   });
 
   it("keeps the audit trail: every earlier event is still there, purges are recorded as system events", async () => {
-    const { rows } = await t.db.query<{ id: number; action: string; via: string }>("select id, action, via from public.audit_events order by id");
+    const { rows } = await t.db.query<{ id: number; action: string; via: string }>(
+      "select id, action, via from public.audit_events order by id",
+    );
     expect(rows.map((r) => r.id).slice(0, auditBefore.length)).toEqual(auditBefore);
     const added = rows.slice(auditBefore.length);
     expect(added.filter((a) => a.action === "version.purge")).toHaveLength(2);
@@ -180,7 +211,11 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
 
   it("only the retention job may mark a version purged (not a signed-in admin)", async () => {
     await expect(
-      withUser(w.users.admin.claims, (tx) => tx.query("update public.model_versions set purged_at = now() where id = $1", [v.recent!.id]), t.db),
+      withUser(
+        w.users.admin.claims,
+        (tx) => tx.query("update public.model_versions set purged_at = now() where id = $1", [v.recent!.id]),
+        t.db,
+      ),
     ).rejects.toMatchObject({ code: "42501" });
   });
 });
@@ -188,7 +223,10 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
 describe("retention settings", () => {
   it("defaults to 30 days and production; validates RETENTION_DAYS", () => {
     expect(retentionSettings({})).toEqual({ retentionDays: 30, protectedAliases: ["production"] });
-    expect(retentionSettings({ RETENTION_DAYS: "7", PROTECTED_ALIASES: "production, stable" })).toEqual({ retentionDays: 7, protectedAliases: ["production", "stable"] });
+    expect(retentionSettings({ RETENTION_DAYS: "7", PROTECTED_ALIASES: "production, stable" })).toEqual({
+      retentionDays: 7,
+      protectedAliases: ["production", "stable"],
+    });
     expect(() => retentionSettings({ RETENTION_DAYS: "soon" })).toThrow(/RETENTION_DAYS/);
   });
 });

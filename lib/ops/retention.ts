@@ -76,14 +76,30 @@ export const DEFAULT_PROTECTED_ALIASES = ["production"];
 export function retentionSettings(env: Record<string, string | undefined>): { retentionDays: number; protectedAliases: string[] } {
   const raw = env.RETENTION_DAYS?.trim();
   const retentionDays = raw ? Number(raw) : DEFAULT_RETENTION_DAYS;
-  if (!Number.isInteger(retentionDays) || retentionDays < 0) throw new Error(`RETENTION_DAYS must be a whole number of days (got ${JSON.stringify(raw)}).`);
-  const aliases = env.PROTECTED_ALIASES === undefined ? DEFAULT_PROTECTED_ALIASES : env.PROTECTED_ALIASES.split(",").map((a) => a.trim()).filter(Boolean);
+  if (!Number.isInteger(retentionDays) || retentionDays < 0)
+    throw new Error(`RETENTION_DAYS must be a whole number of days (got ${JSON.stringify(raw)}).`);
+  const aliases =
+    env.PROTECTED_ALIASES === undefined
+      ? DEFAULT_PROTECTED_ALIASES
+      : env.PROTECTED_ALIASES.split(",")
+          .map((a) => a.trim())
+          .filter(Boolean);
   return { retentionDays, protectedAliases: aliases };
 }
 
 const DAY = 86_400_000;
 
-async function auditSystem(tx: Queryable, e: { org: string | null; action: string; model?: string | null; version?: string | null; target: string; details: Record<string, unknown> }) {
+async function auditSystem(
+  tx: Queryable,
+  e: {
+    org: string | null;
+    action: string;
+    model?: string | null;
+    version?: string | null;
+    target: string;
+    details: Record<string, unknown>;
+  },
+) {
   await tx.query(
     `insert into public.audit_events (org_id, via, action, target_type, target_id, model_id, version_id, details)
      values ($1, 'system', $2, 'model_version', $3, $4, $5, $6)`,
@@ -131,7 +147,14 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
   };
 
   // 1. Stale reservations.
-  const { rows: stale } = await db.query<{ id: string; org_id: string; model_id: string; object_key: string; storage_backend: string; label: string }>(
+  const { rows: stale } = await db.query<{
+    id: string;
+    org_id: string;
+    model_id: string;
+    object_key: string;
+    storage_backend: string;
+    label: string;
+  }>(
     `select v.id, v.org_id, v.model_id, v.object_key, v.storage_backend, o.slug || '/' || m.slug || '@' || v.version as label
      from public.model_versions v join public.models m on m.id = v.model_id join public.organizations o on o.id = v.org_id
      where v.status = 'pending' and v.created_at < $1 order by v.created_at`,
@@ -146,7 +169,13 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
           const { rowCount } = await tx.query("delete from public.model_versions where id = $1 and status = 'pending'", [v.id]);
           if (rowCount) {
             await deleteObjectRow(tx, v.object_key);
-            await auditSystem(tx, { org: v.org_id, action: "upload.expire", model: v.model_id, target: v.id, details: { key: v.object_key, label: v.label } });
+            await auditSystem(tx, {
+              org: v.org_id,
+              action: "upload.expire",
+              model: v.model_id,
+              target: v.id,
+              details: { key: v.object_key, label: v.label },
+            });
           }
         });
       }
@@ -187,7 +216,10 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
       continue;
     }
     if (v.protected_by?.length) {
-      r.held.push({ ...ref, reason: `protected alias ${v.protected_by.join(", ")} pointed at it within ${opts.retentionDays} days before it was deleted` });
+      r.held.push({
+        ...ref,
+        reason: `protected alias ${v.protected_by.join(", ")} pointed at it within ${opts.retentionDays} days before it was deleted`,
+      });
       continue;
     }
     if (v.storage_backend !== opts.backend) {
@@ -199,7 +231,10 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
         // Bytes first: a crash before the row update leaves a row the next run purges again.
         await opts.store.delete(v.object_key);
         await service(async (tx) => {
-          const { rowCount } = await tx.query("update public.model_versions set purged_at = $2 where id = $1 and purged_at is null", [v.id, now]);
+          const { rowCount } = await tx.query("update public.model_versions set purged_at = $2 where id = $1 and purged_at is null", [
+            v.id,
+            now,
+          ]);
           await deleteObjectRow(tx, v.object_key);
           if (rowCount) {
             await auditSystem(tx, {
@@ -222,7 +257,15 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
   for (const h of r.held) log(`held ${h.label}: ${h.reason}`);
 
   // 3. Sweep. The rows are read before the listing, so an upload reserved meanwhile is "young".
-  const { rows: versionRows } = await db.query<{ id: string; object_key: string; status: string; storage_backend: string; purged_at: Date | null; size_bytes: number | null; label: string }>(
+  const { rows: versionRows } = await db.query<{
+    id: string;
+    object_key: string;
+    status: string;
+    storage_backend: string;
+    purged_at: Date | null;
+    size_bytes: number | null;
+    label: string;
+  }>(
     `select v.id, v.object_key, v.status, v.storage_backend, v.purged_at, v.size_bytes, o.slug || '/' || m.slug || '@' || v.version as label
      from public.model_versions v join public.models m on m.id = v.model_id join public.organizations o on o.id = v.org_id`,
   );
@@ -254,7 +297,10 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
     }
     const modelDeletedAt = !row ? deletedModels.get(modelOfKey(s.key)) : undefined;
     if (modelDeletedAt) {
-      r.orphansKept.push({ key: s.key, reason: `its model was deleted ${modelDeletedAt.toISOString()}; kept for ${opts.retentionDays} days` });
+      r.orphansKept.push({
+        key: s.key,
+        reason: `its model was deleted ${modelDeletedAt.toISOString()}; kept for ${opts.retentionDays} days`,
+      });
       continue;
     }
     try {
@@ -297,11 +343,15 @@ export function formatRetentionReport(r: RetentionReport): { lines: string[]; pr
   ];
   for (const h of r.held) lines.push(`  held ${h.label}: ${h.reason}`);
   for (const k of r.orphansKept) lines.push(`  kept ${k.key}: ${k.reason}`);
-  if (r.leftoverCopies.length) lines.push(`Local copies of migrated versions: ${r.leftoverCopies.length} (migrate:cloud --delete-local removes them after verifying)`);
-  if (r.objectRowsDeleted.length) lines.push(`storage.objects rows without bytes or version ${would}deleted: ${r.objectRowsDeleted.length}`);
+  if (r.leftoverCopies.length)
+    lines.push(`Local copies of migrated versions: ${r.leftoverCopies.length} (migrate:cloud --delete-local removes them after verifying)`);
+  if (r.objectRowsDeleted.length)
+    lines.push(`storage.objects rows without bytes or version ${would}deleted: ${r.objectRowsDeleted.length}`);
   if (r.tempFilesRemoved) lines.push(`Temporary upload files removed: ${r.tempFilesRemoved}`);
   const problems = [
-    ...r.missing.map((m) => `MISSING bytes for ${m.label} (${m.key}): the version is listed but cannot be downloaded. Restore the file from a backup.`),
+    ...r.missing.map(
+      (m) => `MISSING bytes for ${m.label} (${m.key}): the version is listed but cannot be downloaded. Restore the file from a backup.`,
+    ),
     ...r.sizeMismatches.map((m) => `SIZE MISMATCH for ${m.label} (${m.key}): recorded ${m.recorded} bytes, stored ${m.stored}.`),
     ...r.errors.map((e) => `ERROR ${e}`),
   ];

@@ -36,25 +36,42 @@ describe("rotate-key", () => {
   it("refuses without a key (exit 2) and lists plaintext objects as a problem (exit 1)", async () => {
     const none = spawnScript("scripts/rotate-key.ts", [], { DATA_DIR: dataDir });
     expect(await none.exit).toBe(2);
-    const dry = spawnScript("scripts/rotate-key.ts", ["--dry-run"], { DATA_DIR: dataDir, STORAGE_ENCRYPTION_KEY: newKey, STORAGE_ENCRYPTION_KEY_PREVIOUS: oldKey });
+    const dry = spawnScript("scripts/rotate-key.ts", ["--dry-run"], {
+      DATA_DIR: dataDir,
+      STORAGE_ENCRYPTION_KEY: newKey,
+      STORAGE_ENCRYPTION_KEY_PREVIOUS: oldKey,
+    });
     expect(await dry.exit, dry.output()).toBe(1);
     expect(dry.output()).toMatch(/DRY RUN — would re-wrap 5/);
     expect(dry.output()).toMatch(/1 object\(s\) are stored in plaintext/);
   });
 
   it("re-wraps every data key with the new master key (headers only) and encrypts legacy plaintext", async () => {
-    const bodies = new Map([...data.keys()].filter((k) => !k.includes("legacy")).map((k) => [k, fs.readFileSync(path.join(inner.dir, k)).subarray(ENCRYPTION_HEADER_SIZE)]));
-    const run = spawnScript("scripts/rotate-key.ts", ["--encrypt-existing"], { DATA_DIR: dataDir, STORAGE_ENCRYPTION_KEY: newKey, STORAGE_ENCRYPTION_KEY_PREVIOUS: oldKey });
+    const bodies = new Map(
+      [...data.keys()]
+        .filter((k) => !k.includes("legacy"))
+        .map((k) => [k, fs.readFileSync(path.join(inner.dir, k)).subarray(ENCRYPTION_HEADER_SIZE)]),
+    );
+    const run = spawnScript("scripts/rotate-key.ts", ["--encrypt-existing"], {
+      DATA_DIR: dataDir,
+      STORAGE_ENCRYPTION_KEY: newKey,
+      STORAGE_ENCRYPTION_KEY_PREVIOUS: oldKey,
+    });
     expect(await run.exit, run.output()).toBe(0);
     expect(run.output()).toMatch(/Re-wrapped 5, already current 0, encrypted 1, failed 0/);
-    for (const [k, body] of bodies) expect(fs.readFileSync(path.join(inner.dir, k)).subarray(ENCRYPTION_HEADER_SIZE).equals(body)).toBe(true);
+    for (const [k, body] of bodies)
+      expect(fs.readFileSync(path.join(inner.dir, k)).subarray(ENCRYPTION_HEADER_SIZE).equals(body)).toBe(true);
     // The new key alone reads everything; the old key alone reads nothing any more.
     const fresh = createEncryptedBlobStore(inner, { current: parseMasterKey(newKey) });
     const { createHash } = await import("node:crypto");
     expect(await hashStore(fresh)).toEqual(
-      [...data].map(([key, b]) => ({ key, size: b.length, sha256: createHash("sha256").update(b).digest("hex") })).sort((a, b) => (a.key < b.key ? -1 : 1)),
+      [...data]
+        .map(([key, b]) => ({ key, size: b.length, sha256: createHash("sha256").update(b).digest("hex") }))
+        .sort((a, b) => (a.key < b.key ? -1 : 1)),
     );
-    await expect(createEncryptedBlobStore(inner, { current: parseMasterKey(oldKey) }).get("org_r/model_v0.bin")).rejects.toThrow(/master key id/);
+    await expect(createEncryptedBlobStore(inner, { current: parseMasterKey(oldKey) }).get("org_r/model_v0.bin")).rejects.toThrow(
+      /master key id/,
+    );
   });
 
   it("is idempotent: a rerun finds everything current", async () => {

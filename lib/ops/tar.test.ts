@@ -16,7 +16,13 @@ async function writeArchive(file: string, entries: { name: string; data: Buffer 
   const out = fs.createWriteStream(file);
   const tar = new TarWriter(out);
   const results = [];
-  for (const e of entries) results.push(await tar.add({ name: e.name, size: e.data.length, mtime: 1_700_000_000 }, Readable.from([e.data.subarray(0, 10), e.data.subarray(10)])));
+  for (const e of entries)
+    results.push(
+      await tar.add(
+        { name: e.name, size: e.data.length, mtime: 1_700_000_000 },
+        Readable.from([e.data.subarray(0, 10), e.data.subarray(10)]),
+      ),
+    );
   await tar.finish();
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   return results;

@@ -66,7 +66,10 @@ export function encodeHeader(entry: TarEntryHeader, type = "0"): Buffer {
   if (!nameFits) records += paxRecord("path", entry.name);
   if (!sizeFits) records += paxRecord("size", String(entry.size));
   const pax = Buffer.from(records, "utf8");
-  const shortName = `PaxHeaders/${Buffer.from(entry.name).subarray(-80).toString("latin1").replace(/[^\x20-\x7e]/g, "_")}`;
+  const shortName = `PaxHeaders/${Buffer.from(entry.name)
+    .subarray(-80)
+    .toString("latin1")
+    .replace(/[^\x20-\x7e]/g, "_")}`;
   return Buffer.concat([
     ustarHeader(shortName, pax.length, mtime, 0o644, "x"),
     pax,
@@ -127,12 +130,14 @@ export class TarWriter {
     for await (const chunk of chunks) {
       const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       size += c.length;
-      if (size > entry.size) throw new Error(`${entry.name}: the source has more than the ${entry.size} bytes announced (did it change while being read?)`);
+      if (size > entry.size)
+        throw new Error(`${entry.name}: the source has more than the ${entry.size} bytes announced (did it change while being read?)`);
       hash.update(c);
       await this.write(c);
       await this.opts.onBytes?.(c.length);
     }
-    if (size !== entry.size) throw new Error(`${entry.name}: the source ended after ${size} of ${entry.size} bytes (did it change while being read?)`);
+    if (size !== entry.size)
+      throw new Error(`${entry.name}: the source ended after ${size} of ${entry.size} bytes (did it change while being read?)`);
     const pad = padding(size);
     if (pad) await this.write(ZERO_BLOCK.subarray(0, pad));
     return { size, sha256: hash.digest("hex") };
@@ -228,7 +233,8 @@ export async function* readTarEntries(fh: FileHandle): AsyncGenerator<TarEntry> 
     if (pax.path !== undefined) name = pax.path;
     if (pax.size !== undefined) size = Number(pax.size);
     pax = {};
-    if (dataStart + size > fileSize) throw new TarFormatError(`${name} is truncated (the archive ends ${dataStart + size - fileSize} bytes early)`);
+    if (dataStart + size > fileSize)
+      throw new TarFormatError(`${name} is truncated (the archive ends ${dataStart + size - fileSize} bytes early)`);
     yield { name, size, type, mtime: parseOctal(h, 136, 12), mode: parseOctal(h, 100, 8), offset: dataStart };
     pos = dataStart + size + padding(size);
   }

@@ -23,7 +23,13 @@ export function safetensors(size: number): Buffer {
 }
 
 /** Uploads `data` as version `version` of `model` in org A, as the org's member. */
-export async function upload(w: World, model: string, version: string, data: Buffer, fileName = `${model}.safetensors`): Promise<ModelVersion> {
+export async function upload(
+  w: World,
+  model: string,
+  version: string,
+  data: Buffer,
+  fileName = `${model}.safetensors`,
+): Promise<ModelVersion> {
   return w.storage.uploadVersion(w.users.member, {
     org: w.orgs.a.slug,
     model,
@@ -45,7 +51,8 @@ export interface SeededVersions {
 /** A few ready versions (one behind `production`), one soft-deleted, one quarantined pickle. */
 export async function seedVersions(w: World, opts: { count?: number; size?: number } = {}): Promise<SeededVersions> {
   const ready: ModelVersion[] = [];
-  for (let i = 0; i < (opts.count ?? 4); i++) ready.push(await upload(w, i % 2 ? "churn" : "fraud", `1.${i}`, safetensors((opts.size ?? 40_000) + i * 997)));
+  for (let i = 0; i < (opts.count ?? 4); i++)
+    ready.push(await upload(w, i % 2 ? "churn" : "fraud", `1.${i}`, safetensors((opts.size ?? 40_000) + i * 997)));
   const production = ready[0]!;
   await w.storage.setAlias(w.users.member, w.orgs.a.slug, "fraud", "production", production.version);
   const deleted = await upload(w, "fraud", "0.9", safetensors(12_345));
@@ -107,10 +114,11 @@ export function spawnScript(script: string, args: string[], env: Record<string, 
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   const onData = (d: Buffer) => {
     out += d.toString();
-    for (const w of [...waiters]) if (w.re.test(out)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
+    for (const w of [...waiters])
+      if (w.re.test(out)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);

@@ -29,7 +29,13 @@ describe("encryption at rest, wired through ModelStorage", () => {
 
   it("stores ciphertext, serves plaintext, records the plaintext's SHA-256", async () => {
     const file = fixture("credit_risk_v2.1.pkl");
-    const v = await storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model: "enc", version: "1.0", fileName: "m.pkl", body: fs.createReadStream(file) });
+    const v = await storage.uploadVersion(w.users.member, {
+      org: w.orgs.a.slug,
+      model: "enc",
+      version: "1.0",
+      fileName: "m.pkl",
+      body: fs.createReadStream(file),
+    });
     expect(v.sha256).toBe(sha256File(file));
     expect(v.scan_verdict).toBe("safe");
     const onDisk = fs.readFileSync(`${w.config.storageDir}/${w.config.bucket}/${v.object_key}`);

@@ -111,7 +111,9 @@ describe("pipeWithHash", () => {
 
   it("accepts an upper-case expected SHA-256", async () => {
     const data = randomBytes(1000);
-    await expect(pipeWithHash(countingBody(data).body, sink().w, { expectedSha256: sha256(data).toUpperCase() })).resolves.toMatchObject({ size: 1000 });
+    await expect(pipeWithHash(countingBody(data).body, sink().w, { expectedSha256: sha256(data).toUpperCase() })).resolves.toMatchObject({
+      size: 1000,
+    });
   });
 
   it("turns an abort into AppError and destroys the body", async () => {

@@ -64,7 +64,9 @@ export function createHashingStream(opts: HashingOptions = {}): HashingStream {
       // Checked before the chunk goes anywhere: a body over the limit is cut off at once.
       if (maxBytes !== undefined && size > maxBytes) return cb(tooLarge(maxBytes));
       if (expectedSize !== undefined && size > expectedSize) {
-        return cb(new AppError("length_mismatch", `The body is longer than the announced ${expectedSize} bytes.`, { expected: expectedSize }));
+        return cb(
+          new AppError("length_mismatch", `The body is longer than the announced ${expectedSize} bytes.`, { expected: expectedSize }),
+        );
       }
       hash.update(chunk);
       try {
@@ -80,12 +82,20 @@ export function createHashingStream(opts: HashingOptions = {}): HashingStream {
     flush(cb: TransformCallback) {
       if (expectedSize !== undefined && size !== expectedSize) {
         return cb(
-          new AppError("length_mismatch", `The body has ${size} bytes, not the announced ${expectedSize}.`, { expected: expectedSize, received: size }),
+          new AppError("length_mismatch", `The body has ${size} bytes, not the announced ${expectedSize}.`, {
+            expected: expectedSize,
+            received: size,
+          }),
         );
       }
       const sha256 = hash.digest("hex");
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
-        return cb(new AppError("checksum_mismatch", "The SHA-256 of the received bytes does not match the one announced.", { expected: expectedSha256, received: sha256 }));
+        return cb(
+          new AppError("checksum_mismatch", "The SHA-256 of the received bytes does not match the one announced.", {
+            expected: expectedSha256,
+            received: sha256,
+          }),
+        );
       }
       outcome = { size, sha256 };
       cb(null, held);
@@ -127,7 +137,11 @@ export function toAbortAppError(e: unknown, signal?: AbortSignal): unknown {
  * chain is destroyed and the promise rejects (AppError for our checks); the caller discards what
  * the destination received.
  */
-export async function pipeWithHash(body: BlobBody, destination: Writable, opts: HashingOptions & { signal?: AbortSignal } = {}): Promise<HashOutcome> {
+export async function pipeWithHash(
+  body: BlobBody,
+  destination: Writable,
+  opts: HashingOptions & { signal?: AbortSignal } = {},
+): Promise<HashOutcome> {
   checkPutOptions(opts);
   const hasher = createHashingStream(opts);
   try {

@@ -28,7 +28,9 @@ const code = async (p: Promise<unknown>) => {
 function storedFiles(w: World): string[] {
   const root = path.join(w.config.storageDir, w.config.bucket);
   if (!fs.existsSync(root)) return [];
-  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => !f.startsWith(".tmp") && fs.statSync(path.join(root, f)).isFile());
+  return (fs.readdirSync(root, { recursive: true }) as string[]).filter(
+    (f) => !f.startsWith(".tmp") && fs.statSync(path.join(root, f)).isFile(),
+  );
 }
 
 describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
@@ -43,7 +45,13 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     await t?.cleanup();
   });
 
-  const upload = (who: keyof World["users"], model: string, version: string, file = "credit_risk_v2.1.pkl", extra: Record<string, unknown> = {}) =>
+  const upload = (
+    who: keyof World["users"],
+    model: string,
+    version: string,
+    file = "credit_risk_v2.1.pkl",
+    extra: Record<string, unknown> = {},
+  ) =>
     w.storage.uploadVersion(w.users[who], {
       org: w.orgs.a.slug,
       model,
@@ -55,7 +63,9 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     });
 
   it("uploads a version: streamed, hashed, inspected, visible, stored under <org>/<model>_v<version>.<ext>", async () => {
-    const v = await upload("member", "credit_risk", "2.1", "credit_risk_v2.1.pkl", { metadata: { name: "Credit risk", task_type: "classification", tags: ["finance"] } });
+    const v = await upload("member", "credit_risk", "2.1", "credit_risk_v2.1.pkl", {
+      metadata: { name: "Credit risk", task_type: "classification", tags: ["finance"] },
+    });
     expect(v.status).toBe("ready");
     expect(v.sha256).toBe(sha256File(fixture("credit_risk_v2.1.pkl")));
     expect(v.size_bytes).toBe(fs.statSync(fixture("credit_risk_v2.1.pkl")).size);
@@ -64,7 +74,13 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     expect(v.scan_verdict).toBe("safe");
     expect(storedFiles(w)).toContain(`${w.orgs.a.slug}/credit_risk_v2.1.pkl`);
     const model = await w.storage.getModel(w.users.viewer, w.orgs.a.slug, "credit_risk");
-    expect(model).toMatchObject({ name: "Credit risk", task_type: "classification", framework: "scikit-learn", latest_version: "2.1", version_count: 1 });
+    expect(model).toMatchObject({
+      name: "Credit risk",
+      task_type: "classification",
+      framework: "scikit-learn",
+      latest_version: "2.1",
+      version_count: 1,
+    });
   });
 
   it("refuses to overwrite a version (409) and changes nothing", async () => {
@@ -77,7 +93,10 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
   });
 
   it("lets exactly one of two concurrent uploads of one version win", async () => {
-    const results = await Promise.allSettled([upload("member", "race", "1.0"), upload("owner", "race", "1.0", "customer_segmentation_v1.0.pkl")]);
+    const results = await Promise.allSettled([
+      upload("member", "race", "1.0"),
+      upload("owner", "race", "1.0", "customer_segmentation_v1.0.pkl"),
+    ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect((failed.reason as AppError).code).toBe("conflict");
@@ -105,7 +124,15 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     const ac = new AbortController();
     const body = new Readable({ read() {} });
     body.push(Buffer.alloc(64 * 1024, 1));
-    const p = w.storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model: "dropped", version: "1.0", fileName: "x.pkl", body, contentLength: 512 * 1024, signal: ac.signal });
+    const p = w.storage.uploadVersion(w.users.member, {
+      org: w.orgs.a.slug,
+      model: "dropped",
+      version: "1.0",
+      fileName: "x.pkl",
+      body,
+      contentLength: 512 * 1024,
+      signal: ac.signal,
+    });
     setTimeout(() => {
       ac.abort();
       body.destroy(new Error("socket hang up"));
@@ -117,7 +144,11 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
 
   it("refuses files over the limit (413) and files that are not models (422)", async () => {
     const big = Readable.from([Buffer.alloc(1024 * 1024 + 1)]);
-    expect(await code(w.storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model: "big", version: "1.0", fileName: "big.pkl", body: big }))).toBe("payload_too_large");
+    expect(
+      await code(
+        w.storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model: "big", version: "1.0", fileName: "big.pkl", body: big }),
+      ),
+    ).toBe("payload_too_large");
     expect(await code(upload("member", "png", "1.0", "not_a_model.h5"))).toBe("invalid_model_file");
     expect(await code(upload("member", "trunc", "1.0", "truncated_credit_risk.pkl"))).toBe("invalid_model_file");
   });
@@ -133,12 +164,16 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     ["ok\u0000", "1.0", "model.pkl"],
     ["ｍodel", "1.0", "model.pkl"],
   ])("rejects hostile names: model %j version %j file %j", async (model, version, fileName) => {
-    const r = await code(w.storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model, version, fileName, body: Readable.from([Buffer.from("x")]) }));
+    const r = await code(
+      w.storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model, version, fileName, body: Readable.from([Buffer.from("x")]) }),
+    );
     expect(["invalid_input", "unsupported_media_type", "bad_request"]).toContain(r);
   });
 
   it("a failed upload of a new version keeps the existing model and its versions", async () => {
-    expect(await code(upload("member", "credit_risk", "9.0", "credit_risk_v2.1.pkl", { metadata: { sha256: "0".repeat(64) } }))).toBe("checksum_mismatch");
+    expect(await code(upload("member", "credit_risk", "9.0", "credit_risk_v2.1.pkl", { metadata: { sha256: "0".repeat(64) } }))).toBe(
+      "checksum_mismatch",
+    );
     expect((await w.storage.getModel(w.users.owner, w.orgs.a.slug, "credit_risk")).versions.length).toBeGreaterThan(0);
   });
 
@@ -154,7 +189,17 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
   it("caps an API token's role and pins its org", async () => {
     const tokenAsViewer = w.principal(w.users.both.userId, { fm_token: { id: crypto.randomUUID(), org_id: w.orgs.a.id, role: "viewer" } });
     expect((await w.storage.listOrgs(tokenAsViewer)).map((o) => [o.slug, o.role])).toEqual([[w.orgs.a.slug, "viewer"]]);
-    expect(await code(w.storage.uploadVersion(tokenAsViewer, { org: w.orgs.a.slug, model: "tok", version: "1.0", fileName: "m.pkl", body: fs.createReadStream(fixture("credit_risk_v2.1.pkl")) }))).toBe("forbidden");
+    expect(
+      await code(
+        w.storage.uploadVersion(tokenAsViewer, {
+          org: w.orgs.a.slug,
+          model: "tok",
+          version: "1.0",
+          fileName: "m.pkl",
+          body: fs.createReadStream(fixture("credit_risk_v2.1.pkl")),
+        }),
+      ),
+    ).toBe("forbidden");
     expect(await code(w.storage.listModels(tokenAsViewer, w.orgs.b.slug))).toBe("not_found");
   });
 
@@ -174,13 +219,28 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
   });
 
   it("in supabase mode, reads versions not yet migrated from local disk and the rest from Supabase", async () => {
-    const supabaseStore = { ...w.store, kind: "supabase" as const, get: async () => { throw new AppError("unavailable", "the Supabase stand-in was asked"); } };
-    const cloud = new ModelStorage({ config: { ...w.config, mode: "supabase" }, db: t.db, blobStoreFor: () => supabaseStore, localStore: () => w.store });
+    const supabaseStore = {
+      ...w.store,
+      kind: "supabase" as const,
+      get: async () => {
+        throw new AppError("unavailable", "the Supabase stand-in was asked");
+      },
+    };
+    const cloud = new ModelStorage({
+      config: { ...w.config, mode: "supabase" },
+      db: t.db,
+      blobStoreFor: () => supabaseStore,
+      localStore: () => w.store,
+    });
     const d = await cloud.openDownload(w.users.viewer, w.orgs.a.slug, "credit_risk", "2.1");
     expect((await read(d.stream)).length).toBe(d.size);
-    await t.db.query("update public.model_versions set storage_backend = 'supabase' where object_key = $1", [`${w.orgs.a.slug}/credit_risk_v2.1.pkl`]);
+    await t.db.query("update public.model_versions set storage_backend = 'supabase' where object_key = $1", [
+      `${w.orgs.a.slug}/credit_risk_v2.1.pkl`,
+    ]);
     expect(await code(cloud.openDownload(w.users.viewer, w.orgs.a.slug, "credit_risk", "2.1"))).toBe("unavailable");
-    await t.db.query("update public.model_versions set storage_backend = 'local' where object_key = $1", [`${w.orgs.a.slug}/credit_risk_v2.1.pkl`]);
+    await t.db.query("update public.model_versions set storage_backend = 'local' where object_key = $1", [
+      `${w.orgs.a.slug}/credit_risk_v2.1.pkl`,
+    ]);
   });
 
   it("quarantines dangerous files: only admins who acknowledge the risk may download", async () => {
@@ -203,7 +263,10 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     expect(await code(w.storage.setAlias(w.users.viewer, w.orgs.a.slug, "credit_risk", "production", "2.1"))).toBe("forbidden");
     expect(await code(w.storage.setAlias(w.users.member, w.orgs.a.slug, "credit_risk", "Bad Alias", "2.1"))).toBe("invalid_input");
     const history = await w.storage.aliasHistory(w.users.viewer, w.orgs.a.slug, "credit_risk");
-    expect(history.map((h) => [h.alias, h.from_version, h.to_version])).toEqual([["production", "2.1", "2.2"], ["production", null, "2.1"]]);
+    expect(history.map((h) => [h.alias, h.from_version, h.to_version])).toEqual([
+      ["production", "2.1", "2.2"],
+      ["production", null, "2.1"],
+    ]);
     const model = await w.storage.getModel(w.users.viewer, w.orgs.a.slug, "credit_risk");
     expect(model.aliases.map((a) => [a.alias, a.version])).toEqual([["production", "2.2"]]);
   });
@@ -220,7 +283,13 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
   });
 
   it("lists with search, filters and keyset pagination that never repeats or skips", async () => {
-    for (let i = 0; i < 7; i++) await w.storage.createModel(w.users.member, w.orgs.a.slug, { name: `Paged ${i}`, task_type: i % 2 ? "regression" : "nlp", description: "", tags: i === 3 ? ["special"] : [] });
+    for (let i = 0; i < 7; i++)
+      await w.storage.createModel(w.users.member, w.orgs.a.slug, {
+        name: `Paged ${i}`,
+        task_type: i % 2 ? "regression" : "nlp",
+        description: "",
+        tags: i === 3 ? ["special"] : [],
+      });
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
@@ -231,10 +300,14 @@ describe.each(DB_KINDS)("ModelStorage on %s", (kind) => {
     expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `paged_${i}`));
     expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { tag: "special" })).items.map((m) => m.slug)).toEqual(["paged_3"]);
     expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { q: "paged", type: "regression" })).items).toHaveLength(3);
-    expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { verdict: "dangerous" })).items.map((m) => m.slug)).toEqual(["evil"]);
+    expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { verdict: "dangerous" })).items.map((m) => m.slug)).toEqual([
+      "evil",
+    ]);
     expect(await code(w.storage.listModels(w.users.viewer, w.orgs.a.slug, { cursor: "garbage" }))).toBe("bad_request");
     // What the inspector found is searchable: the pickle's top-level class, the format.
-    expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { q: "sklearn pipeline" })).items.map((m) => m.slug)).toContain("credit_risk");
+    expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { q: "sklearn pipeline" })).items.map((m) => m.slug)).toContain(
+      "credit_risk",
+    );
     expect((await w.storage.listModels(w.users.viewer, w.orgs.a.slug, { q: "pickle" })).items.length).toBeGreaterThan(0);
   });
 });

@@ -90,7 +90,11 @@ const SORTS = {
 
 /** Turns free text into a prefix tsquery over simple words ("credit ris" -> "credit:* & ris:*"). */
 function toTsQuery(q: string): string | null {
-  const words = q.toLowerCase().match(/[a-z0-9]+/g)?.slice(0, 8) ?? [];
+  const words =
+    q
+      .toLowerCase()
+      .match(/[a-z0-9]+/g)
+      ?.slice(0, 8) ?? [];
   return words.length ? words.map((w) => `${w}:*`).join(" & ") : null;
 }
 
@@ -262,7 +266,13 @@ export class ModelStorage {
   }
 
   /** Edits a model's metadata (name, type, framework, description, tags). */
-  async updateModel(p: Principal, orgSlug: string, modelSlug: string, patch: UpdateModelInput, meta: RequestMeta = {}): Promise<ModelSummary> {
+  async updateModel(
+    p: Principal,
+    orgSlug: string,
+    modelSlug: string,
+    patch: UpdateModelInput,
+    meta: RequestMeta = {},
+  ): Promise<ModelSummary> {
     return this.as(p, async (tx) => {
       const org = await this.orgIn(tx, orgSlug, "member");
       const model = await this.modelIn(tx, org, modelSlug);
@@ -275,7 +285,11 @@ export class ModelStorage {
         }
       }
       if (sets.length) await tx.query(`update public.models set ${sets.join(", ")}, updated_at = now() where id = $1`, params);
-      await this.audit(tx, org.id, "model.update", meta, { model: model.id, target: ["model", model.id], details: { fields: Object.keys(patch) } });
+      await this.audit(tx, org.id, "model.update", meta, {
+        model: model.id,
+        target: ["model", model.id],
+        details: { fields: Object.keys(patch) },
+      });
       return this.modelIn(tx, org, modelSlug);
     });
   }
@@ -289,8 +303,13 @@ export class ModelStorage {
       const org = await this.orgIn(tx, orgSlug, "admin");
       const model = await this.modelIn(tx, org, modelSlug);
       await tx.query("delete from public.model_aliases where model_id = $1", [model.id]);
-      await tx.query("update public.model_versions set status = 'deleted' where model_id = $1 and status in ('ready', 'quarantined')", [model.id]);
-      await this.audit(tx, org.id, "model.delete", meta, { target: ["model", model.id], details: { slug: model.slug, versions: model.version_count } });
+      await tx.query("update public.model_versions set status = 'deleted' where model_id = $1 and status in ('ready', 'quarantined')", [
+        model.id,
+      ]);
+      await this.audit(tx, org.id, "model.delete", meta, {
+        target: ["model", model.id],
+        details: { slug: model.slug, versions: model.version_count },
+      });
       await tx.query("delete from public.models where id = $1", [model.id]);
     });
   }
@@ -306,7 +325,12 @@ export class ModelStorage {
     });
   }
 
-  private async versionIn(tx: Queryable, org: Org, modelSlug: string, version: string): Promise<{ model: ModelSummary; version: ModelVersion }> {
+  private async versionIn(
+    tx: Queryable,
+    org: Org,
+    modelSlug: string,
+    version: string,
+  ): Promise<{ model: ModelSummary; version: ModelVersion }> {
     const model = await this.modelIn(tx, org, modelSlug);
     if (!versionSchema.safeParse(version).success) throw new AppError("not_found", "No such version.");
     const { rows } = await tx.query<ModelVersion>(
@@ -335,9 +359,11 @@ export class ModelStorage {
     const orgSlug = orgSlugSchema.safeParse(input.org);
     if (!orgSlug.success) throw new AppError("not_found", "No such organization.");
     const modelSlug = modelSlugSchema.safeParse(input.model);
-    if (!modelSlug.success) throw new AppError("invalid_input", "Invalid model name.", { fields: { model: modelSlug.error.issues[0]?.message } });
+    if (!modelSlug.success)
+      throw new AppError("invalid_input", "Invalid model name.", { fields: { model: modelSlug.error.issues[0]?.message } });
     const version = versionSchema.safeParse(input.version);
-    if (!version.success) throw new AppError("invalid_input", "Invalid version.", { fields: { version: version.error.issues[0]?.message } });
+    if (!version.success)
+      throw new AppError("invalid_input", "Invalid version.", { fields: { version: version.error.issues[0]?.message } });
     const metadata = uploadMetadataSchema.parse(input.metadata ?? {});
     const fileName = sanitizeFileName(input.fileName);
     const ext = extensionFromFileName(fileName);
@@ -375,7 +401,10 @@ export class ModelStorage {
           [org.id, modelId, version.data, key, backend, fileName],
         );
         if (!rows[0]) {
-          throw new AppError("conflict", `Version ${version.data} of ${modelSlug.data} already exists (or is being uploaded). Versions are immutable: upload a new version.`);
+          throw new AppError(
+            "conflict",
+            `Version ${version.data} of ${modelSlug.data} already exists (or is being uploaded). Versions are immutable: upload a new version.`,
+          );
         }
         void meta;
         return {
@@ -401,7 +430,16 @@ export class ModelStorage {
       throw new AppError("not_found", "This upload is unknown, finished or abandoned.");
     }
     return this.as(p, async (tx) => {
-      const { rows } = await tx.query<{ id: string; org_id: string; slug: string; model_id: string; model_slug: string; version: string; object_key: string; file_name: string }>(
+      const { rows } = await tx.query<{
+        id: string;
+        org_id: string;
+        slug: string;
+        model_id: string;
+        model_slug: string;
+        version: string;
+        object_key: string;
+        file_name: string;
+      }>(
         `select v.id, v.org_id, o.slug, v.model_id, m.slug as model_slug, v.version, v.object_key, v.file_name
          from public.model_versions v join public.models m on m.id = v.model_id join public.organizations o on o.id = v.org_id
          where v.id = $1 and v.status = 'pending' and v.created_by = auth.uid()`,
@@ -409,7 +447,16 @@ export class ModelStorage {
       );
       const r = rows[0];
       if (!r) throw new AppError("not_found", "This upload is unknown, finished or abandoned.");
-      return { versionId: r.id, orgId: r.org_id, orgSlug: r.slug, modelId: r.model_id, modelSlug: r.model_slug, version: r.version, key: r.object_key, fileName: r.file_name };
+      return {
+        versionId: r.id,
+        orgId: r.org_id,
+        orgSlug: r.slug,
+        modelId: r.model_id,
+        modelSlug: r.model_slug,
+        version: r.version,
+        key: r.object_key,
+        fileName: r.file_name,
+      };
     });
   }
 
@@ -452,10 +499,14 @@ export class ModelStorage {
       const inspection = await inspector.end();
       if (inspection.verdict === "invalid") {
         const reasons = inspection.findings.filter((f) => f.severity === "error").map((f) => f.message);
-        throw new AppError("invalid_model_file", `This file is not a usable model file: ${reasons[0] ?? "its content could not be read"}.`, {
-          format: inspection.format,
-          findings: inspection.findings,
-        });
+        throw new AppError(
+          "invalid_model_file",
+          `This file is not a usable model file: ${reasons[0] ?? "its content could not be read"}.`,
+          {
+            format: inspection.format,
+            findings: inspection.findings,
+          },
+        );
       }
       return await this.finalize(p, r, put, inspection, meta);
     } catch (e) {
@@ -468,7 +519,13 @@ export class ModelStorage {
     }
   }
 
-  private async finalize(p: Principal, r: UploadReservation, put: { size: number; sha256: string }, inspection: InspectionResult, meta: RequestMeta) {
+  private async finalize(
+    p: Principal,
+    r: UploadReservation,
+    put: { size: number; sha256: string },
+    inspection: InspectionResult,
+    meta: RequestMeta,
+  ) {
     const status = inspection.verdict === "dangerous" ? "quarantined" : "ready";
     const metadata = {
       ...inspection.metadata,
@@ -524,7 +581,12 @@ export class ModelStorage {
    * Supabase mode: the client uploaded straight to Supabase's resumable endpoint under the reserved
    * key. Stream the object back once to verify its size and SHA-256 and to inspect it, then finalize.
    */
-  async completeStoredUpload(p: Principal, r: UploadReservation, opts: { expectedSize?: number } = {}, meta: RequestMeta = {}): Promise<ModelVersion> {
+  async completeStoredUpload(
+    p: Principal,
+    r: UploadReservation,
+    opts: { expectedSize?: number } = {},
+    meta: RequestMeta = {},
+  ): Promise<ModelVersion> {
     const store = this.deps.blobStoreFor(p);
     try {
       const stat = await store.stat(r.key);
@@ -533,7 +595,11 @@ export class ModelStorage {
         throw new AppError("length_mismatch", `The stored file is ${stat.size} bytes, not the ${opts.expectedSize} announced.`);
       }
       if (stat.size > this.deps.config.maxUploadBytes) throw new AppError("payload_too_large", "The stored file is larger than the limit.");
-      const inspector = createInspector({ fileName: r.fileName, size: stat.size, readRange: (start, end) => readRange(store, r.key, start, end - 1) });
+      const inspector = createInspector({
+        fileName: r.fileName,
+        size: stat.size,
+        readRange: (start, end) => readRange(store, r.key, start, end - 1),
+      });
       const hash = crypto.createHash("sha256");
       let size = 0;
       for await (const chunk of (await store.get(r.key)).stream) {
@@ -543,10 +609,14 @@ export class ModelStorage {
         inspector.write(c);
       }
       const sha256 = hash.digest("hex");
-      if (r.expectedSha256 && r.expectedSha256 !== sha256) throw new AppError("checksum_mismatch", "The stored file's SHA-256 does not match the one announced.");
+      if (r.expectedSha256 && r.expectedSha256 !== sha256)
+        throw new AppError("checksum_mismatch", "The stored file's SHA-256 does not match the one announced.");
       const inspection = await inspector.end();
       if (inspection.verdict === "invalid") {
-        throw new AppError("invalid_model_file", "This file is not a usable model file.", { format: inspection.format, findings: inspection.findings });
+        throw new AppError("invalid_model_file", "This file is not a usable model file.", {
+          format: inspection.format,
+          findings: inspection.findings,
+        });
       }
       return await this.finalize(p, r, { size, sha256 }, inspection, meta);
     } catch (e) {
@@ -565,7 +635,10 @@ export class ModelStorage {
       );
       // The model this upload created goes too (RLS: only its creator, only while it holds no version).
       if (rows[0]) {
-        await tx.query("delete from public.models where id = $1 and created_at >= $2::timestamptz - interval '2 seconds'", [r.modelId, rows[0].created_at]);
+        await tx.query("delete from public.models where id = $1 and created_at >= $2::timestamptz - interval '2 seconds'", [
+          r.modelId,
+          rows[0].created_at,
+        ]);
       }
     });
   }
@@ -573,7 +646,16 @@ export class ModelStorage {
   /** reserve + complete, for single-request uploads (PUT with the raw body). */
   async uploadVersion(
     p: Principal,
-    input: { org: string; model: string; version: string; fileName: string; body: BlobBody; contentLength?: number; metadata?: UploadMetadata; signal?: AbortSignal },
+    input: {
+      org: string;
+      model: string;
+      version: string;
+      fileName: string;
+      body: BlobBody;
+      contentLength?: number;
+      metadata?: UploadMetadata;
+      signal?: AbortSignal;
+    },
     meta: RequestMeta = {},
   ): Promise<ModelVersion> {
     const r = await this.reserveUpload(p, { ...input, size: input.contentLength }, meta);
@@ -589,7 +671,12 @@ export class ModelStorage {
         if (v.status === "deleted") throw new AppError("not_found", `Version ${version} is already deleted.`);
         await tx.query("delete from public.model_aliases where version_id = $1", [v.id]);
         await tx.query("update public.model_versions set status = 'deleted' where id = $1", [v.id]);
-        await this.audit(tx, org.id, "version.delete", meta, { model: model.id, version: v.id, target: ["model_version", v.id], details: { version } });
+        await this.audit(tx, org.id, "version.delete", meta, {
+          model: model.id,
+          version: v.id,
+          target: ["model_version", v.id],
+          details: { version },
+        });
       });
     } catch (e) {
       throw pgErrorToAppError(e, { forbidden: "Only an admin or the uploader can delete a version." });
@@ -616,7 +703,10 @@ export class ModelStorage {
       const { model, version: v } = await this.versionIn(tx, org, modelSlug, version);
       this.assertDownloadable(org, v, opts.acknowledgeRisk);
       if (this.deps.config.mode !== "supabase") {
-        const { rows } = await tx.query("select 1 from storage.objects where bucket_id = $1 and name = $2", [this.deps.config.bucket, v.object_key]);
+        const { rows } = await tx.query("select 1 from storage.objects where bucket_id = $1 and name = $2", [
+          this.deps.config.bucket,
+          v.object_key,
+        ]);
         if (!rows[0]) throw new AppError("not_found", "The stored file for this version is not available to you.");
       }
       const size = v.size_bytes ?? 0;
@@ -626,11 +716,19 @@ export class ModelStorage {
         version: v.id,
         bytes,
         target: ["model_version", v.id],
-        details: { version, ...(opts.range ? { range: [opts.range.start, opts.range.end] } : {}), ...(opts.acknowledgeRisk && v.status === "quarantined" ? { acknowledged_risk: true } : {}), ...(opts.via ? { via: opts.via } : {}) },
+        details: {
+          version,
+          ...(opts.range ? { range: [opts.range.start, opts.range.end] } : {}),
+          ...(opts.acknowledgeRisk && v.status === "quarantined" ? { acknowledged_risk: true } : {}),
+          ...(opts.via ? { via: opts.via } : {}),
+        },
       });
       return v;
     });
-    const store = v.storage_backend === "local" && this.deps.config.mode === "supabase" && this.deps.localStore ? this.deps.localStore() : this.deps.blobStoreFor(p);
+    const store =
+      v.storage_backend === "local" && this.deps.config.mode === "supabase" && this.deps.localStore
+        ? this.deps.localStore()
+        : this.deps.blobStoreFor(p);
     const got = await store.get(v.object_key, opts.range ? { range: opts.range } : {});
     return { version: v, fileName: v.object_key.split("/").pop()!, stream: got.stream, size: got.size, start: got.start, end: got.end };
   }
@@ -639,10 +737,16 @@ export class ModelStorage {
     if (v.status === "deleted") throw new AppError("not_found", `Version ${v.version} was deleted.`);
     if (v.status === "quarantined") {
       if (RANK[org.role] < RANK.admin) {
-        throw new AppError("quarantined", "This version is quarantined: its scan found code that can run when it is loaded. Only an owner or admin can download it.");
+        throw new AppError(
+          "quarantined",
+          "This version is quarantined: its scan found code that can run when it is loaded. Only an owner or admin can download it.",
+        );
       }
       if (!acknowledgeRisk) {
-        throw new AppError("quarantined", "This version is quarantined. Pass acknowledge_risk=true to download it anyway (this is audited).");
+        throw new AppError(
+          "quarantined",
+          "This version is quarantined. Pass acknowledge_risk=true to download it anyway (this is audited).",
+        );
       }
     }
   }
@@ -653,7 +757,12 @@ export class ModelStorage {
       const org = await this.orgIn(tx, orgSlug);
       const { model, version: v } = await this.versionIn(tx, org, modelSlug, version);
       this.assertDownloadable(org, v, false);
-      await this.audit(tx, org.id, "link.create", meta, { model: model.id, version: v.id, target: ["model_version", v.id], details: { version, ttl_seconds: ttlSeconds } });
+      await this.audit(tx, org.id, "link.create", meta, {
+        model: model.id,
+        version: v.id,
+        target: ["model_version", v.id],
+        details: { version, ttl_seconds: ttlSeconds },
+      });
       return { org, model, version: v };
     });
   }
@@ -669,7 +778,8 @@ export class ModelStorage {
       return await this.as(p, async (tx) => {
         const org = await this.orgIn(tx, orgSlug, "member");
         const { model, version: v } = await this.versionIn(tx, org, modelSlug, version);
-        if (v.status !== "ready") throw new AppError("conflict", `Version ${version} is ${v.status}; only a ready version can carry an alias.`);
+        if (v.status !== "ready")
+          throw new AppError("conflict", `Version ${version} is ${v.status}; only a ready version can carry an alias.`);
         const { rows: prev } = await tx.query<{ version: string }>(
           `select v.version from public.model_aliases a join public.model_versions v on v.id = a.version_id where a.model_id = $1 and a.alias = $2`,
           [model.id, a.data],
@@ -736,8 +846,12 @@ export class ModelStorage {
 /** Keeps the client's file name for display only: never used in a path. */
 export function sanitizeFileName(name: string): string {
   const base = name.normalize("NFC").split(/[\\/]/).pop() ?? "";
-  const clean = base.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "").trim().slice(0, 255);
-  if (!clean || clean === "." || clean === "..") throw new AppError("invalid_input", "Invalid file name.", { fields: { filename: "Give the file a name." } });
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "")
+    .trim()
+    .slice(0, 255);
+  if (!clean || clean === "." || clean === "..")
+    throw new AppError("invalid_input", "Invalid file name.", { fields: { filename: "Give the file a name." } });
   return clean;
 }
 

@@ -153,7 +153,9 @@ describe("key parts", () => {
 
 describe("buildObjectKey", () => {
   it("builds <org>/<model>_v<version>.<ext>", () => {
-    expect(buildObjectKey({ orgSlug: "demo_org", modelSlug: "credit_risk", version: "2.1", ext: "pkl" })).toBe("demo_org/credit_risk_v2.1.pkl");
+    expect(buildObjectKey({ orgSlug: "demo_org", modelSlug: "credit_risk", version: "2.1", ext: "pkl" })).toBe(
+      "demo_org/credit_risk_v2.1.pkl",
+    );
     expect(buildObjectKey({ orgSlug: "acme", modelSlug: "llm", version: "1.0.0-rc.1", ext: "gguf" })).toBe("acme/llm_v1.0.0-rc.1.gguf");
   });
 

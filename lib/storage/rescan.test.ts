@@ -10,8 +10,17 @@ describe.each(DB_KINDS)("rescan on %s", (kind) => {
   beforeAll(async () => {
     t = await openTestDatabase(kind);
     w = await makeWorld(t.db);
-    for (const [model, file] of [["good", "credit_risk_v2.1.pkl"], ["evil", "malicious_os_system.pkl"]] as const) {
-      await w.storage.uploadVersion(w.users.member, { org: w.orgs.a.slug, model, version: "1.0", fileName: file, body: fs.createReadStream(fixture(file)) });
+    for (const [model, file] of [
+      ["good", "credit_risk_v2.1.pkl"],
+      ["evil", "malicious_os_system.pkl"],
+    ] as const) {
+      await w.storage.uploadVersion(w.users.member, {
+        org: w.orgs.a.slug,
+        model,
+        version: "1.0",
+        fileName: file,
+        body: fs.createReadStream(fixture(file)),
+      });
     }
   });
   afterAll(async () => {
@@ -29,12 +38,19 @@ describe.each(DB_KINDS)("rescan on %s", (kind) => {
     await t.db.query("update public.model_versions set status = 'ready', scan_verdict = 'safe' where object_key like '%evil_v1.0.pkl'");
     const dry = await rescanVersions(t.db, w.store, { org: w.orgs.a.slug, dryRun: true });
     expect(dry.changed.map((c) => [c.key.split("/")[1], c.to])).toEqual([["evil_v1.0.pkl", "dangerous/quarantined"]]);
-    const { rows: still } = await t.db.query<{ status: string }>("select status from public.model_versions where object_key like '%evil_v1.0.pkl'");
+    const { rows: still } = await t.db.query<{ status: string }>(
+      "select status from public.model_versions where object_key like '%evil_v1.0.pkl'",
+    );
     expect(still[0]!.status).toBe("ready");
     await rescanVersions(t.db, w.store, { org: w.orgs.a.slug });
-    const { rows } = await t.db.query<{ status: string; scan_verdict: string }>("select status, scan_verdict from public.model_versions where object_key like '%evil_v1.0.pkl'");
+    const { rows } = await t.db.query<{ status: string; scan_verdict: string }>(
+      "select status, scan_verdict from public.model_versions where object_key like '%evil_v1.0.pkl'",
+    );
     expect(rows[0]).toEqual({ status: "quarantined", scan_verdict: "dangerous" });
-    const { rows: audit } = await t.db.query<{ n: number }>("select count(*)::int as n from public.audit_events where action = 'version.rescan' and org_id = $1", [w.orgs.a.id]);
+    const { rows: audit } = await t.db.query<{ n: number }>(
+      "select count(*)::int as n from public.audit_events where action = 'version.rescan' and org_id = $1",
+      [w.orgs.a.id],
+    );
     expect(audit[0]!.n).toBe(1);
   });
 

@@ -30,7 +30,18 @@ export async function rescanVersions(
 ): Promise<RescanSummary> {
   const log = opts.log ?? (() => {});
   const rows = await withService(async (tx) => {
-    const { rows } = await tx.query<{ id: string; org_id: string; model_id: string; version: string; object_key: string; file_name: string; size_bytes: number; status: string; scan_verdict: string; aliases: string[] }>(
+    const { rows } = await tx.query<{
+      id: string;
+      org_id: string;
+      model_id: string;
+      version: string;
+      object_key: string;
+      file_name: string;
+      size_bytes: number;
+      status: string;
+      scan_verdict: string;
+      aliases: string[];
+    }>(
       `select v.id, v.org_id, v.model_id, v.version, v.object_key, v.file_name, v.size_bytes, v.status, v.scan_verdict,
               coalesce((select array_agg(a.alias) from public.model_aliases a where a.version_id = v.id), '{}') as aliases
        from public.model_versions v join public.organizations o on o.id = v.org_id
@@ -64,9 +75,15 @@ export async function rescanVersions(
       if (verdict === v.scan_verdict && status === v.status) continue;
       const change = { key: v.object_key, from: `${v.scan_verdict}/${v.status}`, to: `${verdict}/${status}`, status, aliases: v.aliases };
       summary.changed.push(change);
-      log(`${v.object_key}: ${change.from} -> ${change.to}${v.aliases.length && status === "quarantined" ? ` (WARNING: still aliased as ${v.aliases.join(", ")})` : ""}`);
+      log(
+        `${v.object_key}: ${change.from} -> ${change.to}${v.aliases.length && status === "quarantined" ? ` (WARNING: still aliased as ${v.aliases.join(", ")})` : ""}`,
+      );
       if (opts.dryRun) continue;
-      const metadata = { ...r.metadata, ...(r.globals.length ? { pickle_globals: r.globals } : {}), ...(r.extensionMismatch ? { extension_mismatch: true } : {}) };
+      const metadata = {
+        ...r.metadata,
+        ...(r.globals.length ? { pickle_globals: r.globals } : {}),
+        ...(r.extensionMismatch ? { extension_mismatch: true } : {}),
+      };
       await withService(async (tx) => {
         await tx.query(
           `update public.model_versions set scan_verdict = $2, scan_findings = $3, metadata = $4, scanned_at = now(), status = $5 where id = $1`,

@@ -74,7 +74,14 @@ export function getTusServer(): Server {
         const storage = await getModelStorageFor(p);
         const r = await storage.reserveUpload(
           p,
-          { org: m.org ?? "", model: m.model ?? "", version: m.version ?? "", fileName: m.filename ?? "", size: upload.size, metadata: extra },
+          {
+            org: m.org ?? "",
+            model: m.model ?? "",
+            version: m.version ?? "",
+            fileName: m.filename ?? "",
+            size: upload.size,
+            metadata: extra,
+          },
           requestMeta(req),
         );
         return { metadata: { ...m, version_id: r.versionId, user_id: p.userId } };
@@ -89,7 +96,11 @@ export function getTusServer(): Server {
         const storage = await getModelStorageFor(p);
         const r = await storage.findReservation(p, upload.metadata?.version_id ?? "");
         const v = await storage.completeUpload(p, r, { file }, { contentLength: upload.size }, requestMeta(req));
-        return { status_code: 200, headers: { "content-type": "application/json", "x-version-id": v.id }, body: JSON.stringify(serializeVersion(v)) };
+        return {
+          status_code: 200,
+          headers: { "content-type": "application/json", "x-version-id": v.id },
+          body: JSON.stringify(serializeVersion(v)),
+        };
       } catch (e) {
         throw tusError(e);
       } finally {

@@ -15,7 +15,13 @@ const STATE = globalThis as unknown as { __fairmindStorage?: ModelStorage; __fai
 /** The blob store that acts for `p`: the shared local store, or Supabase Storage with p's access token. */
 export async function blobStoreForPrincipal(config: AppConfig, p: Principal): Promise<BlobStore> {
   if (config.mode !== "supabase") return localStore(config);
-  return createBlobStore({ kind: "supabase", url: config.supabase!.url, anonKey: config.supabase!.anonKey, accessToken: await supabaseTokenFor(config, p), bucket: config.bucket });
+  return createBlobStore({
+    kind: "supabase",
+    url: config.supabase!.url,
+    anonKey: config.supabase!.anonKey,
+    accessToken: await supabaseTokenFor(config, p),
+    bucket: config.bucket,
+  });
 }
 
 /** The local blob store of a configuration: encrypted at rest when STORAGE_ENCRYPTION_KEY is set. */
@@ -46,7 +52,8 @@ export function localStore(config: AppConfig): BlobStore {
 async function supabaseTokenFor(config: AppConfig, p: Principal): Promise<string> {
   if (p.accessToken) return p.accessToken;
   const secret = config.supabase?.jwtSecret;
-  if (!secret) throw new AppError("unavailable", "API tokens need SUPABASE_JWT_SECRET in supabase mode; sign in with /api/v1/auth/sign-in instead.");
+  if (!secret)
+    throw new AppError("unavailable", "API tokens need SUPABASE_JWT_SECRET in supabase mode; sign in with /api/v1/auth/sign-in instead.");
   return new SignJWT({ role: "authenticated", email: p.email, aud: "authenticated" })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(p.userId)
@@ -61,10 +68,12 @@ export function createModelStorage(config: AppConfig, db?: Database, resolveStor
     config,
     db,
     localStore: () => localStore(config),
-    blobStoreFor: resolveStore ?? (() => {
-      if (config.mode !== "supabase") return localStore(config);
-      throw new Error("supabase mode: use getModelStorageFor(principal)");
-    }),
+    blobStoreFor:
+      resolveStore ??
+      (() => {
+        if (config.mode !== "supabase") return localStore(config);
+        throw new Error("supabase mode: use getModelStorageFor(principal)");
+      }),
   });
 }
 

@@ -16,7 +16,11 @@ export interface LinkTarget {
  * A local signed download link: HMAC-signed (HS256), expiring, bound to the user who asked for it.
  * Opening it still runs under that user's claims, so a revoked membership kills the link too.
  */
-export async function signDownloadLink(claims: Claims, target: LinkTarget, ttlSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+export async function signDownloadLink(
+  claims: Claims,
+  target: LinkTarget,
+  ttlSeconds: number,
+): Promise<{ token: string; expiresAt: Date }> {
   const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
   const token = await new SignJWT({ email: claims.email, t: target, ...(claims.fm_token ? { fm_token: claims.fm_token } : {}) })
     .setProtectedHeader({ alg: "HS256" })

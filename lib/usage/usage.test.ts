@@ -48,7 +48,11 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     await w.storage.deleteVersion(w.users.member, a, "churn", "1.0");
     // A quarantined version still occupies storage.
     expect((await upload(w.users.member, a, "evil", "1.0", "malicious_os_system.pkl")).status).toBe("quarantined");
-    expected.stored = size("credit_risk_v2.1.pkl") + size("customer_segmentation_v1.0.pkl") + size("fraud_detection_v1.5.2.h5") + size("malicious_os_system.pkl");
+    expected.stored =
+      size("credit_risk_v2.1.pkl") +
+      size("customer_segmentation_v1.0.pkl") +
+      size("fraud_detection_v1.5.2.h5") +
+      size("malicious_os_system.pkl");
     expected.objects = 4;
     expected.deleted = size("churn_model_v1.onnx");
     // Two full downloads and one ranged one (100 bytes) in org A.
@@ -72,7 +76,13 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
   it("totals equal what was uploaded, retired and downloaded — for every role of the org", async () => {
     for (const who of ["owner", "admin", "member", "viewer", "both"] as const) {
       const u = await getUsage(w.users[who].claims, w.orgs.a.slug, { rates: RATES, db: t.db });
-      expect(u.totals, who).toEqual({ stored_bytes: expected.stored, object_count: expected.objects, deleted_bytes: expected.deleted, deleted_count: 1, model_count: 4 });
+      expect(u.totals, who).toEqual({
+        stored_bytes: expected.stored,
+        object_count: expected.objects,
+        deleted_bytes: expected.deleted,
+        deleted_count: 1,
+        model_count: 4,
+      });
       expect(u.downloads_total).toEqual({ count: expected.downloads, bytes: expected.egress });
     }
   });
@@ -82,7 +92,11 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     const byModel = Object.fromEntries(u.by_model.map((m) => [m.slug, m]));
     expect(Object.keys(byModel).sort()).toEqual(["churn", "credit_risk", "evil", "fraud"]);
     expect(byModel.evil).toMatchObject({ bytes: size("malicious_os_system.pkl"), count: 1 });
-    expect(byModel.credit_risk).toMatchObject({ bytes: size("credit_risk_v2.1.pkl") + size("customer_segmentation_v1.0.pkl"), count: 2, deleted_bytes: 0 });
+    expect(byModel.credit_risk).toMatchObject({
+      bytes: size("credit_risk_v2.1.pkl") + size("customer_segmentation_v1.0.pkl"),
+      count: 2,
+      deleted_bytes: 0,
+    });
     expect(byModel.fraud).toMatchObject({ bytes: size("fraud_detection_v1.5.2.h5"), count: 1 });
     expect(byModel.churn).toMatchObject({ bytes: 0, count: 0, deleted_bytes: size("churn_model_v1.onnx") });
     expect(u.by_model[0]!.slug).toBe("fraud"); // largest first
@@ -91,7 +105,10 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     const sum = (xs: { bytes: number; count: number }[]) => [xs.reduce((s, x) => s + x.bytes, 0), xs.reduce((s, x) => s + x.count, 0)];
     expect(sum(u.by_framework)).toEqual([expected.stored, expected.objects]);
     expect(sum(u.by_task_type)).toEqual([expected.stored, expected.objects]);
-    expect(u.by_framework.find((f) => f.framework === "tensorflow-keras")).toMatchObject({ bytes: size("fraud_detection_v1.5.2.h5"), count: 1 });
+    expect(u.by_framework.find((f) => f.framework === "tensorflow-keras")).toMatchObject({
+      bytes: size("fraud_detection_v1.5.2.h5"),
+      count: 1,
+    });
     expect(u.by_framework.find((f) => f.framework === "scikit-learn")?.count).toBe(2);
     expect(u.by_task_type).toEqual([{ task_type: "classification", bytes: expected.stored, count: 4 }]);
 
@@ -105,14 +122,22 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     const last = u.growth.at(-1)!;
     expect(last.month).toBe(u.month);
     // Everything happened this month: added = all uploads, removed = the retired one.
-    expect(last).toEqual({ month: u.month, stored_bytes: expected.stored, added_bytes: expected.stored + expected.deleted, removed_bytes: expected.deleted });
+    expect(last).toEqual({
+      month: u.month,
+      stored_bytes: expected.stored,
+      added_bytes: expected.stored + expected.deleted,
+      removed_bytes: expected.deleted,
+    });
     // Twelve months on the chart even for a young org: nothing stored before this month.
     expect(u.growth).toHaveLength(12);
     expect(u.growth.slice(0, -1).every((g) => g.stored_bytes === 0 && g.added_bytes === 0)).toBe(true);
     expect(u.egress).toHaveLength(12);
     expect(u.egress.at(-1)).toEqual({ month: u.month, downloads: expected.downloads, bytes: expected.egress });
     expect(u.egress.slice(0, -1).every((e) => e.downloads === 0 && e.bytes === 0)).toBe(true);
-    expect(u.top_models.map((m) => [m.slug, m.downloads])).toEqual([["fraud", 2], ["credit_risk", 1]]);
+    expect(u.top_models.map((m) => [m.slug, m.downloads])).toEqual([
+      ["fraud", 2],
+      ["credit_risk", 1],
+    ]);
     expect(u.top_models[0]!.bytes).toBe(size("fraud_detection_v1.5.2.h5") + 100);
 
     // Two months later nothing changed: the stored line stays flat, no egress in the new month.

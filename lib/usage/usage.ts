@@ -66,7 +66,9 @@ export interface UsageOptions {
 /** The org's id if the caller is a member (RLS hides the rest); not_found otherwise. */
 export async function orgIdForSlug(tx: Queryable, slug: string): Promise<string> {
   if (!orgSlugSchema.safeParse(slug).success) throw new AppError("not_found", "No such organization.");
-  const { rows } = await tx.query<{ id: string }>("select id from public.organizations where slug = $1 and public.is_org_member(id)", [slug]);
+  const { rows } = await tx.query<{ id: string }>("select id from public.organizations where slug = $1 and public.is_org_member(id)", [
+    slug,
+  ]);
   if (!rows[0]) throw new AppError("not_found", "No such organization.");
   return rows[0].id;
 }

@@ -1,6 +1,11 @@
 import { z } from "zod";
 
-export const emailSchema = z.string().trim().toLowerCase().pipe(z.email({ message: "Enter a valid e-mail address." })).pipe(z.string().max(254));
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ message: "Enter a valid e-mail address." }))
+  .pipe(z.string().max(254));
 
 export const signInSchema = z.object({
   email: emailSchema,
@@ -11,6 +16,11 @@ export type SignInInput = z.infer<typeof signInSchema>;
 export const signUpSchema = z.object({
   email: emailSchema,
   password: z.string().min(10, "Use at least 10 characters.").max(1024),
-  displayName: z.string().trim().max(100).optional().transform((v) => v || undefined),
+  displayName: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .transform((v) => v || undefined),
 });
 export type SignUpInput = z.infer<typeof signUpSchema>;

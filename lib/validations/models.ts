@@ -13,16 +13,33 @@ export const TASK_TYPE_LABELS: Record<(typeof TASK_TYPES)[number], string> = {
   llm: "LLM",
   other: "Other",
 };
-export const FRAMEWORKS = ["scikit-learn", "xgboost", "lightgbm", "pytorch", "tensorflow-keras", "onnx", "statsmodels", "prophet", "llm", "other"] as const;
+export const FRAMEWORKS = [
+  "scikit-learn",
+  "xgboost",
+  "lightgbm",
+  "pytorch",
+  "tensorflow-keras",
+  "onnx",
+  "statsmodels",
+  "prophet",
+  "llm",
+  "other",
+] as const;
 export const SCAN_VERDICTS = ["not_scanned", "safe", "suspicious", "dangerous"] as const;
 export const ORG_ROLES = ["owner", "admin", "member", "viewer"] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];
 
 // The key parts are validated where keys are built (lib/storage/object-key.ts): one definition.
 export { modelSlugSchema, orgSlugSchema, versionSchema };
-export const aliasSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, "Use lowercase letters, digits, '_' or '-', starting with a letter.");
+export const aliasSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,39}$/, "Use lowercase letters, digits, '_' or '-', starting with a letter.");
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "A SHA-256 is 64 lowercase hex digits.");
-const tagSchema = z.string().trim().toLowerCase().regex(/^[a-z0-9][a-z0-9_.:-]{0,39}$/, "Tags: lowercase letters, digits, '_', '.', ':' or '-' (max 40).");
+const tagSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9_.:-]{0,39}$/, "Tags: lowercase letters, digits, '_', '.', ':' or '-' (max 40).");
 
 /** Turns a display name into a model slug ("Credit Risk v2" -> "credit_risk_v2"). */
 export function slugify(name: string): string {

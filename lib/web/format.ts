@@ -3,7 +3,13 @@ export function timeAgo(d: Date | string | null | undefined, now = Date.now()): 
   if (!d) return "—";
   const s = Math.round((now - new Date(d).getTime()) / 1000);
   if (s < 45) return "just now";
-  const units: [number, string][] = [[60, "minute"], [3600, "hour"], [86400, "day"], [2592000, "month"], [31536000, "year"]];
+  const units: [number, string][] = [
+    [60, "minute"],
+    [3600, "hour"],
+    [86400, "day"],
+    [2592000, "month"],
+    [31536000, "year"],
+  ];
   let label = "";
   for (let i = units.length - 1; i >= 0; i--) {
     const [secs, name] = units[i]!;

@@ -76,8 +76,14 @@ export async function buildWorld(db: Database): Promise<World> {
       ]);
     }
     // The creator trigger makes created_by the first owner.
-    const orgA = await one(tx, "insert into public.organizations (slug, name, created_by) values ($1, 'Org A', $2) returning id", [ORG_A_SLUG, users.ownerA.id]);
-    const orgB = await one(tx, "insert into public.organizations (slug, name, created_by) values ($1, 'Org B', $2) returning id", [ORG_B_SLUG, users.ownerB.id]);
+    const orgA = await one(tx, "insert into public.organizations (slug, name, created_by) values ($1, 'Org A', $2) returning id", [
+      ORG_A_SLUG,
+      users.ownerA.id,
+    ]);
+    const orgB = await one(tx, "insert into public.organizations (slug, name, created_by) values ($1, 'Org B', $2) returning id", [
+      ORG_B_SLUG,
+      users.ownerB.id,
+    ]);
     const members: [string, UserKey, string][] = [
       [orgA, "adminA", "admin"],
       [orgA, "memberA", "member"],
@@ -93,15 +99,32 @@ export async function buildWorld(db: Database): Promise<World> {
       await tx.query("insert into public.memberships (org_id, user_id, role) values ($1, $2, $3)", [org, users[user].id, role]);
     }
 
-    const modelA = await one(tx, "insert into public.models (org_id, slug, name, created_by) values ($1, 'model_a', 'Model A', $2) returning id", [orgA, users.memberA.id]);
-    const modelB = await one(tx, "insert into public.models (org_id, slug, name, created_by) values ($1, 'model_b', 'Model B', $2) returning id", [orgB, users.memberB.id]);
+    const modelA = await one(
+      tx,
+      "insert into public.models (org_id, slug, name, created_by) values ($1, 'model_a', 'Model A', $2) returning id",
+      [orgA, users.memberA.id],
+    );
+    const modelB = await one(
+      tx,
+      "insert into public.models (org_id, slug, name, created_by) values ($1, 'model_b', 'Model B', $2) returning id",
+      [orgB, users.memberB.id],
+    );
 
     const version = (org: string, slug: string, model: string, v: string, status: string, by: UserKey) =>
       one(
         tx,
         `insert into public.model_versions (org_id, model_id, version, object_key, size_bytes, sha256, status, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
-        [org, model, v, `${slug}/${model === modelA ? "model_a" : "model_b"}_v${v}.bin`, status === "pending" ? null : 1024, status === "pending" ? null : sha(v), status, users[by].id],
+        [
+          org,
+          model,
+          v,
+          `${slug}/${model === modelA ? "model_a" : "model_b"}_v${v}.bin`,
+          status === "pending" ? null : 1024,
+          status === "pending" ? null : sha(v),
+          status,
+          users[by].id,
+        ],
       );
     const vReadyA = await version(orgA, ORG_A_SLUG, modelA, "1.0.0", "ready", "memberA");
     const vReady2A = await version(orgA, ORG_A_SLUG, modelA, "2.0.0", "ready", "adminA");
@@ -110,13 +133,25 @@ export async function buildWorld(db: Database): Promise<World> {
     const vDeletedA = await version(orgA, ORG_A_SLUG, modelA, "0.8.0", "deleted", "memberA");
     const vReadyB = await version(orgB, ORG_B_SLUG, modelB, "1.0.0", "ready", "memberB");
 
-    await tx.query("insert into public.model_aliases (model_id, alias, org_id, version_id) values ($1, 'production', $2, $3)", [modelA, orgA, vReadyA]);
-    await tx.query("insert into public.model_aliases (model_id, alias, org_id, version_id) values ($1, 'production', $2, $3)", [modelB, orgB, vReadyB]);
+    await tx.query("insert into public.model_aliases (model_id, alias, org_id, version_id) values ($1, 'production', $2, $3)", [
+      modelA,
+      orgA,
+      vReadyA,
+    ]);
+    await tx.query("insert into public.model_aliases (model_id, alias, org_id, version_id) values ($1, 'production', $2, $3)", [
+      modelB,
+      orgB,
+      vReadyB,
+    ]);
     const histA = await one(tx, "select id::text as id from public.model_alias_history where model_id = $1", [modelA]);
     const histB = await one(tx, "select id::text as id from public.model_alias_history where model_id = $1", [modelB]);
 
     const audit = (org: string | null, actor: UserKey, action: string) =>
-      one(tx, "insert into public.audit_events (org_id, actor_id, action) values ($1, $2, $3) returning id::text as id", [org, users[actor].id, action]);
+      one(tx, "insert into public.audit_events (org_id, actor_id, action) values ($1, $2, $3) returning id::text as id", [
+        org,
+        users[actor].id,
+        action,
+      ]);
     const auditA = await audit(orgA, "memberA", "model.create");
     const auditB = await audit(orgB, "memberB", "model.create");
     const auditAccountMemberA = await audit(null, "memberA", "account.sign_in");
@@ -127,7 +162,14 @@ export async function buildWorld(db: Database): Promise<World> {
         tx,
         `insert into public.api_tokens (org_id, user_id, name, token_hash, token_prefix, role, revoked_at, expires_at)
          values ($1, $2, 'ci', $3, 'fm_test', $4, $5, $6) returning id`,
-        [org, users[user].id, hash, role, extra.revoked ? new Date(Date.now() - 60_000) : null, extra.expired ? new Date(Date.now() - 60_000) : null],
+        [
+          org,
+          users[user].id,
+          hash,
+          role,
+          extra.revoked ? new Date(Date.now() - 60_000) : null,
+          extra.expired ? new Date(Date.now() - 60_000) : null,
+        ],
       );
     const tokMemberA = await token(orgA, "memberA", "member", hashes.memberA);
     const tokHolderA = await token(orgA, "holder", "viewer", hashes.holderA);
@@ -139,7 +181,11 @@ export async function buildWorld(db: Database): Promise<World> {
 
     await tx.query("insert into storage.buckets (id, name, public) values ($1, $1, false) on conflict (id) do nothing", [OTHER_BUCKET]);
     const object = (bucket: string, name: string, owner: UserKey) =>
-      one(tx, "insert into storage.objects (bucket_id, name, owner, owner_id) values ($1, $2, $3::uuid, $3::text) returning id", [bucket, name, users[owner].id]);
+      one(tx, "insert into storage.objects (bucket_id, name, owner, owner_id) values ($1, $2, $3::uuid, $3::text) returning id", [
+        bucket,
+        name,
+        users[owner].id,
+      ]);
     const objReadyA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.0.0.bin`, "memberA");
     const objQuarA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v0.9.0.bin`, "memberA");
     const objPendingA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.1.0.bin`, "memberA");
@@ -153,9 +199,38 @@ export async function buildWorld(db: Database): Promise<World> {
     await tx.query("delete from public.memberships where org_id = $1 and user_id = $2", [orgA, users.revoked.id]);
 
     return {
-      users, orgA, orgB, modelA, modelB, vReadyA, vReady2A, vPendingA, vQuarA, vDeletedA, vReadyB, histA, histB,
-      auditA, auditB, auditAccountMemberA, tokMemberA, tokHolderA, tokHolderB, tokMemberB, tokRevokedA, tokExpiredA,
-      tokOfRevokedUser, hashes, objReadyA, objQuarA, objPendingA, objDeletedA, objOfRevokedA, objB, objGhost, objOtherBucket,
+      users,
+      orgA,
+      orgB,
+      modelA,
+      modelB,
+      vReadyA,
+      vReady2A,
+      vPendingA,
+      vQuarA,
+      vDeletedA,
+      vReadyB,
+      histA,
+      histB,
+      auditA,
+      auditB,
+      auditAccountMemberA,
+      tokMemberA,
+      tokHolderA,
+      tokHolderB,
+      tokMemberB,
+      tokRevokedA,
+      tokExpiredA,
+      tokOfRevokedUser,
+      hashes,
+      objReadyA,
+      objQuarA,
+      objPendingA,
+      objDeletedA,
+      objOfRevokedA,
+      objB,
+      objGhost,
+      objOtherBucket,
     };
   }, db);
 }

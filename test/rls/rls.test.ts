@@ -54,8 +54,16 @@ function expectedOutcome(expected: Expected): Partial<Outcome> {
 }
 
 const FINGERPRINTED = [
-  "public.organizations", "public.memberships", "public.profiles", "public.models", "public.model_versions", "public.model_aliases",
-  "public.model_alias_history", "public.audit_events", "public.api_tokens", "storage.objects",
+  "public.organizations",
+  "public.memberships",
+  "public.profiles",
+  "public.models",
+  "public.model_versions",
+  "public.model_aliases",
+  "public.model_alias_history",
+  "public.audit_events",
+  "public.api_tokens",
+  "storage.objects",
 ];
 
 /** Every row of every table the cases touch, hashed (read through the service connection). */

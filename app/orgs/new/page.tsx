@@ -10,7 +10,9 @@ export default async function NewOrgPage() {
   await requireUser("/orgs/new");
   return (
     <main className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
-      <Link href="/"><Logo className="mb-8 text-xl" /></Link>
+      <Link href="/">
+        <Logo className="mb-8 text-xl" />
+      </Link>
       <div className="card w-full max-w-md p-6">
         <h1 className="text-lg font-semibold">Create an organization</h1>
         <p className="mb-5 mt-1 text-sm text-slate-600">Models are kept per organization. You become its owner and can invite your team.</p>

@@ -286,7 +286,10 @@ export function runBlobStoreContract(name: string, makeStore: () => Promise<Blob
       it("checksum mismatch on a body big enough for resumable uploads (7 MiB)", async () => {
         const big = randomBytes(7 * MiB);
         const key = newKey("fail-big");
-        await expectAppError(store.put(key, nodeBody(big), { expectedSize: big.length, expectedSha256: sha256(Buffer.alloc(1)) }), "checksum_mismatch");
+        await expectAppError(
+          store.put(key, nodeBody(big), { expectedSize: big.length, expectedSha256: sha256(Buffer.alloc(1)) }),
+          "checksum_mismatch",
+        );
         await expectNothingLeft(key);
       });
 

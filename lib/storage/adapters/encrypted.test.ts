@@ -152,7 +152,23 @@ describe("encrypted store", () => {
       const key = newKey();
       await store.put(key, nodeBody(data));
       const original = await fs.readFile(fileOf(key));
-      const offsets = new Set<number>([0, 4, 5, 8, 12, 19, 20, 23, 40, 99, 100, 179, ENCRYPTION_HEADER_SIZE, ENCRYPTION_HEADER_SIZE + C + 15, original.length - 1]);
+      const offsets = new Set<number>([
+        0,
+        4,
+        5,
+        8,
+        12,
+        19,
+        20,
+        23,
+        40,
+        99,
+        100,
+        179,
+        ENCRYPTION_HEADER_SIZE,
+        ENCRYPTION_HEADER_SIZE + C + 15,
+        original.length - 1,
+      ]);
       for (let i = 0; i < 24; i++) offsets.add(Math.floor(Math.random() * original.length));
       const failures: number[] = [];
       for (const offset of offsets) {
@@ -181,7 +197,15 @@ describe("encrypted store", () => {
         ["truncated after chunk 1", original.subarray(0, ENCRYPTION_HEADER_SIZE + 2 * (C + 16))],
         ["truncated mid-chunk", original.subarray(0, original.length - 100)],
         ["extended", Buffer.concat([original, randomBytes(C + 16)])],
-        ["chunks 0 and 1 swapped", Buffer.concat([original.subarray(0, ENCRYPTION_HEADER_SIZE), chunk(1), chunk(0), original.subarray(ENCRYPTION_HEADER_SIZE + 2 * (C + 16))])],
+        [
+          "chunks 0 and 1 swapped",
+          Buffer.concat([
+            original.subarray(0, ENCRYPTION_HEADER_SIZE),
+            chunk(1),
+            chunk(0),
+            original.subarray(ENCRYPTION_HEADER_SIZE + 2 * (C + 16)),
+          ]),
+        ],
         ["header only", original.subarray(0, ENCRYPTION_HEADER_SIZE)],
       ];
       for (const [label, bytes] of cases) {
@@ -284,7 +308,10 @@ describe("encryption configuration", () => {
   it("loads the current and previous keys and rejects malformed ones loudly", () => {
     const a = randomBytes(32);
     const b = randomBytes(32);
-    const keys = loadEncryptionKeys({ STORAGE_ENCRYPTION_KEY: a.toString("base64"), STORAGE_ENCRYPTION_KEY_PREVIOUS: b.toString("base64url") });
+    const keys = loadEncryptionKeys({
+      STORAGE_ENCRYPTION_KEY: a.toString("base64"),
+      STORAGE_ENCRYPTION_KEY_PREVIOUS: b.toString("base64url"),
+    });
     expect(keys.current.key.equals(a)).toBe(true);
     expect(keys.previous?.key.equals(b)).toBe(true);
     expect(keys.current.id).toMatch(/^[0-9a-f]{16}$/);

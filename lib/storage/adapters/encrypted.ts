@@ -72,7 +72,8 @@ export function parseMasterKey(value: string, name = "STORAGE_ENCRYPTION_KEY"): 
   const text = value.trim();
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new Error(`${name} is not base64. Make one with: openssl rand -base64 32`);
   const key = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-  if (key.length !== 32) throw new Error(`${name} must be 32 bytes in base64 (it decodes to ${key.length}). Make one with: openssl rand -base64 32`);
+  if (key.length !== 32)
+    throw new Error(`${name} must be 32 bytes in base64 (it decodes to ${key.length}). Make one with: openssl rand -base64 32`);
   return { id: masterKeyId(key), key };
 }
 
@@ -160,17 +161,32 @@ function sealSlot(fixed: Buffer, objectKey: string, master: MasterKey, seq: numb
 
 function parseHeader(buf: Buffer, objectKey: string): Header {
   if (buf.length < ENCRYPTION_HEADER_SIZE || !looksEncrypted(buf)) {
-    throw encryptionError(objectKey, "not_encrypted", "is not an encrypted object (no valid header). Was it stored before encryption was switched on? See docs/operations.md (rotate-key --encrypt-existing).");
+    throw encryptionError(
+      objectKey,
+      "not_encrypted",
+      "is not an encrypted object (no valid header). Was it stored before encryption was switched on? See docs/operations.md (rotate-key --encrypt-existing).",
+    );
   }
-  if (buf.readUInt32BE(8) !== ENCRYPTION_CHUNK_SIZE || buf[6] !== 2) throw encryptionError(objectKey, "integrity", "has a damaged header (chunk size / slot count).");
+  if (buf.readUInt32BE(8) !== ENCRYPTION_CHUNK_SIZE || buf[6] !== 2)
+    throw encryptionError(objectKey, "integrity", "has a damaged header (chunk size / slot count).");
   const fixed = Buffer.from(buf.subarray(0, FIXED));
-  const rawSlots: [Buffer, Buffer] = [Buffer.from(buf.subarray(FIXED, FIXED + SLOT)), Buffer.from(buf.subarray(FIXED + SLOT, FIXED + 2 * SLOT))];
+  const rawSlots: [Buffer, Buffer] = [
+    Buffer.from(buf.subarray(FIXED, FIXED + SLOT)),
+    Buffer.from(buf.subarray(FIXED + SLOT, FIXED + 2 * SLOT)),
+  ];
   const slots: Slot[] = [];
   rawSlots.forEach((raw, i) => {
     const body = raw.subarray(0, SLOT_BODY);
     const seq = raw.readUInt32BE(0);
     if (seq === 0 || !timingSafeEqual(checksum(body), raw.subarray(SLOT_BODY))) return;
-    slots.push({ index: i as 0 | 1, seq, keyId: raw.subarray(4, 12).toString("hex"), nonce: raw.subarray(12, 24), wrapped: raw.subarray(24, 56), tag: raw.subarray(56, 72) });
+    slots.push({
+      index: i as 0 | 1,
+      seq,
+      keyId: raw.subarray(4, 12).toString("hex"),
+      nonce: raw.subarray(12, 24),
+      wrapped: raw.subarray(24, 56),
+      tag: raw.subarray(56, 72),
+    });
   });
   return { fixed, noncePrefix: fixed.subarray(12, 20), slots, rawSlots };
 }
@@ -201,7 +217,11 @@ function unwrap(header: Header, objectKey: string, keys: EncryptionKeys): { data
       `was encrypted with master key id ${slots.map((s) => s.keyId).join(" / ")}, but the configured key id is ${masters.map((m) => m.id).join(" / ")}. Set STORAGE_ENCRYPTION_KEY (or STORAGE_ENCRYPTION_KEY_PREVIOUS) to the key it was written with.`,
     );
   }
-  throw encryptionError(objectKey, "integrity", "has a data key that does not authenticate: the header was tampered with, or the file was moved from another key.");
+  throw encryptionError(
+    objectKey,
+    "integrity",
+    "has a data key that does not authenticate: the header was tampered with, or the file was moved from another key.",
+  );
 }
 
 function chunkNonce(prefix: Buffer, index: number): Buffer {
@@ -330,7 +350,11 @@ class ChunkDecryptor extends Transform {
       d.final(); // GCM: no bytes, only the tag check
       return plain;
     } catch {
-      throw encryptionError(this.objectKey, "integrity", `failed authentication at chunk ${this.index}: the stored file is corrupted or was tampered with.`);
+      throw encryptionError(
+        this.objectKey,
+        "integrity",
+        `failed authentication at chunk ${this.index}: the stored file is corrupted or was tampered with.`,
+      );
     }
   }
 
@@ -406,7 +430,8 @@ export function createEncryptedBlobStore(inner: LocalBlobStore, keys: Encryption
     try {
       got = await inner.get(key, { range: { start: 0, end: ENCRYPTION_HEADER_SIZE - 1 } });
     } catch (e) {
-      if (isAppError(e) && e.code === "range_not_satisfiable") throw encryptionError(key, "not_encrypted", "is empty on disk: not an encrypted object.");
+      if (isAppError(e) && e.code === "range_not_satisfiable")
+        throw encryptionError(key, "not_encrypted", "is empty on disk: not an encrypted object.");
       throw e;
     }
     const parts: Buffer[] = [];
@@ -427,7 +452,12 @@ export function createEncryptedBlobStore(inner: LocalBlobStore, keys: Encryption
     const fixed = fixedPart(randomBytes(NONCE_PREFIX));
     const header = Buffer.concat([fixed, sealSlot(fixed, key, keys.current, 1, dataKey), Buffer.alloc(SLOT)]);
     // Size, SHA-256, limits and onChunk apply to the plaintext; the inner store sees ciphertext.
-    const hasher = createHashingStream({ expectedSize: opts.expectedSize, expectedSha256: opts.expectedSha256, maxBytes: opts.maxBytes, onChunk: opts.onChunk });
+    const hasher = createHashingStream({
+      expectedSize: opts.expectedSize,
+      expectedSha256: opts.expectedSha256,
+      maxBytes: opts.maxBytes,
+      onChunk: opts.onChunk,
+    });
     const encryptor = new ChunkEncryptor(header, fixed, dataKey);
     // Any failure upstream destroys the encryptor with that error, which fails the inner put.
     pipeline(toNodeReadable(body), hasher, encryptor, () => {});
@@ -444,7 +474,8 @@ export function createEncryptedBlobStore(inner: LocalBlobStore, keys: Encryption
     if (opts.range) mustBeValidRange(opts.range);
     const { header, cipherSize } = await readHeader(key);
     const size = plaintextSizeOf(cipherSize);
-    if (size === null) throw encryptionError(key, "integrity", `has an impossible size on disk (${cipherSize} bytes): it was truncated or extended.`);
+    if (size === null)
+      throw encryptionError(key, "integrity", `has an impossible size on disk (${cipherSize} bytes): it was truncated or extended.`);
     const { dataKey } = unwrap(header, key, keys);
     const { start, end } = opts.range ? resolveRange(opts.range, size) : { start: 0, end: size - 1 };
     const finalIndex = Math.max(0, Math.ceil(size / ENCRYPTION_CHUNK_SIZE) - 1);
@@ -455,7 +486,17 @@ export function createEncryptedBlobStore(inner: LocalBlobStore, keys: Encryption
     const cipherStart = ENCRYPTION_HEADER_SIZE + first * CIPHER_CHUNK;
     const cipherEnd = Math.min(ENCRYPTION_HEADER_SIZE + (last + 1) * CIPHER_CHUNK, cipherSize) - 1;
     const got = await inner.get(key, { range: { start: cipherStart, end: cipherEnd } });
-    const decryptor = new ChunkDecryptor(key, header.fixed, dataKey, first, last, finalIndex, finalPlainLength, start - first * ENCRYPTION_CHUNK_SIZE, end - start + 1);
+    const decryptor = new ChunkDecryptor(
+      key,
+      header.fixed,
+      dataKey,
+      first,
+      last,
+      finalIndex,
+      finalPlainLength,
+      start - first * ENCRYPTION_CHUNK_SIZE,
+      end - start + 1,
+    );
     pipeline(got.stream, decryptor, () => {});
     return { stream: decryptor, size, start, end, contentType: got.contentType };
   }
@@ -534,9 +575,14 @@ export function createEncryptedBlobStore(inner: LocalBlobStore, keys: Encryption
       const dataKey = randomBytes(32);
       const fixed = fixedPart(randomBytes(NONCE_PREFIX));
       const header = Buffer.concat([fixed, sealSlot(fixed, key, keys.current, 1, dataKey), Buffer.alloc(SLOT)]);
-      await pipelineAsync(createReadStream(file), new ChunkEncryptor(header, fixed, dataKey), createWriteStream(tmpFile, { flags: "wx", mode: 0o640, flush: true }));
+      await pipelineAsync(
+        createReadStream(file),
+        new ChunkEncryptor(header, fixed, dataKey),
+        createWriteStream(tmpFile, { flags: "wx", mode: 0o640, flush: true }),
+      );
       const written = await fs.stat(tmpFile);
-      if (written.size !== cipherSizeOf(st.size)) throw new Error(`${key}: the encrypted copy has an unexpected size; the original was kept.`);
+      if (written.size !== cipherSizeOf(st.size))
+        throw new Error(`${key}: the encrypted copy has an unexpected size; the original was kept.`);
       await fs.utimes(tmpFile, st.atime, st.mtime);
       await fs.rename(tmpFile, file);
       const dh = await fs.open(path.dirname(file), "r");

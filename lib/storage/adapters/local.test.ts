@@ -52,7 +52,10 @@ describe("local blob store specifics", () => {
   it("lets exactly one of two concurrent puts to a key win", async () => {
     const a = randomBytes(500_000);
     const b = randomBytes(500_000);
-    const results = await Promise.allSettled([store.put("demo_org/race_v1.pkl", nodeBody(a)), store.put("demo_org/race_v1.pkl", nodeBody(b))]);
+    const results = await Promise.allSettled([
+      store.put("demo_org/race_v1.pkl", nodeBody(a)),
+      store.put("demo_org/race_v1.pkl", nodeBody(b)),
+    ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const loser = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect(loser.reason).toMatchObject({ code: "conflict" });
@@ -115,9 +118,15 @@ describe("adoptFile (finished resumable uploads are linked, not copied)", () => 
       await fs.writeFile(src, bytes);
       const digest = sha256(bytes);
       const seen: number[] = [];
-      await expect(store.adoptFile!("org_a/m_v1.0.pkl", src, { expectedSha256: "0".repeat(64) })).rejects.toMatchObject({ code: "checksum_mismatch" });
+      await expect(store.adoptFile!("org_a/m_v1.0.pkl", src, { expectedSha256: "0".repeat(64) })).rejects.toMatchObject({
+        code: "checksum_mismatch",
+      });
       expect(await store.stat("org_a/m_v1.0.pkl")).toBeNull();
-      const r = await store.adoptFile!("org_a/m_v1.0.pkl", src, { expectedSize: bytes.length, expectedSha256: digest, onChunk: (c) => seen.push(c.length) });
+      const r = await store.adoptFile!("org_a/m_v1.0.pkl", src, {
+        expectedSize: bytes.length,
+        expectedSha256: digest,
+        onChunk: (c) => seen.push(c.length),
+      });
       expect(r).toEqual({ key: "org_a/m_v1.0.pkl", size: bytes.length, sha256: digest });
       expect(seen.reduce((a, b) => a + b, 0)).toBe(bytes.length);
       const stored = path.join(root, "ai-models", "org_a", "m_v1.0.pkl");

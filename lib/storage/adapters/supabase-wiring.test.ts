@@ -23,23 +23,71 @@ describe("mapSupabaseError (our table)", () => {
   it.each<[string, unknown, AppError["code"]]>([
     ["NoSuchKey", { status: 400, statusCode: "404", code: "NoSuchKey", error: "not_found", message: "Object not found" }, "not_found"],
     ["old not_found (no code)", { status: 400, statusCode: "404", error: "not_found", message: "Object not found" }, "not_found"],
-    ["Bucket not found", { status: 400, statusCode: "404", code: "NoSuchBucket", error: "Bucket not found", message: "Bucket not found" }, "not_found"],
-    ["KeyAlreadyExists", { status: 400, statusCode: "409", code: "KeyAlreadyExists", error: "Duplicate", message: "The resource already exists" }, "conflict"],
+    [
+      "Bucket not found",
+      { status: 400, statusCode: "404", code: "NoSuchBucket", error: "Bucket not found", message: "Bucket not found" },
+      "not_found",
+    ],
+    [
+      "KeyAlreadyExists",
+      { status: 400, statusCode: "409", code: "KeyAlreadyExists", error: "Duplicate", message: "The resource already exists" },
+      "conflict",
+    ],
     ["old Duplicate", { status: 400, statusCode: "409", error: "Duplicate", message: "The resource already exists" }, "conflict"],
-    ["RLS", { status: 400, statusCode: "403", code: "AccessDenied", error: "Unauthorized", message: "new row violates row-level security policy" }, "forbidden"],
-    ["old RLS (no code)", { status: 400, statusCode: "403", error: "Unauthorized", message: "new row violates row-level security policy" }, "forbidden"],
+    [
+      "RLS",
+      {
+        status: 400,
+        statusCode: "403",
+        code: "AccessDenied",
+        error: "Unauthorized",
+        message: "new row violates row-level security policy",
+      },
+      "forbidden",
+    ],
+    [
+      "old RLS (no code)",
+      { status: 400, statusCode: "403", error: "Unauthorized", message: "new row violates row-level security policy" },
+      "forbidden",
+    ],
     ["InvalidJWT", { status: 400, statusCode: "400", code: "InvalidJWT", error: "invalid_jwt", message: "jwt expired" }, "unauthorized"],
-    ["EntityTooLarge", { status: 400, statusCode: "413", code: "EntityTooLarge", error: "Payload too large", message: "The object exceeded the maximum allowed size" }, "payload_too_large"],
-    ["InvalidMimeType", { status: 400, statusCode: "415", code: "InvalidMimeType", error: "invalid_mime_type", message: "mime type x is not supported" }, "unsupported_media_type"],
-    ["InvalidRange (a 400 upstream)", { status: 400, statusCode: "400", code: "InvalidRange", error: "invalid_range", message: "invalid range provided" }, "range_not_satisfiable"],
+    [
+      "EntityTooLarge",
+      {
+        status: 400,
+        statusCode: "413",
+        code: "EntityTooLarge",
+        error: "Payload too large",
+        message: "The object exceeded the maximum allowed size",
+      },
+      "payload_too_large",
+    ],
+    [
+      "InvalidMimeType",
+      { status: 400, statusCode: "415", code: "InvalidMimeType", error: "invalid_mime_type", message: "mime type x is not supported" },
+      "unsupported_media_type",
+    ],
+    [
+      "InvalidRange (a 400 upstream)",
+      { status: 400, statusCode: "400", code: "InvalidRange", error: "invalid_range", message: "invalid range provided" },
+      "range_not_satisfiable",
+    ],
     ["InvalidKey", { status: 400, statusCode: "400", code: "InvalidKey", message: "Invalid key: x" }, "bad_request"],
-    ["ResourceLocked (tus upload in progress)", { status: 400, statusCode: "423", code: "ResourceLocked", message: "The resource is locked" }, "conflict"],
+    [
+      "ResourceLocked (tus upload in progress)",
+      { status: 400, statusCode: "423", code: "ResourceLocked", message: "The resource is locked" },
+      "conflict",
+    ],
     ["SlowDown", { status: 400, statusCode: "429", code: "SlowDown" }, "rate_limited"],
     ["DatabaseTimeout (544)", { status: 400, statusCode: "544", code: "DatabaseTimeout" }, "unavailable"],
     ["InternalError", { status: 400, statusCode: "500", code: "InternalError" }, "unavailable"],
     ["real HTTP 404 without body", { status: 404 }, "not_found"],
     ["real HTTP 502 from a gateway", { status: 502, message: "Bad Gateway" }, "unavailable"],
-    ["SDK StorageApiError", Object.assign(new Error("Object not found"), { __isStorageError: true, status: 400, statusCode: "404" }), "not_found"],
+    [
+      "SDK StorageApiError",
+      Object.assign(new Error("Object not found"), { __isStorageError: true, status: 400, statusCode: "404" }),
+      "not_found",
+    ],
     ["fetch failed", new TypeError("fetch failed"), "unavailable"],
     ["ECONNREFUSED", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "unavailable"],
     ["unknown 4xx", { status: 400, statusCode: "418" }, "bad_request"],
@@ -55,13 +103,15 @@ describe("mapSupabaseError (our table)", () => {
   });
 
   it("parses JSON and plain-text error bodies", () => {
-    expect(parseSupabaseErrorBody(400, '{"statusCode":"404","code":"NoSuchKey","error":"not_found","message":"Object not found"}')).toEqual({
-      status: 400,
-      statusCode: "404",
-      code: "NoSuchKey",
-      error: "not_found",
-      message: "Object not found",
-    });
+    expect(parseSupabaseErrorBody(400, '{"statusCode":"404","code":"NoSuchKey","error":"not_found","message":"Object not found"}')).toEqual(
+      {
+        status: 400,
+        statusCode: "404",
+        code: "NoSuchKey",
+        error: "not_found",
+        message: "Object not found",
+      },
+    );
     expect(parseSupabaseErrorBody(409, "Upload already exists")).toEqual({ status: 409, message: "Upload already exists" });
   });
 });
@@ -85,7 +135,13 @@ describe("Supabase adapter wiring against a local server (our code, not Supabase
   let base: string;
   let tusDir: string;
   const seen: Seen[] = [];
-  const tusEvents: { created: Record<string, string | null>[]; finished: string[]; patchSizes: number[]; deletes: number; createHeaders: Headers[] } = {
+  const tusEvents: {
+    created: Record<string, string | null>[];
+    finished: string[];
+    patchSizes: number[];
+    deletes: number;
+    createHeaders: Headers[];
+  } = {
     created: [],
     finished: [],
     patchSizes: [],
@@ -102,7 +158,8 @@ describe("Supabase adapter wiring against a local server (our code, not Supabase
       async onUploadCreate(req, upload) {
         tusEvents.created.push(upload.metadata ?? {});
         tusEvents.createHeaders.push(req.headers);
-        if (upload.metadata?.objectName === "demo_org/exists-big.bin") throw { status_code: 409, body: error("409", "KeyAlreadyExists", "Duplicate", "The resource already exists") };
+        if (upload.metadata?.objectName === "demo_org/exists-big.bin")
+          throw { status_code: 409, body: error("409", "KeyAlreadyExists", "Duplicate", "The resource already exists") };
         return {};
       },
       async onUploadFinish(_req, upload) {
@@ -140,7 +197,8 @@ describe("Supabase adapter wiring against a local server (our code, not Supabase
       if (req.method === "POST") {
         // Rejections before reading the body, like RLS or an existing key answered up front.
         if (key === "demo_org/exists.bin") return reply(400, error("409", "KeyAlreadyExists", "Duplicate", "The resource already exists"));
-        if (key === "demo_org/rls.bin") return reply(400, error("403", "AccessDenied", "Unauthorized", "new row violates row-level security policy"));
+        if (key === "demo_org/rls.bin")
+          return reply(400, error("403", "AccessDenied", "Unauthorized", "new row violates row-level security policy"));
         const hash = createHash("sha256");
         req.on("data", (c: Buffer) => {
           rec.bytes += c.length;
@@ -216,7 +274,12 @@ describe("Supabase adapter wiring against a local server (our code, not Supabase
       const put = await store.put("demo_org/model_v1.pkl", nodeBody(data), { expectedSize: data.length });
       expect(put).toEqual({ key: "demo_org/model_v1.pkl", size: data.length, sha256: sha256(data) });
       const req = seen.find((s) => s.method === "POST")!;
-      expect(req).toMatchObject({ url: "/storage/v1/object/ai-models/demo_org/model_v1.pkl", bytes: data.length, sha256: sha256(data), completed: true });
+      expect(req).toMatchObject({
+        url: "/storage/v1/object/ai-models/demo_org/model_v1.pkl",
+        bytes: data.length,
+        sha256: sha256(data),
+        completed: true,
+      });
       expect(req.headers).toMatchObject({
         authorization: "Bearer user-token",
         apikey: "anon-key",
@@ -278,9 +341,19 @@ describe("Supabase adapter wiring against a local server (our code, not Supabase
 
     it("sends bodies over 6 MiB in 6 MiB chunks with Supabase's metadata and headers", async () => {
       const data = randomBytes(13 * MiB);
-      const put = await store.put("demo_org/big_v1.safetensors", nodeBody(data), { expectedSize: data.length, expectedSha256: sha256(data) });
+      const put = await store.put("demo_org/big_v1.safetensors", nodeBody(data), {
+        expectedSize: data.length,
+        expectedSha256: sha256(data),
+      });
       expect(put).toEqual({ key: "demo_org/big_v1.safetensors", size: data.length, sha256: sha256(data) });
-      expect(tusEvents.created).toEqual([{ bucketName: "ai-models", objectName: "demo_org/big_v1.safetensors", contentType: "application/octet-stream", cacheControl: "3600" }]);
+      expect(tusEvents.created).toEqual([
+        {
+          bucketName: "ai-models",
+          objectName: "demo_org/big_v1.safetensors",
+          contentType: "application/octet-stream",
+          cacheControl: "3600",
+        },
+      ]);
       const h = tusEvents.createHeaders[0]!;
       expect(h.get("authorization")).toBe("Bearer user-token");
       expect(h.get("apikey")).toBe("anon-key");
@@ -295,7 +368,10 @@ describe("Supabase adapter wiring against a local server (our code, not Supabase
 
     it("never completes and terminates the upload when verification fails", async () => {
       const data = randomBytes(7 * MiB);
-      await expectAppError(store.put("demo_org/bad_v2.gguf", nodeBody(data), { expectedSize: data.length, expectedSha256: "0".repeat(64) }), "checksum_mismatch");
+      await expectAppError(
+        store.put("demo_org/bad_v2.gguf", nodeBody(data), { expectedSize: data.length, expectedSha256: "0".repeat(64) }),
+        "checksum_mismatch",
+      );
       await new Promise((r) => setTimeout(r, 100));
       expect(tusEvents.created).toHaveLength(1);
       expect(tusEvents.finished).toHaveLength(0);
@@ -337,7 +413,9 @@ describe("Supabase adapter wiring against a local server (our code, not Supabase
 
     it("keeps memory bounded: 20 MiB through tus", async () => {
       const m = await putAndMeasure(store, "demo_org/mem_v1.bin", 20 * MiB);
-      console.info(`[wiring] 20 MiB tus put: peak live ArrayBuffer growth ${(m.peakArrayBuffers / MiB).toFixed(1)} MiB, rss ${(m.peakRss / MiB).toFixed(1)} MiB`);
+      console.info(
+        `[wiring] 20 MiB tus put: peak live ArrayBuffer growth ${(m.peakArrayBuffers / MiB).toFixed(1)} MiB, rss ${(m.peakRss / MiB).toFixed(1)} MiB`,
+      );
       expect(m.put.sha256).toBe(m.sha256);
       expect(m.peakArrayBuffers).toBeLessThan(16 * MiB);
     });

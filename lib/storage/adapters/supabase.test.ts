@@ -21,7 +21,8 @@ const anonKey = process.env.SUPABASE_TEST_ANON_KEY;
 const jwtSecret = process.env.SUPABASE_TEST_JWT_SECRET;
 const configured = Boolean(url && anonKey && jwtSecret);
 
-const SKIPPED = "SKIPPED: set SUPABASE_TEST_URL, SUPABASE_TEST_ANON_KEY, SUPABASE_TEST_JWT_SECRET to run the Supabase Storage contract suite";
+const SKIPPED =
+  "SKIPPED: set SUPABASE_TEST_URL, SUPABASE_TEST_ANON_KEY, SUPABASE_TEST_JWT_SECRET to run the Supabase Storage contract suite";
 if (!configured) console.warn(`\n[lib/storage/adapters/supabase.test.ts] ${SKIPPED}\n`);
 
 async function mintAccessToken(userId: string): Promise<string> {

@@ -136,7 +136,12 @@ export interface SupabaseErrorShape {
 export function mapSupabaseError(e: unknown): AppError {
   if (e instanceof AppError) return e;
   const shape = (e && typeof e === "object" ? e : {}) as SupabaseErrorShape & { __isStorageError?: boolean; name?: string };
-  const keys = [shape.code, shape.error, shape.statusCode !== undefined ? String(shape.statusCode) : undefined, shape.status !== undefined ? String(shape.status) : undefined];
+  const keys = [
+    shape.code,
+    shape.error,
+    shape.statusCode !== undefined ? String(shape.statusCode) : undefined,
+    shape.status !== undefined ? String(shape.status) : undefined,
+  ];
   let code: ErrorCode | undefined;
   for (const k of keys) {
     if (k && Object.hasOwn(SUPABASE_ERROR_CODES, k)) {
@@ -224,7 +229,13 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
   }
 
   /** One POST to /object/<bucket>/<key>, streamed, on its own connection. */
-  async function uploadStandard(key: string, source: Readable, hasher: HashingStream, contentType: string, putOpts: PutOptions): Promise<void> {
+  async function uploadStandard(
+    key: string,
+    source: Readable,
+    hasher: HashingStream,
+    contentType: string,
+    putOpts: PutOptions,
+  ): Promise<void> {
     const target = new URL(`${storageUrl}/object/${encodeURIComponent(bucket)}/${encodeKey(key)}`);
     const headers: http.OutgoingHttpHeaders = {
       ...authHeaders,
@@ -234,7 +245,12 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
       connection: "close",
     };
     if (putOpts.expectedSize !== undefined) headers["content-length"] = putOpts.expectedSize;
-    const req = (target.protocol === "https:" ? https : http).request(target, { method: "POST", headers, agent: false, timeout: UPLOAD_IDLE_TIMEOUT_MS });
+    const req = (target.protocol === "https:" ? https : http).request(target, {
+      method: "POST",
+      headers,
+      agent: false,
+      timeout: UPLOAD_IDLE_TIMEOUT_MS,
+    });
     req.on("timeout", () => req.destroy(new AppError("unavailable", "Supabase Storage stopped responding during the upload.")));
 
     const response = readResponse(req);
@@ -267,7 +283,13 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
   }
 
   /** tus to <url>/storage/v1/upload/resumable in 6 MiB chunks (Supabase's required chunk size). */
-  async function uploadResumable(key: string, source: Readable, hasher: HashingStream, contentType: string, putOpts: PutOptions): Promise<void> {
+  async function uploadResumable(
+    key: string,
+    source: Readable,
+    hasher: HashingStream,
+    contentType: string,
+    putOpts: PutOptions,
+  ): Promise<void> {
     let sourceError: unknown;
     // The hashing stream is what tus reads; its failures (length, checksum, limit) win over tus's wrapping.
     const feeding = pipeline(source, hasher).catch((e: unknown) => {
@@ -406,7 +428,12 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
         const key = o.key ?? o.name;
         if (!key.startsWith(prefix)) continue;
         const meta = (o.metadata ?? {}) as { size?: number; mimetype?: string };
-        yield { key, size: Number(meta.size ?? 0), contentType: meta.mimetype, updatedAt: o.updated_at ? new Date(o.updated_at) : undefined };
+        yield {
+          key,
+          size: Number(meta.size ?? 0),
+          contentType: meta.mimetype,
+          updatedAt: o.updated_at ? new Date(o.updated_at) : undefined,
+        };
       }
       if (!data.hasNext || !data.nextCursor) return;
       cursor = data.nextCursor;
@@ -415,7 +442,8 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
 
   async function createSignedUrl(key: string, expiresInSeconds: number, signOpts: { downloadName?: string } = {}): Promise<string> {
     mustBeValidKey(key);
-    if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1) throw new AppError("bad_request", "Signed URLs need a lifetime of at least one second.");
+    if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1)
+      throw new AppError("bad_request", "Signed URLs need a lifetime of at least one second.");
     const { data, error } = await files().createSignedUrl(key, expiresInSeconds, { download: signOpts.downloadName ?? true });
     if (error) throw mapSupabaseError(error);
     return data.signedUrl;

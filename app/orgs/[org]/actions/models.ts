@@ -13,7 +13,10 @@ const text = (form: FormData, key: string) => {
 };
 /** "a, b c" -> ["a", "b", "c"]: tags are typed as one comma- or space-separated field. */
 function parseTags(raw: string | undefined): string[] {
-  return (raw ?? "").split(/[,\s]+/).map((t) => t.trim().toLowerCase()).filter(Boolean);
+  return (raw ?? "")
+    .split(/[,\s]+/)
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 /** Edits a model's name, type, framework, description and tags (writers). */
@@ -76,6 +79,11 @@ export async function setAliasAction(org: string, model: string, _prev: FormStat
   const { alias, version } = parsed.data;
   return {
     status: "success",
-    message: previous === version ? `${alias} already pointed at ${version}.` : previous ? `${alias} moved from ${previous} to ${version}.` : `${alias} now points at ${version}.`,
+    message:
+      previous === version
+        ? `${alias} already pointed at ${version}.`
+        : previous
+          ? `${alias} moved from ${previous} to ${version}.`
+          : `${alias} now points at ${version}.`,
   };
 }

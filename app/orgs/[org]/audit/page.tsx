@@ -11,9 +11,23 @@ import { singleParams } from "@/lib/web/format";
 export const metadata: Metadata = { title: "Audit log" };
 
 const FAMILIES = [...new Set(AUDIT_ACTIONS.map((a) => a.split(".")[0]!))];
-const FAMILY_LABEL: Record<string, string> = { version: "All version events", link: "All link events", alias: "All alias events", model: "All model events", member: "All member events", token: "All token events", org: "All organization events" };
+const FAMILY_LABEL: Record<string, string> = {
+  version: "All version events",
+  link: "All link events",
+  alias: "All alias events",
+  model: "All model events",
+  member: "All member events",
+  token: "All token events",
+  org: "All organization events",
+};
 
-export default async function AuditPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function AuditPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ org: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { org: slug } = await params;
   const single = singleParams(await searchParams);
   const parsed = auditQuerySchema.safeParse(single);
@@ -23,7 +37,8 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
   const [page, members, models] = await Promise.all([
     // A stale or hand-edited cursor falls back to the newest page instead of an error screen.
     listAuditEvents(principal.claims, slug, query).catch((e) => {
-      if (e instanceof AppError && e.code === "bad_request" && query.cursor) return listAuditEvents(principal.claims, slug, { ...query, cursor: undefined });
+      if (e instanceof AppError && e.code === "bad_request" && query.cursor)
+        return listAuditEvents(principal.claims, slug, { ...query, cursor: undefined });
       throw e;
     }),
     listMembers(principal, org.id),
@@ -45,62 +60,129 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Audit log</h1>
-          <p className="text-sm text-slate-600">Every upload, download, delete, alias move, membership and token change in {org.name}. Append-only: nobody can edit or remove an entry.</p>
+          <p className="text-sm text-slate-600">
+            Every upload, download, delete, alias move, membership and token change in {org.name}. Append-only: nobody can edit or remove an
+            entry.
+          </p>
         </div>
-        <a href={exportHref} className="btn-secondary" download data-testid="audit-export" title={`Up to ${AUDIT_EXPORT_MAX_ROWS.toLocaleString("en-US")} rows, with the filters below`}>
+        <a
+          href={exportHref}
+          className="btn-secondary"
+          download
+          data-testid="audit-export"
+          title={`Up to ${AUDIT_EXPORT_MAX_ROWS.toLocaleString("en-US")} rows, with the filters below`}
+        >
           Export CSV
         </a>
       </div>
 
       <form method="get" role="search" aria-label="Filter the audit log" className="card flex flex-wrap items-end gap-3 p-3">
         <div className="min-w-48 flex-1">
-          <label className="label" htmlFor="actor">Actor (e-mail)</label>
-          <input id="actor" name="actor" list="audit-actors" defaultValue={query.actor} placeholder="Anyone" className="input" autoComplete="off" data-testid="audit-filter-actor" />
-          <datalist id="audit-actors">{members.map((m) => <option key={m.user_id} value={m.email} />)}</datalist>
+          <label className="label" htmlFor="actor">
+            Actor (e-mail)
+          </label>
+          <input
+            id="actor"
+            name="actor"
+            list="audit-actors"
+            defaultValue={query.actor}
+            placeholder="Anyone"
+            className="input"
+            autoComplete="off"
+            data-testid="audit-filter-actor"
+          />
+          <datalist id="audit-actors">
+            {members.map((m) => (
+              <option key={m.user_id} value={m.email} />
+            ))}
+          </datalist>
         </div>
         <div>
-          <label className="label" htmlFor="action">Action</label>
+          <label className="label" htmlFor="action">
+            Action
+          </label>
           <select id="action" name="action" defaultValue={query.action ?? ""} className="input w-52 pr-8" data-testid="audit-filter-action">
             <option value="">Any action</option>
             {FAMILIES.map((f) => (
               <optgroup key={f} label={f}>
                 {AUDIT_ACTIONS.filter((a) => a.startsWith(`${f}.`)).length > 1 ? <option value={f}>{FAMILY_LABEL[f] ?? f}</option> : null}
-                {AUDIT_ACTIONS.filter((a) => a.startsWith(`${f}.`)).map((a) => <option key={a} value={a}>{AUDIT_ACTION_LABELS[a]}</option>)}
+                {AUDIT_ACTIONS.filter((a) => a.startsWith(`${f}.`)).map((a) => (
+                  <option key={a} value={a}>
+                    {AUDIT_ACTION_LABELS[a]}
+                  </option>
+                ))}
               </optgroup>
             ))}
           </select>
         </div>
         <div>
-          <label className="label" htmlFor="model">Model</label>
+          <label className="label" htmlFor="model">
+            Model
+          </label>
           <select id="model" name="model" defaultValue={query.model ?? ""} className="input w-52 pr-8" data-testid="audit-filter-model">
             <option value="">Any model</option>
             {query.model && !models.items.some((m) => m.slug === query.model) ? <option value={query.model}>{query.model}</option> : null}
-            {models.items.map((m) => <option key={m.slug} value={m.slug}>{m.name}</option>)}
+            {models.items.map((m) => (
+              <option key={m.slug} value={m.slug}>
+                {m.name}
+              </option>
+            ))}
           </select>
         </div>
         <div>
-          <label className="label" htmlFor="from">From</label>
-          <input id="from" name="from" type="date" defaultValue={query.from?.slice(0, 10)} className="input" data-testid="audit-filter-from" />
+          <label className="label" htmlFor="from">
+            From
+          </label>
+          <input
+            id="from"
+            name="from"
+            type="date"
+            defaultValue={query.from?.slice(0, 10)}
+            className="input"
+            data-testid="audit-filter-from"
+          />
         </div>
         <div>
-          <label className="label" htmlFor="to">To</label>
+          <label className="label" htmlFor="to">
+            To
+          </label>
           <input id="to" name="to" type="date" defaultValue={query.to?.slice(0, 10)} className="input" data-testid="audit-filter-to" />
         </div>
-        <button type="submit" className="btn-primary" data-testid="audit-apply">Apply</button>
-        {filtered ? <Link href={base} className="btn-secondary" data-testid="audit-clear">Clear</Link> : null}
+        <button type="submit" className="btn-primary" data-testid="audit-apply">
+          Apply
+        </button>
+        {filtered ? (
+          <Link href={base} className="btn-secondary" data-testid="audit-clear">
+            Clear
+          </Link>
+        ) : null}
       </form>
 
-      {invalid ? <p role="alert" className="text-sm text-red-700">Some filters were ignored ({invalid}).</p> : null}
+      {invalid ? (
+        <p role="alert" className="text-sm text-red-700">
+          Some filters were ignored ({invalid}).
+        </p>
+      ) : null}
 
       <section className="card" aria-label="Events">
         <AuditTable org={slug} events={page.items} empty={filtered ? "No events match these filters." : "No events yet."} />
       </section>
 
       <nav aria-label="Pagination" className="flex items-center justify-between text-sm">
-        <span className="text-slate-600">{page.items.length} event{page.items.length === 1 ? "" : "s"} shown, newest first · dates in UTC</span>
+        <span className="text-slate-600">
+          {page.items.length} event{page.items.length === 1 ? "" : "s"} shown, newest first · dates in UTC
+        </span>
         <div className="flex gap-2">
-          {query.cursor ? <Link className="btn-secondary" href={`${base}${qs({})}`} data-testid="audit-first-page">Newest</Link> : null}
-          {page.next_cursor ? <Link className="btn-secondary" href={`${base}${qs({ cursor: page.next_cursor })}`} data-testid="audit-next-page">Older events</Link> : null}
+          {query.cursor ? (
+            <Link className="btn-secondary" href={`${base}${qs({})}`} data-testid="audit-first-page">
+              Newest
+            </Link>
+          ) : null}
+          {page.next_cursor ? (
+            <Link className="btn-secondary" href={`${base}${qs({ cursor: page.next_cursor })}`} data-testid="audit-next-page">
+              Older events
+            </Link>
+          ) : null}
         </div>
       </nav>
     </div>

@@ -23,11 +23,15 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
     <div className="space-y-6">
       <div>
         <h1 className="text-2xl font-semibold tracking-tight">Members</h1>
-        <p className="text-sm text-slate-600">Who can see and change {org.name}&apos;s models. Changes take effect on their next request.</p>
+        <p className="text-sm text-slate-600">
+          Who can see and change {org.name}&apos;s models. Changes take effect on their next request.
+        </p>
       </div>
       {admin ? (
         <section className="card p-4" aria-labelledby="add-member">
-          <h2 id="add-member" className="mb-3 font-medium">Add a member</h2>
+          <h2 id="add-member" className="mb-3 font-medium">
+            Add a member
+          </h2>
           <AddMemberForm org={slug} canAddOwner={owner} />
         </section>
       ) : null}
@@ -35,10 +39,20 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
         <table className="w-full text-left text-sm" data-testid="members-table">
           <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
             <tr>
-              <th scope="col" className="px-4 py-2.5 font-medium">Member</th>
-              <th scope="col" className="px-4 py-2.5 font-medium">Role</th>
-              <th scope="col" className="px-4 py-2.5 font-medium">Since</th>
-              {admin ? <th scope="col" className="px-4 py-2.5 text-right font-medium">Manage</th> : null}
+              <th scope="col" className="px-4 py-2.5 font-medium">
+                Member
+              </th>
+              <th scope="col" className="px-4 py-2.5 font-medium">
+                Role
+              </th>
+              <th scope="col" className="px-4 py-2.5 font-medium">
+                Since
+              </th>
+              {admin ? (
+                <th scope="col" className="px-4 py-2.5 text-right font-medium">
+                  Manage
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">
@@ -46,15 +60,22 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
               <tr key={m.user_id} data-testid="member-row" data-email={m.email}>
                 <td className="px-4 py-3">
                   <div className="font-medium">{m.display_name ?? m.email}</div>
-                  <div className="text-xs text-slate-500">{m.email}{m.user_id === principal.userId ? " (you)" : ""}</div>
+                  <div className="text-xs text-slate-500">
+                    {m.email}
+                    {m.user_id === principal.userId ? " (you)" : ""}
+                  </div>
                 </td>
-                <td className="px-4 py-3"><span className="rounded bg-slate-100 px-2 py-0.5 text-xs">{m.role}</span></td>
+                <td className="px-4 py-3">
+                  <span className="rounded bg-slate-100 px-2 py-0.5 text-xs">{m.role}</span>
+                </td>
                 <td className="px-4 py-3 text-slate-600">{formatDateTime(m.created_at)}</td>
                 {admin ? (
                   <td className="px-4 py-3">
                     {m.role !== "owner" || owner ? (
                       <MemberRoleControl org={slug} userId={m.user_id} role={m.role} email={m.email} canManageOwners={owner} />
-                    ) : <span className="block text-right text-xs text-slate-500">Only owners manage owners</span>}
+                    ) : (
+                      <span className="block text-right text-xs text-slate-500">Only owners manage owners</span>
+                    )}
                   </td>
                 ) : null}
               </tr>
@@ -63,10 +84,15 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
         </table>
       </section>
       <section className="card p-4 text-sm" aria-labelledby="roles">
-        <h2 id="roles" className="mb-2 font-medium">Roles</h2>
+        <h2 id="roles" className="mb-2 font-medium">
+          Roles
+        </h2>
         <dl className="grid gap-1 sm:grid-cols-[8rem_1fr]">
           {ROLE_HELP.map(([r, d]) => (
-            <div key={r} className="contents"><dt className="font-mono text-slate-700">{r}</dt><dd className="text-slate-600">{d}</dd></div>
+            <div key={r} className="contents">
+              <dt className="font-mono text-slate-700">{r}</dt>
+              <dd className="text-slate-600">{d}</dd>
+            </div>
           ))}
         </dl>
       </section>

@@ -21,7 +21,10 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
   const { org: slug } = await params;
   const { principal, org } = await requireOrg(slug);
   const admin = isAdmin(org);
-  const [tokens, members] = await Promise.all([listApiTokens(principal.claims, org.id), admin ? listMembers(principal, org.id) : Promise.resolve([])]);
+  const [tokens, members] = await Promise.all([
+    listApiTokens(principal.claims, org.id),
+    admin ? listMembers(principal, org.id) : Promise.resolve([]),
+  ]);
   const emails = new Map(members.map((m) => [m.user_id, m.email]));
   const roles = TOKEN_ROLES.filter((r) => RANK[r] <= RANK[org.role]);
   const origin = await requestOrigin();
@@ -31,30 +34,55 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
       <div>
         <h1 className="text-2xl font-semibold tracking-tight">API tokens</h1>
         <p className="text-sm text-slate-600">
-          Tokens let pipelines and scripts use the REST API as you, limited to {org.name} and to the role you pick (never more than your own: {org.role}).
+          Tokens let pipelines and scripts use the REST API as you, limited to {org.name} and to the role you pick (never more than your
+          own: {org.role}).
         </p>
       </div>
 
       <section className="card p-4" aria-labelledby="new-token">
-        <h2 id="new-token" className="mb-3 font-medium">New token</h2>
+        <h2 id="new-token" className="mb-3 font-medium">
+          New token
+        </h2>
         <CreateTokenForm org={slug} roles={roles} />
       </section>
 
       <section className="card overflow-x-auto" aria-labelledby="token-list">
-        <h2 id="token-list" className="px-4 pt-4 pb-2 font-medium">{admin ? "All tokens of this organization" : "Your tokens"}</h2>
+        <h2 id="token-list" className="px-4 pt-4 pb-2 font-medium">
+          {admin ? "All tokens of this organization" : "Your tokens"}
+        </h2>
         {tokens.length ? (
           <table className="w-full text-left text-sm" data-testid="tokens-table">
             <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
               <tr>
-                <th scope="col" className="px-4 py-2.5 font-medium">Name</th>
-                <th scope="col" className="px-4 py-2.5 font-medium">Token</th>
-                <th scope="col" className="px-4 py-2.5 font-medium">Role</th>
-                {admin ? <th scope="col" className="px-4 py-2.5 font-medium">Owner</th> : null}
-                <th scope="col" className="px-4 py-2.5 font-medium">Created</th>
-                <th scope="col" className="px-4 py-2.5 font-medium">Last used</th>
-                <th scope="col" className="px-4 py-2.5 font-medium">Expires</th>
-                <th scope="col" className="px-4 py-2.5 font-medium">Status</th>
-                <th scope="col" className="px-4 py-2.5 text-right font-medium"><span className="sr-only">Actions</span></th>
+                <th scope="col" className="px-4 py-2.5 font-medium">
+                  Name
+                </th>
+                <th scope="col" className="px-4 py-2.5 font-medium">
+                  Token
+                </th>
+                <th scope="col" className="px-4 py-2.5 font-medium">
+                  Role
+                </th>
+                {admin ? (
+                  <th scope="col" className="px-4 py-2.5 font-medium">
+                    Owner
+                  </th>
+                ) : null}
+                <th scope="col" className="px-4 py-2.5 font-medium">
+                  Created
+                </th>
+                <th scope="col" className="px-4 py-2.5 font-medium">
+                  Last used
+                </th>
+                <th scope="col" className="px-4 py-2.5 font-medium">
+                  Expires
+                </th>
+                <th scope="col" className="px-4 py-2.5 font-medium">
+                  Status
+                </th>
+                <th scope="col" className="px-4 py-2.5 text-right font-medium">
+                  <span className="sr-only">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -62,14 +90,34 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
                 const status = tokenStatus(t);
                 const mine = t.user_id === principal.userId;
                 return (
-                  <tr key={t.id} className={status === "active" ? "" : "text-slate-400"} data-testid="token-row" data-name={t.name} data-status={status}>
+                  <tr
+                    key={t.id}
+                    className={status === "active" ? "" : "text-slate-400"}
+                    data-testid="token-row"
+                    data-name={t.name}
+                    data-status={status}
+                  >
                     <td className="px-4 py-3 font-medium">{t.name}</td>
-                    <td className="px-4 py-3"><code className="text-xs">{t.token_prefix}…</code></td>
-                    <td className="px-4 py-3"><span className="rounded bg-slate-100 px-2 py-0.5 text-xs">{t.role}</span></td>
-                    {admin ? <td className="max-w-48 truncate px-4 py-3 text-slate-600">{mine ? "you" : emails.get(t.user_id) ?? "former member"}</td> : null}
-                    <td className="whitespace-nowrap px-4 py-3 text-slate-600" title={formatDateTime(t.created_at)}>{timeAgo(t.created_at)}</td>
-                    <td className="whitespace-nowrap px-4 py-3 text-slate-600" title={formatDateTime(t.last_used_at)}>{t.last_used_at ? timeAgo(t.last_used_at) : "never"}</td>
-                    <td className="whitespace-nowrap px-4 py-3 text-slate-600">{t.expires_at ? formatDateTime(t.expires_at).slice(0, 10) : "never"}</td>
+                    <td className="px-4 py-3">
+                      <code className="text-xs">{t.token_prefix}…</code>
+                    </td>
+                    <td className="px-4 py-3">
+                      <span className="rounded bg-slate-100 px-2 py-0.5 text-xs">{t.role}</span>
+                    </td>
+                    {admin ? (
+                      <td className="max-w-48 truncate px-4 py-3 text-slate-600">
+                        {mine ? "you" : (emails.get(t.user_id) ?? "former member")}
+                      </td>
+                    ) : null}
+                    <td className="whitespace-nowrap px-4 py-3 text-slate-600" title={formatDateTime(t.created_at)}>
+                      {timeAgo(t.created_at)}
+                    </td>
+                    <td className="whitespace-nowrap px-4 py-3 text-slate-600" title={formatDateTime(t.last_used_at)}>
+                      {t.last_used_at ? timeAgo(t.last_used_at) : "never"}
+                    </td>
+                    <td className="whitespace-nowrap px-4 py-3 text-slate-600">
+                      {t.expires_at ? formatDateTime(t.expires_at).slice(0, 10) : "never"}
+                    </td>
                     <td className="px-4 py-3">
                       <span
                         className={`rounded px-2 py-0.5 text-xs font-medium ${status === "active" ? "bg-green-50 text-green-800" : status === "expired" ? "bg-amber-50 text-amber-800" : "bg-slate-100 text-slate-600"}`}
@@ -79,21 +127,31 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
                         {status}
                       </span>
                     </td>
-                    <td className="px-4 py-3 text-right">{status !== "revoked" && (mine || admin) ? <RevokeTokenButton org={slug} id={t.id} name={t.name} /> : null}</td>
+                    <td className="px-4 py-3 text-right">
+                      {status !== "revoked" && (mine || admin) ? <RevokeTokenButton org={slug} id={t.id} name={t.name} /> : null}
+                    </td>
                   </tr>
                 );
               })}
             </tbody>
           </table>
         ) : (
-          <p className="px-4 pb-6 pt-2 text-sm text-slate-600" data-testid="tokens-empty">No tokens yet. Create one above for a pipeline or a script.</p>
+          <p className="px-4 pb-6 pt-2 text-sm text-slate-600" data-testid="tokens-empty">
+            No tokens yet. Create one above for a pipeline or a script.
+          </p>
         )}
       </section>
 
       <section className="card p-4 text-sm text-slate-700" aria-labelledby="token-usage">
-        <h2 id="token-usage" className="mb-2 font-medium text-slate-900">Using a token</h2>
-        <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100"><code>{`curl -H "Authorization: Bearer $FAIRMIND_TOKEN" ${origin}/api/v1/orgs/${slug}/models`}</code></pre>
-        <p className="mt-2 text-xs text-slate-500">Each model page has ready-made upload and download snippets. Tokens cannot create other tokens or manage members.</p>
+        <h2 id="token-usage" className="mb-2 font-medium text-slate-900">
+          Using a token
+        </h2>
+        <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
+          <code>{`curl -H "Authorization: Bearer $FAIRMIND_TOKEN" ${origin}/api/v1/orgs/${slug}/models`}</code>
+        </pre>
+        <p className="mt-2 text-xs text-slate-500">
+          Each model page has ready-made upload and download snippets. Tokens cannot create other tokens or manage members.
+        </p>
       </section>
     </div>
   );

@@ -7,7 +7,13 @@ import { canWrite, requireOrg } from "@/lib/web/page-auth";
 
 export const metadata: Metadata = { title: "Upload" };
 
-export default async function UploadPage({ params, searchParams }: { params: Promise<{ org: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function UploadPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ org: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { org: slug } = await params;
   const sp = await searchParams;
   const { principal, storage, org } = await requireOrg(slug);
@@ -21,7 +27,10 @@ export default async function UploadPage({ params, searchParams }: { params: Pro
           <p className="font-medium">Your role in {org.name} is read-only.</p>
           <p className="mt-1 text-sm text-slate-600">
             Viewers can browse and download models but not upload them. Ask an owner or admin of {org.name} for the member role (see{" "}
-            <Link href={`/orgs/${slug}/members`} className="text-brand-700 underline">Members</Link>).
+            <Link href={`/orgs/${slug}/members`} className="text-brand-700 underline">
+              Members
+            </Link>
+            ).
           </p>
         </div>
       </div>
@@ -49,12 +58,16 @@ export default async function UploadPage({ params, searchParams }: { params: Pro
       <div className="grid gap-6 xl:grid-cols-[minmax(0,1fr)_18rem]">
         <UploadWorkspace org={slug} maxBytes={maxBytes} models={models} preselect={preselect} />
         <aside className="card h-fit p-4 text-sm text-slate-700" aria-labelledby="upload-help">
-          <h2 id="upload-help" className="mb-2 font-medium text-slate-900">What happens to a file</h2>
+          <h2 id="upload-help" className="mb-2 font-medium text-slate-900">
+            What happens to a file
+          </h2>
           <ol className="list-decimal space-y-1.5 pl-5">
             <li>The version number is reserved before any byte is sent (a taken number is refused at once).</li>
             <li>Bytes go up in {formatBytes(LOCAL_RESUMABLE_CHUNK_BYTES)} chunks; pause, a lost connection or a reload can continue.</li>
             <li>The server checks size and SHA-256, detects the format and scans for code that runs on load.</li>
-            <li>Dangerous files are <strong>quarantined</strong>: stored, but only admins can download them.</li>
+            <li>
+              Dangerous files are <strong>quarantined</strong>: stored, but only admins can download them.
+            </li>
           </ol>
           <p className="mt-3 text-xs text-slate-500">
             Accepted: {ALLOWED_EXTENSIONS.map((e) => `.${e}`).join(" ")} · max {formatBytes(maxBytes)} per file.

@@ -21,7 +21,11 @@ export const POST = apiRoute(async (req) => {
   const input = reservationSchema.parse(await readJson(req));
   const { principal, storage, meta } = await apiCaller(req);
   const config = getConfig();
-  const r = await storage.reserveUpload(principal, { org: input.org, model: input.model, version: input.version, fileName: input.filename, size: input.size, metadata: input.metadata }, meta);
+  const r = await storage.reserveUpload(
+    principal,
+    { org: input.org, model: input.model, version: input.version, fileName: input.filename, size: input.size, metadata: input.metadata },
+    meta,
+  );
   const upload =
     config.mode === "supabase"
       ? {
@@ -32,6 +36,10 @@ export const POST = apiRoute(async (req) => {
           headers: { "x-upsert": "false" },
           complete_url: `/api/v1/uploads/reservations/${r.versionId}/complete`,
         }
-      : { protocol: "put", url: `/api/v1/orgs/${r.orgSlug}/models/${r.modelSlug}/versions/${r.version}?filename=${encodeURIComponent(r.fileName)}`, note: "Local modes: release this reservation (DELETE) and PUT the file, or use the tus endpoint /api/v1/uploads directly." };
+      : {
+          protocol: "put",
+          url: `/api/v1/orgs/${r.orgSlug}/models/${r.modelSlug}/versions/${r.version}?filename=${encodeURIComponent(r.fileName)}`,
+          note: "Local modes: release this reservation (DELETE) and PUT the file, or use the tus endpoint /api/v1/uploads directly.",
+        };
   return json({ id: r.versionId, object_key: r.key, upload }, { status: 201 });
 });

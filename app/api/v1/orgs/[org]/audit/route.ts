@@ -13,7 +13,8 @@ export const GET = apiRoute(async (req, { params }: Ctx) => {
   const { org } = await params;
   const search = Object.fromEntries(new URL(req.url).searchParams);
   const { format, ...rest } = search;
-  if (format !== undefined && format !== "csv" && format !== "json") throw new AppError("invalid_input", "format is csv or json.", { fields: { format: "Use csv or json." } });
+  if (format !== undefined && format !== "csv" && format !== "json")
+    throw new AppError("invalid_input", "format is csv or json.", { fields: { format: "Use csv or json." } });
   const query = auditQuerySchema.parse(rest);
   const { principal } = await apiCaller(req);
   if (format === "csv") {

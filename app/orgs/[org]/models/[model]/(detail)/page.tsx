@@ -23,7 +23,13 @@ export async function generateMetadata({ params }: { params: Promise<Params> }):
   return { title: (await params).model };
 }
 
-export default async function ModelPage({ params, searchParams }: { params: Promise<Params>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function ModelPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<Params>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const { org: slug, model: modelSlug } = await params;
   const sp = await searchParams;
   const { principal, storage, org, model } = await loadModel(slug, modelSlug);
@@ -50,98 +56,198 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
   return (
     <div className="space-y-6">
       <nav aria-label="Breadcrumb" className="text-sm text-slate-600">
-        <Link href={base} className="hover:underline">Models</Link> <span aria-hidden>/</span> <span className="font-mono">{model.slug}</span>
+        <Link href={base} className="hover:underline">
+          Models
+        </Link>{" "}
+        <span aria-hidden>/</span> <span className="font-mono">{model.slug}</span>
       </nav>
 
       <section className="card p-5" aria-labelledby="model-title">
         <div className="flex flex-wrap items-start justify-between gap-4">
           <div className="min-w-0 flex-1">
-            <h1 id="model-title" className="text-2xl font-semibold tracking-tight" data-testid="model-title">{model.name}</h1>
+            <h1 id="model-title" className="text-2xl font-semibold tracking-tight" data-testid="model-title">
+              {model.name}
+            </h1>
             <div className="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-600">
-              <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs" data-testid="model-slug">{model.slug}</code>
-              <span className="rounded bg-slate-100 px-2 py-0.5 text-xs" data-testid="model-type">{TASK_TYPE_LABELS[model.task_type as keyof typeof TASK_TYPE_LABELS] ?? model.task_type}</span>
-              <span className="rounded bg-slate-100 px-2 py-0.5 text-xs" data-testid="model-framework">{model.framework ?? "framework not set"}</span>
-              {model.tags.map((t) => <span key={t} className="rounded bg-brand-50 px-2 py-0.5 text-xs text-brand-700" data-testid="model-tag">{t}</span>)}
+              <code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs" data-testid="model-slug">
+                {model.slug}
+              </code>
+              <span className="rounded bg-slate-100 px-2 py-0.5 text-xs" data-testid="model-type">
+                {TASK_TYPE_LABELS[model.task_type as keyof typeof TASK_TYPE_LABELS] ?? model.task_type}
+              </span>
+              <span className="rounded bg-slate-100 px-2 py-0.5 text-xs" data-testid="model-framework">
+                {model.framework ?? "framework not set"}
+              </span>
+              {model.tags.map((t) => (
+                <span key={t} className="rounded bg-brand-50 px-2 py-0.5 text-xs text-brand-700" data-testid="model-tag">
+                  {t}
+                </span>
+              ))}
             </div>
-            {model.description ? <p className="mt-3 max-w-3xl whitespace-pre-line text-sm text-slate-700" data-testid="model-description">{model.description}</p> : <p className="mt-3 text-sm text-slate-500">No description.</p>}
+            {model.description ? (
+              <p className="mt-3 max-w-3xl whitespace-pre-line text-sm text-slate-700" data-testid="model-description">
+                {model.description}
+              </p>
+            ) : (
+              <p className="mt-3 text-sm text-slate-500">No description.</p>
+            )}
           </div>
           <div className="flex flex-col items-end gap-4">
             <dl className="grid grid-cols-3 gap-4 text-sm">
-              <div><dt className="text-xs text-slate-500">Versions</dt><dd className="font-medium tabular-nums">{model.version_count}</dd></div>
-              <div><dt className="text-xs text-slate-500">Stored</dt><dd className="font-medium tabular-nums">{formatBytes(model.total_bytes)}</dd></div>
-              <div><dt className="text-xs text-slate-500">Updated</dt><dd className="font-medium" title={formatDateTime(model.updated_at)}>{timeAgo(model.updated_at)}</dd></div>
+              <div>
+                <dt className="text-xs text-slate-500">Versions</dt>
+                <dd className="font-medium tabular-nums">{model.version_count}</dd>
+              </div>
+              <div>
+                <dt className="text-xs text-slate-500">Stored</dt>
+                <dd className="font-medium tabular-nums">{formatBytes(model.total_bytes)}</dd>
+              </div>
+              <div>
+                <dt className="text-xs text-slate-500">Updated</dt>
+                <dd className="font-medium" title={formatDateTime(model.updated_at)}>
+                  {timeAgo(model.updated_at)}
+                </dd>
+              </div>
             </dl>
-            {writer ? <Link href={`${base}/upload?model=${model.slug}`} className="btn-primary" data-testid="upload-version-link">Upload a new version</Link> : null}
+            {writer ? (
+              <Link href={`${base}/upload?model=${model.slug}`} className="btn-primary" data-testid="upload-version-link">
+                Upload a new version
+              </Link>
+            ) : null}
           </div>
         </div>
         {writer ? (
           <details className="mt-4 border-t border-slate-100 pt-3">
-            <summary className="inline-flex cursor-pointer items-center gap-1 text-sm font-medium text-brand-700 hover:underline" data-testid="edit-model-toggle">Edit details</summary>
-            <div className="mt-3"><EditModelForm org={slug} model={model} taskTypes={TASK_TYPES.map((t) => [t, TASK_TYPE_LABELS[t]])} frameworks={FRAMEWORKS} /></div>
+            <summary
+              className="inline-flex cursor-pointer items-center gap-1 text-sm font-medium text-brand-700 hover:underline"
+              data-testid="edit-model-toggle"
+            >
+              Edit details
+            </summary>
+            <div className="mt-3">
+              <EditModelForm org={slug} model={model} taskTypes={TASK_TYPES.map((t) => [t, TASK_TYPE_LABELS[t]])} frameworks={FRAMEWORKS} />
+            </div>
           </details>
         ) : null}
       </section>
 
       <section className="card" aria-labelledby="versions-heading">
         <div className="flex items-center justify-between px-4 pt-4 pb-2">
-          <h2 id="versions-heading" className="font-medium">Versions</h2>
-          <p className="text-xs text-slate-500">Versions are immutable: a new upload is a new version. Deleted versions stay listed for the record.</p>
+          <h2 id="versions-heading" className="font-medium">
+            Versions
+          </h2>
+          <p className="text-xs text-slate-500">
+            Versions are immutable: a new upload is a new version. Deleted versions stay listed for the record.
+          </p>
         </div>
-        <VersionsTable org={slug} model={model.slug} versions={model.versions} selected={selected?.version} viewer={{ userId: principal.userId, canWrite: writer, isAdmin: admin }} />
+        <VersionsTable
+          org={slug}
+          model={model.slug}
+          versions={model.versions}
+          selected={selected?.version}
+          viewer={{ userId: principal.userId, canWrite: writer, isAdmin: admin }}
+        />
       </section>
 
       <div className="grid gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
         <section className="card p-4" aria-labelledby="aliases-heading">
-          <h2 id="aliases-heading" className="font-medium">Aliases</h2>
-          <p className="mb-3 text-xs text-slate-500">Stable names a deployment can fetch, e.g. <code>production</code>. Only ready versions can carry one.</p>
+          <h2 id="aliases-heading" className="font-medium">
+            Aliases
+          </h2>
+          <p className="mb-3 text-xs text-slate-500">
+            Stable names a deployment can fetch, e.g. <code>production</code>. Only ready versions can carry one.
+          </p>
           {model.aliases.length ? (
             <ul className="mb-4 space-y-1.5" data-testid="alias-list">
               {model.aliases.map((a) => (
-                <li key={a.alias} className="flex flex-wrap items-center gap-2 text-sm" data-testid="alias-item" data-alias={a.alias} data-version={a.version}>
+                <li
+                  key={a.alias}
+                  className="flex flex-wrap items-center gap-2 text-sm"
+                  data-testid="alias-item"
+                  data-alias={a.alias}
+                  data-version={a.version}
+                >
                   <AliasBadge alias={a.alias} /> <span aria-hidden>→</span> <span className="font-mono">v{a.version}</span>
-                  <span className="text-xs text-slate-500">{a.updated_by_email ? `by ${a.updated_by_email}, ` : ""}{timeAgo(a.updated_at)}</span>
+                  <span className="text-xs text-slate-500">
+                    {a.updated_by_email ? `by ${a.updated_by_email}, ` : ""}
+                    {timeAgo(a.updated_at)}
+                  </span>
                 </li>
               ))}
             </ul>
-          ) : <p className="mb-4 text-sm text-slate-600">No aliases yet.</p>}
+          ) : (
+            <p className="mb-4 text-sm text-slate-600">No aliases yet.</p>
+          )}
           {writer ? (
-            ready.length ? <AliasForm org={slug} model={model.slug} versions={ready.map((v) => v.version)} aliases={model.aliases.map((a) => a.alias)} /> : <p className="text-sm text-slate-600">Upload a ready (not quarantined) version to point an alias at it.</p>
+            ready.length ? (
+              <AliasForm org={slug} model={model.slug} versions={ready.map((v) => v.version)} aliases={model.aliases.map((a) => a.alias)} />
+            ) : (
+              <p className="text-sm text-slate-600">Upload a ready (not quarantined) version to point an alias at it.</p>
+            )
           ) : null}
         </section>
 
         <section className="card" aria-labelledby="alias-history-heading">
-          <h2 id="alias-history-heading" className="px-4 pt-4 pb-2 font-medium">Alias history</h2>
+          <h2 id="alias-history-heading" className="px-4 pt-4 pb-2 font-medium">
+            Alias history
+          </h2>
           {history.length ? (
             <div className="max-h-80 overflow-auto">
               <table className="w-full text-left text-sm">
                 <thead className="sticky top-0 border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
                   <tr>
-                    <th scope="col" className="px-4 py-2 font-medium">Alias</th>
-                    <th scope="col" className="px-4 py-2 font-medium">Move</th>
-                    <th scope="col" className="px-4 py-2 font-medium">By</th>
-                    <th scope="col" className="px-4 py-2 font-medium">When</th>
+                    <th scope="col" className="px-4 py-2 font-medium">
+                      Alias
+                    </th>
+                    <th scope="col" className="px-4 py-2 font-medium">
+                      Move
+                    </th>
+                    <th scope="col" className="px-4 py-2 font-medium">
+                      By
+                    </th>
+                    <th scope="col" className="px-4 py-2 font-medium">
+                      When
+                    </th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
                   {history.map((m, i) => (
-                    <tr key={i} data-testid="alias-history-row" data-alias={m.alias} data-from={m.from_version ?? ""} data-to={m.to_version ?? ""}>
-                      <td className="px-4 py-2"><AliasBadge alias={m.alias} /></td>
-                      <td className="px-4 py-2 font-mono text-xs">{m.from_version ? `v${m.from_version}` : "—"} → {m.to_version ? `v${m.to_version}` : "removed"}</td>
-                      <td className="max-w-48 truncate px-4 py-2 text-slate-600" title={m.moved_by_email ?? undefined}>{m.moved_by_email ?? "—"}</td>
-                      <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(m.moved_at)}>{timeAgo(m.moved_at)}</td>
+                    <tr
+                      key={i}
+                      data-testid="alias-history-row"
+                      data-alias={m.alias}
+                      data-from={m.from_version ?? ""}
+                      data-to={m.to_version ?? ""}
+                    >
+                      <td className="px-4 py-2">
+                        <AliasBadge alias={m.alias} />
+                      </td>
+                      <td className="px-4 py-2 font-mono text-xs">
+                        {m.from_version ? `v${m.from_version}` : "—"} → {m.to_version ? `v${m.to_version}` : "removed"}
+                      </td>
+                      <td className="max-w-48 truncate px-4 py-2 text-slate-600" title={m.moved_by_email ?? undefined}>
+                        {m.moved_by_email ?? "—"}
+                      </td>
+                      <td className="whitespace-nowrap px-4 py-2 text-slate-600" title={formatDateTime(m.moved_at)}>
+                        {timeAgo(m.moved_at)}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             </div>
-          ) : <p className="px-4 pb-4 text-sm text-slate-600">No alias has been moved yet.</p>}
+          ) : (
+            <p className="px-4 pb-4 text-sm text-slate-600">No alias has been moved yet.</p>
+          )}
         </section>
       </div>
 
       {selected ? (
         <section id="details" className="card scroll-mt-4 p-4" aria-labelledby="details-heading">
           <div className="mb-4 flex flex-wrap items-center justify-between gap-2">
-            <h2 id="details-heading" className="font-medium">Version v{selected.version}: scan and metadata</h2>
+            <h2 id="details-heading" className="font-medium">
+              Version v{selected.version}: scan and metadata
+            </h2>
             {model.versions.length > 1 ? (
               <nav aria-label="Pick a version" className="flex flex-wrap gap-1">
                 {model.versions.slice(0, 12).map((v) => (
@@ -163,9 +269,15 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
       ) : null}
 
       <section className="card p-4" aria-labelledby="snippets-heading">
-        <h2 id="snippets-heading" className="font-medium">Use it from a pipeline</h2>
+        <h2 id="snippets-heading" className="font-medium">
+          Use it from a pipeline
+        </h2>
         <p className="mb-3 text-sm text-slate-600">
-          Create a token on <Link href={`${base}/tokens`} className="text-brand-700 underline">API tokens</Link>, then {writer ? "upload new versions and " : ""}download verified files from CI or a notebook.
+          Create a token on{" "}
+          <Link href={`${base}/tokens`} className="text-brand-700 underline">
+            API tokens
+          </Link>
+          , then {writer ? "upload new versions and " : ""}download verified files from CI or a notebook.
         </p>
         <PipelineSnippets
           origin={origin}
@@ -174,16 +286,30 @@ export default async function ModelPage({ params, searchParams }: { params: Prom
           nextVersion={nextVersion}
           ext={ext}
           canUpload={writer}
-          download={latestReady?.sha256 ? { version: latestReady.version, sha256: latestReady.sha256, fileName: latestReady.object_key.split("/").pop()! } : undefined}
+          download={
+            latestReady?.sha256
+              ? { version: latestReady.version, sha256: latestReady.sha256, fileName: latestReady.object_key.split("/").pop()! }
+              : undefined
+          }
         />
       </section>
 
       <section className="card" aria-labelledby="model-audit-heading">
         <div className="flex items-center justify-between px-4 pt-4 pb-2">
-          <h2 id="model-audit-heading" className="font-medium">Activity</h2>
-          <Link href={`${base}/audit?model=${model.slug}`} className="text-sm text-brand-700 hover:underline">Full audit log →</Link>
+          <h2 id="model-audit-heading" className="font-medium">
+            Activity
+          </h2>
+          <Link href={`${base}/audit?model=${model.slug}`} className="text-sm text-brand-700 hover:underline">
+            Full audit log →
+          </Link>
         </div>
-        <AuditTable org={slug} events={audit.items} rowTestId="model-audit-row" showModel={false} empty="No activity recorded for this model." />
+        <AuditTable
+          org={slug}
+          events={audit.items}
+          rowTestId="model-audit-row"
+          showModel={false}
+          empty="No activity recorded for this model."
+        />
       </section>
     </div>
   );

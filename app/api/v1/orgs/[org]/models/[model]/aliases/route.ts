@@ -9,6 +9,12 @@ export const GET = apiRoute(async (req, { params }: Ctx) => {
   const [detail, history] = await Promise.all([storage.getModel(principal, org, model), storage.aliasHistory(principal, org, model)]);
   return json({
     items: detail.aliases.map((a) => ({ alias: a.alias, version: a.version, updated_at: a.updated_at, updated_by: a.updated_by_email })),
-    history: history.map((h) => ({ alias: h.alias, from: h.from_version, to: h.to_version, moved_by: h.moved_by_email, moved_at: h.moved_at })),
+    history: history.map((h) => ({
+      alias: h.alias,
+      from: h.from_version,
+      to: h.to_version,
+      moved_by: h.moved_by_email,
+      moved_at: h.moved_at,
+    })),
   });
 });

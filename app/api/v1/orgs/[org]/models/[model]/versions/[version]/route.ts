@@ -18,7 +18,16 @@ export const PUT = apiRoute(async (req, { params }: Ctx) => {
   const { principal, storage, meta } = await apiCaller(req);
   const v = await storage.uploadVersion(
     principal,
-    { org, model, version, fileName: upload.fileName, body: upload.body, contentLength: upload.contentLength, metadata: upload.metadata, signal: req.signal },
+    {
+      org,
+      model,
+      version,
+      fileName: upload.fileName,
+      body: upload.body,
+      contentLength: upload.contentLength,
+      metadata: upload.metadata,
+      signal: req.signal,
+    },
     meta,
   );
   return json(serializeVersion(v), { status: 201, headers: { location: `/api/v1/orgs/${org}/models/${model}/versions/${v.version}` } });
