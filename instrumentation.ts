@@ -3,8 +3,12 @@
 // be opened (locked by another process, unreachable) is reported at once.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
-  const { getDb } = await import("@/lib/db/client");
-  await getDb().catch(() => {
-    // Already logged by openDatabase; /api/health and the UI banner keep reporting it.
-  });
+  const { getServices } = await import("@/lib/services/services");
+  const { ensureDemo } = await import("@/lib/demo/seed");
+  try {
+    await ensureDemo(await getServices());
+  } catch (e) {
+    // /api/health and the UI banner keep reporting it.
+    console.error("[fairmind] could not open the database:", (e as Error).message);
+  }
 }

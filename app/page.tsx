@@ -1,9 +1,9 @@
 import { redirect } from "next/navigation";
 import { requireUser } from "@/lib/web/page-auth";
-import { getModelStorageFor } from "@/lib/storage/service";
+import { getServices } from "@/lib/services/services";
 
 export default async function Home() {
   const principal = await requireUser();
-  const orgs = await (await getModelStorageFor(principal)).listOrgs(principal);
+  const orgs = await (await getServices()).catalog.listOrgs(principal);
   redirect(orgs[0] ? `/orgs/${orgs[0].slug}` : "/orgs/new");
 }

@@ -1,13 +1,18 @@
 import "server-only";
 import path from "node:path";
 import { z } from "zod";
+import { loadEncryptionKeys, type EncryptionKeys } from "@/lib/storage/adapters/encryption-keys";
 
-/** Deployment mode: see docs in README "Configuration". */
+// Every environment variable the app reads is parsed here, once. The deployment mode is decided here
+// and acted on only by lib/platform (the rest of the code asks the platform, never the mode).
+
+/** Deployment mode: see README "Modes and configuration". */
 export type Mode = "embedded" | "postgres" | "supabase";
 
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional());
+const withDefault = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema);
 
 const envSchema = z.object({
   DATABASE_URL: optionalUrl,
@@ -16,27 +21,24 @@ const envSchema = z.object({
   SUPABASE_JWT_SECRET: optionalString,
   NEXT_PUBLIC_SUPABASE_URL: optionalUrl,
   NEXT_PUBLIC_SUPABASE_ANON_KEY: optionalString,
-  STORAGE_BUCKET: z.preprocess(
-    emptyToUndefined,
+  STORAGE_BUCKET: withDefault(
     z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]{1,62}$/)
       .default("ai-models"),
   ),
-  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default(".data")),
-  AUTH_SECRET: z.preprocess(emptyToUndefined, z.string().min(32).optional()),
-  MAX_UPLOAD_BYTES: z.preprocess(
-    emptyToUndefined,
+  DATA_DIR: withDefault(z.string().default(".data")),
+  AUTH_SECRET: withDefault(z.string().min(32).optional()),
+  MAX_UPLOAD_BYTES: withDefault(
     z.coerce
       .number()
       .int()
       .positive()
       .default(5 * 1024 ** 3),
   ),
-  COST_STORAGE_PER_GB_MONTH: z.preprocess(emptyToUndefined, z.coerce.number().nonnegative().default(0.021)),
-  COST_EGRESS_PER_GB: z.preprocess(emptyToUndefined, z.coerce.number().nonnegative().default(0.09)),
-  SIGNED_URL_TTL_SECONDS: z.preprocess(
-    emptyToUndefined,
+  COST_STORAGE_PER_GB_MONTH: withDefault(z.coerce.number().nonnegative().default(0.021)),
+  COST_EGRESS_PER_GB: withDefault(z.coerce.number().nonnegative().default(0.09)),
+  SIGNED_URL_TTL_SECONDS: withDefault(
     z.coerce
       .number()
       .int()
@@ -45,48 +47,66 @@ const envSchema = z.object({
       .default(900),
   ),
   APP_URL: optionalUrl,
-  SEED_DEMO: z.preprocess(emptyToUndefined, z.enum(["auto", "never"]).default("auto")),
+  SEED_DEMO: withDefault(z.enum(["auto", "never"]).default("auto")),
+  RETENTION_DAYS: withDefault(z.coerce.number().int().min(0).max(36500).default(30)),
+  PROTECTED_ALIASES: z.string().optional(),
 });
 
-export type AppConfig = {
-  mode: Mode;
-  databaseUrl?: string;
+interface BaseConfig {
   dataDir: string;
   dbDir: string;
   storageDir: string;
   bucket: string;
+  /** Signs local sessions and download links; generated into DATA_DIR when unset. */
   authSecret?: string;
   maxUploadBytes: number;
   cost: { storagePerGbMonth: number; egressPerGb: number };
   signedUrlTtlSeconds: number;
   seedDemo: "auto" | "never";
   appUrl?: string;
-  supabase?: { url: string; anonKey: string; serviceRoleKey?: string; jwtSecret?: string };
-};
+  /** Encryption at rest of the local store (STORAGE_ENCRYPTION_KEY[_PREVIOUS]); undefined when off. */
+  encryption?: EncryptionKeys;
+  retention: { days: number; protectedAliases: string[] };
+}
+
+export interface SupabaseSettings {
+  url: string;
+  anonKey: string;
+  /** Admin tools only (seed, migrate:cloud, purge in supabase mode): never a user request. */
+  serviceRoleKey?: string;
+  /** Legacy JWT secret: local access-token checks, and Storage tokens for API-token callers. */
+  jwtSecret?: string;
+}
+
+export type EmbeddedConfig = BaseConfig & { mode: "embedded" };
+export type PostgresConfig = BaseConfig & { mode: "postgres"; databaseUrl: string };
+export type SupabaseConfig = BaseConfig & { mode: "supabase"; databaseUrl: string; supabase: SupabaseSettings };
+export type LocalConfig = EmbeddedConfig | PostgresConfig;
+export type AppConfig = LocalConfig | SupabaseConfig;
+
+function invalid(message: string): never {
+  throw new Error(`Invalid configuration: ${message}`);
+}
 
 /** Parses an environment into the app's configuration; throws a readable error on bad values. */
 export function parseConfig(env: Record<string, string | undefined>): AppConfig {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid configuration: ${fields}`);
-  }
+  if (!parsed.success) invalid(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
-  const supabaseUrl = e.SUPABASE_URL ?? undefined;
-  let supabase: AppConfig["supabase"];
-  if (supabaseUrl) {
-    // IMPORTANT: configured means required — never fall back to the local store silently.
-    const anonKey = e.NEXT_PUBLIC_SUPABASE_ANON_KEY;
-    if (!anonKey) throw new Error("Invalid configuration: SUPABASE_URL is set but NEXT_PUBLIC_SUPABASE_ANON_KEY is missing");
-    if (!e.DATABASE_URL)
-      throw new Error("Invalid configuration: supabase mode needs DATABASE_URL (the project's Postgres connection string)");
-    supabase = { url: supabaseUrl, anonKey, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY, jwtSecret: e.SUPABASE_JWT_SECRET };
+  let encryption: EncryptionKeys | undefined;
+  try {
+    encryption = env.STORAGE_ENCRYPTION_KEY?.trim() ? loadEncryptionKeys(env) : undefined;
+  } catch (err) {
+    invalid((err as Error).message);
   }
-  const mode: Mode = supabase ? "supabase" : e.DATABASE_URL ? "postgres" : "embedded";
-  return {
-    mode,
-    databaseUrl: e.DATABASE_URL,
+  const protectedAliases =
+    e.PROTECTED_ALIASES === undefined
+      ? ["production"]
+      : e.PROTECTED_ALIASES.split(",")
+          .map((a) => a.trim())
+          .filter(Boolean);
+  const base: BaseConfig = {
     dataDir,
     dbDir: path.join(dataDir, "db"),
     storageDir: path.join(dataDir, "storage"),
@@ -97,8 +117,26 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
     seedDemo: e.SEED_DEMO,
     appUrl: e.APP_URL,
-    supabase,
+    encryption,
+    retention: { days: e.RETENTION_DAYS, protectedAliases },
   };
+  if (e.SUPABASE_URL) {
+    // IMPORTANT: configured means required — never fall back to the local store silently.
+    if (!e.NEXT_PUBLIC_SUPABASE_ANON_KEY) invalid("SUPABASE_URL is set but NEXT_PUBLIC_SUPABASE_ANON_KEY is missing");
+    if (!e.DATABASE_URL) invalid("supabase mode needs DATABASE_URL (the project's Postgres connection string)");
+    return {
+      ...base,
+      mode: "supabase",
+      databaseUrl: e.DATABASE_URL,
+      supabase: {
+        url: e.SUPABASE_URL,
+        anonKey: e.NEXT_PUBLIC_SUPABASE_ANON_KEY,
+        serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY,
+        jwtSecret: e.SUPABASE_JWT_SECRET,
+      },
+    };
+  }
+  return e.DATABASE_URL ? { ...base, mode: "postgres", databaseUrl: e.DATABASE_URL } : { ...base, mode: "embedded" };
 }
 
 let cached: AppConfig | undefined;

@@ -65,6 +65,88 @@ export class AppError extends Error {
 export const isAppError = (e: unknown): e is AppError =>
   typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 
+const fmtBytes = (n: number) => `${n} bytes`;
+
+/**
+ * The catalogue: every error the app raises on purpose, one message each (supabase/storage's
+ * `ERRORS.NoSuchKey()` style). Services throw these; lib/http maps them to responses once.
+ */
+export const ERRORS = {
+  // who you are
+  signInRequired: () => new AppError("unauthorized", "Sign in, or send 'Authorization: Bearer <token>'."),
+  sessionEnded: () => new AppError("unauthorized", "Your session has ended. Sign in again."),
+  sessionExpired: () => new AppError("unauthorized", "Your session has expired. Sign in again."),
+  badAuthorizationHeader: () => new AppError("unauthorized", "Use 'Authorization: Bearer <token>'."),
+  invalidSessionToken: () => new AppError("unauthorized", "Invalid or tampered session token."),
+  invalidAccessToken: () => new AppError("unauthorized", "Invalid or expired access token."),
+  unknownApiToken: () => new AppError("unauthorized", "This API token is unknown, revoked or expired."),
+  wrongCredentials: () => new AppError("unauthorized", "Wrong e-mail address or password."),
+  tooManySignIns: (retryAfterSeconds: number) =>
+    new AppError("rate_limited", `Too many failed sign-ins. Try again in ${Math.ceil(retryAfterSeconds / 60)} minutes.`, {
+      retryAfterSeconds,
+    }),
+  emailTaken: () =>
+    new AppError("conflict", "An account with this e-mail address already exists.", { fields: { email: "Already registered." } }),
+  invalidLink: () => new AppError("unauthorized", "This download link is invalid or has expired."),
+  // what you may do
+  readOnlyRole: () => new AppError("forbidden", "Your role in this organization is read-only."),
+  needsRole: (role: string) => new AppError("forbidden", `This needs the ${role} role.`),
+  tokensCannotCreateTokens: () => new AppError("forbidden", "API tokens cannot create other tokens."),
+  tokensCannotCreateOrgs: () => new AppError("forbidden", "API tokens cannot create organizations."),
+  quarantinedForRole: () =>
+    new AppError(
+      "quarantined",
+      "This version is quarantined: its scan found code that can run when it is loaded. Only an owner or admin can download it.",
+    ),
+  quarantinedNeedsAck: () =>
+    new AppError("quarantined", "This version is quarantined. Pass acknowledge_risk=true to download it anyway (this is audited)."),
+  // what exists
+  noSuchEndpoint: () => new AppError("not_found", "No such API endpoint."),
+  noSuchOrg: () => new AppError("not_found", "No such organization."),
+  noSuchModel: () => new AppError("not_found", "No such model."),
+  noSuchVersion: (model?: string, version?: string) =>
+    new AppError("not_found", version && model ? `Version ${version} of ${model} does not exist.` : "No such version."),
+  versionDeleted: (version: string) => new AppError("not_found", `Version ${version} was deleted.`),
+  versionAlreadyDeleted: (version: string) => new AppError("not_found", `Version ${version} is already deleted.`),
+  objectNotVisible: () => new AppError("not_found", "The stored file for this version is not available to you."),
+  noSuchUpload: () => new AppError("not_found", "This upload is unknown, finished or abandoned."),
+  nothingUploaded: () => new AppError("not_found", "Nothing was uploaded for this reservation yet."),
+  noSuchToken: () => new AppError("not_found", "No such active token."),
+  // what you sent
+  invalidCursor: () => new AppError("bad_request", "Invalid cursor."),
+  invalidJson: () => new AppError("bad_request", "The body is not valid JSON."),
+  jsonTooLarge: (limit: number) => new AppError("payload_too_large", `The JSON body is larger than ${fmtBytes(limit)}.`, { limit }),
+  invalidField: (field: string, message: string, summary = "Some fields are invalid.") =>
+    new AppError("invalid_input", summary, { fields: { [field]: message } }),
+  fileTooLarge: (limit: number, size?: number) =>
+    new AppError(
+      "payload_too_large",
+      size !== undefined
+        ? `The file is ${fmtBytes(size)}; the limit is ${fmtBytes(limit)}.`
+        : `The file is larger than the limit of ${fmtBytes(limit)}.`,
+      { limit },
+    ),
+  emptyFile: () => new AppError("invalid_model_file", "The file is empty."),
+  notAModel: (reason: string | undefined, details: Record<string, unknown>) =>
+    new AppError("invalid_model_file", `This file is not a usable model file: ${reason ?? "its content could not be read"}.`, details),
+  storedSizeMismatch: (stored: number, announced: number) =>
+    new AppError("length_mismatch", `The stored file is ${fmtBytes(stored)}, not the ${fmtBytes(announced)} announced.`),
+  checksumMismatch: () => new AppError("checksum_mismatch", "The SHA-256 of the received bytes does not match the one announced."),
+  rangeNotSatisfiable: (size: number | null) => new AppError("range_not_satisfiable", "The requested range is outside the file.", { size }),
+  // state
+  versionTaken: (model: string, version: string) =>
+    new AppError(
+      "conflict",
+      `Version ${version} of ${model} already exists (or is being uploaded). Versions are immutable: upload a new version.`,
+    ),
+  modelTaken: (slug: string) => new AppError("conflict", `A model called '${slug}' already exists in this organization.`),
+  orgSlugTaken: () => new AppError("conflict", "That organization slug is taken. Pick another."),
+  uploadGone: () => new AppError("conflict", "This upload was abandoned or already finished."),
+  aliasNeedsReadyVersion: (version: string, status: string) =>
+    new AppError("conflict", `Version ${version} is ${status}; only a ready version can carry an alias.`),
+  unavailable: (message: string) => new AppError("unavailable", message),
+} as const;
+
 /** Maps any thrown value to an AppError; unknown errors become a generic 500 (and are logged). */
 export function toAppError(e: unknown): AppError {
   if (isAppError(e)) return e;

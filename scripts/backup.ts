@@ -7,7 +7,8 @@ import pkg from "@/package.json";
 import { createBackup } from "@/lib/ops/backup";
 import { formatBytes, formatDuration, parseByteSize, parseCliArgs, Progress, runCli } from "@/lib/ops/cli";
 import { defaultArchiveName } from "@/lib/ops/files";
-import { EXIT, loadOpsConfig, openOpsDatabase, rawObjectStore, UsageError } from "@/lib/ops/ops-env";
+import { EXIT, loadOpsConfig, openOpsContext, opsStore, UsageError } from "@/lib/ops/ops-env";
+import { createPlatform } from "@/lib/platform/platform";
 
 const USAGE = `Usage: npm run backup [-- --out <file.tar>] [--max-rate <size/s>] [--online]
 
@@ -22,24 +23,25 @@ runCli("backup", async () => {
     { out: { type: "string" }, "max-rate": { type: "string" }, online: { type: "boolean" } },
     USAGE,
   );
-  const config = loadOpsConfig();
-  if (values.online && config.mode === "embedded") {
+  if (values.online && createPlatform(loadOpsConfig()).traits.singleProcessDatabase) {
     throw new UsageError(
       "--online is not available for the embedded database: PGlite serves one process at a time, so a backup needs the app stopped. Stop the app, or run against DATABASE_URL (postgres mode), where backups are always online.",
     );
   }
   const out = values.out ?? defaultArchiveName();
-  const db = await openOpsDatabase(config);
+  const ops = await openOpsContext();
+  const { config, platform, db } = ops;
   const progress = new Progress("backup", 0);
   try {
-    console.log(`Backing up (${config.mode} mode) to ${out}…`);
+    console.log(`Backing up (${platform.mode} mode) to ${out}…`);
     const report = await createBackup({
       db,
-      mode: config.mode,
+      mode: platform.mode,
+      schemas: platform.traits.backupSchemas,
       bucket: config.bucket,
-      store: rawObjectStore(config),
+      store: opsStore(() => platform.blobs.atRest()),
       out,
-      dataDir: config.mode === "supabase" ? undefined : config.dataDir,
+      dataDir: platform.traits.ownsDataDir ? config.dataDir : undefined,
       maxBytesPerSecond: values["max-rate"] ? parseByteSize(values["max-rate"], "--max-rate") : undefined,
       appVersion: pkg.version,
       log: (l) => console.log(l),
@@ -57,6 +59,6 @@ runCli("backup", async () => {
     }
     return EXIT.ok;
   } finally {
-    await db.close();
+    await ops.close();
   }
 });

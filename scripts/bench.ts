@@ -21,7 +21,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as tus from "tus-js-client";
 import { parseConfig } from "@/lib/config";
-import { openDatabase } from "@/lib/db/client";
+import { createPlatform } from "@/lib/platform/platform";
 import { LOCAL_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
@@ -167,7 +167,7 @@ async function waitFor(url: string, seconds: number) {
 /** 10,000 models and 100,000 versions in demo_org, written before the server opens the database. */
 async function fillDatabase() {
   const config = parseConfig({ ...process.env, DATA_DIR, DATABASE_URL: "" });
-  const db = await openDatabase(config);
+  const db = await createPlatform(config).database();
   try {
     const t = performance.now();
     await db.exec(`

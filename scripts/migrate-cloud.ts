@@ -5,7 +5,7 @@
 // Exit: 0 ok, 1 some versions failed or have no local bytes (listed), 2 usage error or refused.
 import { formatBytes, formatDuration, parseByteSize, parseCliArgs, Progress, createThrottle, runCli } from "@/lib/ops/cli";
 import { migrateToCloud, planMigration } from "@/lib/ops/migrate-cloud";
-import { EXIT, loadOpsConfig, localAppObjectStore, openOpsDatabase, serviceSupabaseStore, UsageError } from "@/lib/ops/ops-env";
+import { EXIT, openOpsContext, serviceSupabaseStore, UsageError } from "@/lib/ops/ops-env";
 
 const USAGE = `Usage: npm run migrate:cloud -- --to supabase [--dry-run] [--delete-local] [--max-rate <size/s>]
 
@@ -31,24 +31,24 @@ runCli("migrate:cloud", async () => {
   if (!process.env.SUPABASE_URL?.trim() || !process.env.SUPABASE_SERVICE_ROLE_KEY?.trim()) {
     throw new UsageError("Refusing to run: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (the target project) in the environment.");
   }
-  const config = loadOpsConfig();
   const deleteLocal = Boolean(values["delete-local"]);
-  if (deleteLocal && config.mode !== "supabase") {
-    throw new UsageError(
-      `--delete-local refused: this environment is in ${config.mode} mode, where the app reads model bytes from local disk. Migrate first, switch the app to supabase mode (SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY, DATABASE_URL), then rerun with --delete-local: it verifies every copy again before deleting.`,
-    );
-  }
   const maxRate = values["max-rate"] ? parseByteSize(values["max-rate"], "--max-rate") : undefined;
-  const source = localAppObjectStore(config);
-  const target = serviceSupabaseStore(process.env, config.bucket);
-  const ping = await target.ping();
-  if (!ping.ok) throw new UsageError(`Supabase Storage is not reachable at ${process.env.SUPABASE_URL}: ${ping.detail ?? "no detail"}`);
-  const db = await openOpsDatabase(config, { migrate: true });
+  const ops = await openOpsContext({ migrate: true });
+  const { config, platform, db } = ops;
   try {
+    if (deleteLocal && platform.uploads.backend !== "supabase") {
+      throw new UsageError(
+        `--delete-local refused: this environment is in ${platform.mode} mode, where the app reads model bytes from local disk. Migrate first, switch the app to supabase mode (SUPABASE_URL, NEXT_PUBLIC_SUPABASE_ANON_KEY, DATABASE_URL), then rerun with --delete-local: it verifies every copy again before deleting.`,
+      );
+    }
+    const source = platform.blobs.local();
+    const target = serviceSupabaseStore(process.env, config.bucket);
+    const ping = await target.ping();
+    if (!ping.ok) throw new UsageError(`Supabase Storage is not reachable at ${process.env.SUPABASE_URL}: ${ping.detail ?? "no detail"}`);
     const plan = await planMigration({ db, source, target, deleteLocal });
     const count = (a: string) => plan.items.filter((i) => i.action === a).length;
     console.log(
-      `Plan (${config.mode} mode → bucket ${config.bucket} at ${process.env.SUPABASE_URL}): copy ${count("copy")} versions (${formatBytes(plan.copyBytes)}), verify ${count("verify-existing")} already in the bucket${deleteLocal ? `, delete ${count("delete-local")} local copies of migrated versions` : ""}; skip ${plan.skipped.length}.`,
+      `Plan (${platform.mode} mode → bucket ${config.bucket} at ${process.env.SUPABASE_URL}): copy ${count("copy")} versions (${formatBytes(plan.copyBytes)}), verify ${count("verify-existing")} already in the bucket${deleteLocal ? `, delete ${count("delete-local")} local copies of migrated versions` : ""}; skip ${plan.skipped.length}.`,
     );
     for (const i of plan.items.slice(0, SHOW))
       console.log(`  ${i.action.padEnd(15)} ${i.label.padEnd(40)} ${formatBytes(i.size).padStart(10)}  ${i.key}`);
@@ -77,6 +77,6 @@ runCli("migrate:cloud", async () => {
     if (r.failed.length) console.error("Fix the failures above and rerun: finished versions are skipped.");
     return r.failed.length || missing ? EXIT.failed : EXIT.ok;
   } finally {
-    await db.close();
+    await ops.close();
   }
 });

@@ -5,8 +5,8 @@
 // reports versions whose bytes are missing. Exit: 0 ok, 1 something is MISSING / mismatched / failed,
 // 2 usage error or refused (the embedded database is in use by the running app).
 import { parseCliArgs, runCli } from "@/lib/ops/cli";
-import { appObjectStore, EXIT, loadOpsConfig, openOpsDatabase, UsageError } from "@/lib/ops/ops-env";
-import { formatRetentionReport, retentionSettings, runRetention } from "@/lib/ops/retention";
+import { EXIT, openOpsContext, opsStore } from "@/lib/ops/ops-env";
+import { formatRetentionReport, runRetention } from "@/lib/ops/retention";
 
 const USAGE = `Usage: npm run purge [-- --dry-run] [--json]
 
@@ -18,22 +18,16 @@ const USAGE = `Usage: npm run purge [-- --dry-run] [--json]
 
 runCli("purge", async () => {
   const { values } = parseCliArgs(process.argv.slice(2), { "dry-run": { type: "boolean" }, json: { type: "boolean" } }, USAGE);
-  let settings;
-  try {
-    settings = retentionSettings(process.env);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const config = loadOpsConfig();
-  const store = appObjectStore(config);
-  const db = await openOpsDatabase(config, { migrate: true });
+  const ops = await openOpsContext({ migrate: true });
+  const { config, platform, db } = ops;
+  const settings = { retentionDays: config.retention.days, protectedAliases: config.retention.protectedAliases };
   try {
     const report = await runRetention({
       db,
-      store,
-      backend: config.mode === "supabase" ? "supabase" : "local",
+      store: opsStore(() => platform.blobs.admin()),
+      backend: platform.uploads.backend,
       bucket: config.bucket,
-      managesObjectRows: config.mode !== "supabase",
+      managesObjectRows: platform.uploads.recordsObjectRows,
       ...settings,
       dryRun: Boolean(values["dry-run"]),
       log: values.json ? undefined : (l) => console.log(l),
@@ -47,6 +41,6 @@ runCli("purge", async () => {
     for (const p of problems) console.error(p);
     return problems.length ? EXIT.failed : EXIT.ok;
   } finally {
-    await db.close();
+    await ops.close();
   }
 });

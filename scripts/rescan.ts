@@ -3,56 +3,39 @@
 // quarantined; quarantined versions found clean are released only with --release. Every change is
 // audited. Exit codes: 0 done (changes are printed), 1 some files could not be read, 2 usage error.
 // Embedded mode: stop the app first (the database directory is locked to one process).
-import { parseConfig } from "@/lib/config";
-import { openDatabase } from "@/lib/db/client";
-import { createBlobStore } from "@/lib/storage/create-blob-store";
-import { createConfiguredLocalStore } from "@/lib/storage/service";
-import { rescanVersions } from "@/lib/storage/rescan";
+import { parseCliArgs, runCli } from "@/lib/ops/cli";
+import { EXIT, openOpsContext, opsStore } from "@/lib/ops/ops-env";
+import { rescanVersions } from "@/lib/ops/rescan";
 
-async function main() {
-  const args = process.argv.slice(2);
-  const known = new Set(["--dry-run", "--release", "--org"]);
-  const bad = args.filter((a, i) => a.startsWith("--") && !known.has(a) && args[i - 1] !== "--org");
-  if (bad.length) {
-    console.error(`Unknown option ${bad[0]}. Usage: npm run rescan -- [--org <slug>] [--dry-run] [--release]`);
-    process.exit(2);
-  }
-  const org = args.includes("--org") ? args[args.indexOf("--org") + 1] : undefined;
-  const config = { ...parseConfig(process.env), seedDemo: "never" as const };
-  let db;
+const USAGE = `Usage: npm run rescan [-- --org <slug>] [--dry-run] [--release]
+
+  --org <slug>  only this organization's versions
+  --dry-run     report what would change; write nothing
+  --release     also release quarantined versions the current rules find clean (a human decision)`;
+
+runCli("rescan", async () => {
+  const { values } = parseCliArgs(
+    process.argv.slice(2),
+    { org: { type: "string" }, "dry-run": { type: "boolean" }, release: { type: "boolean" } },
+    USAGE,
+  );
+  const ops = await openOpsContext({ migrate: true });
   try {
-    db = await openDatabase(config);
-  } catch (e) {
-    console.error((e as Error).message);
-    process.exit(2);
-  }
-  const store =
-    config.mode === "supabase"
-      ? createBlobStore({
-          kind: "supabase",
-          url: config.supabase!.url,
-          anonKey: config.supabase!.anonKey,
-          accessToken: process.env.SUPABASE_SERVICE_ROLE_KEY ?? "",
-          bucket: config.bucket,
-        })
-      : createConfiguredLocalStore(config);
-  try {
-    const s = await rescanVersions(db, store, {
-      org,
-      dryRun: args.includes("--dry-run"),
-      release: args.includes("--release"),
-      log: (l) => console.log(l),
-    });
-    console.log(
-      `\n${s.scanned} version(s) scanned, ${s.changed.length} changed${args.includes("--dry-run") ? " (dry run: nothing written)" : ""}, ${s.failed.length} could not be read.`,
+    const s = await rescanVersions(
+      ops.db,
+      opsStore(() => ops.platform.blobs.admin()),
+      {
+        org: values.org,
+        dryRun: values["dry-run"],
+        release: values.release,
+        log: (l) => console.log(l),
+      },
     );
-    process.exitCode = s.failed.length ? 1 : 0;
+    console.log(
+      `\n${s.scanned} version(s) scanned, ${s.changed.length} changed${values["dry-run"] ? " (dry run: nothing written)" : ""}, ${s.failed.length} could not be read.`,
+    );
+    return s.failed.length ? EXIT.failed : EXIT.ok;
   } finally {
-    await db.close();
+    await ops.close();
   }
-}
-
-main().catch((e) => {
-  console.error(`Rescan failed: ${(e as Error).message}`);
-  process.exit(1);
 });

@@ -7,10 +7,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { formatBytes, formatDuration, parseCliArgs, Progress, runCli } from "@/lib/ops/cli";
-import { EXIT, loadOpsConfig, mustAnswer, UsageError } from "@/lib/ops/ops-env";
+import { EXIT, loadOpsConfig, UsageError } from "@/lib/ops/ops-env";
+import { openAnsweringPostgres } from "@/lib/platform/admin-db";
+import { isAppError } from "@/lib/errors";
 import { restoreBackup, RestoreVerificationError } from "@/lib/ops/restore";
 import { migrate } from "@/lib/db/migrate";
-import { openPostgres } from "@/lib/db/postgres";
 
 const USAGE = `Usage: npm run restore -- <archive.tar> [--data-dir <dir>] [--database-url <url> [--skip-migrate]]
 
@@ -29,9 +30,12 @@ runCli("restore", async () => {
   const archive = positionals[0]!;
   if (!fs.existsSync(archive) || !fs.statSync(archive).isFile()) throw new UsageError(`${archive}: no such file.`);
   const dataDir = path.resolve(values["data-dir"] ?? loadOpsConfig().dataDir);
-  const database = values["database-url"] ? openPostgres(values["database-url"], { max: 2 }) : undefined;
+  const database = values["database-url"]
+    ? await openAnsweringPostgres(values["database-url"]).catch((e) => {
+        throw isAppError(e) ? new UsageError(e.message) : e;
+      })
+    : undefined;
   try {
-    if (database) await mustAnswer(database, values["database-url"]!);
     if (database && !values["skip-migrate"]) await migrate(database);
     const progress = new Progress("restore", fs.statSync(archive).size);
     console.log(`Restoring ${archive} into ${dataDir}${database ? " (metadata into the given database)" : ""}…`);

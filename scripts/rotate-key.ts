@@ -7,7 +7,8 @@
 import { parseCliArgs, runCli } from "@/lib/ops/cli";
 import { EXIT, loadOpsConfig, UsageError } from "@/lib/ops/ops-env";
 import { rotateStoreKeys } from "@/lib/ops/rotate-key";
-import { createEncryptedBlobStore, isEncryptionConfigured, loadEncryptionKeys } from "@/lib/storage/adapters/encrypted";
+import { createPlatform } from "@/lib/platform/platform";
+import { createEncryptedBlobStore } from "@/lib/storage/adapters/encrypted";
 import { createLocalBlobStore } from "@/lib/storage/adapters/local";
 
 const USAGE = `Usage: npm run rotate-key [-- --dry-run] [--encrypt-existing]
@@ -23,15 +24,10 @@ runCli("rotate-key", async () => {
     { "dry-run": { type: "boolean" }, "encrypt-existing": { type: "boolean" } },
     USAGE,
   );
-  if (!isEncryptionConfigured(process.env)) throw new UsageError(`STORAGE_ENCRYPTION_KEY is not set.\n\n${USAGE}`);
-  let keys;
-  try {
-    keys = loadEncryptionKeys(process.env);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
   const config = loadOpsConfig();
-  if (config.mode === "supabase")
+  const keys = config.encryption;
+  if (!keys) throw new UsageError(`STORAGE_ENCRYPTION_KEY is not set.\n\n${USAGE}`);
+  if (createPlatform(config).uploads.backend !== "local")
     throw new UsageError("Encryption at rest applies to the local store; in supabase mode Supabase Storage encrypts the bucket itself.");
   const store = createEncryptedBlobStore(createLocalBlobStore({ rootDir: config.storageDir, bucket: config.bucket }), keys);
   console.log(`Master key id ${keys.current.id}${keys.previous ? ` (previous ${keys.previous.id})` : ""}; objects in ${store.dir}`);

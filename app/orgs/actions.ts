@@ -1,87 +1,51 @@
 "use server";
 
-import { headers } from "next/headers";
-import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
-import { principalFromCookies } from "@/lib/auth/principal";
-import { AppError, isAppError } from "@/lib/errors";
-import { addMember, changeMemberRole, createOrg, removeMember } from "@/lib/orgs/orgs";
-import { getModelStorageFor } from "@/lib/storage/service";
-import { createOrgSchema, memberSchema, ORG_ROLES } from "@/lib/validations/models";
-import type { FormState } from "@/lib/web/form-state";
+import { redirect } from "next/navigation";
 import { z } from "zod";
-
-async function caller() {
-  const principal = await principalFromCookies();
-  if (!principal) throw new AppError("unauthorized", "Your session has ended. Sign in again.");
-  const h = await headers();
-  return {
-    principal,
-    meta: { ip: h.get("x-forwarded-for")?.split(",")[0]?.trim() || undefined, userAgent: h.get("user-agent") ?? undefined },
-  };
-}
-
-const fieldErrors = (e: z.ZodError) => Object.fromEntries(e.issues.map((i) => [String(i.path[0]), i.message]));
-const failed = (e: unknown): FormState => {
-  if (isAppError(e)) return { status: "failed", message: e.message };
-  throw e;
-};
+import { createOrgSchema, memberSchema, ORG_ROLES } from "@/lib/validations/models";
+import { runAction } from "@/lib/web/action";
+import type { FormState } from "@/lib/web/form-state";
 
 export async function createOrgAction(_prev: FormState, form: FormData): Promise<FormState> {
-  const parsed = createOrgSchema.safeParse({ name: form.get("name"), slug: form.get("slug") });
-  if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error) };
-  let slug: string;
-  try {
-    const { principal, meta } = await caller();
-    slug = (await createOrg(principal, parsed.data, meta)).slug;
-  } catch (e) {
-    return failed(e);
-  }
-  redirect(`/orgs/${slug}`);
-}
-
-async function orgFor(slug: string) {
-  const { principal, meta } = await caller();
-  const org = await (await getModelStorageFor(principal)).getOrg(principal, slug);
-  return { principal, meta, org };
+  const state = await runAction(createOrgSchema, { name: form.get("name"), slug: form.get("slug") }, async (input, ctx) => {
+    const { slug } = await ctx.services.orgs.createOrg(await ctx.principal(), input, ctx.meta);
+    return { status: "success", data: { slug } };
+  });
+  if (state.status === "success") redirect(`/orgs/${state.data?.slug as string}`);
+  return state;
 }
 
 export async function addMemberAction(orgSlug: string, _prev: FormState, form: FormData): Promise<FormState> {
-  const parsed = memberSchema.safeParse({ email: form.get("email"), role: form.get("role") });
-  if (!parsed.success) return { status: "invalid", fieldErrors: fieldErrors(parsed.error) };
-  try {
-    const { principal, meta, org } = await orgFor(orgSlug);
-    await addMember(principal, org.id, parsed.data.email, parsed.data.role, meta);
-  } catch (e) {
-    return failed(e);
-  }
-  revalidatePath(`/orgs/${orgSlug}/members`);
-  return { status: "success", message: `${parsed.data.email} was added.` };
+  return runAction(memberSchema, { email: form.get("email"), role: form.get("role") }, async ({ email, role }, ctx) => {
+    await ctx.services.orgs.addMember(await ctx.principal(), orgSlug, email, role, ctx.meta);
+    revalidatePath(`/orgs/${orgSlug}/members`);
+    return { status: "success", message: `${email} was added.` };
+  });
 }
 
+const roleChangeSchema = z.object({ userId: z.uuid(), role: z.enum(ORG_ROLES, { message: "Pick a role." }) });
+
 export async function changeRoleAction(orgSlug: string, userId: string, _prev: FormState, form: FormData): Promise<FormState> {
-  const role = z.enum(ORG_ROLES).safeParse(form.get("role"));
-  if (!role.success) return { status: "invalid", message: "Pick a role." };
-  try {
-    const { principal, meta, org } = await orgFor(orgSlug);
-    await changeMemberRole(principal, org.id, z.uuid().parse(userId), role.data, meta);
-  } catch (e) {
-    return failed(e);
-  }
-  revalidatePath(`/orgs/${orgSlug}/members`);
-  return { status: "success", message: "Role changed." };
+  return runAction(
+    roleChangeSchema,
+    { userId, role: form.get("role") },
+    async (input, ctx) => {
+      await ctx.services.orgs.changeMemberRole(await ctx.principal(), orgSlug, input.userId, input.role, ctx.meta);
+      revalidatePath(`/orgs/${orgSlug}/members`);
+      return { status: "success", message: "Role changed." };
+    },
+    { invalidMessage: "Pick a role." },
+  );
 }
 
 export async function removeMemberAction(orgSlug: string, userId: string, _prev: FormState): Promise<FormState> {
-  let self = false;
-  try {
-    const { principal, meta, org } = await orgFor(orgSlug);
-    self = principal.userId === userId;
-    await removeMember(principal, org.id, z.uuid().parse(userId), meta);
-  } catch (e) {
-    return failed(e);
-  }
-  if (self) redirect("/");
-  revalidatePath(`/orgs/${orgSlug}/members`);
-  return { status: "success", message: "Member removed." };
+  const state = await runAction(z.object({ userId: z.uuid() }), { userId }, async (input, ctx) => {
+    const principal = await ctx.principal();
+    await ctx.services.orgs.removeMember(principal, orgSlug, input.userId, ctx.meta);
+    return { status: "success", message: "Member removed.", data: { self: principal.userId === input.userId } };
+  });
+  if (state.status === "success" && state.data?.self) redirect("/");
+  if (state.status === "success") revalidatePath(`/orgs/${orgSlug}/members`);
+  return state;
 }

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import type { AuditEvent } from "@/lib/audit/audit";
 import { AUDIT_ACTION_LABELS } from "@/lib/audit/query";
-import { formatBytes } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
 
 const ACTION_STYLE: Record<string, string> = {

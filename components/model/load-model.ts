@@ -9,6 +9,6 @@ import { orNotFound, requireOrg } from "@/lib/web/page-auth";
  */
 export const loadModel = cache(async (orgSlug: string, modelSlug: string) => {
   const ctx = await requireOrg(orgSlug);
-  const model = await orNotFound(ctx.storage.getModel(ctx.principal, orgSlug, modelSlug));
+  const model = await orNotFound(ctx.services.catalog.getModel(ctx.principal, orgSlug, modelSlug));
   return { ...ctx, model };
 });

@@ -1,5 +1,5 @@
 import { VerdictBadge } from "@/components/verdict-badge";
-import { formatBytes } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import type { ModelVersion, ScanFinding } from "@/lib/storage/types";
 import { formatDateTime } from "@/lib/web/format";
 

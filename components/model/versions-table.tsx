@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { AliasBadge, VerdictBadge } from "@/components/verdict-badge";
-import { formatBytes } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import type { ModelVersion } from "@/lib/storage/types";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
 import { CopyButton } from "./copy-button";

@@ -2,7 +2,8 @@
 
 import { useState } from "react";
 import { useDropzone, type FileRejection } from "react-dropzone";
-import { ACCEPTED_FILE_TYPES, ALLOWED_EXTENSIONS, formatBytes, isAllowedExtension } from "@/lib/storage/limits";
+import { ACCEPTED_FILE_TYPES, ALLOWED_EXTENSIONS, isAllowedExtension } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import { extensionOf } from "./upload-helpers";
 
 const EXTENSIONS = ALLOWED_EXTENSIONS.map((e) => `.${e}`).join(", ");

@@ -1,15 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ALLOWED_EXTENSIONS } from "@/lib/storage/limits";
 import { FRAMEWORKS } from "@/lib/validations/models";
-import {
-  compareVersions,
-  createSpeedMeter,
-  formatDuration,
-  frameworkForFile,
-  parseFileName,
-  parseTagInput,
-  suggestNextVersion,
-} from "./upload-helpers";
+import { compareVersions, createSpeedMeter, frameworkForFile, parseFileName, suggestNextVersion } from "./upload-helpers";
+import { formatDuration } from "@/lib/format";
+import { parseTags } from "@/lib/validations/models";
 
 describe("upload helpers", () => {
   it("pre-fills the framework from the extension, for every allowed extension", () => {
@@ -55,7 +49,7 @@ describe("upload helpers", () => {
     expect(formatDuration(200)).toBe("3 min 20 s");
     expect(formatDuration(3900)).toBe("1 h 5 min");
     expect(formatDuration(Infinity)).toBe("—");
-    expect(parseTagInput(" Finance, tabular  finance ")).toEqual(["finance", "tabular"]);
+    expect(parseTags(" Finance, tabular  finance ")).toEqual(["finance", "tabular"]);
   });
 
   it("smooths the transfer speed", () => {

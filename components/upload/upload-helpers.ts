@@ -1,4 +1,4 @@
-import { formatBytes, isAllowedExtension, type AllowedExtension } from "@/lib/storage/limits";
+import { isAllowedExtension, type AllowedExtension } from "@/lib/storage/limits";
 import { slugify, versionSchema } from "@/lib/validations/models";
 
 // Pure helpers of the uploader (and the model page's "next version"): no React, no Node.
@@ -85,30 +85,6 @@ export function suggestNextVersion(existing: string[], fallback = "1.0"): string
     candidate = nums.join(".");
   } while (taken.has(candidate));
   return candidate;
-}
-
-/** "2.4 MiB/s" */
-export const formatRate = (bytesPerSecond: number) => `${formatBytes(Math.max(0, Math.round(bytesPerSecond)))}/s`;
-
-/** "1 h 5 min", "3 min 20 s", "12 s"; "—" when unknown. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "—";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
-
-/** Tags typed as one field: "a, b c" -> ["a", "b", "c"] (lower-cased, de-duplicated). */
-export function parseTagInput(raw: string): string[] {
-  return [
-    ...new Set(
-      raw
-        .split(/[,\s]+/)
-        .map((t) => t.trim().toLowerCase())
-        .filter(Boolean),
-    ),
-  ];
 }
 
 /**

@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { VerdictBadge } from "@/components/verdict-badge";
-import { formatBytes } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import {
   FRAMEWORKS,
   TASK_TYPES,
@@ -16,16 +16,9 @@ import {
   versionSchema,
 } from "@/lib/validations/models";
 import { queryKeys } from "@/lib/web/query-client";
-import {
-  compareVersions,
-  extensionOf,
-  formatDuration,
-  formatRate,
-  frameworkForFile,
-  parseFileName,
-  parseTagInput,
-  suggestNextVersion,
-} from "./upload-helpers";
+import { compareVersions, extensionOf, frameworkForFile, parseFileName, suggestNextVersion } from "./upload-helpers";
+import { formatDuration, formatRate } from "@/lib/format";
+import { parseTags } from "@/lib/validations/models";
 import { useTusUpload, type UploadFailure, type UploadedVersion } from "./use-tus-upload";
 
 export interface ModelOption {
@@ -198,7 +191,7 @@ export function UploadItem({
         task_type: fields.task_type,
         framework: fields.framework || null,
         description: fields.description,
-        tags: parseTagInput(fields.tags),
+        tags: parseTags(fields.tags),
       });
       if (!parsed.success) {
         for (const i of parsed.error.issues) {

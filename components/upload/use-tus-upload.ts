@@ -46,7 +46,7 @@ export interface UploadProgress {
   eta: number;
 }
 
-/** The tus Upload-Metadata our endpoint reads (lib/storage/resumable.ts). */
+/** The tus Upload-Metadata our endpoint reads (lib/http/resumable.ts). */
 export interface TusMetadata {
   org: string;
   model: string;

@@ -1,7 +1,7 @@
 "use client";
 
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, LabelList, Tooltip, XAxis, YAxis } from "recharts";
-import { formatBytes } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 
 // Chart leaves of the usage page (the only client code there). Every chart prints its values on
 // the marks; the page shows the same numbers in a table beside it.

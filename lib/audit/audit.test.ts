@@ -4,7 +4,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { AppError } from "@/lib/errors";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { fixture, makeWorld, type World } from "@/test/world";
-import { AUDIT_CSV_COLUMNS, auditCsvRow, csvCell, exportAuditCsv, listAuditEvents, type AuditEvent } from "./audit";
+import { AUDIT_CSV_COLUMNS, auditCsvRow, csvCell, type AuditEvent } from "./audit";
 import { auditQuerySchema } from "./query";
 
 async function readAll(s: ReadableStream<Uint8Array>): Promise<string> {
@@ -54,7 +54,7 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
   let a: string;
 
   const upload = (who: Principal, org: string, model: string, version: string, file = "credit_risk_v2.1.pkl") =>
-    w.storage.uploadVersion(who, {
+    w.services.uploads.uploadVersion(who, {
       org,
       model,
       version,
@@ -70,10 +70,10 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
     await upload(w.users.member, a, "credit_risk", "1.0");
     await upload(w.users.member, a, "credit_risk", "1.1");
     await upload(w.users.owner, a, "fraud", "1.0", "churn_model_v1.onnx");
-    await w.storage.setAlias(w.users.member, a, "credit_risk", "production", "1.0");
-    await w.storage.setAlias(w.users.owner, a, "credit_risk", "production", "1.1");
+    await w.services.aliases.setAlias(w.users.member, a, "credit_risk", "production", "1.0");
+    await w.services.aliases.setAlias(w.users.owner, a, "credit_risk", "production", "1.1");
     for (let i = 0; i < 5; i++) {
-      const d = await w.storage.openDownload(
+      const d = await w.services.downloads.openDownload(
         w.users.viewer,
         a,
         "credit_risk",
@@ -83,7 +83,7 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
       );
       d.stream.destroy();
     }
-    await w.storage.deleteVersion(w.users.admin, a, "credit_risk", "1.0");
+    await w.services.catalog.deleteVersion(w.users.admin, a, "credit_risk", "1.0");
     // Org B's activity must never show up in A's trail.
     await upload(w.users.outsider, w.orgs.b.slug, "secret", "1.0");
   });
@@ -96,7 +96,7 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
     const out: AuditEvent[] = [];
     let cursor: string | undefined;
     do {
-      const page = await listAuditEvents(who.claims, a, { ...q, cursor, limit: (q.limit as number) ?? 50 } as never, { db: t.db });
+      const page = await w.services.audit.list(who, a, { ...q, cursor, limit: (q.limit as number) ?? 50 } as never);
       out.push(...page.items);
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
@@ -130,7 +130,7 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
       const paged = await all(w.users.member, { limit: size });
       expect(paged.map((e) => e.id)).toEqual(whole.map((e) => e.id));
     }
-    await expect(listAuditEvents(w.users.member.claims, a, { cursor: "garbage" }, { db: t.db })).rejects.toMatchObject({
+    await expect(w.services.audit.list(w.users.member, a, { cursor: "garbage" })).rejects.toMatchObject({
       code: "bad_request",
     });
   });
@@ -156,7 +156,7 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
 
   it("exports CSV: header, one escaped row per event, formula-safe, bounded", async () => {
     const whole = await all(w.users.viewer);
-    const { stream, truncated } = await exportAuditCsv(w.users.viewer.claims, a, {}, { db: t.db, batchSize: 4 });
+    const { stream, truncated } = await w.services.audit.exportCsv(w.users.viewer, a, {}, { batchSize: 4 });
     const text = await readAll(stream);
     const lines = text.trimEnd().split("\r\n");
     expect(lines[0]).toBe(AUDIT_CSV_COLUMNS.join(","));
@@ -166,20 +166,20 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
     expect(text).toContain(`,'=cmd|' /C calc'!A0,`);
     expect(text).not.toMatch(/(^|,)=cmd/m);
 
-    const capped = await exportAuditCsv(w.users.viewer.claims, a, {}, { db: t.db, maxRows: 3, batchSize: 2 });
+    const capped = await w.services.audit.exportCsv(w.users.viewer, a, {}, { maxRows: 3, batchSize: 2 });
     expect(capped.truncated).toBe(true);
     expect((await readAll(capped.stream)).trimEnd().split("\r\n")).toHaveLength(4);
-    const filtered = await exportAuditCsv(w.users.viewer.claims, a, { action: "alias.move" }, { db: t.db });
+    const filtered = await w.services.audit.exportCsv(w.users.viewer, a, { action: "alias.move" });
     expect((await readAll(filtered.stream)).trimEnd().split("\r\n")).toHaveLength(3);
   });
 
   it("shows a stranger nothing: not_found, in lists and exports", async () => {
-    const err = await listAuditEvents(w.users.outsider.claims, a, {}, { db: t.db }).catch((e) => e);
+    const err = await w.services.audit.list(w.users.outsider, a, {}).catch((e) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe("not_found");
-    await expect(exportAuditCsv(w.users.outsider.claims, a, {}, { db: t.db })).rejects.toMatchObject({ code: "not_found" });
+    await expect(w.services.audit.exportCsv(w.users.outsider, a, {})).rejects.toMatchObject({ code: "not_found" });
     // Org B's owner sees B's trail only.
-    const b = await listAuditEvents(w.users.outsider.claims, w.orgs.b.slug, {}, { db: t.db });
+    const b = await w.services.audit.list(w.users.outsider, w.orgs.b.slug, {});
     expect(b.items.map((e) => e.model_slug)).toEqual(["secret"]);
   });
 });

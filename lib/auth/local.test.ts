@@ -1,32 +1,29 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setDb } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { signInLocal, signUpLocal } from "./local";
 import { resetThrottle } from "./throttle";
 import { verifySessionToken } from "./session-token";
 
-const secret = new TextEncoder().encode("x".repeat(48));
-process.env.AUTH_SECRET = "x".repeat(48);
+const AUTH = { authSecret: "x".repeat(48), dataDir: "/nonexistent" };
+const secret = new TextEncoder().encode(AUTH.authSecret);
 
 describe.each(DB_KINDS)("local auth on %s", (kind) => {
   let t: TestDatabase;
   beforeAll(async () => {
     t = await openTestDatabase(kind);
-    setDb(t.db);
     resetThrottle();
   });
   afterAll(async () => {
-    setDb(undefined);
     await t.cleanup();
   });
 
   it("signs up, signs in with a Supabase-shaped session, and audits both", async () => {
     const email = `${kind}-user@example.test`;
-    const user = await signUpLocal({ email, password: "correct horse battery" });
+    const user = await signUpLocal(t.db, { email, password: "correct horse battery" });
     expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
-    await expect(signUpLocal({ email, password: "another password" })).rejects.toMatchObject({ code: "conflict" });
-    const { accessToken } = await signInLocal({ email, password: "correct horse battery", ip: "1.2.3.4" });
+    await expect(signUpLocal(t.db, { email, password: "another password" })).rejects.toMatchObject({ code: "conflict" });
+    const { accessToken } = await signInLocal(t.db, AUTH, { email, password: "correct horse battery" }, { ip: "1.2.3.4" });
     const claims = await verifySessionToken(accessToken, secret);
     expect(claims).toMatchObject({ sub: user.id, email, role: "authenticated", aud: "authenticated" });
     expect(claims.exp! - Math.floor(Date.now() / 1000)).toBeGreaterThan(3600);
@@ -43,9 +40,9 @@ describe.each(DB_KINDS)("local auth on %s", (kind) => {
 
   it("answers a wrong password and an unknown e-mail alike, and slows repeated failures down", async () => {
     const email = `${kind}-slow@example.test`;
-    await signUpLocal({ email, password: "correct horse battery" });
+    await signUpLocal(t.db, { email, password: "correct horse battery" });
     const fail = (e: string): Promise<AppError> =>
-      signInLocal({ email: e, password: "wrong password", ip: "5.6.7.8" }).then(
+      signInLocal(t.db, AUTH, { email: e, password: "wrong password" }, { ip: "5.6.7.8" }).then(
         () => {
           throw new Error("signed in with a wrong password");
         },

@@ -3,7 +3,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
-import { getConfig } from "@/lib/config";
+import type { AppConfig } from "@/lib/config";
 import { AppError, isAppError } from "@/lib/errors";
 import type { Claims } from "@/lib/db/types";
 
@@ -12,16 +12,16 @@ export const SESSION_TTL_SECONDS = 8 * 3600;
 const ISSUER = "fairmind-local";
 const AUDIENCE = "authenticated";
 
-let cachedSecret: Uint8Array | undefined;
+const secrets = new Map<string, Uint8Array>();
 
 /**
- * The key that signs local sessions: AUTH_SECRET, or a random one created once in the data
- * directory (mode 0600). Several app servers must share AUTH_SECRET.
+ * The key that signs local sessions and download links: AUTH_SECRET, or a random one created once in
+ * the data directory (mode 0600). Several app servers must share AUTH_SECRET.
  */
-export function getSessionSecret(): Uint8Array {
-  if (cachedSecret) return cachedSecret;
-  const config = getConfig();
-  if (config.authSecret) return (cachedSecret = new TextEncoder().encode(config.authSecret));
+export function sessionSecret(config: Pick<AppConfig, "authSecret" | "dataDir">): Uint8Array {
+  if (config.authSecret) return new TextEncoder().encode(config.authSecret);
+  const cached = secrets.get(config.dataDir);
+  if (cached) return cached;
   const file = path.join(config.dataDir, "auth-secret");
   fs.mkdirSync(config.dataDir, { recursive: true });
   try {
@@ -29,11 +29,13 @@ export function getSessionSecret(): Uint8Array {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
-  return (cachedSecret = new TextEncoder().encode(fs.readFileSync(file, "utf8").trim()));
+  const secret = new TextEncoder().encode(fs.readFileSync(file, "utf8").trim());
+  secrets.set(config.dataDir, secret);
+  return secret;
 }
 
 /** Signs claims shaped like Supabase Auth's access tokens (HS256). */
-export async function signSessionToken(user: { id: string; email: string }, ttlSeconds = SESSION_TTL_SECONDS, secret = getSessionSecret()) {
+export async function signSessionToken(user: { id: string; email: string }, ttlSeconds: number, secret: Uint8Array) {
   return new SignJWT({ email: user.email, role: "authenticated", session_id: crypto.randomUUID() })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(user.id)
@@ -45,7 +47,7 @@ export async function signSessionToken(user: { id: string; email: string }, ttlS
 }
 
 /** Verifies a local session token. Only HS256 with our key is accepted (no `alg: none`, no other keys). */
-export async function verifySessionToken(token: string, secret = getSessionSecret()): Promise<Claims> {
+export async function verifySessionToken(token: string, secret: Uint8Array): Promise<Claims> {
   try {
     const { payload } = await jwtVerify(token, secret, { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE });
     if (typeof payload.sub !== "string" || payload.role !== "authenticated") throw new AppError("unauthorized", "Invalid session.");

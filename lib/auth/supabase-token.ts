@@ -1,7 +1,6 @@
 import "server-only";
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { getConfig } from "@/lib/config";
-import { AppError } from "@/lib/errors";
+import { ERRORS } from "@/lib/errors";
 import type { Claims } from "@/lib/db/types";
 
 let jwks: { url: string; get: JWTVerifyGetKey } | undefined;
@@ -10,9 +9,7 @@ let jwks: { url: string; get: JWTVerifyGetKey } | undefined;
  * Verifies a Supabase access token without a round trip to Auth: HS256 with SUPABASE_JWT_SECRET when
  * configured (legacy projects), otherwise the project's published JWKS (asymmetric signing keys).
  */
-export async function verifySupabaseAccessToken(token: string, opts?: { url: string; jwtSecret?: string }): Promise<Claims> {
-  const supabase = opts ?? getConfig().supabase;
-  if (!supabase) throw new AppError("unauthorized", "Supabase is not configured.");
+export async function verifySupabaseAccessToken(token: string, supabase: { url: string; jwtSecret?: string }): Promise<Claims> {
   const issuer = `${supabase.url.replace(/\/$/, "")}/auth/v1`;
   try {
     const { payload } = supabase.jwtSecret
@@ -21,7 +18,7 @@ export async function verifySupabaseAccessToken(token: string, opts?: { url: str
     if (typeof payload.sub !== "string" || payload.role !== "authenticated") throw new Error("not a user token");
     return { ...payload, sub: payload.sub, role: "authenticated", email: typeof payload.email === "string" ? payload.email : undefined };
   } catch {
-    throw new AppError("unauthorized", "Invalid or expired access token.");
+    throw ERRORS.invalidAccessToken();
   }
 }
 

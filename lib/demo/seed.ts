@@ -1,14 +1,11 @@
 import "server-only";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { hashPassword } from "@/lib/auth/password";
-import type { Principal } from "@/lib/auth/principal";
-import type { AppConfig } from "@/lib/config";
+import { toPrincipal } from "@/lib/auth/principal";
 import { withService } from "@/lib/db/client";
+import { qb, run } from "@/lib/db/query";
 import type { Database } from "@/lib/db/types";
-import { createBlobStore } from "@/lib/storage/create-blob-store";
-import { createModelStorage } from "@/lib/storage/service";
+import type { Services } from "@/lib/services/services";
 import type { OrgRole } from "@/lib/validations/models";
 
 /** The demo accounts (README lists them). One password for all: this is demo data. */
@@ -190,6 +187,7 @@ const MODELS: DemoModel[] = [
 export const DEMO_FILES_DIR = path.resolve(process.cwd(), "test/fixtures/models");
 
 const SEEDED_MARK = "demo/seeded";
+const ORG_SLUGS = ORGS.map((o) => o.slug);
 
 /**
  * Whether the first-start demo still has to be created: not marked done, and no organization but
@@ -199,60 +197,76 @@ export async function needsDemo(db: Database): Promise<boolean> {
   const { rows } = await db.query<{ done: boolean; others: number }>(
     `select exists (select 1 from fairmind.schema_migrations where name = $1) as done,
             (select count(*)::int from public.organizations where slug <> all($2)) as others`,
-    [SEEDED_MARK, ORGS.map((o) => o.slug)],
+    [SEEDED_MARK, ORG_SLUGS],
   );
   return !rows[0]?.done && rows[0]?.others === 0;
 }
 
 /** Records that the demo is complete (so a later start never re-creates what users deleted). */
 export async function markDemoSeeded(db: Database): Promise<void> {
+  // Only where our runner keeps its table (not on a Supabase project, whose schema `supabase db push` owns).
+  const { rows } = await db.query<{ t: string | null }>("select to_regclass('fairmind.schema_migrations')::text as t");
+  if (!rows[0]?.t) return;
   await db.query("insert into fairmind.schema_migrations (name, checksum) values ($1, 'demo') on conflict do nothing", [SEEDED_MARK]);
 }
 
+/** The embedded default's first start: creates the demo unless it exists (or real data does). */
+export async function ensureDemo(services: Services, log: (msg: string) => void = console.log): Promise<void> {
+  if (!services.platform.demo || !(await needsDemo(services.db))) return;
+  log("[fairmind] first start: creating the demo organizations, users and models…");
+  await seedDemo(services, (m) => log(m));
+  await markDemoSeeded(services.db);
+  log(`[fairmind] demo ready: sign in as alice@demo.org (password ${DEMO_PASSWORD}); the README lists every demo account.`);
+}
+
 /**
- * Creates the demo: users, the two organizations, memberships, and every model uploaded through
- * ModelStorage as the org's owner (so bytes, hashes, inspection and audit are all real).
+ * Creates the demo: users (through the platform's auth: auth.users locally, the Auth admin API on
+ * Supabase), the two organizations, memberships, and every model uploaded through the upload service
+ * as the org's owner, signed in with the demo password (so bytes, hashes, inspection and audit are
+ * all real).
  */
-export async function seedDemo(db: Database, config: AppConfig, log: (msg: string) => void = () => {}): Promise<void> {
-  const ids = config.mode === "supabase" ? await createSupabaseUsers(config) : await createLocalUsers(db);
-  await withService(async (tx) => {
+export async function seedDemo(services: Services, log: (msg: string) => void = () => {}): Promise<void> {
+  const { platform, db } = services;
+  const ids = new Map<string, string>();
+  for (const u of DEMO_USERS)
+    ids.set(u.email, await platform.auth.ensureUser({ email: u.email, password: DEMO_PASSWORD, displayName: u.name }));
+  await withService(db, async (tx) => {
     for (const o of ORGS) {
-      const { rows } = await tx.query<{ id: string }>(
-        `insert into public.organizations (slug, name, created_by) values ($1, $2, $3)
-         on conflict (slug) do update set name = excluded.name returning id`,
-        [o.slug, o.name, ids.get(o.owner)],
+      await run(
+        tx,
+        qb
+          .insertInto("organizations")
+          .values({ slug: o.slug, name: o.name, created_by: ids.get(o.owner) })
+          .onConflict((oc) => oc.column("slug").doUpdateSet({ name: o.name })),
       );
+      const { rows } = await tx.query<{ id: string }>("select id from public.organizations where slug = $1", [o.slug]);
       for (const u of DEMO_USERS) {
         const role = u.roles[o.slug];
         if (!role) continue;
-        await tx.query(
-          `insert into public.memberships (org_id, user_id, role) values ($1, $2, $3)
-           on conflict (org_id, user_id) do update set role = excluded.role`,
-          [rows[0]!.id, ids.get(u.email), role],
+        await run(
+          tx,
+          qb
+            .insertInto("memberships")
+            .values({ org_id: rows[0]!.id, user_id: ids.get(u.email)!, role })
+            .onConflict((oc) => oc.columns(["org_id", "user_id"]).doUpdateSet({ role })),
         );
       }
     }
-  }, db);
+  });
 
   const meta = { ip: "127.0.0.1", userAgent: "fairmind-seed" };
   for (const org of ORGS) {
-    const email = org.owner;
-    const sub = ids.get(email)!;
-    const p: Principal = { claims: { sub, email, role: "authenticated" }, userId: sub, email, via: "session" };
-    if (config.mode === "supabase") p.accessToken = await supabaseAccessToken(config, email);
-    const storage =
-      config.mode === "supabase"
-        ? createModelStorage(config, db, () => supabaseStore(config, p.accessToken!))
-        : createModelStorage(config, db);
+    const { accessToken } = await platform.auth.signIn({ email: org.owner, password: DEMO_PASSWORD }, meta);
+    const p = toPrincipal(await platform.auth.verifyAccessToken(accessToken), "bearer", accessToken);
     const fresh = new Set<string>();
     for (const m of MODELS.filter((x) => x.org === org.slug)) {
       const file = path.join(DEMO_FILES_DIR, m.file);
-      const exists = await storage
+      const exists = await services.catalog
         .listVersions(p, m.org, m.model)
         .then((vs) => vs.some((v) => v.version === m.version))
         .catch(() => false);
       if (exists) continue;
-      await storage.uploadVersion(
+      await services.uploads.uploadVersion(
         p,
         {
           org: m.org,
@@ -265,93 +279,33 @@ export async function seedDemo(db: Database, config: AppConfig, log: (msg: strin
         },
         meta,
       );
-      if (m.alias) await storage.setAlias(p, m.org, m.model, m.alias, m.version, meta);
+      if (m.alias) await services.aliases.setAlias(p, m.org, m.model, m.alias, m.version, meta);
       fresh.add(m.model);
       log(`  ${m.org}/${m.model} v${m.version}`);
     }
     // A few downloads, so the usage dashboard and the audit log have egress to show.
     for (const m of MODELS.filter((x) => x.org === org.slug && x.alias && fresh.has(x.model))) {
       for (let i = 0; i < 2; i++) {
-        const d = await storage.openDownload(p, m.org, m.model, m.version, {}, meta);
+        const d = await services.downloads.openDownload(p, m.org, m.model, m.version, {}, meta);
         for await (const chunk of d.stream) void chunk;
       }
     }
   }
 }
 
-async function createLocalUsers(db: Database): Promise<Map<string, string>> {
-  const hash = await hashPassword(DEMO_PASSWORD);
-  const ids = new Map<string, string>();
-  await withService(async (tx) => {
-    for (const u of DEMO_USERS) {
-      const { rows } = await tx.query<{ id: string }>(
-        `insert into auth.users (id, email, encrypted_password, raw_user_meta_data, email_confirmed_at)
-         values ($1, $2, $3, $4, now())
-         on conflict (email) do update set encrypted_password = excluded.encrypted_password returning id`,
-        [crypto.randomUUID(), u.email, hash, JSON.stringify({ display_name: u.name })],
-      );
-      ids.set(u.email, rows[0]!.id);
-    }
-  }, db);
-  return ids;
-}
-
-// Supabase mode: users through the Auth admin API (service role: seeding only), files through
-// Storage as each org's owner, signed in with the demo password.
-async function createSupabaseUsers(config: AppConfig): Promise<Map<string, string>> {
-  const { createAdminClient } = await import("@/lib/supabase/admin");
-  const admin = createAdminClient();
-  const ids = new Map<string, string>();
-  const { data: existing } = await admin.auth.admin.listUsers({ perPage: 1000 });
-  for (const u of DEMO_USERS) {
-    const found = existing?.users.find((x) => x.email === u.email);
-    if (found) {
-      ids.set(u.email, found.id);
-      continue;
-    }
-    const { data, error } = await admin.auth.admin.createUser({
-      email: u.email,
-      password: DEMO_PASSWORD,
-      email_confirm: true,
-      user_metadata: { display_name: u.name },
-    });
-    if (error || !data.user) throw new Error(`Could not create ${u.email}: ${error?.message}`);
-    ids.set(u.email, data.user.id);
-  }
-  void config;
-  return ids;
-}
-
-async function supabaseAccessToken(config: AppConfig, email: string): Promise<string> {
-  const { createClient } = await import("@supabase/supabase-js");
-  const client = createClient(config.supabase!.url, config.supabase!.anonKey, { auth: { persistSession: false, autoRefreshToken: false } });
-  const { data, error } = await client.auth.signInWithPassword({ email, password: DEMO_PASSWORD });
-  if (error || !data.session) throw new Error(`Could not sign in ${email}: ${error?.message}`);
-  return data.session.access_token;
-}
-
-function supabaseStore(config: AppConfig, accessToken: string) {
-  return createBlobStore({
-    kind: "supabase",
-    url: config.supabase!.url,
-    anonKey: config.supabase!.anonKey,
-    accessToken,
-    bucket: config.bucket,
-  });
-}
-
-/** Removes the demo organizations (and their audit-free rows) and demo users, for `seed --reset`. */
-export async function removeDemo(db: Database): Promise<string[]> {
-  return withService(async (tx) => {
+/** Removes the demo organizations and users, for `seed --reset`; the object keys they held. */
+export async function removeDemo(services: Services): Promise<string[]> {
+  const bucket = services.platform.config.bucket;
+  return withService(services.db, async (tx) => {
     const { rows } = await tx.query<{ object_key: string }>(
       `select v.object_key from public.model_versions v join public.organizations o on o.id = v.org_id where o.slug = any($1)`,
-      [ORGS.map((o) => o.slug)],
+      [ORG_SLUGS],
     );
-    await tx.query("delete from storage.objects where bucket_id = 'ai-models' and split_part(name, '/', 1) = any($1)", [
-      ORGS.map((o) => o.slug),
-    ]);
-    await tx.query("delete from public.organizations where slug = any($1)", [ORGS.map((o) => o.slug)]);
+    if (services.platform.uploads.recordsObjectRows) {
+      await tx.query("delete from storage.objects where bucket_id = $1 and split_part(name, '/', 1) = any($2)", [bucket, ORG_SLUGS]);
+    }
+    await tx.query("delete from public.organizations where slug = any($1)", [ORG_SLUGS]);
     await tx.query("delete from auth.users where email = any($1)", [DEMO_USERS.map((u) => u.email)]);
     return rows.map((r) => r.object_key);
-  }, db);
+  });
 }

@@ -1,8 +1,7 @@
 import "server-only";
-import { requirePrincipal } from "@/lib/auth/principal";
-import { AppError, toResponse } from "@/lib/errors";
-import { getModelStorageFor } from "@/lib/storage/service";
-import type { RequestMeta } from "@/lib/storage/model-storage";
+import { ERRORS, toResponse } from "@/lib/errors";
+import { getServices } from "@/lib/services/services";
+import { requestMetaFrom, requirePrincipal } from "./caller";
 
 type Handler<C> = (req: Request, ctx: C) => Promise<Response>;
 
@@ -17,12 +16,6 @@ export function apiRoute<C>(fn: Handler<C>): Handler<C> {
   };
 }
 
-/** Client address and agent for the audit trail. */
-export function requestMeta(req: Request): RequestMeta {
-  const fwd = req.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return { ip: fwd || req.headers.get("x-real-ip") || undefined, userAgent: req.headers.get("user-agent") ?? undefined };
-}
-
 /** JSON with no caching (every API answer is per-user). */
 export function json(body: unknown, init: ResponseInit = {}): Response {
   const headers = new Headers(init.headers);
@@ -30,19 +23,20 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
   return Response.json(body, { ...init, headers });
 }
 
-/** The caller of an API request and the ModelStorage acting for them. */
+/** The verified caller of an API request, the services and request metadata for the audit trail. */
 export async function apiCaller(req: Request) {
-  const principal = await requirePrincipal(req);
-  return { principal, storage: await getModelStorageFor(principal), meta: requestMeta(req) };
+  const services = await getServices();
+  const principal = await requirePrincipal(req, services);
+  return { principal, services, meta: requestMetaFrom(req.headers) };
 }
 
 /** Parses a JSON request body (bounded) or throws a 400. */
 export async function readJson(req: Request, maxBytes = 64 * 1024): Promise<unknown> {
   const text = await req.text();
-  if (text.length > maxBytes) throw new AppError("payload_too_large", "The JSON body is too large.");
+  if (text.length > maxBytes) throw ERRORS.jsonTooLarge(maxBytes);
   try {
     return text ? JSON.parse(text) : {};
   } catch {
-    throw new AppError("bad_request", "The body is not valid JSON.");
+    throw ERRORS.invalidJson();
   }
 }

@@ -2,7 +2,7 @@ import "server-only";
 import { Readable } from "node:stream";
 import { AppError } from "@/lib/errors";
 import { parseRange } from "@/lib/storage/http-range";
-import type { Download } from "@/lib/storage/model-storage";
+import type { Download } from "@/lib/storage/downloads";
 import type { ModelVersion } from "@/lib/storage/types";
 
 /** Range to ask the store for, from the request and the version's size (416 when unsatisfiable). */

@@ -1,8 +1,7 @@
 import "server-only";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import { extensionFromFileName } from "@/lib/storage/object-key";
-import { sanitizeFileName } from "@/lib/storage/model-storage";
+import { extensionFromFileName, sanitizeFileName } from "@/lib/storage/object-key";
 import { uploadMetadataSchema, type UploadMetadata } from "@/lib/validations/models";
 
 /**

@@ -5,8 +5,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "@/lib/config";
 import { openPGlite } from "@/lib/db/pglite";
+import { createPlatform } from "@/lib/platform/platform";
+import { createServices } from "@/lib/services/services";
 import { createLocalBlobStore } from "@/lib/storage/adapters/local";
-import { ModelStorage } from "@/lib/storage/model-storage";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { makeWorld, type World } from "@/test/world";
 import { verifyBackup } from "./archive";
@@ -15,6 +16,8 @@ import { UsageError } from "./ops-env";
 import { restoreBackup, RestoreVerificationError } from "./restore";
 import { readTarEntries } from "./tar";
 import { hashStore, ourRowCounts, seedVersions, type SeededVersions } from "./testing";
+
+const SCHEMAS = ["public", "fairmind", "auth", "storage"];
 
 const read = async (s: NodeJS.ReadableStream) => {
   const parts: Buffer[] = [];
@@ -38,7 +41,15 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
     fs.writeFileSync(path.join(w.dir, "auth-secret"), "generated-session-key", { mode: 0o600 });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fm-backup-"));
     archive = path.join(tmp, "backup.tar");
-    report = await createBackup({ db: t.db, mode, bucket: w.config.bucket, store: w.store, out: archive, dataDir: w.dir });
+    report = await createBackup({
+      db: t.db,
+      mode,
+      schemas: SCHEMAS,
+      bucket: w.config.bucket,
+      store: w.store,
+      out: archive,
+      dataDir: w.dir,
+    });
   });
   afterAll(async () => {
     w?.cleanup();
@@ -89,25 +100,24 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
     const db = await openPGlite(path.join(dataDir, "db"));
     try {
       expect(await ourRowCounts(db)).toEqual(await ourRowCounts(t.db));
-      const config = parseConfig({ DATA_DIR: dataDir });
-      const app = new ModelStorage({ config, db, blobStoreFor: () => restoredStore });
-      const models = await app.listModels(w.users.viewer, w.orgs.a.slug);
+      const app = createServices(createPlatform(parseConfig({ DATA_DIR: dataDir }), { database: db }), db);
+      const models = await app.catalog.listModels(w.users.viewer, w.orgs.a.slug);
       expect(models.items.map((m) => m.slug).sort()).toEqual(["churn", "fraud", "risky"]);
       for (const v of seeded.ready) {
         const model = v.object_key.includes("/churn_") ? "churn" : "fraud";
-        const d = await app.openDownload(w.users.viewer, w.orgs.a.slug, model, v.version);
+        const d = await app.downloads.openDownload(w.users.viewer, w.orgs.a.slug, model, v.version);
         expect(
           createHash("sha256")
             .update(await read(d.stream))
             .digest("hex"),
         ).toBe(v.sha256);
       }
-      const detail = await app.getModel(w.users.viewer, w.orgs.a.slug, "fraud");
+      const detail = await app.catalog.getModel(w.users.viewer, w.orgs.a.slug, "fraud");
       expect(detail.aliases.map((a) => [a.alias, a.version])).toEqual([["production", seeded.production.version]]);
       expect(detail.versions.find((v) => v.version === seeded.deleted.version)?.status).toBe("deleted");
       // The restored database keeps working: a new upload gets fresh identity values.
       const audit = await db.query<{ n: number }>("select count(*)::int as n from public.audit_events");
-      await app.setAlias(w.users.member, w.orgs.a.slug, "churn", "staging", seeded.ready[1]!.version);
+      await app.aliases.setAlias(w.users.member, w.orgs.a.slug, "churn", "staging", seeded.ready[1]!.version);
       expect((await db.query<{ n: number }>("select count(*)::int as n from public.audit_events")).rows[0]!.n).toBe(audit.rows[0]!.n + 1);
     } finally {
       await db.close();
@@ -170,7 +180,9 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
   });
 
   it("never overwrites an existing archive", async () => {
-    await expect(createBackup({ db: t.db, mode, bucket: w.config.bucket, store: w.store, out: archive })).rejects.toThrow(UsageError);
+    await expect(createBackup({ db: t.db, mode, schemas: SCHEMAS, bucket: w.config.bucket, store: w.store, out: archive })).rejects.toThrow(
+      UsageError,
+    );
   });
 
   it("reports bytes that no longer match their recorded SHA-256 (and still writes the archive)", async () => {
@@ -180,7 +192,14 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
     damaged[damaged.length - 1] = damaged[damaged.length - 1]! ^ 0xff;
     fs.writeFileSync(file, damaged);
     try {
-      const r = await createBackup({ db: t.db, mode, bucket: w.config.bucket, store: w.store, out: path.join(tmp, "damaged.tar") });
+      const r = await createBackup({
+        db: t.db,
+        mode,
+        schemas: SCHEMAS,
+        bucket: w.config.bucket,
+        store: w.store,
+        out: path.join(tmp, "damaged.tar"),
+      });
       expect(r.problems).toHaveLength(1);
       expect(r.problems[0]).toContain(seeded.ready[2]!.object_key);
     } finally {

@@ -19,7 +19,7 @@ import {
   type ManifestObject,
 } from "./archive";
 import { createThrottle } from "./cli";
-import { exportTables, schemasFor } from "./db-dump";
+import { exportTables } from "./db-dump";
 import { syncPath, takePidLock } from "./files";
 import { UsageError } from "./ops-env";
 import { TarWriter } from "./tar";
@@ -27,6 +27,8 @@ import { TarWriter } from "./tar";
 export interface BackupOptions {
   db: Database;
   mode: BackupInfo["mode"];
+  /** The schemas to export (Platform.traits.backupSchemas). */
+  schemas: string[];
   bucket: string;
   /** The objects exactly as stored (ciphertext when encryption is on). */
   store: BlobStore;
@@ -89,7 +91,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       mode: opts.mode,
       database: opts.db.kind,
       bucket: opts.bucket,
-      schemas: schemasFor(opts.mode),
+      schemas: opts.schemas,
       app_version: opts.appVersion,
     };
     const sink = fs.createWriteStream(partial, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });

@@ -1,5 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { formatBytes, formatDuration } from "@/lib/format";
 import { EXIT, UsageError } from "./ops-env";
+
+export { formatBytes, formatDuration };
 
 /** Parses argv strictly: an unknown flag or a missing value is a usage error (exit 2). */
 export function parseCliArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
@@ -33,26 +36,6 @@ export function parseByteSize(text: string, flag: string): number {
   const n = Math.floor(Number(m[1]) * unit);
   if (n <= 0) throw new UsageError(`${flag} must be more than zero.`);
   return n;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 /** A progress line (bytes, rate, time left), at most once a second, on stderr. */

@@ -17,11 +17,6 @@ export interface TableDump {
   file: string;
 }
 
-/** Schemas that hold our data: in supabase mode auth and storage belong to Supabase (and its own backups). */
-export function schemasFor(mode: "embedded" | "postgres" | "supabase"): string[] {
-  return mode === "supabase" ? ["public", "fairmind"] : ["public", "fairmind", "auth", "storage"];
-}
-
 /** Rows written by migrations themselves (present in any freshly migrated database). */
 const SEEDED_BY_MIGRATIONS = new Set(["fairmind.schema_migrations", "storage.buckets"]);
 

@@ -5,7 +5,8 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BlobStore } from "@/lib/storage/blob-store";
-import { createEncryptedBlobStore, parseMasterKey } from "@/lib/storage/adapters/encrypted";
+import { createEncryptedBlobStore } from "@/lib/storage/adapters/encrypted";
+import { parseMasterKey } from "@/lib/storage/adapters/encryption-keys";
 import { createLocalBlobStore, type LocalBlobStore } from "@/lib/storage/adapters/local";
 import { createSupabaseBlobStore } from "@/lib/storage/adapters/supabase";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
@@ -35,7 +36,12 @@ describe.each(DB_KINDS)(
       w = await makeWorld(t.db);
       seeded = await seedVersions(w);
       pendingKey = (
-        await w.storage.reserveUpload(w.users.member, { org: w.orgs.a.slug, model: "inflight", version: "1.0", fileName: "x.safetensors" })
+        await w.services.uploads.reserveUpload(w.users.member, {
+          org: w.orgs.a.slug,
+          model: "inflight",
+          version: "1.0",
+          fileName: "x.safetensors",
+        })
       ).key;
       targetDir = fs.mkdtempSync(path.join(os.tmpdir(), "fm-target-"));
       target = createLocalBlobStore({ rootDir: targetDir, bucket: "ai-models" });

@@ -2,6 +2,7 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { withService } from "@/lib/db/client";
+import { recordSystemAudit } from "@/lib/db/queries/audit";
 import type { Database } from "@/lib/db/types";
 import { isAppError } from "@/lib/errors";
 import type { BlobStore } from "@/lib/storage/blob-store";
@@ -210,26 +211,23 @@ export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationR
       }
       if (item.action === "verify-existing") report.alreadyThere.push(item.key);
       if (item.action !== "delete-local") {
-        await withService(async (tx) => {
+        await withService(opts.db, async (tx) => {
           await tx.query("set local lock_timeout = '10s'");
           const { rows } = await tx.query<{ org_id: string; model_id: string }>(
             "update public.model_versions set storage_backend = $2 where id = $1 and storage_backend = 'local' returning org_id, model_id",
             [item.id, backend],
           );
           if (rows[0]) {
-            await tx.query(
-              `insert into public.audit_events (org_id, via, action, target_type, target_id, model_id, version_id, details)
-               values ($1, 'system', 'version.migrate', 'model_version', $2, $3, $4, $5)`,
-              [
-                rows[0].org_id,
-                item.id,
-                rows[0].model_id,
-                item.id,
-                JSON.stringify({ key: item.key, from: "local", to: backend, sha256: item.sha256, size: item.size }),
-              ],
-            );
+            await recordSystemAudit(tx, {
+              orgId: rows[0].org_id,
+              action: "version.migrate",
+              target: ["model_version", item.id],
+              modelId: rows[0].model_id,
+              versionId: item.id,
+              details: { key: item.key, from: "local", to: backend, sha256: item.sha256, size: item.size },
+            });
           }
-        }, opts.db);
+        });
         report.switched.push(item.key);
       }
       if (opts.deleteLocal) {

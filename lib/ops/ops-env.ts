@@ -1,19 +1,16 @@
 import "server-only";
-import fs from "node:fs";
-import path from "node:path";
 import { parseConfig, type AppConfig } from "@/lib/config";
-import { migrate } from "@/lib/db/migrate";
-import { openPGlite } from "@/lib/db/pglite";
-import { openPostgres } from "@/lib/db/postgres";
 import type { Database } from "@/lib/db/types";
+import { isAppError } from "@/lib/errors";
+import { createPlatform } from "@/lib/platform/platform";
+import type { Platform } from "@/lib/platform/types";
 import type { BlobStore } from "@/lib/storage/blob-store";
-import { createEncryptedBlobStore, isEncryptionConfigured, loadEncryptionKeys } from "@/lib/storage/adapters/encrypted";
-import { createLocalBlobStore } from "@/lib/storage/adapters/local";
 import { createSupabaseBlobStore } from "@/lib/storage/adapters/supabase";
 
-// How the admin commands find the database and the bytes. They run outside the app (tsx), read the
-// same environment, and must fail fast — never hang, never corrupt — when the app holds the
-// embedded database.
+// The one ops context every admin command shares: the configuration, the platform, a database
+// connection of its own, and the blob stores. Commands run outside the app (tsx), read the same
+// environment, and must fail fast — never hang, never corrupt — when the app holds the embedded
+// database.
 
 export type Env = Record<string, string | undefined>;
 
@@ -43,98 +40,51 @@ export function loadOpsConfig(env: Env = process.env): AppConfig {
   }
 }
 
-const LOCKED = /already open in another process/;
+export interface OpsContext {
+  config: AppConfig;
+  platform: Platform;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/** Environment problems (no database, locked, unreachable) are usage errors: exit 2 with what to do. */
+function asUsageError(e: unknown): unknown {
+  return isAppError(e) && e.code === "unavailable" ? new UsageError(e.message) : e;
+}
 
 /**
- * Opens the configured database for an admin command. Embedded: refuses a directory that holds no
- * database, and turns the lock error into what to do. Postgres: answers within `timeoutMs` or fails.
- * `migrate` brings the schema up to date first (not in supabase mode: `supabase db push` does that).
+ * Opens the ops context: the configured database (a connection of its own, answering within
+ * `timeoutMs`), brought up to date first with `migrate` (never in supabase mode: `supabase db push`
+ * owns that schema).
  */
-export async function openOpsDatabase(config: AppConfig, opts: { migrate?: boolean; timeoutMs?: number } = {}): Promise<Database> {
-  let db: Database;
-  if (config.mode === "embedded") {
-    if (!fs.existsSync(path.join(config.dbDir, "PG_VERSION"))) {
-      throw new UsageError(
-        `No embedded database in ${config.dbDir}. Set DATA_DIR to the app's data directory (or DATABASE_URL for postgres mode).`,
-      );
-    }
-    try {
-      db = await openPGlite(config.dbDir);
-    } catch (e) {
-      const message = (e as Error).message;
-      if (LOCKED.test(message)) {
-        throw new UsageError(
-          `${message.replace(/ Stop the other process.*$/, "")}\n` +
-            `The embedded database serves one process at a time. Stop the app, or run against DATABASE_URL (postgres mode), then retry.`,
-        );
-      }
-      throw e;
-    }
-  } else {
-    db = openPostgres(config.databaseUrl!, { max: 4 });
-    await mustAnswer(db, config.databaseUrl!, opts.timeoutMs);
-  }
-  if (opts.migrate && config.mode !== "supabase") {
-    try {
-      await migrate(db);
-    } catch (e) {
-      await db.close().catch(() => {});
-      throw e;
-    }
-  }
-  return db;
+export async function openOpsContext(
+  opts: { env?: Env; migrate?: boolean; timeoutMs?: number; allowCreate?: boolean } = {},
+): Promise<OpsContext> {
+  const config = loadOpsConfig(opts.env);
+  const base = createPlatform(config);
+  // allowCreate (the seed): open it the way the app does, creating an embedded database if there is none.
+  const db = await (
+    opts.allowCreate ? base.database() : base.openAdminDatabase({ migrate: opts.migrate, timeoutMs: opts.timeoutMs })
+  ).catch((e) => {
+    throw asUsageError(e);
+  });
+  const platform = createPlatform(config, { database: db });
+  return { config, platform, db, close: () => db.close() };
 }
 
-/** Fails fast (UsageError, exit 2) when a Postgres server does not answer: never hang. */
-export async function mustAnswer(db: Database, url: string, timeoutMs = 15_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
+/** A store's failure to exist (no service role key, …) as a usage error. */
+export function opsStore(get: () => BlobStore): BlobStore {
   try {
-    await Promise.race([
-      db.query("select 1"),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs))),
-    ]);
+    return get();
   } catch (e) {
-    void db.close().catch(() => {});
-    throw new UsageError(
-      `Cannot reach the database at ${safeHost(url)}: ${(e as Error).message}. Check the URL and that the server is up.`,
-    );
-  } finally {
-    clearTimeout(timer);
+    throw asUsageError(e);
   }
 }
 
-function safeHost(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
-  } catch {
-    return "(unparseable DATABASE_URL)";
-  }
-}
-
-/** A Supabase Storage client acting as the service role (admin tools only). */
+/** The migration target: Supabase Storage as the service role (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY), admin tools only. */
 export function serviceSupabaseStore(env: Env, bucket: string): BlobStore {
   const url = env.SUPABASE_URL?.trim();
   const key = env.SUPABASE_SERVICE_ROLE_KEY?.trim();
   if (!url || !key) throw new UsageError("This needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY in the environment.");
   return createSupabaseBlobStore({ url, anonKey: key, accessToken: key, bucket });
-}
-
-/** The stored bytes exactly as they are at rest (ciphertext when encryption is on): backups. */
-export function rawObjectStore(config: AppConfig, env: Env = process.env): BlobStore {
-  if (config.mode === "supabase") return serviceSupabaseStore(env, config.bucket);
-  return createLocalBlobStore({ rootDir: config.storageDir, bucket: config.bucket });
-}
-
-/** The bytes as the app sees them (decrypted when STORAGE_ENCRYPTION_KEY is set): purge, migration. */
-export function appObjectStore(config: AppConfig, env: Env = process.env): BlobStore {
-  if (config.mode === "supabase") return serviceSupabaseStore(env, config.bucket);
-  const local = createLocalBlobStore({ rootDir: config.storageDir, bucket: config.bucket });
-  return isEncryptionConfigured(env) ? createEncryptedBlobStore(local, loadEncryptionKeys(env)) : local;
-}
-
-/** The local store as the app sees it, whatever the mode (migration source). */
-export function localAppObjectStore(config: AppConfig, env: Env = process.env): BlobStore {
-  const local = createLocalBlobStore({ rootDir: config.storageDir, bucket: config.bucket });
-  return isEncryptionConfigured(env) ? createEncryptedBlobStore(local, loadEncryptionKeys(env)) : local;
 }

@@ -19,7 +19,7 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
   const fileOf = (key: string) => path.join(w.config.storageDir, w.config.bucket, ...key.split("/"));
   const exists = (key: string) => fs.existsSync(fileOf(key));
   const setDeletedAt = (id: string, at: Date) =>
-    withService((tx) => tx.query("update public.model_versions set deleted_at = $2 where id = $1", [id, at]), t.db);
+    withService(t.db, (tx) => tx.query("update public.model_versions set deleted_at = $2 where id = $1", [id, at]));
   const row = async (id: string) =>
     (
       await t.db.query<{ status: string; purged_at: Date | null }>("select status, purged_at from public.model_versions where id = $1", [
@@ -42,7 +42,7 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
       retentionDays: 30,
       protectedAliases: ["production"],
     };
-    const del = (model: string, version: string) => w.storage.deleteVersion(w.users.admin, w.orgs.a.slug, model, version);
+    const del = (model: string, version: string) => w.services.catalog.deleteVersion(w.users.admin, w.orgs.a.slug, model, version);
 
     // Deleted 40 days ago, never aliased: purged.
     v.old = await upload(w, "m", "1.0", safetensors(5000));
@@ -54,18 +54,18 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
     await setDeletedAt(v.recent.id, new Date(Date.now() - 5 * DAY));
     // Production when it was deleted (40 days ago): held forever.
     v.prod = await upload(w, "m", "2.0", safetensors(5000));
-    await w.storage.setAlias(w.users.member, w.orgs.a.slug, "m", "production", "2.0");
+    await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "m", "production", "2.0");
     await del("m", "2.0");
     await setDeletedAt(v.prod.id, new Date(Date.now() - 40 * DAY));
     // Staging (not protected) when deleted 40 days ago: purged.
     v.staging = await upload(w, "m", "2.1", safetensors(5000));
-    await w.storage.setAlias(w.users.member, w.orgs.a.slug, "m", "staging", "2.1");
+    await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "m", "staging", "2.1");
     await del("m", "2.1");
     await setDeletedAt(v.staging.id, new Date(Date.now() - 40 * DAY));
     // Defence in depth: a deleted version an alias still points at (written behind the app's back).
     v.aliased = await upload(w, "m", "3.0", safetensors(5000));
-    await w.storage.setAlias(w.users.member, w.orgs.a.slug, "m", "canary", "3.0");
-    await withService((tx) => tx.query("update public.model_versions set status = 'deleted' where id = $1", [v.aliased!.id]), t.db);
+    await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "m", "canary", "3.0");
+    await withService(t.db, (tx) => tx.query("update public.model_versions set status = 'deleted' where id = $1", [v.aliased!.id]));
     await setDeletedAt(v.aliased.id, new Date(Date.now() - 40 * DAY));
     // A ready version whose bytes vanished.
     v.lost = await upload(w, "m", "4.0", safetensors(5000));
@@ -73,19 +73,18 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
     v.fine = await upload(w, "m", "5.0", safetensors(5000));
 
     // A stale reservation (2 days) with some bytes, and a fresh one.
-    const stale = await w.storage.reserveUpload(w.users.member, {
+    const stale = await w.services.uploads.reserveUpload(w.users.member, {
       org: w.orgs.a.slug,
       model: "m",
       version: "9.0",
       fileName: "x.safetensors",
     });
     await w.store.put(stale.key, Readable.from([Buffer.from("partial")]));
-    await withService(
-      (tx) => tx.query("update public.model_versions set created_at = now() - interval '2 days' where id = $1", [stale.versionId]),
-      t.db,
+    await withService(t.db, (tx) =>
+      tx.query("update public.model_versions set created_at = now() - interval '2 days' where id = $1", [stale.versionId]),
     );
     v.stale = { id: stale.versionId, object_key: stale.key } as ModelVersion;
-    const fresh = await w.storage.reserveUpload(w.users.member, {
+    const fresh = await w.services.uploads.reserveUpload(w.users.member, {
       org: w.orgs.a.slug,
       model: "m",
       version: "9.1",
@@ -98,12 +97,11 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
     const hoursAgo = new Date(Date.now() - 2 * 3600_000);
     fs.utimesSync(fileOf(orphanKey("ghost")), hoursAgo, hoursAgo);
     v.gone = await upload(w, "gone", "1.0", safetensors(5000));
-    await w.storage.deleteModel(w.users.admin, w.orgs.a.slug, "gone");
+    await w.services.catalog.deleteModel(w.users.admin, w.orgs.a.slug, "gone");
     fs.utimesSync(fileOf(v.gone.object_key), hoursAgo, hoursAgo);
     // A storage.objects row with neither bytes nor a version.
-    await withService(
-      (tx) => tx.query("insert into storage.objects (bucket_id, name) values ($1, $2)", [w.config.bucket, orphanKey("rowonly")]),
-      t.db,
+    await withService(t.db, (tx) =>
+      tx.query("insert into storage.objects (bucket_id, name) values ($1, $2)", [w.config.bucket, orphanKey("rowonly")]),
     );
 
     auditBefore = (await t.db.query<{ id: number }>("select id from public.audit_events order by id")).rows.map((r) => r.id);
@@ -199,9 +197,9 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
   it("a version that was production long before its deletion is purged like any other", async () => {
     const a = await upload(w, "p", "1.0", safetensors(4000));
     await upload(w, "p", "1.1", safetensors(4000));
-    await w.storage.setAlias(w.users.member, w.orgs.a.slug, "p", "production", "1.0");
-    await w.storage.setAlias(w.users.member, w.orgs.a.slug, "p", "production", "1.1");
-    await w.storage.deleteVersion(w.users.admin, w.orgs.a.slug, "p", "1.0");
+    await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "p", "production", "1.0");
+    await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "p", "production", "1.1");
+    await w.services.catalog.deleteVersion(w.users.admin, w.orgs.a.slug, "p", "1.0");
     // Deleted 60 days after production moved away; the run is 100 days after the move.
     await setDeletedAt(a.id, new Date(Date.now() + 60 * DAY));
     const r = await runRetention({ ...opts, dryRun: false, now: new Date(Date.now() + 100 * DAY) });
@@ -211,10 +209,8 @@ describe.each(DB_KINDS)("retention and clean-up on %s", (kind) => {
 
   it("only the retention job may mark a version purged (not a signed-in admin)", async () => {
     await expect(
-      withUser(
-        w.users.admin.claims,
-        (tx) => tx.query("update public.model_versions set purged_at = now() where id = $1", [v.recent!.id]),
-        t.db,
+      withUser(t.db, w.users.admin.claims, (tx) =>
+        tx.query("update public.model_versions set purged_at = now() where id = $1", [v.recent!.id]),
       ),
     ).rejects.toMatchObject({ code: "42501" });
   });

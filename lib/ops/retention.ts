@@ -1,5 +1,6 @@
 import "server-only";
 import { withService } from "@/lib/db/client";
+import { recordSystemAudit } from "@/lib/db/queries/audit";
 import type { Database, Queryable } from "@/lib/db/types";
 import type { BlobStore } from "@/lib/storage/blob-store";
 
@@ -100,11 +101,14 @@ async function auditSystem(
     details: Record<string, unknown>;
   },
 ) {
-  await tx.query(
-    `insert into public.audit_events (org_id, via, action, target_type, target_id, model_id, version_id, details)
-     values ($1, 'system', $2, 'model_version', $3, $4, $5, $6)`,
-    [e.org, e.action, e.target, e.model ?? null, e.version ?? null, JSON.stringify(e.details)],
-  );
+  await recordSystemAudit(tx, {
+    orgId: e.org,
+    action: e.action,
+    target: ["model_version", e.target],
+    modelId: e.model ?? undefined,
+    versionId: e.version ?? undefined,
+    details: e.details,
+  });
 }
 
 /** "<org>/<model>" of a key "<org>/<model>_v<version>.<ext>" (versions never contain "_"). */
@@ -137,11 +141,11 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
     errors: [],
   };
   const service = <T>(fn: (tx: Queryable) => Promise<T>) =>
-    withService(async (tx) => {
+    withService(db, async (tx) => {
       // Never wait long behind the app's row locks: fail this item, report it, go on.
       await tx.query("set local lock_timeout = '10s'");
       return fn(tx);
-    }, db);
+    });
   const deleteObjectRow = async (tx: Queryable, key: string) => {
     if (opts.managesObjectRows) await tx.query("delete from storage.objects where bucket_id = $1 and name = $2", [opts.bucket, key]);
   };

@@ -30,7 +30,7 @@ export async function upload(
   data: Buffer,
   fileName = `${model}.safetensors`,
 ): Promise<ModelVersion> {
-  return w.storage.uploadVersion(w.users.member, {
+  return w.services.uploads.uploadVersion(w.users.member, {
     org: w.orgs.a.slug,
     model,
     version,
@@ -54,10 +54,10 @@ export async function seedVersions(w: World, opts: { count?: number; size?: numb
   for (let i = 0; i < (opts.count ?? 4); i++)
     ready.push(await upload(w, i % 2 ? "churn" : "fraud", `1.${i}`, safetensors((opts.size ?? 40_000) + i * 997)));
   const production = ready[0]!;
-  await w.storage.setAlias(w.users.member, w.orgs.a.slug, "fraud", "production", production.version);
+  await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "fraud", "production", production.version);
   const deleted = await upload(w, "fraud", "0.9", safetensors(12_345));
-  await w.storage.deleteVersion(w.users.admin, w.orgs.a.slug, "fraud", "0.9");
-  const quarantined = await w.storage.uploadVersion(w.users.member, {
+  await w.services.catalog.deleteVersion(w.users.admin, w.orgs.a.slug, "fraud", "0.9");
+  const quarantined = await w.services.uploads.uploadVersion(w.users.member, {
     org: w.orgs.a.slug,
     model: "risky",
     version: "1.0",

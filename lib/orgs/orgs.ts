@@ -1,125 +1,89 @@
 import "server-only";
-import type { Principal } from "@/lib/auth/principal";
-import { withUser } from "@/lib/db/client";
+import type { Principal, RequestMeta } from "@/lib/auth/principal";
 import { pgErrorToAppError } from "@/lib/db/errors";
-import type { Database, Queryable } from "@/lib/db/types";
-import { AppError } from "@/lib/errors";
-import type { RequestMeta } from "@/lib/storage/model-storage";
+import { recordAudit } from "@/lib/db/queries/audit";
+import { addMemberByEmail, deleteMember, listMembers, updateMemberRole, type MemberRow } from "@/lib/db/queries/members";
+import { insertOrg } from "@/lib/db/queries/orgs";
+import type { Queryable } from "@/lib/db/types";
+import { AppError, ERRORS } from "@/lib/errors";
+import { Service } from "@/lib/services/base";
+import { resolveOrg } from "@/lib/services/resolve";
 import type { OrgRole } from "@/lib/validations/models";
 
-export interface Member {
-  user_id: string;
-  email: string;
-  display_name: string | null;
-  role: OrgRole;
-  created_at: Date;
-}
+export type Member = MemberRow;
 
-async function audit(tx: Queryable, orgId: string, action: string, meta: RequestMeta, targetId: string, details: Record<string, unknown>) {
-  await tx.query("select public.record_audit_event($1, $2, 'membership', $3, null, null, null, $4, $5, $6)", [
-    orgId,
-    action,
-    targetId,
-    JSON.stringify(details),
-    meta.ip ?? null,
-    meta.userAgent ?? null,
-  ]);
-}
+const auditMembership = (
+  tx: Queryable,
+  orgId: string,
+  action: string,
+  userId: string,
+  details: Record<string, unknown>,
+  meta: RequestMeta,
+) => recordAudit(tx, { orgId, action, target: ["membership", userId], details, meta });
 
-/** Creates an organization; its creator becomes the owner (trigger). Slug taken -> conflict. */
-export async function createOrg(p: Principal, input: { slug: string; name: string }, meta: RequestMeta = {}, db?: Database) {
-  if (p.claims.fm_token) throw new AppError("forbidden", "API tokens cannot create organizations.");
-  try {
-    return await withUser(
-      p.claims,
-      async (tx) => {
-        await tx.query("insert into public.organizations (slug, name, created_by) values ($1, $2, auth.uid())", [input.slug, input.name]);
-        const { rows } = await tx.query<{ id: string }>("select id from public.organizations where slug = $1", [input.slug]);
-        await audit(tx, rows[0]!.id, "org.create", meta, rows[0]!.id, { slug: input.slug });
-        return { id: rows[0]!.id, slug: input.slug };
-      },
-      db,
-    );
-  } catch (e) {
-    throw pgErrorToAppError(e, { conflict: "That organization slug is taken. Pick another." });
+/** Organizations and who belongs to them. Membership changes take effect on the next request. */
+export class OrgService extends Service {
+  /** Creates an organization; its creator becomes the owner (trigger). Slug taken -> conflict. */
+  async createOrg(p: Principal, input: { slug: string; name: string }, meta: RequestMeta = {}) {
+    if (p.claims.fm_token) throw ERRORS.tokensCannotCreateOrgs();
+    try {
+      return await this.as(p, async (tx) => {
+        const id = await insertOrg(tx, input);
+        await recordAudit(tx, { orgId: id, action: "org.create", target: ["membership", id], details: { slug: input.slug }, meta });
+        return { id, slug: input.slug };
+      });
+    } catch (e) {
+      throw pgErrorToAppError(e, { conflict: ERRORS.orgSlugTaken().message });
+    }
   }
-}
 
-/** Members of an org with their e-mail (visible to every member). */
-export async function listMembers(p: Principal, orgId: string, db?: Database): Promise<Member[]> {
-  return withUser(
-    p.claims,
-    async (tx) => {
-      const { rows } = await tx.query<Member>(
-        `select m.user_id, pr.email, pr.display_name, m.role::text as role, m.created_at
-       from public.memberships m left join public.profiles pr on pr.id = m.user_id
-       where m.org_id = $1 order by public.role_rank(m.role) desc, pr.email`,
-        [orgId],
-      );
-      return rows;
-    },
-    db,
-  );
-}
-
-/** Adds an existing user by e-mail (owners and admins; only owners add owners). */
-export async function addMember(p: Principal, orgId: string, email: string, role: OrgRole, meta: RequestMeta = {}, db?: Database) {
-  try {
-    await withUser(
-      p.claims,
-      async (tx) => {
-        const { rows } = await tx.query<{ add_member_by_email: string }>("select public.add_member_by_email($1, $2, $3)", [
-          orgId,
-          email,
-          role,
-        ]);
-        await audit(tx, orgId, "member.add", meta, rows[0]!.add_member_by_email, { email, role });
-      },
-      db,
-    );
-  } catch (e) {
-    throw pgErrorToAppError(e, {
-      forbidden: "Only owners and admins can add members, and only owners can add owners.",
-      conflict: "This user is already a member.",
-      notFound: "There is no account with that e-mail address. Ask them to sign up first.",
-    });
+  /** Members of an org with their e-mail (visible to every member). */
+  async listMembers(p: Principal, orgSlug: string): Promise<Member[]> {
+    return this.as(p, async (tx) => listMembers(tx, (await resolveOrg(tx, orgSlug)).id));
   }
-}
 
-/** Changes a member's role. RLS: admins change non-owners; owners change anyone; one owner must remain. */
-export async function changeMemberRole(p: Principal, orgId: string, userId: string, role: OrgRole, meta: RequestMeta = {}, db?: Database) {
-  try {
-    await withUser(
-      p.claims,
-      async (tx) => {
-        const { rowCount } = await tx.query("update public.memberships set role = $3 where org_id = $1 and user_id = $2", [
-          orgId,
-          userId,
-          role,
-        ]);
-        if (rowCount !== 1) throw new AppError("forbidden", "You cannot change this member's role.");
-        await audit(tx, orgId, "member.role_change", meta, userId, { role });
-      },
-      db,
-    );
-  } catch (e) {
-    throw pgErrorToAppError(e, { forbidden: "You cannot give or change that role." });
+  /** Adds an existing user by e-mail (owners and admins; only owners add owners). */
+  async addMember(p: Principal, orgSlug: string, email: string, role: OrgRole, meta: RequestMeta = {}) {
+    try {
+      await this.as(p, async (tx) => {
+        const org = await resolveOrg(tx, orgSlug);
+        const userId = await addMemberByEmail(tx, org.id, email, role);
+        await auditMembership(tx, org.id, "member.add", userId, { email, role }, meta);
+      });
+    } catch (e) {
+      throw pgErrorToAppError(e, {
+        forbidden: "Only owners and admins can add members, and only owners can add owners.",
+        conflict: "This user is already a member.",
+        notFound: "There is no account with that e-mail address. Ask them to sign up first.",
+      });
+    }
   }
-}
 
-/** Removes a member (admins; owners only by owners; anyone may leave). Takes effect on the next request. */
-export async function removeMember(p: Principal, orgId: string, userId: string, meta: RequestMeta = {}, db?: Database) {
-  try {
-    await withUser(
-      p.claims,
-      async (tx) => {
-        await audit(tx, orgId, "member.remove", meta, userId, {});
-        const { rowCount } = await tx.query("delete from public.memberships where org_id = $1 and user_id = $2", [orgId, userId]);
-        if (rowCount !== 1) throw new AppError("forbidden", "You cannot remove this member.");
-      },
-      db,
-    );
-  } catch (e) {
-    throw pgErrorToAppError(e);
+  /** Changes a member's role. RLS: admins change non-owners; owners change anyone; one owner must remain. */
+  async changeMemberRole(p: Principal, orgSlug: string, userId: string, role: OrgRole, meta: RequestMeta = {}) {
+    try {
+      await this.as(p, async (tx) => {
+        const org = await resolveOrg(tx, orgSlug);
+        if ((await updateMemberRole(tx, org.id, userId, role)) !== 1)
+          throw new AppError("forbidden", "You cannot change this member's role.");
+        await auditMembership(tx, org.id, "member.role_change", userId, { role }, meta);
+      });
+    } catch (e) {
+      throw pgErrorToAppError(e, { forbidden: "You cannot give or change that role." });
+    }
+  }
+
+  /** Removes a member (admins; owners only by owners; anyone may leave). Takes effect on the next request. */
+  async removeMember(p: Principal, orgSlug: string, userId: string, meta: RequestMeta = {}) {
+    try {
+      await this.as(p, async (tx) => {
+        const org = await resolveOrg(tx, orgSlug);
+        // Recorded first: once the membership is gone the caller (leaving) may no longer write to this org's trail.
+        await auditMembership(tx, org.id, "member.remove", userId, {}, meta);
+        if ((await deleteMember(tx, org.id, userId)) !== 1) throw new AppError("forbidden", "You cannot remove this member.");
+      });
+    } catch (e) {
+      throw pgErrorToAppError(e);
+    }
   }
 }

@@ -59,6 +59,12 @@ export interface BlobStore {
   readonly kind: "local" | "supabase";
   readonly bucket: string;
   put(key: string, body: BlobBody, opts?: PutOptions): Promise<PutResult>;
+  /**
+   * Stores a complete file already on this machine (a finished resumable upload), with put()'s
+   * checks. The local store hard-links it into place after one verifying read instead of copying;
+   * the caller removes `file` afterwards.
+   */
+  putFile(key: string, file: string, opts?: PutOptions): Promise<PutResult>;
   get(key: string, opts?: { range?: ByteRange }): Promise<GetResult>;
   stat(key: string): Promise<BlobStat | null>;
   delete(key: string): Promise<void>;

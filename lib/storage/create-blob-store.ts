@@ -1,6 +1,7 @@
 import type { BlobStore } from "./blob-store";
 import { createLocalBlobStore, type LocalBlobStore } from "./adapters/local";
-import { createEncryptedBlobStore, type EncryptionKeys } from "./adapters/encrypted";
+import { createEncryptedBlobStore } from "./adapters/encrypted";
+import type { EncryptionKeys } from "./adapters/encryption-keys";
 import { createSupabaseBlobStore } from "./adapters/supabase";
 
 export type BlobStoreConfig =

@@ -4,32 +4,25 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase, type TestDatabase } from "@/test/db";
 import { fixture, makeWorld, sha256File, type World } from "@/test/world";
-import { ModelStorage } from "./model-storage";
-import { createConfiguredLocalStore } from "./service";
 
 // STORAGE_ENCRYPTION_KEY turns encryption at rest on for the app's local store: uploads are stored
 // encrypted, downloads (and ranges) come back as the plaintext, and the SHA-256 is the plaintext's.
-describe("encryption at rest, wired through ModelStorage", () => {
+describe("encryption at rest, wired through the platform's local store", () => {
   let t: TestDatabase;
   let w: World;
-  let storage: ModelStorage;
   beforeAll(async () => {
-    process.env.STORAGE_ENCRYPTION_KEY = crypto.randomBytes(32).toString("base64");
     t = await openTestDatabase("pglite");
-    w = await makeWorld(t.db);
-    const store = createConfiguredLocalStore(w.config);
-    expect((store as { encrypted?: boolean }).encrypted).toBe(true);
-    storage = new ModelStorage({ config: w.config, db: t.db, blobStoreFor: () => store });
+    w = await makeWorld(t.db, { env: { STORAGE_ENCRYPTION_KEY: crypto.randomBytes(32).toString("base64") } });
+    expect((w.platform.blobs.local() as { encrypted?: boolean }).encrypted).toBe(true);
   });
   afterAll(async () => {
-    delete process.env.STORAGE_ENCRYPTION_KEY;
     w?.cleanup();
     await t?.cleanup();
   });
 
   it("stores ciphertext, serves plaintext, records the plaintext's SHA-256", async () => {
     const file = fixture("credit_risk_v2.1.pkl");
-    const v = await storage.uploadVersion(w.users.member, {
+    const v = await w.services.uploads.uploadVersion(w.users.member, {
       org: w.orgs.a.slug,
       model: "enc",
       version: "1.0",
@@ -41,7 +34,7 @@ describe("encryption at rest, wired through ModelStorage", () => {
     const onDisk = fs.readFileSync(`${w.config.storageDir}/${w.config.bucket}/${v.object_key}`);
     expect(onDisk.includes(fs.readFileSync(file).subarray(0, 64))).toBe(false);
     const read = async (s: Readable) => Buffer.concat(await s.toArray());
-    const d = await storage.openDownload(w.users.viewer, w.orgs.a.slug, "enc", "1.0", { range: { start: 100, end: 299 } });
+    const d = await w.services.downloads.openDownload(w.users.viewer, w.orgs.a.slug, "enc", "1.0", { range: { start: 100, end: 299 } });
     expect(Buffer.compare(await read(d.stream), fs.readFileSync(file).subarray(100, 300))).toBe(0);
   });
 });

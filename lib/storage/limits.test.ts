@@ -6,10 +6,10 @@ import {
   ALLOWED_EXTENSIONS,
   contentTypeFor,
   DEFAULT_MAX_UPLOAD_BYTES,
-  formatBytes,
   isAllowedExtension,
   RESUMABLE_CHUNK_BYTES,
 } from "./limits";
+import { formatBytes } from "@/lib/format";
 
 describe("limits", () => {
   it("has the documented sizes", () => {

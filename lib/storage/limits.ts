@@ -62,25 +62,3 @@ export const RESUMABLE_THRESHOLD_BYTES = RESUMABLE_CHUNK_BYTES;
  * re-sending after a dropped connection.
  */
 export const LOCAL_RESUMABLE_CHUNK_BYTES = 32 * 1024 * 1024;
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
-
-/** Human-readable size in binary units: 0 B, 512 B, 1.5 KiB, 5 GiB. */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return "—";
-  const sign = n < 0 ? "-" : "";
-  let v = Math.abs(n);
-  let i = 0;
-  // Rounding can carry into the next unit (1023.99 KiB shows as 1 MiB, not 1024 KiB).
-  while (round3(v) >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${sign}${i === 0 ? Math.round(v) : round3(v)} ${UNITS[i]}`;
-}
-
-/** Three significant digits at most, without trailing zeros: 1.5, 12.3, 512. */
-function round3(v: number): number {
-  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  return Number(v.toFixed(digits));
-}

@@ -117,3 +117,15 @@ export function mustBeValidPrefix(prefix: string): void {
   // A prefix is valid when some key could start with it; "x" completes "org/" and "org/model_v1.".
   mustBeValidKey(`${prefix}x`);
 }
+
+/** Keeps the client's file name for display only: never used in a path. */
+export function sanitizeFileName(name: string): string {
+  const base = name.normalize("NFC").split(/[\\/]/).pop() ?? "";
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "")
+    .trim()
+    .slice(0, 255);
+  if (!clean || clean === "." || clean === "..")
+    throw new AppError("invalid_input", "Invalid file name.", { fields: { filename: "Give the file a name." } });
+  return clean;
+}

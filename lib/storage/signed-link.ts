@@ -1,8 +1,9 @@
 import "server-only";
 import { SignJWT, jwtVerify } from "jose";
-import { getSessionSecret } from "@/lib/auth/session-token";
+import { sessionSecret } from "@/lib/auth/session-token";
+import type { AppConfig } from "@/lib/config";
 import type { Claims } from "@/lib/db/types";
-import { AppError } from "@/lib/errors";
+import { ERRORS } from "@/lib/errors";
 
 const AUDIENCE = "fairmind-download-link";
 
@@ -17,6 +18,7 @@ export interface LinkTarget {
  * Opening it still runs under that user's claims, so a revoked membership kills the link too.
  */
 export async function signDownloadLink(
+  config: Pick<AppConfig, "authSecret" | "dataDir">,
   claims: Claims,
   target: LinkTarget,
   ttlSeconds: number,
@@ -28,19 +30,22 @@ export async function signDownloadLink(
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-    .sign(getSessionSecret());
+    .sign(sessionSecret(config));
   return { token, expiresAt };
 }
 
-export async function verifyDownloadLink(token: string): Promise<{ claims: Claims; target: LinkTarget }> {
+export async function verifyDownloadLink(
+  config: Pick<AppConfig, "authSecret" | "dataDir">,
+  token: string,
+): Promise<{ claims: Claims; target: LinkTarget }> {
   try {
-    const { payload } = await jwtVerify(token, getSessionSecret(), { algorithms: ["HS256"], audience: AUDIENCE });
+    const { payload } = await jwtVerify(token, sessionSecret(config), { algorithms: ["HS256"], audience: AUDIENCE });
     const t = payload.t as LinkTarget | undefined;
     if (!payload.sub || !t?.org || !t.model || !t.version) throw new Error("bad link");
     const claims: Claims = { sub: payload.sub, email: payload.email as string | undefined, role: "authenticated", fm_link: true };
     if (payload.fm_token) claims.fm_token = payload.fm_token as Claims["fm_token"];
     return { claims, target: t };
   } catch {
-    throw new AppError("unauthorized", "This download link is invalid or has expired.");
+    throw ERRORS.invalidLink();
   }
 }

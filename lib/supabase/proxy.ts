@@ -1,4 +1,5 @@
 import { createServerClient } from "@supabase/ssr";
+import { REALTIME_OPTIONS } from "./realtime";
 import { NextResponse, type NextRequest } from "next/server";
 
 /** Refreshes the Supabase session cookie on navigation (supabase mode). A no-op otherwise. */
@@ -8,6 +9,7 @@ export async function updateSession(request: NextRequest) {
   const anonKey = process.env.NEXT_PUBLIC_SUPABASE_ANON_KEY;
   if (!url || !anonKey || !process.env.SUPABASE_URL) return response;
   const supabase = createServerClient(url, anonKey, {
+    realtime: REALTIME_OPTIONS,
     cookies: {
       getAll: () => request.cookies.getAll(),
       setAll(cookiesToSet) {

@@ -5,7 +5,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { AppError } from "@/lib/errors";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { fixture, makeWorld, type World } from "@/test/world";
-import { BYTES_PER_GB, getUsage } from "./usage";
+import { BYTES_PER_GB } from "./usage";
 
 const RATES = { storagePerGbMonth: 0.021, egressPerGb: 0.09 };
 const size = (file: string) => fs.statSync(fixture(file)).size;
@@ -19,7 +19,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
   const expected = { stored: 0, objects: 0, deleted: 0, egress: 0, downloads: 0 };
 
   const upload = async (who: Principal, org: string, model: string, version: string, file: string, task = "classification") => {
-    const v = await w.storage.uploadVersion(who, {
+    const v = await w.services.uploads.uploadVersion(who, {
       org,
       model,
       version,
@@ -32,7 +32,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     return v;
   };
   const download = async (who: Principal, org: string, model: string, version: string, range?: { start: number; end: number }) => {
-    const d = await w.storage.openDownload(who, org, model, version, range ? { range } : {});
+    const d = await w.services.downloads.openDownload(who, org, model, version, range ? { range } : {});
     await drain(d.stream);
   };
 
@@ -45,7 +45,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     await upload(w.users.member, a, "credit_risk", "2.2", "customer_segmentation_v1.0.pkl");
     await upload(w.users.owner, a, "fraud", "1.5.2", "fraud_detection_v1.5.2.h5");
     await upload(w.users.member, a, "churn", "1.0", "churn_model_v1.onnx", "regression");
-    await w.storage.deleteVersion(w.users.member, a, "churn", "1.0");
+    await w.services.catalog.deleteVersion(w.users.member, a, "churn", "1.0");
     // A quarantined version still occupies storage.
     expect((await upload(w.users.member, a, "evil", "1.0", "malicious_os_system.pkl")).status).toBe("quarantined");
     expected.stored =
@@ -75,7 +75,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
 
   it("totals equal what was uploaded, retired and downloaded — for every role of the org", async () => {
     for (const who of ["owner", "admin", "member", "viewer", "both"] as const) {
-      const u = await getUsage(w.users[who].claims, w.orgs.a.slug, { rates: RATES, db: t.db });
+      const u = await w.services.usage.getUsage(w.users[who], w.orgs.a.slug, { rates: RATES });
       expect(u.totals, who).toEqual({
         stored_bytes: expected.stored,
         object_count: expected.objects,
@@ -88,7 +88,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
   });
 
   it("breaks storage down by model, framework and task type, summing to the total", async () => {
-    const u = await getUsage(w.users.viewer.claims, w.orgs.a.slug, { rates: RATES, db: t.db });
+    const u = await w.services.usage.getUsage(w.users.viewer, w.orgs.a.slug, { rates: RATES });
     const byModel = Object.fromEntries(u.by_model.map((m) => [m.slug, m]));
     expect(Object.keys(byModel).sort()).toEqual(["churn", "credit_risk", "evil", "fraud"]);
     expect(byModel.evil).toMatchObject({ bytes: size("malicious_os_system.pkl"), count: 1 });
@@ -112,13 +112,13 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     expect(u.by_framework.find((f) => f.framework === "scikit-learn")?.count).toBe(2);
     expect(u.by_task_type).toEqual([{ task_type: "classification", bytes: expected.stored, count: 4 }]);
 
-    const limited = await getUsage(w.users.viewer.claims, w.orgs.a.slug, { rates: RATES, db: t.db, topModels: 1 });
+    const limited = await w.services.usage.getUsage(w.users.viewer, w.orgs.a.slug, { rates: RATES, topModels: 1 });
     expect(limited.by_model.map((m) => m.slug)).toEqual(["fraud"]);
     expect(limited.other_models).toEqual({ models: 3, bytes: expected.stored - size("fraud_detection_v1.5.2.h5"), count: 3 });
   });
 
   it("shows growth, egress per month and the most-accessed models", async () => {
-    const u = await getUsage(w.users.member.claims, w.orgs.a.slug, { rates: RATES, db: t.db });
+    const u = await w.services.usage.getUsage(w.users.member, w.orgs.a.slug, { rates: RATES });
     const last = u.growth.at(-1)!;
     expect(last.month).toBe(u.month);
     // Everything happened this month: added = all uploads, removed = the retired one.
@@ -142,7 +142,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
 
     // Two months later nothing changed: the stored line stays flat, no egress in the new month.
     const later = new Date(Date.now() + 62 * 86400_000);
-    const l = await getUsage(w.users.member.claims, w.orgs.a.slug, { rates: RATES, db: t.db, now: later });
+    const l = await w.services.usage.getUsage(w.users.member, w.orgs.a.slug, { rates: RATES, now: later });
     expect(l.growth.length).toBeGreaterThanOrEqual(3);
     expect(l.growth.slice(-3).map((g) => g.stored_bytes)).toEqual([expected.stored, expected.stored, expected.stored]);
     expect(l.growth.at(-1)).toMatchObject({ added_bytes: 0, removed_bytes: 0 });
@@ -151,7 +151,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
   });
 
   it("estimates this month's cost from stored GB and this month's egress GB", async () => {
-    const u = await getUsage(w.users.viewer.claims, w.orgs.a.slug, { rates: { storagePerGbMonth: 2, egressPerGb: 10 }, db: t.db });
+    const u = await w.services.usage.getUsage(w.users.viewer, w.orgs.a.slug, { rates: { storagePerGbMonth: 2, egressPerGb: 10 } });
     expect(u.cost.stored_gb).toBeCloseTo(expected.stored / BYTES_PER_GB, 12);
     expect(u.cost.storage).toBeCloseTo((expected.stored / BYTES_PER_GB) * 2, 12);
     expect(u.cost.egress).toBeCloseTo((expected.egress / BYTES_PER_GB) * 10, 12);
@@ -159,19 +159,21 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
   });
 
   it("never counts another org's bytes, and a stranger cannot see an org's usage at all", async () => {
-    const b = await getUsage(w.users.outsider.claims, w.orgs.b.slug, { rates: RATES, db: t.db });
+    const b = await w.services.usage.getUsage(w.users.outsider, w.orgs.b.slug, { rates: RATES });
     const bStored = size("price_optimization_v1.3.pkl") + size("inventory_forecast_v1.1.json");
     expect(b.totals).toMatchObject({ stored_bytes: bStored, object_count: 2, deleted_bytes: 0 });
     expect(b.downloads_total).toEqual({ count: 2, bytes: bStored });
     // A member of both orgs sees each org's own numbers.
-    const both = await getUsage(w.users.both.claims, w.orgs.b.slug, { rates: RATES, db: t.db });
+    const both = await w.services.usage.getUsage(w.users.both, w.orgs.b.slug, { rates: RATES });
     expect(both.totals.stored_bytes).toBe(bStored);
 
-    const err = await getUsage(w.users.outsider.claims, w.orgs.a.slug, { rates: RATES, db: t.db }).catch((e) => e);
+    const err = await w.services.usage.getUsage(w.users.outsider, w.orgs.a.slug, { rates: RATES }).catch((e) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe("not_found");
     // An API token pinned to org B cannot read org A's usage even for a member of both.
-    const pinned = { ...w.users.both.claims, fm_token: { id: crypto.randomUUID(), org_id: w.orgs.b.id, role: "viewer" as const } };
-    expect(((await getUsage(pinned, w.orgs.a.slug, { rates: RATES, db: t.db }).catch((e) => e)) as AppError).code).toBe("not_found");
+    const pinned = w.principal(w.users.both.userId, {
+      fm_token: { id: crypto.randomUUID(), org_id: w.orgs.b.id, role: "viewer" as const },
+    });
+    expect(((await w.services.usage.getUsage(pinned, w.orgs.a.slug, { rates: RATES }).catch((e) => e)) as AppError).code).toBe("not_found");
   });
 });

@@ -102,3 +102,15 @@ export const memberSchema = z.object({
   email: z.string().trim().toLowerCase().pipe(z.email()),
   role: z.enum(ORG_ROLES),
 });
+
+/** Tags typed as one field: "a, b c" -> ["a", "b", "c"] (lower-cased, de-duplicated). */
+export function parseTags(raw: string): string[] {
+  return [
+    ...new Set(
+      raw
+        .split(/[,\s]+/)
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
+}

@@ -1,13 +1,13 @@
 import "server-only";
 import { notFound, redirect } from "next/navigation";
-import { principalFromCookies, type Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/auth/principal";
 import { isAppError } from "@/lib/errors";
-import { getModelStorageFor } from "@/lib/storage/service";
+import { getServices } from "@/lib/services/services";
 import type { Org } from "@/lib/storage/types";
 
 /** The signed-in user of a page, or a redirect to sign in. */
 export async function requireUser(next?: string): Promise<Principal> {
-  const p = await principalFromCookies();
+  const p = await (await getServices()).platform.auth.principalFromCookies();
   if (!p) redirect(next ? `/sign-in?next=${encodeURIComponent(next)}` : "/sign-in");
   return p;
 }
@@ -15,15 +15,15 @@ export async function requireUser(next?: string): Promise<Principal> {
 /** The org of an /orgs/[org] page; a 404 for a stranger's or unknown org (RLS decides). */
 export async function requireOrg(slug: string) {
   const principal = await requireUser(`/orgs/${slug}`);
-  const storage = await getModelStorageFor(principal);
+  const services = await getServices();
   let org: Org;
   try {
-    org = await storage.getOrg(principal, slug);
+    org = await services.catalog.getOrg(principal, slug);
   } catch (e) {
     if (isAppError(e) && e.code === "not_found") notFound();
     throw e;
   }
-  return { principal, storage, org };
+  return { principal, services, org };
 }
 
 /** Calls a service function and turns not_found into the 404 page. */

@@ -64,7 +64,7 @@ async function one(tx: Queryable, text: string, params: unknown[]): Promise<stri
 
 /** Builds the world (committed) and returns its ids. */
 export async function buildWorld(db: Database): Promise<World> {
-  return withService(async (tx) => {
+  return withService(db, async (tx) => {
     const users = Object.fromEntries(
       USERS.map((k) => [k, { id: crypto.randomUUID(), email: `${k.toLowerCase()}@rls.test` }]),
     ) as World["users"];
@@ -232,5 +232,5 @@ export async function buildWorld(db: Database): Promise<World> {
       objGhost,
       objOtherBucket,
     };
-  }, db);
+  });
 }

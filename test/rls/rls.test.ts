@@ -37,9 +37,9 @@ async function execute(db: Database, w: World, c: RlsCase): Promise<Outcome> {
     throw new Rollback();
   };
   try {
-    if (c.who === "anon") await withAnon(body, db);
-    else if (c.who === "service") await withService(body, db);
-    else await withUser(claimsFor(c.who, w), body, db);
+    if (c.who === "anon") await withAnon(db, body);
+    else if (c.who === "service") await withService(db, body);
+    else await withUser(db, claimsFor(c.who, w), body);
   } catch (e) {
     if (!(e instanceof Rollback)) throw e;
   }

@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import { AuthForm } from "@/components/auth-form";
-import { getConfig } from "@/lib/config";
+import { getPlatform } from "@/lib/platform/platform";
 import { signInAction } from "../actions";
 
 export const metadata: Metadata = { title: "Sign in" };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
   const { next } = await searchParams;
-  const demo = getConfig().mode === "embedded";
+  const demo = getPlatform().demo;
   return (
     <>
       <h1 className="mb-6 text-lg font-semibold">Sign in to your organization</h1>

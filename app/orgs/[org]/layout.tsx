@@ -4,16 +4,13 @@ import { signOutAction } from "@/app/(auth)/actions";
 import { Logo } from "@/components/logo";
 import { NavLinks } from "@/components/shell/nav-links";
 import { OrgSwitcher } from "@/components/shell/org-switcher";
-import { getConfig } from "@/lib/config";
 import { checkHealth } from "@/lib/health";
 import { canWrite, isAdmin, requireOrg } from "@/lib/web/page-auth";
 
-const MODE_LABEL = { embedded: "Embedded (PGlite + local disk)", postgres: "Postgres + local disk", supabase: "Supabase" } as const;
-
 export default async function OrgLayout({ children, params }: { children: ReactNode; params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
-  const { principal, storage, org } = await requireOrg(slug);
-  const [orgs, health] = await Promise.all([storage.listOrgs(principal), checkHealth()]);
+  const { principal, services, org } = await requireOrg(slug);
+  const [orgs, health] = await Promise.all([services.catalog.listOrgs(principal), checkHealth(services.platform)]);
   const base = `/orgs/${org.slug}`;
   const links = [
     { href: base, label: "Models", exact: true },
@@ -23,7 +20,6 @@ export default async function OrgLayout({ children, params }: { children: ReactN
     { href: `${base}/members`, label: "Members" },
     { href: `${base}/tokens`, label: "API tokens" },
   ];
-  const mode = getConfig().mode;
   return (
     <div className="flex min-h-screen flex-col">
       <header className="border-b border-slate-200 bg-white">
@@ -42,7 +38,7 @@ export default async function OrgLayout({ children, params }: { children: ReactN
                 aria-hidden
                 className={`mr-1 inline-block h-2 w-2 rounded-full ${health.status === "ok" ? "bg-green-500" : "bg-red-500"}`}
               />
-              {MODE_LABEL[mode]}
+              {services.platform.label}
               {health.storage.encrypted ? (
                 <span className="ml-1" data-testid="encryption-badge">
                   · encrypted at rest

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AliasBadge, VerdictBadge } from "@/components/verdict-badge";
-import { formatBytes } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import { FRAMEWORKS, MODEL_SORTS, SCAN_VERDICTS, TASK_TYPES, TASK_TYPE_LABELS, listModelsQuerySchema } from "@/lib/validations/models";
 import { singleParams, timeAgo } from "@/lib/web/format";
 import { canWrite, requireOrg } from "@/lib/web/page-auth";
@@ -21,8 +21,11 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
   const single = singleParams(await searchParams);
   const parsed = listModelsQuerySchema.safeParse(single);
   const query = parsed.success ? parsed.data : listModelsQuerySchema.parse({});
-  const { principal, storage, org } = await requireOrg(slug);
-  const [page, facets] = await Promise.all([storage.listModels(principal, slug, query), storage.listFacets(principal, slug)]);
+  const { principal, services, org } = await requireOrg(slug);
+  const [page, facets] = await Promise.all([
+    services.catalog.listModels(principal, slug, query),
+    services.catalog.listFacets(principal, slug),
+  ]);
   const filtered = Boolean(query.q || query.framework || query.type || query.tag || query.verdict);
   const base = `/orgs/${slug}`;
   const qs = (extra: Record<string, string | undefined>) => {

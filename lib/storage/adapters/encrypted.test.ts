@@ -10,13 +10,10 @@ import {
   createEncryptedBlobStore,
   ENCRYPTION_CHUNK_SIZE,
   ENCRYPTION_HEADER_SIZE,
-  isEncryptionConfigured,
-  loadEncryptionKeys,
-  parseMasterKey,
   plaintextSizeOf,
   type EncryptedBlobStore,
-  type EncryptionKeys,
 } from "./encrypted";
+import { isEncryptionConfigured, loadEncryptionKeys, parseMasterKey, type EncryptionKeys } from "./encryption-keys";
 import { createLocalBlobStore, type LocalBlobStore } from "./local";
 
 const C = ENCRYPTION_CHUNK_SIZE;

@@ -8,6 +8,7 @@ import { AppError, isAppError } from "@/lib/errors";
 import type { BlobBody, BlobStat, ByteRange, GetResult, PutOptions, PutResult } from "../blob-store";
 import { checkPutOptions, createHashingStream, discardBody, toAbortAppError, toNodeReadable } from "../hash-stream";
 import { mustBeValidKey } from "../object-key";
+import type { EncryptionKeys, MasterKey } from "./encryption-keys";
 import type { LocalBlobStore } from "./local";
 import { mustBeValidRange, resolveRange } from "./range";
 
@@ -43,48 +44,6 @@ const SLOT_BODY = SLOT - 8;
 /** Bytes before the first chunk. */
 export const ENCRYPTION_HEADER_SIZE = FIXED + 2 * SLOT;
 const WRAP_AAD = Buffer.from("fairmind-wrap-v1", "ascii");
-
-export interface MasterKey {
-  /** 16 hex digits derived from the key (never the key itself): recorded in each object's header. */
-  id: string;
-  key: Buffer;
-}
-
-export interface EncryptionKeys {
-  /** Wraps every new object's data key. */
-  current: MasterKey;
-  /** Also accepted for reading (during and after a rotation, until rotate-key has finished). */
-  previous?: MasterKey;
-}
-
-/** Whether encryption at rest is switched on in this environment (STORAGE_ENCRYPTION_KEY set). */
-export function isEncryptionConfigured(env: Record<string, string | undefined> = process.env): boolean {
-  return Boolean(env.STORAGE_ENCRYPTION_KEY?.trim());
-}
-
-/** The id recorded in headers for a master key: a hash, so it says nothing about the key. */
-export function masterKeyId(key: Buffer): string {
-  return createHash("sha256").update("fairmind-storage-master-key-id:").update(key).digest("hex").slice(0, 16);
-}
-
-/** Parses a base64 (or base64url) master key; exactly 32 bytes or a loud error naming the variable. */
-export function parseMasterKey(value: string, name = "STORAGE_ENCRYPTION_KEY"): MasterKey {
-  const text = value.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new Error(`${name} is not base64. Make one with: openssl rand -base64 32`);
-  const key = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-  if (key.length !== 32)
-    throw new Error(`${name} must be 32 bytes in base64 (it decodes to ${key.length}). Make one with: openssl rand -base64 32`);
-  return { id: masterKeyId(key), key };
-}
-
-/** The master keys from STORAGE_ENCRYPTION_KEY (+ STORAGE_ENCRYPTION_KEY_PREVIOUS); throws when unset or malformed. */
-export function loadEncryptionKeys(env: Record<string, string | undefined> = process.env): EncryptionKeys {
-  if (!isEncryptionConfigured(env)) throw new Error("STORAGE_ENCRYPTION_KEY is not set.");
-  const current = parseMasterKey(env.STORAGE_ENCRYPTION_KEY!, "STORAGE_ENCRYPTION_KEY");
-  const prev = env.STORAGE_ENCRYPTION_KEY_PREVIOUS?.trim();
-  const previous = prev ? parseMasterKey(prev, "STORAGE_ENCRYPTION_KEY_PREVIOUS") : undefined;
-  return { current, previous: previous && previous.id !== current.id ? previous : undefined };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Layout helpers
@@ -605,6 +564,7 @@ export function createEncryptedBlobStore(inner: LocalBlobStore, keys: Encryption
     encrypted: true,
     keyId: keys.current.id,
     put,
+    putFile: (key, file, opts) => put(key, createReadStream(file), opts),
     get,
     stat,
     delete: (key) => inner.delete(key),

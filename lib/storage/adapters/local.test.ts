@@ -108,7 +108,7 @@ describe("local blob store specifics", () => {
   });
 });
 
-describe("adoptFile (finished resumable uploads are linked, not copied)", () => {
+describe("putFile (finished resumable uploads are linked, not copied)", () => {
   it("links a verified file into place, refuses a bad hash and never overwrites", async () => {
     const root = await fs.mkdtemp(path.join(os.tmpdir(), "fm-adopt-"));
     try {
@@ -118,11 +118,11 @@ describe("adoptFile (finished resumable uploads are linked, not copied)", () => 
       await fs.writeFile(src, bytes);
       const digest = sha256(bytes);
       const seen: number[] = [];
-      await expect(store.adoptFile!("org_a/m_v1.0.pkl", src, { expectedSha256: "0".repeat(64) })).rejects.toMatchObject({
+      await expect(store.putFile!("org_a/m_v1.0.pkl", src, { expectedSha256: "0".repeat(64) })).rejects.toMatchObject({
         code: "checksum_mismatch",
       });
       expect(await store.stat("org_a/m_v1.0.pkl")).toBeNull();
-      const r = await store.adoptFile!("org_a/m_v1.0.pkl", src, {
+      const r = await store.putFile!("org_a/m_v1.0.pkl", src, {
         expectedSize: bytes.length,
         expectedSha256: digest,
         onChunk: (c) => seen.push(c.length),
@@ -134,7 +134,7 @@ describe("adoptFile (finished resumable uploads are linked, not copied)", () => 
       await fs.rm(src);
       expect(Buffer.compare(await fs.readFile(stored), bytes)).toBe(0);
       await fs.writeFile(src, "other");
-      await expect(store.adoptFile!("org_a/m_v1.0.pkl", src)).rejects.toMatchObject({ code: "conflict" });
+      await expect(store.putFile!("org_a/m_v1.0.pkl", src)).rejects.toMatchObject({ code: "conflict" });
     } finally {
       await fs.rm(root, { recursive: true, force: true });
     }

@@ -25,12 +25,6 @@ export interface LocalBlobStore extends BlobStore {
   readonly dir: string;
   /** Removes temporary files older than `olderThanMs` (left by a crash); returns how many. */
   sweepTemp(olderThanMs: number): Promise<number>;
-  /**
-   * Takes a complete file already on this file system (a finished tus upload) as `key`: it is read
-   * once for size, hash and inspection, then hard-linked into place — not copied. The caller removes
-   * `source` afterwards. Falls back to a copying put() across file systems.
-   */
-  adoptFile?(key: string, source: string, opts?: PutOptions): Promise<PutResult>;
 }
 
 const TMP_DIR = ".tmp";
@@ -156,7 +150,7 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): LocalBlobStor
     }
   }
 
-  async function adoptFile(key: string, source: string, putOpts: PutOptions = {}): Promise<PutResult> {
+  async function putFile(key: string, source: string, putOpts: PutOptions = {}): Promise<PutResult> {
     const finalPath = pathOf(key);
     checkPutOptions(putOpts);
     if (await exists(finalPath)) throw conflict(key);
@@ -282,7 +276,7 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): LocalBlobStor
     list,
     ping,
     sweepTemp: (olderThanMs) => sweepTemp(opts, olderThanMs),
-    adoptFile,
+    putFile,
   };
 }
 

@@ -1,12 +1,13 @@
+import { createReadStream } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
-import { createClient, type SupabaseClient, type SupabaseClientOptions } from "@supabase/supabase-js";
+import type { SupabaseClient } from "@supabase/supabase-js";
 import { DefaultHttpStack, DetailedError, Upload } from "tus-js-client";
-import WebSocket from "ws";
 import { AppError, type ErrorCode } from "@/lib/errors";
+import { createNodeSupabaseClient } from "@/lib/supabase/node-client";
 import type { BlobBody, BlobStat, BlobStore, ByteRange, GetResult, PutOptions, PutResult } from "../blob-store";
 import { checkPutOptions, createHashingStream, discardBody, toAbortAppError, toNodeReadable, type HashingStream } from "../hash-stream";
 import { contentTypeFor, RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD_BYTES } from "../limits";
@@ -43,8 +44,6 @@ export interface SupabaseBlobStoreOptions {
   /** Uploads with a known size above this go through tus. */
   resumableThresholdBytes?: number;
 }
-
-type RealtimeTransport = NonNullable<SupabaseClientOptions<"public">["realtime"]>["transport"];
 
 const CACHE_CONTROL_SECONDS = "3600";
 const UPLOAD_IDLE_TIMEOUT_MS = 120_000;
@@ -194,12 +193,7 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
   // Lazily: most requests use one or two SDK calls, some none.
   let client: SupabaseClient | undefined;
   const files = () => {
-    client ??= createClient(base, anonKey, {
-      global: { headers: { Authorization: `Bearer ${accessToken}` }, ...(opts.fetch ? { fetch: opts.fetch } : {}) },
-      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-      // IMPORTANT: supabase-js builds a realtime client eagerly; Node 20 has no WebSocket of its own.
-      realtime: { transport: WebSocket as unknown as RealtimeTransport },
-    });
+    client ??= createNodeSupabaseClient(base, anonKey, { accessToken, fetch: opts.fetch });
     return client.storage.from(bucket);
   };
 
@@ -463,7 +457,8 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
     }
   }
 
-  return { kind: "supabase", bucket, put, get, stat, delete: del, list, createSignedUrl, ping };
+  const putFile = (key: string, file: string, putOpts?: PutOptions) => put(key, createReadStream(file), putOpts);
+  return { kind: "supabase", bucket, put, putFile, get, stat, delete: del, list, createSignedUrl, ping };
 }
 
 /** Reads a response (status and up to 64 KiB of body) for a streaming request. */

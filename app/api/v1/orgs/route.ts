@@ -2,6 +2,6 @@ import { apiCaller, apiRoute, json } from "@/lib/http/api";
 import { serializeOrg } from "@/lib/storage/serialize";
 
 export const GET = apiRoute(async (req) => {
-  const { principal, storage } = await apiCaller(req);
-  return json({ items: (await storage.listOrgs(principal)).map(serializeOrg) });
+  const { principal, services } = await apiCaller(req);
+  return json({ items: (await services.catalog.listOrgs(principal)).map(serializeOrg) });
 });

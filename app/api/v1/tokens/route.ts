@@ -1,9 +1,9 @@
-import { createApiToken, listApiTokens } from "@/lib/auth/api-tokens";
+import type { ApiTokenRecord } from "@/lib/auth/api-tokens";
+import { ERRORS } from "@/lib/errors";
 import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
-import { AppError } from "@/lib/errors";
 import { createTokenSchema, orgSlugSchema } from "@/lib/validations/models";
 
-const serialize = (t: Awaited<ReturnType<typeof listApiTokens>>[number]) => ({
+const serialize = (t: ApiTokenRecord) => ({
   id: t.id,
   name: t.name,
   prefix: t.token_prefix,
@@ -18,18 +18,20 @@ const serialize = (t: Awaited<ReturnType<typeof listApiTokens>>[number]) => ({
 /** GET /api/v1/tokens?org=<slug>: your tokens (all of the org's for admins). */
 export const GET = apiRoute(async (req) => {
   const slug = orgSlugSchema.safeParse(new URL(req.url).searchParams.get("org"));
-  if (!slug.success) throw new AppError("invalid_input", "Pass ?org=<organization slug>.", { fields: { org: "Required." } });
-  const { principal, storage } = await apiCaller(req);
-  const org = await storage.getOrg(principal, slug.data);
-  return json({ items: (await listApiTokens(principal.claims, org.id)).map(serialize) });
+  if (!slug.success) throw ERRORS.invalidField("org", "Required.", "Pass ?org=<organization slug>.");
+  const { principal, services } = await apiCaller(req);
+  return json({ items: (await services.tokens.list(principal, slug.data)).map(serialize) });
 });
 
 /** POST {org, name, role, expires_in_days}: the token secret is in the answer, once. */
 export const POST = apiRoute(async (req) => {
   const input = createTokenSchema.parse(await readJson(req));
-  const { principal, storage } = await apiCaller(req);
-  const org = await storage.getOrg(principal, input.org);
+  const { principal, services, meta } = await apiCaller(req);
   const expiresAt = input.expires_in_days ? new Date(Date.now() + input.expires_in_days * 86400_000) : null;
-  const { token, record } = await createApiToken(principal.claims, { orgId: org.id, name: input.name, role: input.role, expiresAt });
+  const { token, record } = await services.tokens.create(
+    principal,
+    { org: input.org, name: input.name, role: input.role, expiresAt },
+    meta,
+  );
   return json({ ...serialize(record), token }, { status: 201 });
 });

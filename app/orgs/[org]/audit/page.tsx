@@ -1,10 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AuditTable } from "@/components/audit/audit-table";
-import { listAuditEvents } from "@/lib/audit/audit";
 import { AUDIT_ACTIONS, AUDIT_ACTION_LABELS, AUDIT_EXPORT_MAX_ROWS, auditQuerySchema } from "@/lib/audit/query";
 import { AppError } from "@/lib/errors";
-import { listMembers } from "@/lib/orgs/orgs";
 import { requireOrg } from "@/lib/web/page-auth";
 import { singleParams } from "@/lib/web/format";
 
@@ -33,16 +31,16 @@ export default async function AuditPage({
   const parsed = auditQuerySchema.safeParse(single);
   const query = parsed.success ? parsed.data : auditQuerySchema.parse({});
   const invalid = parsed.success ? null : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; ");
-  const { principal, storage, org } = await requireOrg(slug);
+  const { principal, services, org } = await requireOrg(slug);
   const [page, members, models] = await Promise.all([
     // A stale or hand-edited cursor falls back to the newest page instead of an error screen.
-    listAuditEvents(principal.claims, slug, query).catch((e) => {
+    services.audit.list(principal, slug, query).catch((e) => {
       if (e instanceof AppError && e.code === "bad_request" && query.cursor)
-        return listAuditEvents(principal.claims, slug, { ...query, cursor: undefined });
+        return services.audit.list(principal, slug, { ...query, cursor: undefined });
       throw e;
     }),
-    listMembers(principal, org.id),
-    storage.listModels(principal, slug, { sort: "name", limit: 200 }),
+    services.orgs.listMembers(principal, org.slug),
+    services.catalog.listModels(principal, slug, { sort: "name", limit: 200 }),
   ]);
   const base = `/orgs/${slug}/audit`;
   const filters = { actor: query.actor, action: query.action, model: query.model, from: query.from, to: query.to };

@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import { AddMemberForm, MemberRoleControl } from "@/components/members-controls";
-import { listMembers } from "@/lib/orgs/orgs";
 import { formatDateTime } from "@/lib/web/format";
 import { isAdmin, requireOrg } from "@/lib/web/page-auth";
 
@@ -15,8 +14,8 @@ const ROLE_HELP = [
 
 export default async function MembersPage({ params }: { params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
-  const { principal, org } = await requireOrg(slug);
-  const members = await listMembers(principal, org.id);
+  const { principal, services, org } = await requireOrg(slug);
+  const members = await services.orgs.listMembers(principal, org.slug);
   const admin = isAdmin(org);
   const owner = org.role === "owner";
   return (

@@ -2,8 +2,6 @@ import type { Metadata } from "next";
 import { CreateTokenForm } from "@/components/tokens/create-token-form";
 import { requestOrigin } from "@/components/model/request-origin";
 import { RevokeTokenButton } from "@/components/tokens/revoke-token-button";
-import { listApiTokens } from "@/lib/auth/api-tokens";
-import { listMembers } from "@/lib/orgs/orgs";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
 import { isAdmin, requireOrg } from "@/lib/web/page-auth";
 
@@ -19,11 +17,11 @@ function tokenStatus(t: { revoked_at: Date | null; expires_at: Date | null }): "
 
 export default async function TokensPage({ params }: { params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
-  const { principal, org } = await requireOrg(slug);
+  const { principal, services, org } = await requireOrg(slug);
   const admin = isAdmin(org);
   const [tokens, members] = await Promise.all([
-    listApiTokens(principal.claims, org.id),
-    admin ? listMembers(principal, org.id) : Promise.resolve([]),
+    services.tokens.list(principal, org.slug),
+    admin ? services.orgs.listMembers(principal, org.slug) : Promise.resolve([]),
   ]);
   const emails = new Map(members.map((m) => [m.user_id, m.email]));
   const roles = TOKEN_ROLES.filter((r) => RANK[r] <= RANK[org.role]);

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { UploadWorkspace } from "@/components/upload/upload-workspace";
-import { getConfig } from "@/lib/config";
-import { ALLOWED_EXTENSIONS, LOCAL_RESUMABLE_CHUNK_BYTES, formatBytes } from "@/lib/storage/limits";
+import { ALLOWED_EXTENSIONS, LOCAL_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import { canWrite, requireOrg } from "@/lib/web/page-auth";
 
 export const metadata: Metadata = { title: "Upload" };
@@ -16,8 +16,8 @@ export default async function UploadPage({
 }) {
   const { org: slug } = await params;
   const sp = await searchParams;
-  const { principal, storage, org } = await requireOrg(slug);
-  const maxBytes = getConfig().maxUploadBytes;
+  const { principal, services, org } = await requireOrg(slug);
+  const maxBytes = services.platform.config.maxUploadBytes;
 
   if (!canWrite(org)) {
     return (
@@ -37,7 +37,7 @@ export default async function UploadPage({
     );
   }
 
-  const page = await storage.listModels(principal, slug, { sort: "name", limit: 200 });
+  const page = await services.catalog.listModels(principal, slug, { sort: "name", limit: 200 });
   const models = page.items.map((m) => ({
     slug: m.slug,
     name: m.name,

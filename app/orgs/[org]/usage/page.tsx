@@ -2,9 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { BreakdownChart, EgressChart, GrowthChart } from "@/components/usage/usage-charts";
-import { getConfig } from "@/lib/config";
-import { formatBytes } from "@/lib/storage/limits";
-import { BYTES_PER_GB, getUsage } from "@/lib/usage/usage";
+import { formatBytes } from "@/lib/format";
+import { BYTES_PER_GB } from "@/lib/usage/usage";
 import { TASK_TYPE_LABELS } from "@/lib/validations/models";
 import { formatDateTime, formatMoney } from "@/lib/web/format";
 import { requireOrg } from "@/lib/web/page-auth";
@@ -17,8 +16,8 @@ const rate = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigit
 
 export default async function UsagePage({ params }: { params: Promise<{ org: string }> }) {
   const { org: slug } = await params;
-  const { principal, org } = await requireOrg(slug);
-  const u = await getUsage(principal.claims, slug, { rates: getConfig().cost });
+  const { principal, services, org } = await requireOrg(slug);
+  const u = await services.usage.getUsage(principal, slug);
   const thisMonth = u.egress.at(-1) ?? { month: u.month, downloads: 0, bytes: 0 };
   const empty = u.totals.object_count === 0 && u.totals.deleted_count === 0;
 

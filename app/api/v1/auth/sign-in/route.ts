@@ -1,19 +1,15 @@
-import { signInLocal } from "@/lib/auth/local";
-import { getConfig } from "@/lib/config";
 import { isAppError } from "@/lib/errors";
-import { apiRoute, json, readJson, requestMeta } from "@/lib/http/api";
+import { apiRoute, json, readJson } from "@/lib/http/api";
+import { requestMetaFrom } from "@/lib/http/caller";
+import { getServices } from "@/lib/services/services";
 import { signInSchema } from "@/lib/validations/auth";
 
 /** {email, password} -> {access_token, token_type, expires_in}: a bearer token for scripts. */
 export const POST = apiRoute(async (req) => {
   const input = signInSchema.parse(await readJson(req));
-  const meta = requestMeta(req);
-  if (getConfig().mode === "supabase") {
-    const { signInWithSupabase } = await import("@/lib/auth/supabase-auth");
-    return json(await signInWithSupabase(input));
-  }
+  const { platform } = await getServices();
   try {
-    const { accessToken, expiresIn, user } = await signInLocal({ ...input, ip: meta.ip, userAgent: meta.userAgent });
+    const { accessToken, expiresIn, user } = await platform.auth.signIn(input, requestMetaFrom(req.headers));
     return json({ access_token: accessToken, token_type: "bearer", expires_in: expiresIn, user });
   } catch (e) {
     if (isAppError(e) && e.code === "rate_limited") {

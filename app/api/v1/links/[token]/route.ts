@@ -1,6 +1,8 @@
-import { apiRoute, requestMeta } from "@/lib/http/api";
+import { toPrincipal } from "@/lib/auth/principal";
+import { apiRoute } from "@/lib/http/api";
+import { requestMetaFrom } from "@/lib/http/caller";
 import { downloadResponse, requestedRange } from "@/lib/http/download";
-import { getModelStorage } from "@/lib/storage/service";
+import { getServices } from "@/lib/services/services";
 import { verifyDownloadLink } from "@/lib/storage/signed-link";
 
 type Ctx = { params: Promise<{ token: string }> };
@@ -8,12 +10,19 @@ type Ctx = { params: Promise<{ token: string }> };
 /** Opens a local signed link: runs as the user who issued it, under RLS (a revoked member's links die). */
 async function handle(req: Request, { params }: Ctx) {
   const { token } = await params;
-  const { claims, target } = await verifyDownloadLink(token);
-  const principal = { claims, userId: claims.sub, email: claims.email, via: "bearer" as const };
-  const storage = getModelStorage();
-  const v = await storage.getVersion(principal, target.org, target.model, target.version);
+  const services = await getServices();
+  const { claims, target } = await verifyDownloadLink(services.platform.config, token);
+  const principal = toPrincipal(claims, "bearer");
+  const v = await services.catalog.getVersion(principal, target.org, target.model, target.version);
   const range = requestedRange(req, v);
-  const d = await storage.openDownload(principal, target.org, target.model, target.version, { range, via: "link" }, requestMeta(req));
+  const d = await services.downloads.openDownload(
+    principal,
+    target.org,
+    target.model,
+    target.version,
+    { range, via: "link" },
+    requestMetaFrom(req.headers),
+  );
   return downloadResponse(d, req.method);
 }
 

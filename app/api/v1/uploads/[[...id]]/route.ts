@@ -1,4 +1,4 @@
-import { getTusServer } from "@/lib/storage/resumable";
+import { getTusServer } from "@/lib/http/resumable";
 
 // Resumable uploads (tus 1.0): POST creates (and reserves the version), PATCH appends, HEAD resumes,
 // DELETE cancels. IMPORTANT: this path must stay outside proxy.ts's matcher (bodies > 10 MB).

@@ -1,4 +1,4 @@
-import { exportAuditCsv, listAuditEvents, serializeAuditEvent } from "@/lib/audit/audit";
+import { serializeAuditEvent } from "@/lib/audit/audit";
 import { auditQuerySchema } from "@/lib/audit/query";
 import { AppError } from "@/lib/errors";
 import { apiCaller, apiRoute, json } from "@/lib/http/api";
@@ -16,9 +16,9 @@ export const GET = apiRoute(async (req, { params }: Ctx) => {
   if (format !== undefined && format !== "csv" && format !== "json")
     throw new AppError("invalid_input", "format is csv or json.", { fields: { format: "Use csv or json." } });
   const query = auditQuerySchema.parse(rest);
-  const { principal } = await apiCaller(req);
+  const { principal, services } = await apiCaller(req);
   if (format === "csv") {
-    const { stream, truncated, maxRows } = await exportAuditCsv(principal.claims, org, query);
+    const { stream, truncated, maxRows } = await services.audit.exportCsv(principal, org, query);
     const stamp = new Date().toISOString().slice(0, 10);
     return new Response(stream, {
       headers: {
@@ -31,6 +31,6 @@ export const GET = apiRoute(async (req, { params }: Ctx) => {
       },
     });
   }
-  const page = await listAuditEvents(principal.claims, org, query);
+  const page = await services.audit.list(principal, org, query);
   return json({ items: page.items.map(serializeAuditEvent), next_cursor: page.next_cursor });
 });

@@ -7,15 +7,15 @@ type Ctx = { params: Promise<{ org: string }> };
 export const GET = apiRoute(async (req, { params }: Ctx) => {
   const { org } = await params;
   const query = listModelsQuerySchema.parse(Object.fromEntries(new URL(req.url).searchParams));
-  const { principal, storage } = await apiCaller(req);
-  const page = await storage.listModels(principal, org, query);
+  const { principal, services } = await apiCaller(req);
+  const page = await services.catalog.listModels(principal, org, query);
   return json({ items: page.items.map(serializeModel), next_cursor: page.next_cursor });
 });
 
 export const POST = apiRoute(async (req, { params }: Ctx) => {
   const { org } = await params;
-  const { principal, storage, meta } = await apiCaller(req);
+  const { principal, services, meta } = await apiCaller(req);
   const input = createModelSchema.parse(await readJson(req));
-  const model = await storage.createModel(principal, org, input, meta);
+  const model = await services.catalog.createModel(principal, org, input, meta);
   return json(serializeModel(model), { status: 201, headers: { location: `/api/v1/orgs/${org}/models/${model.slug}` } });
 });

@@ -9,8 +9,7 @@ import { requestOrigin } from "@/components/model/request-origin";
 import { VersionDetails } from "@/components/model/version-details";
 import { VersionsTable } from "@/components/model/versions-table";
 import { AliasBadge } from "@/components/verdict-badge";
-import { listAuditEvents } from "@/lib/audit/audit";
-import { formatBytes } from "@/lib/storage/limits";
+import { formatBytes } from "@/lib/format";
 import { extensionFromFileName } from "@/lib/storage/object-key";
 import { FRAMEWORKS, TASK_TYPES, TASK_TYPE_LABELS } from "@/lib/validations/models";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
@@ -32,10 +31,10 @@ export default async function ModelPage({
 }) {
   const { org: slug, model: modelSlug } = await params;
   const sp = await searchParams;
-  const { principal, storage, org, model } = await loadModel(slug, modelSlug);
+  const { principal, services, org, model } = await loadModel(slug, modelSlug);
   const [history, audit] = await Promise.all([
-    orNotFound(storage.aliasHistory(principal, slug, modelSlug)),
-    orNotFound(listAuditEvents(principal.claims, slug, { model: modelSlug, limit: 50 })),
+    orNotFound(services.aliases.aliasHistory(principal, slug, modelSlug)),
+    orNotFound(services.audit.list(principal, slug, { model: modelSlug, limit: 50 })),
   ]);
   const writer = canWrite(org);
   const admin = isAdmin(org);

@@ -6,20 +6,20 @@ type Ctx = { params: Promise<{ org: string; model: string }> };
 
 export const GET = apiRoute(async (req, { params }: Ctx) => {
   const { org, model } = await params;
-  const { principal, storage } = await apiCaller(req);
-  return json(serializeModelDetail(await storage.getModel(principal, org, model)));
+  const { principal, services } = await apiCaller(req);
+  return json(serializeModelDetail(await services.catalog.getModel(principal, org, model)));
 });
 
 export const PATCH = apiRoute(async (req, { params }: Ctx) => {
   const { org, model } = await params;
-  const { principal, storage, meta } = await apiCaller(req);
+  const { principal, services, meta } = await apiCaller(req);
   const patch = updateModelSchema.parse(await readJson(req));
-  return json(serializeModel(await storage.updateModel(principal, org, model, patch, meta)));
+  return json(serializeModel(await services.catalog.updateModel(principal, org, model, patch, meta)));
 });
 
 export const DELETE = apiRoute(async (req, { params }: Ctx) => {
   const { org, model } = await params;
-  const { principal, storage, meta } = await apiCaller(req);
-  await storage.deleteModel(principal, org, model, meta);
+  const { principal, services, meta } = await apiCaller(req);
+  await services.catalog.deleteModel(principal, org, model, meta);
   return new Response(null, { status: 204 });
 });

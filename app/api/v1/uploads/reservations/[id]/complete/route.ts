@@ -8,8 +8,8 @@ type Ctx = { params: Promise<{ id: string }> };
 export const POST = apiRoute(async (req, { params }: Ctx) => {
   const { id } = await params;
   const { size } = z.object({ size: z.number().int().positive().optional() }).parse(await readJson(req));
-  const { principal, storage, meta } = await apiCaller(req);
-  const r = await storage.findReservation(principal, id);
-  const v = await storage.completeStoredUpload(principal, r, { expectedSize: size }, meta);
+  const { principal, services, meta } = await apiCaller(req);
+  const r = await services.uploads.findReservation(principal, id);
+  const v = await services.uploads.completeStoredUpload(principal, r, { expectedSize: size }, meta);
   return json(serializeVersion(v), { status: 201 });
 });

@@ -5,6 +5,6 @@ type Ctx = { params: Promise<{ org: string; model: string }> };
 
 export const GET = apiRoute(async (req, { params }: Ctx) => {
   const { org, model } = await params;
-  const { principal, storage } = await apiCaller(req);
-  return json({ items: (await storage.listVersions(principal, org, model)).map(serializeVersion) });
+  const { principal, services } = await apiCaller(req);
+  return json({ items: (await services.catalog.listVersions(principal, org, model)).map(serializeVersion) });
 });

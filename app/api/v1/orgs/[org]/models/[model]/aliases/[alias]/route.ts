@@ -6,7 +6,7 @@ type Ctx = { params: Promise<{ org: string; model: string; alias: string }> };
 /** Moves (or creates) an alias: body {"version": "2.1"}. */
 export const PUT = apiRoute(async (req, { params }: Ctx) => {
   const { org, model, alias } = await params;
-  const { principal, storage, meta } = await apiCaller(req);
+  const { principal, services, meta } = await apiCaller(req);
   const { version } = setAliasSchema.parse(await readJson(req));
-  return json(await storage.setAlias(principal, org, model, alias, version, meta));
+  return json(await services.aliases.setAlias(principal, org, model, alias, version, meta));
 });

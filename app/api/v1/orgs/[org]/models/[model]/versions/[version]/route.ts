@@ -6,8 +6,8 @@ type Ctx = { params: Promise<{ org: string; model: string; version: string }> };
 
 export const GET = apiRoute(async (req, { params }: Ctx) => {
   const { org, model, version } = await params;
-  const { principal, storage } = await apiCaller(req);
-  return json(serializeVersion(await storage.getVersion(principal, org, model, version)));
+  const { principal, services } = await apiCaller(req);
+  return json(serializeVersion(await services.catalog.getVersion(principal, org, model, version)));
 });
 
 /** Upload: the raw file is the body (streamed, never buffered), metadata in X-Model-Metadata. */
@@ -15,8 +15,8 @@ export const PUT = apiRoute(async (req, { params }: Ctx) => {
   const { org, model, version } = await params;
   // Refuse what the headers already tell (size, type) before reading a byte of the body.
   const upload = parseUploadHeaders(req);
-  const { principal, storage, meta } = await apiCaller(req);
-  const v = await storage.uploadVersion(
+  const { principal, services, meta } = await apiCaller(req);
+  const v = await services.uploads.uploadVersion(
     principal,
     {
       org,
@@ -35,7 +35,7 @@ export const PUT = apiRoute(async (req, { params }: Ctx) => {
 
 export const DELETE = apiRoute(async (req, { params }: Ctx) => {
   const { org, model, version } = await params;
-  const { principal, storage, meta } = await apiCaller(req);
-  await storage.deleteVersion(principal, org, model, version, meta);
+  const { principal, services, meta } = await apiCaller(req);
+  await services.catalog.deleteVersion(principal, org, model, version, meta);
   return new Response(null, { status: 204 });
 });

@@ -6,8 +6,8 @@ type Ctx = { params: Promise<{ org: string; model: string; version: string }> };
 /** Streams the file (HTTP Range, ETag, X-Content-SHA256). Quarantined files need ?acknowledge_risk=true and an admin. */
 async function handle(req: Request, { params }: Ctx) {
   const { org, model, version } = await params;
-  const { principal, storage, meta } = await apiCaller(req);
-  const v = await storage.getVersion(principal, org, model, version);
+  const { principal, services, meta } = await apiCaller(req);
+  const v = await services.catalog.getVersion(principal, org, model, version);
   if (req.headers.get("if-none-match") === `"${v.sha256}"` && v.status === "ready") {
     return new Response(null, { status: 304, headers: downloadHeaders(v, v.object_key.split("/").pop()!) });
   }
@@ -21,7 +21,7 @@ async function handle(req: Request, { params }: Ctx) {
     return new Response(null, { status: range ? 206 : 200, headers });
   }
   const acknowledgeRisk = new URL(req.url).searchParams.get("acknowledge_risk") === "true";
-  const d = await storage.openDownload(principal, org, model, version, { range, acknowledgeRisk }, meta);
+  const d = await services.downloads.openDownload(principal, org, model, version, { range, acknowledgeRisk }, meta);
   return downloadResponse(d, req.method);
 }
 

@@ -3,12 +3,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { Server } from "@tus/server";
 import { FileStore } from "@tus/file-store";
-import { principalFromRequest, type Principal } from "@/lib/auth/principal";
+import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
-import { AppError, toAppError } from "@/lib/errors";
-import { requestMeta } from "@/lib/http/api";
-import { serializeVersion } from "./serialize";
-import { getModelStorageFor } from "./service";
+import { AppError, ERRORS, toAppError } from "@/lib/errors";
+import { getServices, type Services } from "@/lib/services/services";
+import { serializeVersion } from "@/lib/storage/serialize";
+import { principalFromRequest, requestMetaFrom } from "./caller";
 
 export const TUS_PATH = "/api/v1/uploads";
 const STATE = globalThis as unknown as { __fairmindTus?: Server };
@@ -19,10 +19,11 @@ const tusError = (e: unknown) => {
   return { status_code: err.status, body: JSON.stringify(err.toJSON()) };
 };
 
-async function callerOf(req: Request): Promise<Principal> {
-  const p = await principalFromRequest(req);
-  if (!p) throw new AppError("unauthorized", "Sign in, or send 'Authorization: Bearer <token>'.");
-  return p;
+async function callerOf(req: Request): Promise<{ p: Principal; services: Services }> {
+  const services = await getServices();
+  const p = await principalFromRequest(req, services);
+  if (!p) throw ERRORS.signInRequired();
+  return { p, services };
 }
 
 /**
@@ -45,15 +46,14 @@ export function getTusServer(): Server {
     exposedHeaders: ["X-Version-Id"],
     async onIncomingRequest(req, uploadId) {
       try {
-        const p = await callerOf(req);
+        const { p, services } = await callerOf(req);
         // Only the user who created an upload may continue, inspect or cancel it.
         const upload = await datastore.getUpload(uploadId).catch(() => undefined);
         if (upload && upload.metadata?.user_id !== p.userId) throw new AppError("not_found", "No such upload.");
         if (upload && req.method === "DELETE" && upload.metadata?.version_id) {
           // Cancelling releases the reserved version number.
-          const storage = await getModelStorageFor(p);
-          const r = await storage.findReservation(p, upload.metadata.version_id).catch(() => undefined);
-          if (r) await storage.abandonUpload(p, r, { deleteBytes: false });
+          const r = await services.uploads.findReservation(p, upload.metadata.version_id).catch(() => undefined);
+          if (r) await services.uploads.abandonUpload(p, r, { deleteBytes: false });
         }
       } catch (e) {
         throw tusError(e);
@@ -61,7 +61,7 @@ export function getTusServer(): Server {
     },
     async onUploadCreate(req, upload) {
       try {
-        const p = await callerOf(req);
+        const { p, services } = await callerOf(req);
         const m = upload.metadata ?? {};
         let extra: Record<string, unknown> = {};
         if (m.metadata) {
@@ -71,8 +71,7 @@ export function getTusServer(): Server {
             throw new AppError("bad_request", "Upload-Metadata 'metadata' is not valid JSON.");
           }
         }
-        const storage = await getModelStorageFor(p);
-        const r = await storage.reserveUpload(
+        const r = await services.uploads.reserveUpload(
           p,
           {
             org: m.org ?? "",
@@ -82,7 +81,7 @@ export function getTusServer(): Server {
             size: upload.size,
             metadata: extra,
           },
-          requestMeta(req),
+          requestMetaFrom(req.headers),
         );
         return { metadata: { ...m, version_id: r.versionId, user_id: p.userId } };
       } catch (e) {
@@ -92,10 +91,9 @@ export function getTusServer(): Server {
     async onUploadFinish(req, upload) {
       const file = path.join(directory, upload.id);
       try {
-        const p = await callerOf(req);
-        const storage = await getModelStorageFor(p);
-        const r = await storage.findReservation(p, upload.metadata?.version_id ?? "");
-        const v = await storage.completeUpload(p, r, { file }, { contentLength: upload.size }, requestMeta(req));
+        const { p, services } = await callerOf(req);
+        const r = await services.uploads.findReservation(p, upload.metadata?.version_id ?? "");
+        const v = await services.uploads.completeUpload(p, r, { file }, { contentLength: upload.size }, requestMetaFrom(req.headers));
         return {
           status_code: 200,
           headers: { "content-type": "application/json", "x-version-id": v.id },

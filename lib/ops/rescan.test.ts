@@ -14,7 +14,7 @@ describe.each(DB_KINDS)("rescan on %s", (kind) => {
       ["good", "credit_risk_v2.1.pkl"],
       ["evil", "malicious_os_system.pkl"],
     ] as const) {
-      await w.storage.uploadVersion(w.users.member, {
+      await w.services.uploads.uploadVersion(w.users.member, {
         org: w.orgs.a.slug,
         model,
         version: "1.0",

@@ -1,8 +1,9 @@
 import "server-only";
 import { withService } from "@/lib/db/client";
+import { recordSystemAudit } from "@/lib/db/queries/audit";
 import type { Database } from "@/lib/db/types";
 import { createInspector } from "@/lib/inspect/inspect";
-import type { BlobStore } from "./blob-store";
+import type { BlobStore } from "@/lib/storage/blob-store";
 
 export interface RescanChange {
   key: string;
@@ -29,7 +30,7 @@ export async function rescanVersions(
   opts: { org?: string; dryRun?: boolean; release?: boolean; log?: (line: string) => void } = {},
 ): Promise<RescanSummary> {
   const log = opts.log ?? (() => {});
-  const rows = await withService(async (tx) => {
+  const rows = await withService(db, async (tx) => {
     const { rows } = await tx.query<{
       id: string;
       org_id: string;
@@ -50,7 +51,7 @@ export async function rescanVersions(
       [opts.org ?? null],
     );
     return rows;
-  }, db);
+  });
   const summary: RescanSummary = { scanned: 0, changed: [], failed: [] };
   for (const v of rows) {
     try {
@@ -84,17 +85,20 @@ export async function rescanVersions(
         ...(r.globals.length ? { pickle_globals: r.globals } : {}),
         ...(r.extensionMismatch ? { extension_mismatch: true } : {}),
       };
-      await withService(async (tx) => {
+      await withService(db, async (tx) => {
         await tx.query(
           `update public.model_versions set scan_verdict = $2, scan_findings = $3, metadata = $4, scanned_at = now(), status = $5 where id = $1`,
           [v.id, verdict, JSON.stringify(r.findings), JSON.stringify(metadata), status],
         );
-        await tx.query(
-          `insert into public.audit_events (org_id, via, action, target_type, target_id, model_id, version_id, details)
-           values ($1, 'system', 'version.rescan', 'model_version', $2::text, $3, $2::uuid, $4)`,
-          [v.org_id, v.id, v.model_id, JSON.stringify({ version: v.version, from: change.from, to: change.to })],
-        );
-      }, db);
+        await recordSystemAudit(tx, {
+          orgId: v.org_id,
+          action: "version.rescan",
+          target: ["model_version", v.id],
+          modelId: v.model_id,
+          versionId: v.id,
+          details: { version: v.version, from: change.from, to: change.to },
+        });
+      });
     } catch (e) {
       summary.failed.push({ key: v.object_key, error: (e as Error).message });
       log(`${v.object_key}: FAILED ${(e as Error).message}`);

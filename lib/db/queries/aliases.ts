@@ -1,0 +1,80 @@
+import { all, first, qb, run } from "../query";
+import type { Queryable } from "../types";
+
+export interface AliasRow {
+  alias: string;
+  version: string;
+  updated_at: Date;
+  updated_by_email: string | null;
+}
+
+export interface AliasMoveRow {
+  alias: string;
+  from_version: string | null;
+  to_version: string | null;
+  moved_by_email: string | null;
+  moved_at: Date;
+}
+
+export async function listAliases(tx: Queryable, modelId: string): Promise<AliasRow[]> {
+  return all(
+    tx,
+    qb
+      .selectFrom("model_aliases as a")
+      .innerJoin("model_versions as v", "v.id", "a.version_id")
+      .leftJoin("profiles as p", "p.id", "a.updated_by")
+      .select(["a.alias", "v.version", "a.updated_at", "p.email as updated_by_email"])
+      .where("a.model_id", "=", modelId)
+      .orderBy("a.alias"),
+  );
+}
+
+/** The version an alias points at now. */
+export async function aliasTarget(tx: Queryable, modelId: string, alias: string): Promise<string | undefined> {
+  const row = await first(
+    tx,
+    qb
+      .selectFrom("model_aliases as a")
+      .innerJoin("model_versions as v", "v.id", "a.version_id")
+      .select("v.version")
+      .where("a.model_id", "=", modelId)
+      .where("a.alias", "=", alias),
+  );
+  return row?.version;
+}
+
+/** Points an alias at a version (the history row is written by trigger). */
+export async function upsertAlias(tx: Queryable, a: { modelId: string; orgId: string; alias: string; versionId: string }): Promise<void> {
+  await run(
+    tx,
+    qb
+      .insertInto("model_aliases")
+      .values({ model_id: a.modelId, alias: a.alias, org_id: a.orgId, version_id: a.versionId })
+      .onConflict((oc) => oc.columns(["model_id", "alias"]).doUpdateSet({ version_id: (eb) => eb.ref("excluded.version_id") })),
+  );
+}
+
+export async function deleteAliasesOfVersion(tx: Queryable, versionId: string): Promise<void> {
+  await run(tx, qb.deleteFrom("model_aliases").where("version_id", "=", versionId));
+}
+
+export async function deleteAliasesOfModel(tx: Queryable, modelId: string): Promise<void> {
+  await run(tx, qb.deleteFrom("model_aliases").where("model_id", "=", modelId));
+}
+
+/** Every move of every alias of a model, newest first. */
+export async function aliasHistory(tx: Queryable, modelId: string): Promise<AliasMoveRow[]> {
+  return all(
+    tx,
+    qb
+      .selectFrom("model_alias_history as h")
+      .leftJoin("model_versions as fv", "fv.id", "h.from_version_id")
+      .leftJoin("model_versions as tv", "tv.id", "h.to_version_id")
+      .leftJoin("profiles as pr", "pr.id", "h.moved_by")
+      .select(["h.alias", "fv.version as from_version", "tv.version as to_version", "pr.email as moved_by_email", "h.moved_at"])
+      .where("h.model_id", "=", modelId)
+      .orderBy("h.moved_at", "desc")
+      .orderBy("h.id", "desc")
+      .limit(500),
+  );
+}

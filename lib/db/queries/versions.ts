@@ -1,0 +1,213 @@
+import { sql, type ExpressionBuilder, type InferResult, type Selectable } from "kysely";
+import { all, first, qb, run } from "../query";
+import type { DB, ModelVersions } from "../schema.gen";
+import type { Queryable } from "../types";
+
+type VersionColumns = Selectable<ModelVersions>;
+export type VersionStatus = VersionColumns["status"];
+export type StorageBackend = VersionColumns["storage_backend"];
+export type ScanVerdict = VersionColumns["scan_verdict"];
+export type ScanFinding = VersionColumns["scan_findings"][number];
+
+const aliasesOf = (eb: ExpressionBuilder<DB & { v: ModelVersions }, "v">) =>
+  eb.fn.coalesce(
+    eb
+      .selectFrom("model_aliases as a")
+      .select(sql<string[]>`array_agg(a.alias order by a.alias)`.as("aliases"))
+      .whereRef("a.version_id", "=", "v.id"),
+    sql<string[]>`'{}'`,
+  );
+
+const versions = () =>
+  qb
+    .selectFrom("model_versions as v")
+    .leftJoin("profiles as p", "p.id", "v.created_by")
+    .select((eb) => [
+      "v.id",
+      "v.model_id",
+      "v.org_id",
+      "v.version",
+      "v.status",
+      "v.object_key",
+      "v.storage_backend",
+      "v.file_name",
+      "v.size_bytes",
+      "v.sha256",
+      "v.content_type",
+      "v.format",
+      "v.framework",
+      "v.metadata",
+      "v.scan_verdict",
+      "v.scan_findings",
+      "v.created_by",
+      "p.email as created_by_email",
+      "v.created_at",
+      "v.ready_at",
+      "v.deleted_at",
+      aliasesOf(eb).as("aliases"),
+    ]);
+
+/** A version as pages and the API show it (typed from the select above, i.e. from the schema). */
+export type VersionRow = InferResult<ReturnType<typeof versions>>[number];
+
+/** A model's versions, newest first (deleted ones included for the record; pending ones never). */
+export async function listVersions(tx: Queryable, modelId: string): Promise<VersionRow[]> {
+  return all(
+    tx,
+    versions()
+      .where("v.model_id", "=", modelId)
+      .where("v.status", "<>", "pending")
+      .orderBy("v.created_at", "desc")
+      .orderBy("v.id", "desc")
+      .limit(1000),
+  );
+}
+
+/** A finished (or deleted) version by number. */
+export async function findVersion(tx: Queryable, modelId: string, version: string): Promise<VersionRow | undefined> {
+  return first(tx, versions().where("v.model_id", "=", modelId).where("v.version", "=", version).where("v.status", "<>", "pending"));
+}
+
+export async function findVersionById(tx: Queryable, id: string): Promise<VersionRow | undefined> {
+  return first(tx, versions().where("v.id", "=", id));
+}
+
+/** Reserves a version (status pending); undefined when the number is taken or being uploaded. */
+export async function insertPendingVersion(
+  tx: Queryable,
+  v: { orgId: string; modelId: string; version: string; key: string; backend: StorageBackend; fileName: string },
+): Promise<string | undefined> {
+  const row = await first(
+    tx,
+    qb
+      .insertInto("model_versions")
+      .values({
+        org_id: v.orgId,
+        model_id: v.modelId,
+        version: v.version,
+        object_key: v.key,
+        storage_backend: v.backend,
+        file_name: v.fileName,
+        created_by: sql`auth.uid()`,
+        status: "pending",
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning("id"),
+  );
+  return row?.id;
+}
+
+export interface PendingRow {
+  id: string;
+  org_id: string;
+  org_slug: string;
+  model_id: string;
+  model_slug: string;
+  version: string;
+  object_key: string;
+  file_name: string;
+}
+
+/** The caller's own pending reservation. */
+export async function findOwnPendingVersion(tx: Queryable, id: string): Promise<PendingRow | undefined> {
+  return first(
+    tx,
+    qb
+      .selectFrom("model_versions as v")
+      .innerJoin("models as m", "m.id", "v.model_id")
+      .innerJoin("organizations as o", "o.id", "v.org_id")
+      .select(["v.id", "v.org_id", "o.slug as org_slug", "v.model_id", "m.slug as model_slug", "v.version", "v.object_key", "v.file_name"])
+      .where("v.id", "=", id)
+      .where("v.status", "=", "pending")
+      .where("v.created_by", "=", sql<string>`auth.uid()`),
+  );
+}
+
+export interface VersionContent {
+  status: "ready" | "quarantined";
+  size: number;
+  sha256: string;
+  contentType: string;
+  format: string;
+  framework: string | null;
+  metadata: Record<string, unknown>;
+  verdict: ScanVerdict;
+  findings: ScanFinding[];
+}
+
+/** Pending -> ready | quarantined with what was stored and found; 0 when the reservation is gone. */
+export async function finishPendingVersion(tx: Queryable, id: string, c: VersionContent): Promise<number> {
+  return run(
+    tx,
+    qb
+      .updateTable("model_versions")
+      .set({
+        status: c.status,
+        size_bytes: c.size,
+        sha256: c.sha256,
+        content_type: c.contentType,
+        format: c.format,
+        framework: c.framework,
+        metadata: JSON.stringify(c.metadata),
+        scan_verdict: c.verdict,
+        scan_findings: JSON.stringify(c.findings),
+        scanned_at: sql`now()`,
+      })
+      .where("id", "=", id)
+      .where("status", "=", "pending"),
+  );
+}
+
+/** Drops a pending reservation; when it was reserved (undefined when there was none). */
+export async function deletePendingVersion(tx: Queryable, id: string): Promise<Date | undefined> {
+  const row = await first(tx, qb.deleteFrom("model_versions").where("id", "=", id).where("status", "=", "pending").returning("created_at"));
+  return row?.created_at;
+}
+
+/** Soft delete: the row stays as the record (the trigger stamps who and when). */
+export async function retireVersion(tx: Queryable, id: string): Promise<void> {
+  await run(tx, qb.updateTable("model_versions").set({ status: "deleted" }).where("id", "=", id));
+}
+
+/** Retires every live version of a model (before the model row goes). */
+export async function retireVersionsOfModel(tx: Queryable, modelId: string): Promise<void> {
+  await run(
+    tx,
+    qb
+      .updateTable("model_versions")
+      .set({ status: "deleted" })
+      .where("model_id", "=", modelId)
+      .where("status", "in", ["ready", "quarantined"]),
+  );
+}
+
+// storage.objects: the local modes keep it like Supabase Storage does, so the bucket policies decide there too.
+
+export async function insertObjectRow(tx: Queryable, bucket: string, key: string, metadata: Record<string, unknown>): Promise<void> {
+  await run(
+    tx,
+    qb
+      .insertInto("storage.objects")
+      .values({
+        bucket_id: bucket,
+        name: key,
+        owner: sql`auth.uid()`,
+        owner_id: sql`auth.uid()::text`,
+        metadata: JSON.stringify(metadata),
+      }),
+  );
+}
+
+/** Whether the caller may read the object (the storage.objects SELECT policy decides). */
+export async function objectRowVisible(tx: Queryable, bucket: string, key: string): Promise<boolean> {
+  return Boolean(
+    await first(
+      tx,
+      qb
+        .selectFrom("storage.objects")
+        .select(sql`1`.as("one"))
+        .where("bucket_id", "=", bucket)
+        .where("name", "=", key),
+    ),
+  );
+}

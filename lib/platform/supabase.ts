@@ -1,0 +1,145 @@
+import "server-only";
+import { SignJWT } from "jose";
+import { toPrincipal, type Principal } from "@/lib/auth/principal";
+import { verifySupabaseAccessToken } from "@/lib/auth/supabase-token";
+import type { Claims } from "@/lib/db/types";
+import type { SupabaseConfig } from "@/lib/config";
+import { openPostgres } from "@/lib/db/postgres";
+import type { Database } from "@/lib/db/types";
+import { ERRORS } from "@/lib/errors";
+import { createBlobStore } from "@/lib/storage/create-blob-store";
+import { RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
+import { createAdminClient } from "@/lib/supabase/admin";
+import { createNodeSupabaseClient } from "@/lib/supabase/node-client";
+import { createClient as createServerClient } from "@/lib/supabase/server";
+import { openAnsweringPostgres } from "./admin-db";
+import { sharedLocalStore } from "./local";
+import type { AuthProvider, Platform } from "./types";
+
+function supabaseAuth(config: SupabaseConfig): AuthProvider {
+  const s = config.supabase;
+  return {
+    async signIn(input) {
+      const { data, error } = await createNodeSupabaseClient(s.url, s.anonKey).auth.signInWithPassword(input);
+      if (error || !data.session) throw ERRORS.wrongCredentials();
+      return {
+        accessToken: data.session.access_token,
+        expiresIn: data.session.expires_in,
+        user: { id: data.user.id, email: data.user.email ?? input.email },
+      };
+    },
+    async signInBrowser(input) {
+      const { error } = await (await createServerClient(s)).auth.signInWithPassword(input);
+      if (error) throw ERRORS.wrongCredentials();
+    },
+    async signUpBrowser(input) {
+      const { data, error } = await (
+        await createServerClient(s)
+      ).auth.signUp({
+        email: input.email,
+        password: input.password,
+        options: { data: { display_name: input.displayName } },
+      });
+      if (error) throw ERRORS.unavailable(error.message);
+      return data.session ? "signed_in" : "confirm_email";
+    },
+    async signOutBrowser() {
+      await (await createServerClient(s)).auth.signOut();
+    },
+    async principalFromCookies() {
+      const supabase = await createServerClient(s);
+      const { data } = await supabase.auth.getClaims();
+      if (!data?.claims?.sub) return null;
+      const { data: session } = await supabase.auth.getSession();
+      return toPrincipal({ ...(data.claims as unknown as Claims), role: "authenticated" }, "session", session.session?.access_token);
+    },
+    verifyAccessToken: (token) => verifySupabaseAccessToken(token, s),
+    async ensureUser(input) {
+      // Through the Auth admin API (service role: seeding only), so GoTrue owns its users as always.
+      const admin = createAdminClient(s);
+      for (let page = 1; ; page++) {
+        const { data, error } = await admin.auth.admin.listUsers({ page, perPage: 1000 });
+        if (error) throw new Error(`Could not list users: ${error.message}`);
+        const found = data.users.find((u) => u.email?.toLowerCase() === input.email.toLowerCase());
+        if (found) {
+          const { error: e } = await admin.auth.admin.updateUserById(found.id, { password: input.password, email_confirm: true });
+          if (e) throw new Error(`Could not update ${input.email}: ${e.message}`);
+          return found.id;
+        }
+        if (data.users.length < 1000) break;
+      }
+      const { data, error } = await admin.auth.admin.createUser({
+        email: input.email,
+        password: input.password,
+        email_confirm: true,
+        user_metadata: input.displayName ? { display_name: input.displayName } : {},
+      });
+      if (error || !data.user) throw new Error(`Could not create ${input.email}: ${error?.message}`);
+      return data.user.id;
+    },
+  };
+}
+
+/**
+ * Supabase Storage must see the user, so it applies its own policies. Sessions carry their access
+ * token; API-token requests get a 5-minute token for the same user, signed with the project's JWT
+ * secret (only possible when SUPABASE_JWT_SECRET is configured).
+ */
+async function storageTokenFor(config: SupabaseConfig, p: Principal): Promise<string> {
+  if (p.accessToken) return p.accessToken;
+  const secret = config.supabase.jwtSecret;
+  if (!secret) throw ERRORS.unavailable("API tokens need SUPABASE_JWT_SECRET in supabase mode; sign in with /api/v1/auth/sign-in instead.");
+  return new SignJWT({ role: "authenticated", email: p.email, aud: "authenticated" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(p.userId)
+    .setIssuedAt()
+    .setExpirationTime("5m")
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** Supabase mode: Supabase Auth, the project's database (schema by `supabase db push`), Storage for bytes. */
+export function createSupabasePlatform(config: SupabaseConfig, opts: { database?: Database } = {}): Platform {
+  const s = config.supabase;
+  const db = opts.database ?? openPostgres(config.databaseUrl);
+  const storeWith = (accessToken: string, anonKey = s.anonKey) =>
+    createBlobStore({ kind: "supabase", url: s.url, anonKey, accessToken, bucket: config.bucket });
+  const forPrincipal = async (p: Principal) => storeWith(await storageTokenFor(config, p));
+  const local = sharedLocalStore(config);
+  const serviceStore = () => {
+    if (!s.serviceRoleKey) throw ERRORS.unavailable("This admin tool needs SUPABASE_SERVICE_ROLE_KEY.");
+    return storeWith(s.serviceRoleKey, s.serviceRoleKey);
+  };
+  return {
+    mode: "supabase",
+    config,
+    label: "Supabase",
+    demo: false,
+    // IMPORTANT: never migrated from here: `supabase db push` owns the schema of a Supabase project.
+    database: async () => db,
+    openAdminDatabase: (o = {}) => openAnsweringPostgres(config.databaseUrl, o.timeoutMs),
+    traits: { singleProcessDatabase: false, backupSchemas: ["public", "fairmind"], ownsDataDir: false },
+    auth: supabaseAuth(config),
+    blobs: {
+      forPrincipal,
+      // Versions not yet moved by `npm run migrate:cloud` are still read from local disk (the version
+      // row's RLS has already decided the caller may read them).
+      forVersion: async (p, backend) => (backend === "local" ? local() : forPrincipal(p)),
+      local,
+      probe: () => storeWith(s.anonKey),
+      admin: () => serviceStore(),
+      atRest: () => serviceStore(),
+    },
+    uploads: {
+      backend: "supabase",
+      recordsObjectRows: false,
+      directUploadTarget: (r) => ({
+        protocol: "tus",
+        endpoint: `${s.url.replace(/\/$/, "")}/storage/v1/upload/resumable`,
+        chunk_size: RESUMABLE_CHUNK_BYTES,
+        metadata: { bucketName: config.bucket, objectName: r.key, contentType: "application/octet-stream", cacheControl: "3600" },
+        headers: { "x-upsert": "false" },
+        complete_url: `/api/v1/uploads/reservations/${r.versionId}/complete`,
+      }),
+    },
+  };
+}
