@@ -1,4 +1,6 @@
 import "server-only";
+import type { z } from "zod";
+import type { auditEventResponse } from "@/lib/validations/api";
 import type { Principal } from "@/lib/auth/principal";
 import { countAuditEvents, listAuditEvents, type AuditEventRow, type AuditFilters } from "@/lib/db/queries/audit";
 import { ERRORS } from "@/lib/errors";
@@ -149,7 +151,7 @@ export class AuditService extends Service {
 }
 
 /** The REST shape of an event. */
-export function serializeAuditEvent(e: AuditEvent) {
+export function serializeAuditEvent(e: AuditEvent): z.infer<typeof auditEventResponse> {
   return {
     id: e.id,
     created_at: new Date(e.created_at).toISOString(),

@@ -1,14 +1,52 @@
-import { MODEL_SORTS, SCAN_VERDICTS, TASK_TYPES } from "@/lib/validations/models";
+import { z } from "zod";
+import { auditQuerySchema } from "@/lib/audit/query";
+import { signInSchema } from "@/lib/validations/auth";
+import {
+  aliasesResponse,
+  aliasMoveResponse,
+  auditEventResponse,
+  completeReservationRequest,
+  errorResponse,
+  linkResponse,
+  list,
+  modelDetailResponse,
+  modelResponse,
+  orgResponse,
+  page,
+  reservationRequest,
+  reservationResponse,
+  signInResponse,
+  tokenResponse,
+  usageResponse,
+  versionResponse,
+} from "@/lib/validations/api";
+import {
+  createModelSchema,
+  createTokenSchema,
+  listModelsQuerySchema,
+  setAliasSchema,
+  updateModelSchema,
+  uploadMetadataSchema,
+} from "@/lib/validations/models";
 import pkg from "@/package.json";
 
-// The OpenAPI 3.1 description of REST API v1, served at /api/v1/openapi.json. Kept next to the
-// serializers' shapes (lib/storage/serialize.ts); e2e/api.spec.ts checks the paths exist.
+// The OpenAPI 3.1 description of REST API v1, served at /api/v1/openapi.json, GENERATED from the
+// zod schemas the route handlers validate with and the serializers are typed by. Adding a route
+// means adding its operation here; e2e/api.spec.ts checks every route in app/api/v1 is listed.
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown) => ({ "application/json": { schema } });
-const ok = (description: string, schema?: unknown) => ({ description, ...(schema ? { content: json(schema) } : {}) });
-const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? "Error", content: json(ref("Error")) }]));
+type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
+
+interface Operation {
+  summary: string;
+  description?: string;
+  query?: z.ZodObject;
+  headers?: { name: string; description: string; schema?: z.ZodType; required?: boolean }[];
+  body?: z.ZodType | { raw: string };
+  ok: { status: number; description: string; schema?: z.ZodType; raw?: string };
+  errors: number[];
+  public?: boolean;
+}
+
 const ERROR_TEXT: Record<number, string> = {
   400: "Bad request (length mismatch, bad JSON, bad cursor)",
   401: "Missing, invalid, expired or revoked credentials",
@@ -20,364 +58,317 @@ const ERROR_TEXT: Record<number, string> = {
   416: "Range not satisfiable",
   422: "Invalid input (field errors), checksum mismatch, or not a model file",
   429: "Too many failed sign-ins",
+  503: "A configured dependency (database, Supabase) is unavailable; retry later",
 };
-const p = (name: string, description: string, schema: unknown = { type: "string" }, where = "path") => ({
-  name,
-  in: where,
-  required: where === "path",
-  description,
-  schema,
-});
-const ORG = p("org", "Organization slug, e.g. demo_org");
-const MODEL = p("model", "Model slug, e.g. credit_risk");
-const VERSION = p("version", "MAJOR[.MINOR[.PATCH]][-pre], e.g. 2.1");
 
-export function openApiDocument() {
+const PATH_PARAMS: Record<string, string> = {
+  org: "Organization slug, e.g. demo_org",
+  model: "Model slug, e.g. credit_risk",
+  version: "MAJOR[.MINOR[.PATCH]][-pre], e.g. 2.1",
+  alias: "Alias name, e.g. production",
+  id: "Id (uuid) of the token, upload or reservation",
+  token: "The signed link's token",
+};
+
+const V = "/api/v1";
+const ORGM = `${V}/orgs/{org}/models/{model}`;
+
+/** Every operation of the API, by path and method. */
+export const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
+  [`${V}/auth/sign-in`]: {
+    post: {
+      summary: "Exchange e-mail and password for an access token",
+      body: signInSchema,
+      ok: { status: 200, description: "Access token", schema: signInResponse },
+      errors: [401, 422, 429],
+      public: true,
+    },
+  },
+  [`${V}/orgs`]: {
+    get: {
+      summary: "Your organizations and your role in each",
+      ok: { status: 200, description: "Organizations", schema: list(orgResponse) },
+      errors: [401],
+    },
+  },
+  [`${V}/orgs/{org}/models`]: {
+    get: {
+      summary: "List models: search, filters, keyset pages",
+      query: listModelsQuerySchema,
+      ok: { status: 200, description: "A page of models", schema: page(modelResponse) },
+      errors: [400, 401, 404, 422],
+    },
+    post: {
+      summary: "Create a model (writers)",
+      body: createModelSchema,
+      ok: { status: 201, description: "The model", schema: modelResponse },
+      errors: [401, 403, 404, 409, 422],
+    },
+  },
+  [ORGM]: {
+    get: {
+      summary: "A model with its versions and aliases",
+      ok: { status: 200, description: "Model", schema: modelDetailResponse },
+      errors: [401, 404],
+    },
+    patch: {
+      summary: "Edit a model's metadata (writers)",
+      body: updateModelSchema,
+      ok: { status: 200, description: "The model", schema: modelResponse },
+      errors: [401, 403, 404, 422],
+    },
+    delete: {
+      summary: "Delete a model (admins): versions are retired and purged later",
+      ok: { status: 204, description: "Deleted" },
+      errors: [401, 403, 404],
+    },
+  },
+  [`${ORGM}/versions`]: {
+    get: {
+      summary: "Versions, newest first",
+      ok: { status: 200, description: "Versions", schema: list(versionResponse) },
+      errors: [401, 404],
+    },
+  },
+  [`${ORGM}/versions/{version}`]: {
+    get: {
+      summary: "One version (scan verdict, findings, metadata)",
+      ok: { status: 200, description: "Version", schema: versionResponse },
+      errors: [401, 404],
+    },
+    put: {
+      summary: "Upload a version (creates the model if needed). The body is the raw file, streamed.",
+      query: z.object({ filename: z.string().describe("The file's name (its extension is checked); or send X-File-Name") }),
+      headers: [
+        {
+          name: "X-Model-Metadata",
+          description: "JSON of the fields below (for a new model), or 'base64:' + base64 JSON when it holds non-ASCII text",
+          schema: uploadMetadataSchema,
+        },
+        { name: "X-Content-SHA256", description: "The file's SHA-256 (hex): the upload is refused when the bytes differ" },
+      ],
+      body: { raw: "application/octet-stream" },
+      ok: { status: 201, description: "The version, ready or quarantined", schema: versionResponse },
+      errors: [400, 401, 403, 404, 409, 413, 415, 422],
+    },
+    delete: {
+      summary: "Delete a version (admins or its uploader; soft, purged later)",
+      ok: { status: 204, description: "Deleted" },
+      errors: [401, 403, 404],
+    },
+  },
+  [`${ORGM}/versions/{version}/download`]: {
+    get: {
+      summary: "Download the file (Range, If-None-Match, If-Range supported)",
+      query: z.object({
+        acknowledge_risk: z.enum(["true"]).optional().describe("Owners and admins: download a quarantined version (audited)"),
+      }),
+      ok: {
+        status: 200,
+        description: "The bytes; ETag and X-Content-SHA256 carry the SHA-256 (206 for a range)",
+        raw: "application/octet-stream",
+      },
+      errors: [401, 403, 404, 416],
+    },
+    head: {
+      summary: "The download's headers without the bytes",
+      ok: { status: 200, description: "Headers only" },
+      errors: [401, 403, 404, 416],
+    },
+  },
+  [`${ORGM}/versions/{version}/link`]: {
+    post: {
+      summary: "A short-lived signed download link",
+      ok: { status: 201, description: "Link", schema: linkResponse },
+      errors: [401, 403, 404],
+    },
+  },
+  [`${V}/links/{token}`]: {
+    get: {
+      summary: "Download through a signed link (acts as the user who made it; audited)",
+      ok: { status: 200, description: "The bytes", raw: "application/octet-stream" },
+      errors: [401, 403, 404, 416],
+      public: true,
+    },
+    head: {
+      summary: "The signed link's download headers without the bytes",
+      ok: { status: 200, description: "Headers only" },
+      errors: [401, 403, 404],
+      public: true,
+    },
+  },
+  [`${ORGM}/aliases`]: {
+    get: {
+      summary: "Aliases and the history of every move",
+      ok: { status: 200, description: "Aliases", schema: aliasesResponse },
+      errors: [401, 404],
+    },
+  },
+  [`${ORGM}/aliases/{alias}`]: {
+    put: {
+      summary: "Move an alias to a ready version (writers)",
+      body: setAliasSchema,
+      ok: { status: 200, description: "The move", schema: aliasMoveResponse },
+      errors: [401, 403, 404, 409, 422],
+    },
+  },
+  [`${V}/orgs/{org}/usage`]: {
+    get: {
+      summary: "Stored bytes, breakdowns, growth, egress and the cost estimate",
+      ok: { status: 200, description: "Usage", schema: usageResponse },
+      errors: [401, 404],
+    },
+  },
+  [`${V}/orgs/{org}/audit`]: {
+    get: {
+      summary: "The audit trail, newest first; ?format=csv streams it as CSV",
+      query: auditQuerySchema.extend({ format: z.enum(["json", "csv"]).optional() }),
+      ok: { status: 200, description: "A page of events (or text/csv)", schema: page(auditEventResponse) },
+      errors: [400, 401, 404, 422],
+    },
+  },
+  [`${V}/tokens`]: {
+    get: {
+      summary: "API tokens of an organization (yours; all of them for admins)",
+      query: z.object({ org: z.string().describe("Organization slug") }),
+      ok: { status: 200, description: "Tokens", schema: list(tokenResponse) },
+      errors: [401, 404, 422],
+    },
+    post: {
+      summary: "Create an API token (the secret is shown once)",
+      body: createTokenSchema,
+      ok: { status: 201, description: "The token, with its secret", schema: tokenResponse },
+      errors: [401, 403, 404, 422],
+    },
+  },
+  [`${V}/tokens/{id}`]: { delete: { summary: "Revoke a token", ok: { status: 204, description: "Revoked" }, errors: [401, 404] } },
+  [`${V}/uploads/reservations`]: {
+    post: {
+      summary: "Reserve a version and learn where to send its bytes (Supabase's resumable endpoint in supabase mode)",
+      body: reservationRequest,
+      ok: { status: 201, description: "The reservation", schema: reservationResponse },
+      errors: [401, 403, 404, 409, 413, 415, 422],
+    },
+  },
+  [`${V}/uploads/reservations/{id}`]: {
+    delete: {
+      summary: "Abandon a reservation and what was uploaded under it",
+      ok: { status: 204, description: "Abandoned" },
+      errors: [401, 404],
+    },
+  },
+  [`${V}/uploads/reservations/{id}/complete`]: {
+    post: {
+      summary: "Finish a direct upload: the server reads the object once to verify size and SHA-256, inspects it, makes it visible",
+      body: completeReservationRequest,
+      ok: { status: 201, description: "The version", schema: versionResponse },
+      errors: [400, 401, 404, 409, 413, 422],
+    },
+  },
+  [`${V}/uploads`]: {
+    post: {
+      summary: "Create a resumable upload (tus 1.0). Upload-Metadata: org, model, version, filename, metadata (JSON)",
+      ok: { status: 201, description: "Location of the upload" },
+      errors: [401, 403, 404, 409, 413, 415, 422],
+    },
+  },
+  [`${V}/uploads/{id}`]: {
+    head: { summary: "Current offset (resume)", ok: { status: 200, description: "Upload-Offset header" }, errors: [401, 404] },
+    patch: {
+      summary: "Append bytes at Upload-Offset; the last PATCH answers 200 with the Version",
+      ok: { status: 204, description: "Appended" },
+      errors: [401, 404, 409, 413, 422],
+    },
+    delete: { summary: "Cancel (releases the reserved version)", ok: { status: 204, description: "Cancelled" }, errors: [401, 404] },
+  },
+  "/api/health": {
+    get: {
+      summary: "Mode, database and storage reachability",
+      ok: { status: 200, description: "Healthy (503 when degraded)" },
+      errors: [503],
+      public: true,
+    },
+  },
+};
+
+const schemaOf = (s: z.ZodType, io: "input" | "output") => {
+  const { $schema: _, ...rest } = z.toJSONSchema(s, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;
+  return rest;
+};
+
+function operationObject(path: string, op: Operation) {
+  const params = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: "path",
+    required: true,
+    description: PATH_PARAMS[name!] ?? name,
+    schema: { type: "string" },
+  }));
+  const query = op.query
+    ? Object.entries((schemaOf(op.query, "output").properties ?? {}) as Record<string, { description?: string }>).map(([name, schema]) => ({
+        name,
+        in: "query",
+        required: false,
+        ...(schema.description ? { description: schema.description } : {}),
+        schema,
+      }))
+    : [];
+  const headers = (op.headers ?? []).map((h) => ({
+    name: h.name,
+    in: "header",
+    required: Boolean(h.required),
+    description: h.description,
+    schema: h.schema ? schemaOf(h.schema, "input") : { type: "string" },
+  }));
+  const requestBody = op.body
+    ? "raw" in op.body
+      ? { required: true, content: { [op.body.raw]: { schema: { type: "string", format: "binary" } } } }
+      : { required: true, content: { "application/json": { schema: schemaOf(op.body, "input") } } }
+    : undefined;
+  const okContent = op.ok.schema
+    ? { content: { "application/json": { schema: schemaOf(op.ok.schema, "output") } } }
+    : op.ok.raw
+      ? { content: { [op.ok.raw]: { schema: { type: "string", format: "binary" } } } }
+      : {};
+  const errorSchema = schemaOf(errorResponse, "output");
   return {
-    openapi: "3.1.0",
-    info: {
-      title: "FairMind Model Storage API",
-      version: pkg.version,
-      description: "Organization-scoped model storage. Every call runs under row-level security as the caller.",
-    },
-    servers: [{ url: "/" }],
-    security: [{ bearer: [] }, { cookie: [] }],
-    components: {
-      securitySchemes: {
-        bearer: { type: "http", scheme: "bearer", description: "An API token (fm_…) or an access token from POST /api/v1/auth/sign-in" },
-        cookie: { type: "apiKey", in: "cookie", name: "fm_session" },
-      },
-      schemas: {
-        Error: {
-          type: "object",
-          required: ["error"],
-          properties: {
-            error: {
-              type: "object",
-              required: ["code", "message"],
-              properties: { code: { type: "string" }, message: { type: "string" }, details: { type: "object" } },
-            },
-          },
-        },
-        Org: {
-          type: "object",
-          properties: {
-            id: { type: "string", format: "uuid" },
-            slug: { type: "string" },
-            name: { type: "string" },
-            role: { enum: ["owner", "admin", "member", "viewer"] },
-            created_at: { type: "string", format: "date-time" },
-          },
-        },
-        Model: {
-          type: "object",
-          properties: {
-            id: { type: "string", format: "uuid" },
-            slug: { type: "string" },
-            name: { type: "string" },
-            task_type: { enum: [...TASK_TYPES] },
-            framework: { type: ["string", "null"] },
-            description: { type: "string" },
-            tags: { type: "array", items: { type: "string" } },
-            latest_version: { type: ["string", "null"] },
-            latest_aliases: { type: "array", items: { type: "string" } },
-            latest_size_bytes: { type: ["integer", "null"] },
-            latest_scan_verdict: { type: ["string", "null"] },
-            latest_uploaded_by: { type: ["string", "null"] },
-            latest_uploaded_at: { type: ["string", "null"] },
-            version_count: { type: "integer" },
-            total_bytes: { type: "integer" },
-            created_at: { type: "string" },
-            updated_at: { type: "string" },
-          },
-        },
-        ModelInput: {
-          type: "object",
-          required: ["name"],
-          properties: {
-            name: { type: "string" },
-            slug: { type: "string" },
-            task_type: { enum: [...TASK_TYPES] },
-            framework: { type: "string" },
-            description: { type: "string" },
-            tags: { type: "array", items: { type: "string" } },
-          },
-        },
-        Version: {
-          type: "object",
-          properties: {
-            id: { type: "string", format: "uuid" },
-            version: { type: "string" },
-            status: { enum: ["ready", "quarantined", "deleted"] },
-            size_bytes: { type: "integer" },
-            sha256: { type: "string" },
-            format: { type: ["string", "null"] },
-            framework: { type: ["string", "null"] },
-            content_type: { type: ["string", "null"] },
-            file_name: { type: "string" },
-            object_key: { type: "string" },
-            storage_backend: { enum: ["local", "supabase"] },
-            aliases: { type: "array", items: { type: "string" } },
-            scan: {
-              type: "object",
-              properties: {
-                verdict: { enum: [...SCAN_VERDICTS] },
-                findings: { type: "array", items: { type: "object" } },
-                globals: {
-                  type: "array",
-                  items: { type: "object", properties: { name: { type: "string" }, verdict: { type: "string" } } },
-                },
-              },
-            },
-            metadata: { type: "object" },
-            uploaded_by: { type: ["string", "null"] },
-            created_at: { type: "string" },
-            ready_at: { type: ["string", "null"] },
-            deleted_at: { type: ["string", "null"] },
-          },
-        },
-        ModelDetail: {
-          allOf: [
-            ref("Model"),
-            {
-              type: "object",
-              properties: {
-                role: { type: "string" },
-                aliases: { type: "array", items: { type: "object" } },
-                versions: { type: "array", items: ref("Version") },
-              },
-            },
-          ],
-        },
-        Token: {
-          type: "object",
-          properties: {
-            id: { type: "string" },
-            name: { type: "string" },
-            prefix: { type: "string" },
-            role: { enum: ["admin", "member", "viewer"] },
-            expires_at: { type: ["string", "null"] },
-            last_used_at: { type: ["string", "null"] },
-            revoked_at: { type: ["string", "null"] },
-            created_at: { type: "string" },
-            token: { type: "string", description: "Only in the answer to POST" },
-          },
-        },
-      },
-    },
-    paths: {
-      "/api/v1/auth/sign-in": {
-        post: {
-          summary: "Exchange e-mail and password for an access token",
-          security: [],
-          requestBody: {
-            required: true,
-            content: json({
-              type: "object",
-              required: ["email", "password"],
-              properties: { email: { type: "string" }, password: { type: "string" } },
-            }),
-          },
-          responses: {
-            200: ok("Signed in", {
-              type: "object",
-              properties: { access_token: { type: "string" }, token_type: { const: "bearer" }, expires_in: { type: "integer" } },
-            }),
-            ...errors(401, 422, 429),
-          },
-        },
-      },
-      "/api/v1/orgs": {
-        get: {
-          summary: "Your organizations",
-          responses: {
-            200: ok("Organizations", { type: "object", properties: { items: { type: "array", items: ref("Org") } } }),
-            ...errors(401),
-          },
-        },
-      },
-      "/api/v1/orgs/{org}/models": {
-        parameters: [ORG],
-        get: {
-          summary: "List models",
-          parameters: [
-            p("q", "Search text", undefined, "query"),
-            p("framework", "", undefined, "query"),
-            p("type", "", { enum: [...TASK_TYPES] }, "query"),
-            p("tag", "", undefined, "query"),
-            p("verdict", "", { enum: [...SCAN_VERDICTS] }, "query"),
-            p("sort", "", { enum: [...MODEL_SORTS] }, "query"),
-            p("limit", "1–200, default 50", { type: "integer" }, "query"),
-            p("cursor", "next_cursor of the previous page", undefined, "query"),
-          ],
-          responses: {
-            200: ok("A page of models", {
-              type: "object",
-              properties: { items: { type: "array", items: ref("Model") }, next_cursor: { type: ["string", "null"] } },
-            }),
-            ...errors(400, 401, 404),
-          },
-        },
-        post: {
-          summary: "Create a model",
-          requestBody: { required: true, content: json(ref("ModelInput")) },
-          responses: { 201: ok("Created", ref("Model")), ...errors(401, 403, 404, 409, 422) },
-        },
-      },
-      "/api/v1/orgs/{org}/models/{model}": {
-        parameters: [ORG, MODEL],
-        get: { summary: "A model with its versions and aliases", responses: { 200: ok("Model", ref("ModelDetail")), ...errors(401, 404) } },
-        patch: {
-          summary: "Edit a model's metadata",
-          requestBody: { required: true, content: json(ref("ModelInput")) },
-          responses: { 200: ok("Updated", ref("Model")), ...errors(401, 403, 404, 422) },
-        },
-        delete: {
-          summary: "Delete a model (admins): versions are retired and purged later",
-          responses: { 204: ok("Deleted"), ...errors(401, 403, 404) },
-        },
-      },
-      "/api/v1/orgs/{org}/models/{model}/versions": {
-        parameters: [ORG, MODEL],
-        get: {
-          summary: "Versions, newest first",
-          responses: {
-            200: ok("Versions", { type: "object", properties: { items: { type: "array", items: ref("Version") } } }),
-            ...errors(401, 404),
-          },
-        },
-      },
-      "/api/v1/orgs/{org}/models/{model}/versions/{version}": {
-        parameters: [ORG, MODEL, VERSION],
-        get: { summary: "One version", responses: { 200: ok("Version", ref("Version")), ...errors(401, 404) } },
-        put: {
-          summary: "Upload a version (creates the model if needed). The body is the raw file, streamed.",
-          parameters: [
-            p(
-              "filename",
-              "The file's name; only its extension matters (pkl, joblib, h5, pt, xgb, lgb, json, safetensors, onnx, gguf, …)",
-              undefined,
-              "query",
-            ),
-            p(
-              "X-Model-Metadata",
-              "JSON {name, task_type, framework, description, tags, sha256}; or 'base64:' + base64 JSON",
-              undefined,
-              "header",
-            ),
-            p("X-Content-SHA256", "Expected SHA-256 (hex); a mismatch is refused", undefined, "header"),
-          ],
-          requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
-          responses: { 201: ok("Stored", ref("Version")), ...errors(400, 401, 403, 404, 409, 413, 415, 422) },
-        },
-        delete: {
-          summary: "Delete a version (admins or its uploader; soft, purged later)",
-          responses: { 204: ok("Deleted"), ...errors(401, 403, 404) },
-        },
-      },
-      "/api/v1/orgs/{org}/models/{model}/versions/{version}/download": {
-        parameters: [ORG, MODEL, VERSION, p("acknowledge_risk", "true to download a quarantined version (admins)", undefined, "query")],
-        get: {
-          summary: "Download the file (Range, If-None-Match, If-Range supported)",
-          responses: {
-            200: {
-              description: "The bytes; headers ETag and X-Content-SHA256 carry the SHA-256",
-              content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
-            },
-            206: ok("Partial content"),
-            304: ok("Not modified"),
-            ...errors(401, 403, 404, 416),
-          },
-        },
-      },
-      "/api/v1/orgs/{org}/models/{model}/versions/{version}/link": {
-        parameters: [ORG, MODEL, VERSION],
-        post: {
-          summary: "A short-lived signed download link",
-          responses: {
-            201: ok("Link", { type: "object", properties: { url: { type: "string" }, expires_at: { type: "string" } } }),
-            ...errors(401, 403, 404),
-          },
-        },
-      },
-      "/api/v1/orgs/{org}/models/{model}/aliases": {
-        parameters: [ORG, MODEL],
-        get: {
-          summary: "Aliases and the history of every move",
-          responses: {
-            200: ok("Aliases", {
-              type: "object",
-              properties: { items: { type: "array", items: { type: "object" } }, history: { type: "array", items: { type: "object" } } },
-            }),
-            ...errors(401, 404),
-          },
-        },
-      },
-      "/api/v1/orgs/{org}/models/{model}/aliases/{alias}": {
-        parameters: [ORG, MODEL, p("alias", "e.g. production, staging")],
-        put: {
-          summary: "Move an alias to a ready version",
-          requestBody: {
-            required: true,
-            content: json({ type: "object", required: ["version"], properties: { version: { type: "string" } } }),
-          },
-          responses: {
-            200: ok("Moved", {
-              type: "object",
-              properties: { alias: { type: "string" }, version: { type: "string" }, previous: { type: ["string", "null"] } },
-            }),
-            ...errors(401, 403, 404, 409, 422),
-          },
-        },
-      },
-      "/api/v1/tokens": {
-        get: {
-          summary: "API tokens of an organization (yours; all for admins)",
-          parameters: [p("org", "Organization slug", undefined, "query")],
-          responses: {
-            200: ok("Tokens", { type: "object", properties: { items: { type: "array", items: ref("Token") } } }),
-            ...errors(401, 404, 422),
-          },
-        },
-        post: {
-          summary: "Create an API token (the secret is shown once)",
-          requestBody: {
-            required: true,
-            content: json({
-              type: "object",
-              required: ["org", "name"],
-              properties: {
-                org: { type: "string" },
-                name: { type: "string" },
-                role: { enum: ["admin", "member", "viewer"] },
-                expires_in_days: { type: ["integer", "null"] },
-              },
-            }),
-          },
-          responses: { 201: ok("Created", ref("Token")), ...errors(401, 403, 404, 422) },
-        },
-      },
-      "/api/v1/tokens/{id}": {
-        delete: { summary: "Revoke a token", parameters: [p("id", "Token id")], responses: { 204: ok("Revoked"), ...errors(401, 404) } },
-      },
-      "/api/v1/uploads": {
-        post: {
-          summary: "Create a resumable upload (tus 1.0). Upload-Metadata: org, model, version, filename, metadata (JSON)",
-          responses: { 201: ok("Created; Location is the upload URL"), ...errors(401, 403, 404, 409, 413, 415, 422) },
-        },
-      },
-      "/api/v1/uploads/{id}": {
-        parameters: [p("id", "Upload id")],
-        head: { summary: "Current offset (resume)", responses: { 200: ok("Upload-Offset header") } },
-        patch: {
-          summary: "Append bytes at Upload-Offset; the last PATCH answers 200 with the Version",
-          responses: { 204: ok("Appended"), 200: ok("Finished", ref("Version")), ...errors(401, 404, 409, 422) },
-        },
-        delete: { summary: "Cancel (releases the reserved version)", responses: { 204: ok("Cancelled") } },
-      },
-      "/api/health": {
-        get: { summary: "Mode, database and storage reachability", security: [], responses: { 200: ok("Healthy"), 503: ok("Degraded") } },
-      },
+    summary: op.summary,
+    ...(op.description ? { description: op.description } : {}),
+    ...(op.public ? { security: [] } : {}),
+    ...(params.length + query.length + headers.length ? { parameters: [...params, ...query, ...headers] } : {}),
+    ...(requestBody ? { requestBody } : {}),
+    responses: {
+      [op.ok.status]: { description: op.ok.description, ...okContent },
+      ...Object.fromEntries(
+        op.errors.map((c) => [
+          String(c),
+          { description: ERROR_TEXT[c] ?? "Error", content: { "application/json": { schema: errorSchema } } },
+        ]),
+      ),
     },
   };
 }
+
+/** The OpenAPI document (generated once per process). */
+export const openApiDocument = () => ({
+  openapi: "3.1.0",
+  info: {
+    title: "FairMind Model Storage API",
+    version: pkg.version,
+    description: "Organization-scoped model storage. Every call runs under row-level security as the caller.",
+  },
+  servers: [{ url: "/" }],
+  security: [{ bearer: [] }, { cookie: [] }],
+  components: {
+    securitySchemes: {
+      bearer: { type: "http", scheme: "bearer", description: "An API token (fm_…) or an access token from POST /api/v1/auth/sign-in" },
+      cookie: { type: "apiKey", in: "cookie", name: "fm_session" },
+    },
+  },
+  paths: Object.fromEntries(
+    Object.entries(OPERATIONS).map(([path, ops]) => [
+      path,
+      Object.fromEntries(Object.entries(ops).map(([method, op]) => [method, operationObject(path, op!)])),
+    ]),
+  ),
+});

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Database } from "@/lib/db/types";
 import { isAppError } from "@/lib/errors";
 import type { BlobStore } from "@/lib/storage/blob-store";
-import { looksEncrypted } from "@/lib/storage/adapters/encrypted";
+import { looksEncrypted } from "@/lib/storage/adapters/encryption-format";
 import {
   ARCHIVE_FORMAT,
   ARCHIVE_VERSION,

@@ -1,15 +1,26 @@
-import type { ModelDetail, ModelSummary, ModelVersion, Org } from "./types";
+import type { z } from "zod";
+import type { ApiTokenRecord } from "@/lib/auth/api-tokens";
+import type {
+  aliasesResponse,
+  modelDetailResponse,
+  modelResponse,
+  orgResponse,
+  tokenResponse,
+  versionResponse,
+} from "@/lib/validations/api";
+import type { AliasMove, ModelDetail, ModelSummary, ModelVersion, Org } from "./types";
 
-// The REST API's JSON shapes (snake_case, ISO dates). One place, so the OpenAPI document and the
-// responses agree.
+// The REST API's JSON shapes (snake_case, ISO dates), typed by the zod schemas the OpenAPI document
+// is generated from (lib/validations/api.ts): a field here that the document lacks fails to compile.
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+const isoNow = (d: Date) => new Date(d).toISOString();
 
-export function serializeOrg(o: Org) {
+export function serializeOrg(o: Org): z.infer<typeof orgResponse> {
   return { id: o.id, slug: o.slug, name: o.name, role: o.role, created_at: iso(o.created_at) };
 }
 
-export function serializeModel(m: ModelSummary) {
+export function serializeModel(m: ModelSummary): z.infer<typeof modelResponse> {
   return {
     id: m.id,
     slug: m.slug,
@@ -31,8 +42,8 @@ export function serializeModel(m: ModelSummary) {
   };
 }
 
-export function serializeVersion(v: ModelVersion) {
-  const { pickle_globals, ...metadata } = (v.metadata ?? {}) as Record<string, unknown>;
+export function serializeVersion(v: ModelVersion): z.infer<typeof versionResponse> {
+  const { pickle_globals, ...metadata } = v.metadata ?? {};
   return {
     id: v.id,
     version: v.version,
@@ -55,11 +66,44 @@ export function serializeVersion(v: ModelVersion) {
   };
 }
 
-export function serializeModelDetail(m: ModelDetail) {
+export function serializeModelDetail(m: ModelDetail): z.infer<typeof modelDetailResponse> {
   return {
     ...serializeModel(m),
     role: m.role,
     aliases: m.aliases.map((a) => ({ alias: a.alias, version: a.version, updated_at: iso(a.updated_at), updated_by: a.updated_by_email })),
     versions: m.versions.map(serializeVersion),
+  };
+}
+
+export function serializeAliases(detail: ModelDetail, history: AliasMove[]): z.infer<typeof aliasesResponse> {
+  return {
+    items: detail.aliases.map((a) => ({
+      alias: a.alias,
+      version: a.version,
+      updated_at: iso(a.updated_at),
+      updated_by: a.updated_by_email,
+    })),
+    history: history.map((h) => ({
+      alias: h.alias,
+      from: h.from_version,
+      to: h.to_version,
+      moved_by: h.moved_by_email,
+      moved_at: isoNow(h.moved_at),
+    })),
+  };
+}
+
+export function serializeToken(t: ApiTokenRecord, secret?: string): z.infer<typeof tokenResponse> {
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.token_prefix,
+    role: t.role,
+    expires_at: iso(t.expires_at),
+    last_used_at: iso(t.last_used_at),
+    revoked_at: iso(t.revoked_at),
+    created_at: iso(t.created_at),
+    user_id: t.user_id,
+    ...(secret ? { token: secret } : {}),
   };
 }

@@ -1,4 +1,6 @@
 import "server-only";
+import type { z } from "zod";
+import type { usageResponse } from "@/lib/validations/api";
 import type { Principal } from "@/lib/auth/principal";
 import * as q from "@/lib/db/queries/usage";
 import { Service } from "@/lib/services/base";
@@ -123,6 +125,6 @@ export class UsageService extends Service {
 }
 
 /** The REST shape of a usage report (ISO dates). */
-export function serializeUsage(r: UsageReport) {
+export function serializeUsage(r: UsageReport): z.infer<typeof usageResponse> {
   return { ...r, generated_at: r.generated_at.toISOString() };
 }

@@ -186,15 +186,13 @@ export async function retireVersionsOfModel(tx: Queryable, modelId: string): Pro
 export async function insertObjectRow(tx: Queryable, bucket: string, key: string, metadata: Record<string, unknown>): Promise<void> {
   await run(
     tx,
-    qb
-      .insertInto("storage.objects")
-      .values({
-        bucket_id: bucket,
-        name: key,
-        owner: sql`auth.uid()`,
-        owner_id: sql`auth.uid()::text`,
-        metadata: JSON.stringify(metadata),
-      }),
+    qb.insertInto("storage.objects").values({
+      bucket_id: bucket,
+      name: key,
+      owner: sql`auth.uid()`,
+      owner_id: sql`auth.uid()::text`,
+      metadata: JSON.stringify(metadata),
+    }),
   );
 }
 

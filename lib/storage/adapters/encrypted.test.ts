@@ -4,15 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "@/lib/errors";
-import { nodeBody, readAll, runBlobStoreContract, sha256 } from "./blob-store.contract";
-import {
-  cipherSizeOf,
-  createEncryptedBlobStore,
-  ENCRYPTION_CHUNK_SIZE,
-  ENCRYPTION_HEADER_SIZE,
-  plaintextSizeOf,
-  type EncryptedBlobStore,
-} from "./encrypted";
+import { runBlobStoreContract } from "./blob-store.contract";
+import { nodeBody, readAll, sha256 } from "./blob-store.contract-helpers";
+import { createEncryptedBlobStore, type EncryptedBlobStore } from "./encrypted";
+import { cipherSizeOf, ENCRYPTION_CHUNK_SIZE, ENCRYPTION_HEADER_SIZE, plaintextSizeOf } from "./encryption-format";
 import { isEncryptionConfigured, loadEncryptionKeys, parseMasterKey, type EncryptionKeys } from "./encryption-keys";
 import { createLocalBlobStore, type LocalBlobStore } from "./local";
 

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBlobStore } from "../create-blob-store";
-import { expectAppError, nodeBody, readAll, runBlobStoreContract, sha256 } from "./blob-store.contract";
+import { runBlobStoreContract } from "./blob-store.contract";
+import { expectAppError, nodeBody, readAll, sha256 } from "./blob-store.contract-helpers";
 import { createLocalBlobStore, sweepTemp, type LocalBlobStore } from "./local";
 
 async function tempRoot() {

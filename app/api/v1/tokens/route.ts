@@ -1,26 +1,14 @@
-import type { ApiTokenRecord } from "@/lib/auth/api-tokens";
 import { ERRORS } from "@/lib/errors";
 import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
+import { serializeToken } from "@/lib/storage/serialize";
 import { createTokenSchema, orgSlugSchema } from "@/lib/validations/models";
-
-const serialize = (t: ApiTokenRecord) => ({
-  id: t.id,
-  name: t.name,
-  prefix: t.token_prefix,
-  role: t.role,
-  expires_at: t.expires_at,
-  last_used_at: t.last_used_at,
-  revoked_at: t.revoked_at,
-  created_at: t.created_at,
-  user_id: t.user_id,
-});
 
 /** GET /api/v1/tokens?org=<slug>: your tokens (all of the org's for admins). */
 export const GET = apiRoute(async (req) => {
   const slug = orgSlugSchema.safeParse(new URL(req.url).searchParams.get("org"));
   if (!slug.success) throw ERRORS.invalidField("org", "Required.", "Pass ?org=<organization slug>.");
   const { principal, services } = await apiCaller(req);
-  return json({ items: (await services.tokens.list(principal, slug.data)).map(serialize) });
+  return json({ items: (await services.tokens.list(principal, slug.data)).map((t) => serializeToken(t)) });
 });
 
 /** POST {org, name, role, expires_in_days}: the token secret is in the answer, once. */
@@ -33,5 +21,5 @@ export const POST = apiRoute(async (req) => {
     { org: input.org, name: input.name, role: input.role, expiresAt },
     meta,
   );
-  return json({ ...serialize(record), token }, { status: 201 });
+  return json(serializeToken(record, token), { status: 201 });
 });

@@ -1,15 +1,5 @@
-import { z } from "zod";
 import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
-import { uploadMetadataSchema } from "@/lib/validations/models";
-
-const reservationSchema = z.object({
-  org: z.string(),
-  model: z.string(),
-  version: z.string(),
-  filename: z.string().min(1).max(255),
-  size: z.number().int().positive(),
-  metadata: uploadMetadataSchema.optional(),
-});
+import { reservationRequest } from "@/lib/validations/api";
 
 /**
  * Reserves a version before its bytes are sent, and says where to send them: our own tus endpoint in
@@ -17,7 +7,7 @@ const reservationSchema = z.object({
  * POST …/reservations/{id}/complete there. Duplicates and viewers are refused here, before any byte.
  */
 export const POST = apiRoute(async (req) => {
-  const input = reservationSchema.parse(await readJson(req));
+  const input = reservationRequest.parse(await readJson(req));
   const { principal, services, meta } = await apiCaller(req);
   const r = await services.uploads.reserveUpload(
     principal,

@@ -1,4 +1,5 @@
 import { apiCaller, apiRoute, json } from "@/lib/http/api";
+import { serializeAliases } from "@/lib/storage/serialize";
 
 type Ctx = { params: Promise<{ org: string; model: string }> };
 
@@ -10,14 +11,5 @@ export const GET = apiRoute(async (req, { params }: Ctx) => {
     services.catalog.getModel(principal, org, model),
     services.aliases.aliasHistory(principal, org, model),
   ]);
-  return json({
-    items: detail.aliases.map((a) => ({ alias: a.alias, version: a.version, updated_at: a.updated_at, updated_by: a.updated_by_email })),
-    history: history.map((h) => ({
-      alias: h.alias,
-      from: h.from_version,
-      to: h.to_version,
-      moved_by: h.moved_by_email,
-      moved_at: h.moved_at,
-    })),
-  });
+  return json(serializeAliases(detail, history));
 });
