@@ -1,14 +1,25 @@
-// Opens the database when the server starts (not on the first request), so the first start of the
-// embedded default creates its schema and demo before anyone signs in — and a database that cannot
-// be opened (locked by another process, unreachable) is reported at once.
+// Runs once when the server starts, before it serves anything:
+// - tunes Node's HTTP server: the client's socket address on every request, upload-friendly
+//   timeouts (lib/http/node-server.ts);
+// - opens the database, so the first start of the embedded default creates its schema and demo
+//   before anyone signs in. A database that cannot be opened is reported at once; an embedded one
+//   held by another process stops this server (two processes on one PGlite directory corrupt it,
+//   and a server that cannot open its database serves nothing useful).
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
+  const { tuneNodeServer } = await import("@/lib/http/node-server");
+  tuneNodeServer(await import("node:http"));
   const { getServices } = await import("@/lib/services/services");
   const { ensureDemo } = await import("@/lib/demo/seed");
   try {
     await ensureDemo(await getServices());
   } catch (e) {
-    // /api/health and the UI banner keep reporting it.
-    console.error("[fairmind] could not open the database:", (e as Error).message);
+    const message = (e as Error).message;
+    console.error("[fairmind] could not open the database:", message);
+    if (/already open in another process/.test(message)) {
+      console.error("[fairmind] stopping: another process holds this embedded database. Stop it, or set DATA_DIR to another directory.");
+      process.exit(1);
+    }
+    // Otherwise (a database server that is down) keep running: /api/health and the UI banner say so.
   }
 }

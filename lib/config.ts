@@ -1,4 +1,5 @@
 import "server-only";
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { loadEncryptionKeys, type EncryptionKeys } from "@/lib/storage/adapters/encryption-keys";
@@ -50,7 +51,29 @@ const envSchema = z.object({
   SEED_DEMO: withDefault(z.enum(["auto", "never"]).default("auto")),
   RETENTION_DAYS: withDefault(z.coerce.number().int().min(0).max(36500).default(30)),
   PROTECTED_ALIASES: z.string().optional(),
+  TRUSTED_PROXIES: z.string().optional(),
 });
+
+/** "10.0.0.1, 10.1.0.0/16, ::1": the reverse proxies whose X-Forwarded-For may be believed. */
+function parseTrustedProxies(raw: string | undefined): string[] {
+  const entries = (raw ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const e of entries) {
+    const [addr, bits, extra] = e.split("/");
+    const family = isIP(addr ?? "");
+    const prefix = bits === undefined ? undefined : Number(bits);
+    if (
+      !family ||
+      extra !== undefined ||
+      (prefix !== undefined && !(Number.isInteger(prefix) && prefix >= 0 && prefix <= (family === 4 ? 32 : 128)))
+    ) {
+      invalid(`TRUSTED_PROXIES: ${JSON.stringify(e)} is not an IP address or CIDR range`);
+    }
+  }
+  return entries;
+}
 
 interface BaseConfig {
   dataDir: string;
@@ -67,6 +90,8 @@ interface BaseConfig {
   /** Encryption at rest of the local store (STORAGE_ENCRYPTION_KEY[_PREVIOUS]); undefined when off. */
   encryption?: EncryptionKeys;
   retention: { days: number; protectedAliases: string[] };
+  /** Reverse proxies (IPs, CIDRs) whose X-Forwarded-For is believed; empty: nobody's (the default). */
+  trustedProxies: string[];
 }
 
 export interface SupabaseSettings {
@@ -119,6 +144,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     appUrl: e.APP_URL,
     encryption,
     retention: { days: e.RETENTION_DAYS, protectedAliases },
+    trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
   };
   if (e.SUPABASE_URL) {
     // IMPORTANT: configured means required — never fall back to the local store silently.

@@ -17,7 +17,9 @@ export type ErrorCode =
   | "rate_limited"
   | "quarantined"
   | "invalid_model_file"
+  | "request_timeout"
   | "unavailable"
+  | "stored_file_damaged"
   | "internal";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -35,7 +37,9 @@ const STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   quarantined: 403,
   invalid_model_file: 422,
+  request_timeout: 408,
   unavailable: 503,
+  stored_file_damaged: 500,
   internal: 500,
 };
 
@@ -82,7 +86,7 @@ export const ERRORS = {
   unknownApiToken: () => new AppError("unauthorized", "This API token is unknown, revoked or expired."),
   wrongCredentials: () => new AppError("unauthorized", "Wrong e-mail address or password."),
   tooManySignIns: (retryAfterSeconds: number) =>
-    new AppError("rate_limited", `Too many failed sign-ins. Try again in ${Math.ceil(retryAfterSeconds / 60)} minutes.`, {
+    new AppError("rate_limited", `Another sign-in for this account is in progress. Try again in ${retryAfterSeconds} s.`, {
       retryAfterSeconds,
     }),
   emailTaken: () =>
@@ -145,6 +149,17 @@ export const ERRORS = {
   aliasNeedsReadyVersion: (version: string, status: string) =>
     new AppError("conflict", `Version ${version} is ${status}; only a ready version can carry an alias.`),
   unavailable: (message: string) => new AppError("unavailable", message),
+  databaseUnavailable: () => new AppError("unavailable", "The database is not answering right now. Try again in a moment."),
+  bodyTimeout: () => new AppError("request_timeout", "The request body stopped arriving. Send it again."),
+  jsonContentType: () => new AppError("unsupported_media_type", "Send JSON with 'Content-Type: application/json'."),
+  invalidText: () => new AppError("bad_request", "Text may not contain NUL characters or invalid UTF-8."),
+  crossSiteRequest: () =>
+    new AppError("forbidden", "Cross-site requests may not change anything. Call the API from this site, or with a bearer token."),
+  storedFileDamaged: () =>
+    new AppError(
+      "stored_file_damaged",
+      "The stored file failed its integrity check and was not served. An administrator has to restore it.",
+    ),
 } as const;
 
 /** Maps any thrown value to an AppError; unknown errors become a generic 500 (and are logged). */
@@ -156,12 +171,38 @@ export function toAppError(e: unknown): AppError {
     for (const i of issues) fields[i.path.join(".") || "_"] = i.message;
     return new AppError("invalid_input", "Some fields are invalid.", { fields });
   }
+  const mapped = fromDriverError(e);
+  if (mapped) return mapped;
   console.error("[internal error]", e);
   return new AppError("internal", "Something went wrong on our side. The error was logged.");
+}
+
+// Postgres SQLSTATE classes and driver failures that are the caller's input or a passing outage,
+// never a bug to answer with 500: the backstop under the validation at the boundary.
+const CONNECTION_FAILURE =
+  /Connection terminated|ECONNRESET|ECONNREFUSED|connection timeout|Client has encountered a connection error|terminating connection/i;
+
+function fromDriverError(e: unknown): AppError | undefined {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === "string" ? err.code : "";
+  const message = typeof err?.message === "string" ? err.message : "";
+  // 22xxx data exceptions: NUL in text (22021), bad dates and numbers, out-of-range values.
+  if (/^22[0-9A-Z]{3}$/.test(code)) return new AppError("invalid_input", "Some values are not valid.");
+  // 08xxx connection exceptions, 57P0x operator intervention (server shutting down, crash recovery).
+  if (/^(08[0-9A-Z]{3}|57P0[1-3])$/.test(code) || code === "ECONNRESET" || code === "ECONNREFUSED" || CONNECTION_FAILURE.test(message)) {
+    console.error("[database unavailable]", message || code);
+    return ERRORS.databaseUnavailable();
+  }
+  return undefined;
 }
 
 /** The one place an error becomes an HTTP response. */
 export function toResponse(e: unknown, headers?: HeadersInit): Response {
   const err = toAppError(e);
-  return Response.json(err.toJSON(), { status: err.status, headers });
+  const h = new Headers(headers);
+  // A retryable outage says when to come back (RFC 9110 §10.2.3).
+  if (err.status === 503 && !h.has("retry-after")) h.set("retry-after", "5");
+  if (err.code === "rate_limited" && typeof err.details?.retryAfterSeconds === "number")
+    h.set("retry-after", String(err.details.retryAfterSeconds));
+  return Response.json(err.toJSON(), { status: err.status, headers: h });
 }

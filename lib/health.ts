@@ -12,6 +12,14 @@ export interface Health {
   storage: { ok: boolean; backend: "local" | "supabase"; bucket: string; encrypted: boolean; key_id?: string; detail?: string };
 }
 
+/** What a failure may say to anyone who asks (health is public): no file paths, no process ids. */
+export function publicDetail(message: string): string {
+  return message
+    .replace(/(?:[A-Za-z]:)?(?:\/[^\s:'"()]+)+/g, "<path>")
+    .replace(/\bpid \d+/g, "another process")
+    .slice(0, 300);
+}
+
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms))]);
 
@@ -25,7 +33,7 @@ export async function checkHealth(platform: Platform = getPlatform()): Promise<H
     await withTimeout(db.query("select 1"), 5_000);
     Object.assign(database, { ok: true, kind: db.kind, latency_ms: Math.round(performance.now() - t) });
   } catch (e) {
-    database.detail = (e as Error).message;
+    database.detail = publicDetail((e as Error).message);
   }
   const backend = platform.uploads.backend;
   const storage: Health["storage"] = { ok: false, backend, bucket: config.bucket, encrypted: false };
@@ -34,9 +42,9 @@ export async function checkHealth(platform: Platform = getPlatform()): Promise<H
     const r = await withTimeout(platform.blobs.probe().ping(), 5_000);
     storage.ok = r.ok;
     // Only say why when it is down: a healthy answer need not tell anonymous callers server paths.
-    if (!r.ok && r.detail) storage.detail = r.detail;
+    if (!r.ok && r.detail) storage.detail = publicDetail(r.detail);
   } catch (e) {
-    storage.detail = (e as Error).message;
+    storage.detail = publicDetail((e as Error).message);
   }
   return { status: database.ok && storage.ok ? "ok" : "degraded", mode: platform.mode, version: pkg.version, database, storage };
 }

@@ -5,7 +5,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Principal } from "@/lib/auth/principal";
+import { toPrincipal, type Principal } from "@/lib/auth/principal";
 import { parseConfig, type AppConfig } from "@/lib/config";
 import { withService } from "@/lib/db/client";
 import type { Claims, Database } from "@/lib/db/types";
@@ -30,6 +30,8 @@ export interface World {
   users: Record<Who, Principal>;
   orgs: { a: { id: string; slug: string }; b: { id: string; slug: string } };
   principal(userId: string, extra?: Partial<Claims>): Principal;
+  /** A real API token of `who` in org `org` with `role`, resolved the way a request's bearer would be. */
+  tokenPrincipal(who: Who, org: "a" | "b", role: "admin" | "member" | "viewer"): Promise<Principal & { token: string; tokenId: string }>;
   /** Uploads a fixture file to org A as `who`. */
   upload(
     who: Who,
@@ -95,6 +97,12 @@ export async function makeWorld(
       contentLength: fs.statSync(fixture(file)).size,
       ...extra,
     });
+  const tokenPrincipal: World["tokenPrincipal"] = async (who, org, role) => {
+    const { token, record } = await services.tokens.create(users[who], { org: orgs[org].slug, name: `test ${role}`, role });
+    const claims = await services.tokens.resolve(token);
+    if (!claims) throw new Error("a fresh token did not resolve");
+    return { ...toPrincipal(claims, "api_token"), token, tokenId: record.id };
+  };
   return {
     config,
     platform,
@@ -104,6 +112,7 @@ export async function makeWorld(
     users,
     orgs,
     principal,
+    tokenPrincipal,
     upload,
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

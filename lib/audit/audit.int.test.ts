@@ -81,7 +81,8 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
         {},
         { ip: "10.0.0.9", userAgent: "=cmd|' /C calc'!A0" },
       );
-      d.stream.destroy();
+      for await (const chunk of d.stream) void chunk;
+      await d.recorded;
     }
     await w.services.catalog.deleteVersion(w.users.admin, a, "credit_risk", "1.0");
     // Org B's activity must never show up in A's trail.

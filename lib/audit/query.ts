@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { modelSlugSchema } from "@/lib/validations/models";
+import { modelSlugSchema, text } from "@/lib/validations/models";
 
 // The audit filters, shared by the audit page's form, its route handler and lib/audit (no Node imports).
 
@@ -58,7 +58,7 @@ const dateParam = z.preprocess(
 
 export const auditQuerySchema = z.object({
   /** The actor's e-mail: exact (case-insensitive) when it contains "@", otherwise a substring. */
-  actor: z.preprocess(emptyToUndefined, z.string().trim().max(320).optional()),
+  actor: z.preprocess(emptyToUndefined, text(320).optional()),
   /** A full action ("alias.move") or a family ("version"). */
   action: z.preprocess(
     emptyToUndefined,
@@ -72,7 +72,7 @@ export const auditQuerySchema = z.object({
   from: dateParam,
   /** Inclusive; a date means its whole day (UTC). */
   to: dateParam,
-  cursor: z.preprocess(emptyToUndefined, z.string().max(200).optional()),
+  cursor: z.preprocess(emptyToUndefined, text(200).optional()),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export type AuditQuery = z.infer<typeof auditQuerySchema>;

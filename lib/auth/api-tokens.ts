@@ -30,7 +30,8 @@ export class TokenService extends Service {
     const token = API_TOKEN_PREFIX + crypto.randomBytes(32).toString("base64url");
     try {
       return await this.as(p, async (tx) => {
-        const org = await resolveOrg(tx, input.org);
+        // Viewers read; they do not hand out credentials (the RLS policy says the same).
+        const org = await resolveOrg(tx, input.org, "member");
         const record = await insertToken(tx, {
           orgId: org.id,
           userId: p.userId,

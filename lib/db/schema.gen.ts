@@ -114,10 +114,13 @@ export interface ModelVersions {
   created_by: string | null;
   deleted_at: Timestamp | null;
   deleted_by: string | null;
+  expected_sha256: string | null;
+  expected_size: number | null;
   file_name: Generated<string>;
   format: string | null;
   framework: string | null;
   id: Generated<string>;
+  lease_until: Timestamp | null;
   metadata: Generated<ColumnType<Record<string, unknown>, string, string>>;
   model_id: string;
   object_key: string;
@@ -155,6 +158,13 @@ export interface Profiles {
   id: string;
 }
 
+export interface SignInFailures {
+  failures: Generated<number>;
+  key: string;
+  last_failure: Generated<Timestamp>;
+  window_start: Generated<Timestamp>;
+}
+
 export interface StorageBuckets {
   allowed_mime_types: string[] | null;
   created_at: Generated<Timestamp>;
@@ -190,6 +200,7 @@ export interface DB {
   models: Models;
   organizations: Organizations;
   profiles: Profiles;
+  sign_in_failures: SignInFailures;
   "storage.buckets": StorageBuckets;
   "storage.objects": StorageObjects;
 }

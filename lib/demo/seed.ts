@@ -288,6 +288,7 @@ export async function seedDemo(services: Services, log: (msg: string) => void = 
       for (let i = 0; i < 2; i++) {
         const d = await services.downloads.openDownload(p, m.org, m.model, m.version, {}, meta);
         for await (const chunk of d.stream) void chunk;
+        await d.recorded;
       }
     }
   }

@@ -1,5 +1,5 @@
 import "server-only";
-import { ERRORS, toResponse } from "@/lib/errors";
+import { toResponse } from "@/lib/errors";
 import { getServices } from "@/lib/services/services";
 import { requestMetaFrom, requirePrincipal } from "./caller";
 
@@ -28,15 +28,4 @@ export async function apiCaller(req: Request) {
   const services = await getServices();
   const principal = await requirePrincipal(req, services);
   return { principal, services, meta: requestMetaFrom(req.headers) };
-}
-
-/** Parses a JSON request body (bounded) or throws a 400. */
-export async function readJson(req: Request, maxBytes = 64 * 1024): Promise<unknown> {
-  const text = await req.text();
-  if (text.length > maxBytes) throw ERRORS.jsonTooLarge(maxBytes);
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch {
-    throw ERRORS.invalidJson();
-  }
 }

@@ -1,16 +1,18 @@
 import "server-only";
 import { looksLikeApiToken } from "@/lib/auth/api-tokens";
 import { toPrincipal, type Principal, type RequestMeta } from "@/lib/auth/principal";
+import { getConfig } from "@/lib/config";
 import { ERRORS } from "@/lib/errors";
 import { getServices, type Services } from "@/lib/services/services";
+import { clientAddress } from "./client-address";
+import { assertSameOrigin } from "./same-origin";
 
 // Who is calling, and from where: the one place a request's credentials become a Principal (route
 // handlers, the tus endpoint, server actions and pages all come through here).
 
-/** Client address and agent for the audit trail and sign-in throttling. */
+/** Client address (lib/http/client-address.ts) and agent, for the audit trail and sign-in throttling. */
 export function requestMetaFrom(headers: Headers): RequestMeta {
-  const fwd = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-  return { ip: fwd || headers.get("x-real-ip") || undefined, userAgent: headers.get("user-agent") ?? undefined };
+  return { ip: clientAddress(headers, getConfig().trustedProxies), userAgent: headers.get("user-agent")?.slice(0, 512) ?? undefined };
 }
 
 /** Verifies a bearer credential: an API token (fm_…) or an access token from sign-in. */
@@ -37,7 +39,10 @@ export async function principalFromRequest(req: Request, services?: Services): P
     if (!m?.[1]) throw ERRORS.badAuthorizationHeader();
     return principalFromBearer(s, m[1]);
   }
-  return s.platform.auth.principalFromCookies();
+  const p = await s.platform.auth.principalFromCookies();
+  // The cookie comes with every request a browser sends here, even one another site triggers.
+  if (p) assertSameOrigin(req, s.platform.config.appUrl);
+  return p;
 }
 
 /** Like principalFromRequest, but a missing identity is a 401. */

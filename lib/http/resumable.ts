@@ -1,4 +1,5 @@
 import "server-only";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Server } from "@tus/server";
@@ -11,6 +12,35 @@ import { serializeVersion } from "@/lib/storage/serialize";
 import { principalFromRequest, requestMetaFrom } from "./caller";
 
 export const TUS_PATH = "/api/v1/uploads";
+/** Upload ids are ours (namingFunction below): 32 hex digits. Anything else is not an upload. */
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const UPLOAD_EXPIRY_MS = 24 * 3600 * 1000;
+
+/**
+ * Removes what dead uploads left in the tus directory: uploads past their expiry (a day without a
+ * byte), and files no upload record points at. At start, then hourly.
+ */
+function sweepTusDirectory(datastore: FileStore, directory: string) {
+  const sweep = async () => {
+    const expired = await datastore.deleteExpired().catch(() => 0);
+    let orphans = 0;
+    const now = Date.now();
+    for (const name of await fs.promises.readdir(directory).catch(() => [] as string[])) {
+      const id = name.replace(/\.json$/, "");
+      const file = path.join(directory, name);
+      const st = await fs.promises.stat(file).catch(() => undefined);
+      if (!st || now - st.mtimeMs < 3600_000) continue;
+      const counterpart = path.join(directory, name.endsWith(".json") ? id : `${id}.json`);
+      if (!UPLOAD_ID.test(id) || !fs.existsSync(counterpart)) {
+        await fs.promises.rm(file, { force: true });
+        orphans++;
+      }
+    }
+    if (expired || orphans) console.log(`[fairmind] tus sweep: ${expired} expired upload(s), ${orphans} orphaned file(s) removed`);
+  };
+  void sweep();
+  setInterval(() => void sweep(), 3600_000).unref();
+}
 const STATE = globalThis as unknown as { __fairmindTus?: Server };
 
 // tus hooks reject with {status_code, body}; give them our one JSON error shape.
@@ -37,23 +67,34 @@ export function getTusServer(): Server {
   const config = getConfig();
   const directory = path.join(config.dataDir, "tus");
   fs.mkdirSync(directory, { recursive: true });
-  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: 24 * 3600 * 1000 });
+  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: UPLOAD_EXPIRY_MS });
+  sweepTusDirectory(datastore, directory);
   const server = new Server({
     path: TUS_PATH,
     datastore,
     maxSize: config.maxUploadBytes,
-    respectForwardedHeaders: true,
+    // IMPORTANT: the Location of a new upload is a path, never built from X-Forwarded-Host or Host.
+    respectForwardedHeaders: false,
+    relativeLocation: true,
+    namingFunction: () => randomBytes(16).toString("hex"),
     exposedHeaders: ["X-Version-Id"],
     async onIncomingRequest(req, uploadId) {
       try {
         const { p, services } = await callerOf(req);
-        // Only the user who created an upload may continue, inspect or cancel it.
-        const upload = await datastore.getUpload(uploadId).catch(() => undefined);
-        if (upload && upload.metadata?.user_id !== p.userId) throw new AppError("not_found", "No such upload.");
-        if (upload && req.method === "DELETE" && upload.metadata?.version_id) {
+        if (req.method === "POST") return; // creating: onUploadCreate reserves the version
+        // The one upload-ownership check: a well-formed id of an upload this user created, else 404
+        // (the same answer for another user's upload as for none: ids do not leak).
+        const upload = UPLOAD_ID.test(uploadId) ? await datastore.getUpload(uploadId).catch(() => undefined) : undefined;
+        if (!upload || upload.metadata?.user_id !== p.userId) throw ERRORS.noSuchUpload();
+        const versionId = upload.metadata?.version_id ?? "";
+        if (req.method === "DELETE") {
           // Cancelling releases the reserved version number.
-          const r = await services.uploads.findReservation(p, upload.metadata.version_id).catch(() => undefined);
+          const r = await services.uploads.findReservation(p, versionId).catch(() => undefined);
           if (r) await services.uploads.abandonUpload(p, r, { deleteBytes: false });
+        } else if (!(await services.uploads.renewLease(p, versionId))) {
+          // The reservation is gone (taken over after its lease ran out, or abandoned): start again.
+          await datastore.remove(uploadId).catch(() => {});
+          throw ERRORS.noSuchUpload();
         }
       } catch (e) {
         throw tusError(e);

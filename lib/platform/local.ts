@@ -74,17 +74,26 @@ export function createConfiguredLocalStore(config: Pick<LocalConfig, "storageDir
   return createBlobStore({ kind: "local", rootDir: config.storageDir, bucket: config.bucket, encryption: config.encryption });
 }
 
-/** A process-wide local store: created once, so the sweep of what a crash left runs once. */
+const TEMP_IDLE_MS = 10 * 60_000;
+const TEMP_SWEEP_EVERY_MS = 5 * 60_000;
+
+/** A process-wide local store: created once, with one sweeper of what dead uploads left behind. */
 export function sharedLocalStore(config: Pick<LocalConfig, "storageDir" | "bucket" | "encryption">): () => LocalBlobStore {
   let store: LocalBlobStore | undefined;
   return () => {
     if (!store) {
-      store = createConfiguredLocalStore(config);
-      // Temp files older than an hour are what a crash left mid-upload (uploads in flight are younger).
-      store.sweepTemp(3600_000).then(
-        (n) => n && console.log(`[fairmind] removed ${n} temporary upload file(s) left by an earlier crash`),
-        (e: Error) => console.error("[fairmind] temp sweep failed:", e.message),
-      );
+      const created = createConfiguredLocalStore(config);
+      // A temp file nobody has written to for TEMP_IDLE_MS is what a crash or a dropped client left
+      // mid-upload: an upload in flight writes continuously, and an idle connection is closed after
+      // two minutes (lib/http/node-server.ts). Swept at start and every few minutes.
+      const sweep = () =>
+        created.sweepTemp(TEMP_IDLE_MS).then(
+          (n) => n && console.log(`[fairmind] removed ${n} temporary upload file(s) left by dead uploads`),
+          (e: Error) => console.error("[fairmind] temp sweep failed:", e.message),
+        );
+      void sweep();
+      setInterval(() => void sweep(), TEMP_SWEEP_EVERY_MS).unref();
+      store = created;
     }
     return store;
   };

@@ -44,4 +44,20 @@ describe.each(DB_KINDS)("aliases on %s", (kind) => {
     await w.upload("member", "evil", "1.0", "malicious_os_system.pkl");
     expect(await code(w.services.aliases.setAlias(w.users.owner, w.orgs.a.slug, "evil", "production", "1.0"))).toBe("conflict");
   });
+
+  it("records every one of many concurrent moves, in order, with an unbroken chain", async () => {
+    const w = await world();
+    for (const v of ["1.0", "1.1", "1.2", "1.3"]) await w.upload("member", "race", v);
+    const targets = Array.from({ length: 16 }, (_, i) => ["1.0", "1.1", "1.2", "1.3"][i % 4]!);
+    const moves = await Promise.all(
+      targets.map((v) => w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "race", "production", v)),
+    );
+    const history = (await w.services.aliases.aliasHistory(w.users.viewer, w.orgs.a.slug, "race")).reverse();
+    // Every answer that changed the alias is one history entry, and each entry starts where the previous ended.
+    expect(history).toHaveLength(moves.filter((m) => m.previous !== m.version).length);
+    for (let i = 1; i < history.length; i++) expect(history[i]!.from_version).toBe(history[i - 1]!.to_version);
+    expect(history[0]!.from_version).toBeNull();
+    const current = await w.services.catalog.getModel(w.users.viewer, w.orgs.a.slug, "race");
+    expect(current.aliases[0]!.version).toBe(history.at(-1)!.to_version);
+  });
 });

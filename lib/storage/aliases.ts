@@ -1,6 +1,6 @@
 import "server-only";
 import type { Principal, RequestMeta } from "@/lib/auth/principal";
-import { aliasHistory, aliasTarget, upsertAlias } from "@/lib/db/queries/aliases";
+import { aliasHistory, aliasTarget, lockAlias, upsertAlias } from "@/lib/db/queries/aliases";
 import { recordAudit } from "@/lib/db/queries/audit";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import { ERRORS } from "@/lib/errors";
@@ -20,6 +20,7 @@ export class AliasService extends Service {
         const org = await resolveOrg(tx, orgSlug, "member");
         const { model, version: v } = await resolveVersion(tx, org, modelSlug, version);
         if (v.status !== "ready") throw ERRORS.aliasNeedsReadyVersion(version, v.status);
+        await lockAlias(tx, model.id, a.data);
         const previous = (await aliasTarget(tx, model.id, a.data)) ?? null;
         await upsertAlias(tx, { modelId: model.id, orgId: org.id, alias: a.data, versionId: v.id });
         await recordAudit(tx, {

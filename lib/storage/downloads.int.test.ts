@@ -40,6 +40,7 @@ describe.each(DB_KINDS)("downloads on %s", (kind) => {
     });
     expect(Buffer.compare(await read(part.stream), full.subarray(10, 20))).toBe(0);
     expect([part.start, part.end, part.size]).toEqual([10, 19, full.length]);
+    await Promise.all([d.recorded, part.recorded]);
     const { rows } = await t.db.query<{ bytes: number; ip: string }>(
       "select bytes, ip from public.audit_events where action = 'version.download' and org_id = $1 order by id",
       [w.orgs.a.id],

@@ -186,7 +186,7 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
 
   it("caps an API token's role and pins its org", async () => {
     const w = await world();
-    const tokenAsViewer = w.principal(w.users.both.userId, { fm_token: { id: crypto.randomUUID(), org_id: w.orgs.a.id, role: "viewer" } });
+    const tokenAsViewer = await w.tokenPrincipal("both", "a", "viewer");
     expect((await w.services.catalog.listOrgs(tokenAsViewer)).map((o) => [o.slug, o.role])).toEqual([[w.orgs.a.slug, "viewer"]]);
     expect(
       await code(
@@ -200,6 +200,17 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
       ),
     ).toBe("forbidden");
     expect(await code(w.services.catalog.listModels(tokenAsViewer, w.orgs.b.slug))).toBe("not_found");
+    // Revoked: every request made with it stops at once, whatever claims it carried.
+    await w.services.tokens.revoke(w.users.both, tokenAsViewer.tokenId);
+    expect(await w.services.catalog.listOrgs(tokenAsViewer)).toEqual([]);
+    expect(await code(w.services.catalog.listModels(tokenAsViewer, w.orgs.a.slug))).toBe("not_found");
+  });
+
+  it("lets writers create tokens up to their role; viewers none", async () => {
+    const w = await world();
+    await w.tokenPrincipal("member", "a", "member");
+    expect(await code(w.tokenPrincipal("member", "a", "admin"))).toBe("forbidden");
+    expect(await code(w.tokenPrincipal("viewer", "a", "viewer"))).toBe("forbidden");
   });
 
   it("quarantines dangerous files and names the dangerous globals", async () => {
@@ -208,5 +219,50 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
     expect(v.status).toBe("quarantined");
     expect(v.scan_verdict).toBe("dangerous");
     expect(JSON.stringify(v.metadata)).toContain("posix.system");
+  });
+
+  it("treats a reservation as a lease: an upload that died loses it, a live one keeps it", async () => {
+    const w = await world();
+    const input = { org: w.orgs.a.slug, model: "leased", version: "1.0", fileName: "m.pkl", size: 10 };
+    const dead = await w.services.uploads.reserveUpload(w.users.member, input);
+    // While the lease runs, the number is taken — even for the same user.
+    expect(await code(w.services.uploads.reserveUpload(w.users.member, input))).toBe("conflict");
+    expect(await code(w.services.uploads.reserveUpload(w.users.owner, input))).toBe("conflict");
+    // The process serving it died: nobody renews the lease.
+    await t.db.query("update public.model_versions set lease_until = now() - interval '1 second' where id = $1", [dead.versionId]);
+    const retry = await w.services.uploads.reserveUpload(w.users.member, input);
+    expect(retry.versionId).not.toBe(dead.versionId);
+    expect(await code(w.services.uploads.findReservation(w.users.member, dead.versionId))).toBe("not_found");
+    // A live upload renews its lease; the one that was taken over cannot.
+    expect(await w.services.uploads.renewLease(w.users.member, retry.versionId)).toBe(true);
+    expect(await w.services.uploads.renewLease(w.users.member, dead.versionId)).toBe(false);
+  });
+
+  it("checks a completed direct upload against the size and SHA-256 announced at reservation, and keeps nothing on a mismatch", async () => {
+    const w = await world();
+    const file = fixture("credit_risk_v2.1.pkl");
+    const bytes = fs.readFileSync(file);
+    const reserve = (version: string, sha256: string) =>
+      w.services.uploads.reserveUpload(w.users.member, {
+        org: w.orgs.a.slug,
+        model: "direct",
+        version,
+        fileName: "credit_risk.pkl",
+        size: bytes.length,
+        metadata: { sha256 },
+      });
+    const wrong = await reserve("1.0", "0".repeat(64));
+    await w.store.put(wrong.key, Readable.from([bytes]));
+    const again = await w.services.uploads.findReservation(w.users.member, wrong.versionId);
+    expect(await code(w.services.uploads.completeStoredUpload(w.users.member, again))).toBe("checksum_mismatch");
+    expect(await w.store.stat(wrong.key)).toBeNull();
+    expect(await code(w.services.catalog.getVersion(w.users.member, w.orgs.a.slug, "direct", "1.0"))).toBe("not_found");
+    const right = await reserve("1.0", sha256File(file));
+    await w.store.put(right.key, Readable.from([bytes]));
+    const v = await w.services.uploads.completeStoredUpload(
+      w.users.member,
+      await w.services.uploads.findReservation(w.users.member, right.versionId),
+    );
+    expect(v.sha256).toBe(sha256File(file));
   });
 });

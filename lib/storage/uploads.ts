@@ -10,6 +10,9 @@ import {
   finishPendingVersion,
   insertObjectRow,
   insertPendingVersion,
+  releaseStaleReservation,
+  renewLease,
+  type StaleReservation,
 } from "@/lib/db/queries/versions";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import { ERRORS, isAppError } from "@/lib/errors";
@@ -33,6 +36,8 @@ export interface UploadReservation {
   version: string;
   key: string;
   fileName: string;
+  /** What the client announced at reservation, checked when the bytes are in. */
+  expectedSize?: number;
   expectedSha256?: string;
 }
 
@@ -46,6 +51,14 @@ export interface ReserveInput {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A reservation is a lease: held while the upload streams (renewed every LEASE_RENEW_MS), lost when
+ * the process serving it dies. The next upload of that version then takes the number over (after at
+ * most LEASE_SECONDS) instead of meeting a 409 for a day.
+ */
+export const LEASE_SECONDS = 45;
+const LEASE_RENEW_MS = 15_000;
 
 /** Reads bytes [start, end] (inclusive, like HTTP Range) for the inspector's random access. */
 async function readRange(store: BlobStore, key: string, start: number, end: number): Promise<Uint8Array> {
@@ -79,8 +92,9 @@ export class UploadService extends Service {
     const limit = this.config.maxUploadBytes;
     if (input.size !== undefined && input.size > limit) throw ERRORS.fileTooLarge(limit);
     void meta;
+    const staleKeys: StaleReservation[] = [];
     try {
-      return await this.as(p, async (tx) => {
+      const reservation = await this.as(p, async (tx) => {
         const org = await resolveOrg(tx, input.org, "member");
         const key = buildObjectKey({ orgSlug: org.slug, modelSlug: modelSlug.data, version: version.data, ext });
         const modelId = await ensureModel(tx, {
@@ -92,14 +106,26 @@ export class UploadService extends Service {
           description: metadata.description,
           tags: metadata.tags,
         });
-        const versionId = await insertPendingVersion(tx, {
+        const pending = {
           orgId: org.id,
           modelId,
           version: version.data,
           key,
           backend: this.deps.platform.uploads.backend,
           fileName,
-        });
+          leaseSeconds: LEASE_SECONDS,
+          expectedSize: input.size,
+          expectedSha256: metadata.sha256,
+        };
+        let versionId = await insertPendingVersion(tx, pending);
+        if (!versionId) {
+          // Taken — unless by an upload whose lease ran out (its process died): take the number over.
+          const stale = await releaseStaleReservation(tx, modelId, version.data);
+          if (stale) {
+            staleKeys.push(stale);
+            versionId = await insertPendingVersion(tx, pending);
+          }
+        }
         if (!versionId) throw ERRORS.versionTaken(modelSlug.data, version.data);
         return {
           versionId,
@@ -110,11 +136,39 @@ export class UploadService extends Service {
           version: version.data,
           key,
           fileName,
+          expectedSize: input.size,
           expectedSha256: metadata.sha256,
         };
       });
+      // Whatever the dead upload left at its key would block this one (keys are never overwritten).
+      for (const stale of staleKeys) await this.removeStaleBytes(p, stale);
+      return reservation;
     } catch (e) {
       throw pgErrorToAppError(e);
+    }
+  }
+
+  private async removeStaleBytes(p: Principal, stale: StaleReservation): Promise<void> {
+    const store = await this.deps.platform.blobs.forVersion(p, stale.storage_backend);
+    await store.delete(stale.object_key).catch((e: Error) => console.error(`[upload] could not remove ${stale.object_key}: ${e.message}`));
+  }
+
+  /** Extends the caller's reservation (a resumable upload sending its next chunk); false when it is gone. */
+  async renewLease(p: Principal, versionId: string): Promise<boolean> {
+    if (!UUID.test(versionId)) return false;
+    return this.as(p, (tx) => renewLease(tx, versionId, LEASE_SECONDS));
+  }
+
+  /** Renews the lease while `work` runs (a long stream), so nobody takes the version over meanwhile. */
+  private async holdingLease<T>(p: Principal, r: UploadReservation, work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      this.renewLease(p, r.versionId).catch((e: Error) => console.error("[upload] lease renewal failed:", e.message));
+    }, LEASE_RENEW_MS);
+    timer.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
     }
   }
 
@@ -132,6 +186,8 @@ export class UploadService extends Service {
       version: r.version,
       key: r.object_key,
       fileName: r.file_name,
+      expectedSize: r.expected_size ?? undefined,
+      expectedSha256: r.expected_sha256 ?? undefined,
     };
   }
 
@@ -162,7 +218,9 @@ export class UploadService extends Service {
         signal: opts.signal,
         onChunk: (c: Uint8Array) => inspector.write(c),
       };
-      const put = "file" in body ? await store.putFile(r.key, body.file, putOpts) : await store.put(r.key, body, putOpts);
+      const put = await this.holdingLease(p, r, () =>
+        "file" in body ? store.putFile(r.key, body.file, putOpts) : store.put(r.key, body, putOpts),
+      );
       stored = true;
       const inspection = await inspector.end();
       if (inspection.verdict === "invalid") throw notAModel(inspection);
@@ -191,18 +249,21 @@ export class UploadService extends Service {
     try {
       const stat = await store.stat(r.key);
       if (!stat) throw ERRORS.nothingUploaded();
-      if (opts.expectedSize !== undefined && stat.size !== opts.expectedSize) throw ERRORS.storedSizeMismatch(stat.size, opts.expectedSize);
+      const expectedSize = opts.expectedSize ?? r.expectedSize;
+      if (expectedSize !== undefined && stat.size !== expectedSize) throw ERRORS.storedSizeMismatch(stat.size, expectedSize);
       if (stat.size > this.config.maxUploadBytes) throw ERRORS.fileTooLarge(this.config.maxUploadBytes, stat.size);
       const inspector = createInspector({
         fileName: r.fileName,
         size: stat.size,
         readRange: (start, end) => readRange(store, r.key, start, end - 1),
       });
-      const verified = await pipeWithHash((await store.get(r.key)).stream, discardingSink(), {
-        expectedSize: stat.size,
-        expectedSha256: r.expectedSha256,
-        onChunk: (c) => inspector.write(c),
-      });
+      const verified = await this.holdingLease(p, r, async () =>
+        pipeWithHash((await store.get(r.key)).stream, discardingSink(), {
+          expectedSize: stat.size,
+          expectedSha256: r.expectedSha256,
+          onChunk: (c) => inspector.write(c),
+        }),
+      );
       const inspection = await inspector.end();
       if (inspection.verdict === "invalid") throw notAModel(inspection);
       return await this.finalize(p, r, verified, inspection, meta);

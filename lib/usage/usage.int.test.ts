@@ -34,6 +34,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
   const download = async (who: Principal, org: string, model: string, version: string, range?: { start: number; end: number }) => {
     const d = await w.services.downloads.openDownload(who, org, model, version, range ? { range } : {});
     await drain(d.stream);
+    await d.recorded;
   };
 
   beforeAll(async () => {
@@ -171,9 +172,7 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe("not_found");
     // An API token pinned to org B cannot read org A's usage even for a member of both.
-    const pinned = w.principal(w.users.both.userId, {
-      fm_token: { id: crypto.randomUUID(), org_id: w.orgs.b.id, role: "viewer" as const },
-    });
+    const pinned = await w.tokenPrincipal("both", "b", "viewer");
     expect(((await w.services.usage.getUsage(pinned, w.orgs.a.slug, { rates: RATES }).catch((e) => e)) as AppError).code).toBe("not_found");
   });
 });

@@ -16,11 +16,13 @@ export type SignInInput = z.infer<typeof signInSchema>;
 export const signUpSchema = z.object({
   email: emailSchema,
   password: z.string().min(10, "Use at least 10 characters.").max(1024),
+  // A form without the field sends null: an absent display name, not an error.
   displayName: z
     .string()
     .trim()
     .max(100)
-    .optional()
+    .refine((v) => !v.includes("\u0000"), "Text may not contain NUL characters.")
+    .nullish()
     .transform((v) => v || undefined),
 });
 export type SignUpInput = z.infer<typeof signUpSchema>;

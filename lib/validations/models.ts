@@ -34,6 +34,14 @@ export { modelSlugSchema, orgSlugSchema, versionSchema };
 export const aliasSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, "Use lowercase letters, digits, '_' or '-', starting with a letter.");
+/** Free text from people: trimmed, bounded, and without U+0000 (Postgres text cannot hold it). */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((s) => !s.includes("\u0000"), "Text may not contain NUL characters.");
+
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "A SHA-256 is 64 lowercase hex digits.");
 const tagSchema = z
   .string()
@@ -53,10 +61,10 @@ export function slugify(name: string): string {
 }
 
 export const modelFieldsSchema = z.object({
-  name: z.string().trim().min(1, "Give the model a name.").max(200),
+  name: text(200).pipe(z.string().min(1, "Give the model a name.")),
   task_type: z.enum(TASK_TYPES).default("other"),
-  framework: z.string().trim().max(64).optional().nullable(),
-  description: z.string().max(10_000).default(""),
+  framework: text(64).optional().nullable(),
+  description: text(10_000).default(""),
   tags: z.array(tagSchema).max(32).default([]),
 });
 
@@ -72,13 +80,13 @@ export type UploadMetadata = z.infer<typeof uploadMetadataSchema>;
 
 export const MODEL_SORTS = ["updated", "name", "size", "created"] as const;
 export const listModelsQuerySchema = z.object({
-  q: z.string().trim().max(200).optional(),
-  framework: z.string().trim().max(64).optional(),
+  q: text(200).optional(),
+  framework: text(64).optional(),
   type: z.enum(TASK_TYPES).optional(),
   tag: tagSchema.optional(),
   verdict: z.enum(SCAN_VERDICTS).optional(),
   sort: z.enum(MODEL_SORTS).default("updated"),
-  cursor: z.string().max(500).optional(),
+  cursor: text(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export type ListModelsQuery = z.infer<typeof listModelsQuerySchema>;
@@ -87,14 +95,14 @@ export const setAliasSchema = z.object({ version: versionSchema });
 
 export const createTokenSchema = z.object({
   org: orgSlugSchema,
-  name: z.string().trim().min(1).max(100),
+  name: text(100).pipe(z.string().min(1)),
   role: z.enum(["admin", "member", "viewer"]).default("viewer"),
   expires_in_days: z.coerce.number().int().min(1).max(365).optional().nullable(),
 });
 export type CreateTokenInput = z.infer<typeof createTokenSchema>;
 
 export const createOrgSchema = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: text(200).pipe(z.string().min(1)),
   slug: orgSlugSchema,
 });
 

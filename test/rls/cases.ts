@@ -909,12 +909,13 @@ export const CASES: RlsCase[] = [
     { revoked: H, ownerA: A, adminA: A, memberA: H },
   ),
   ...nothingElse("api_tokens", "public.api_tokens", "org_id"),
+  // Viewers read; they do not hand out credentials, not even viewer ones (docs/decisions.md).
   ...row("api_tokens", "insert", "a viewer token for A", newToken("orgA", "viewer"), {
     anon: D,
     ownerA: A,
     adminA: A,
     memberA: A,
-    viewerA: A,
+    viewerA: D,
     memberB: D,
     revoked: D,
     both: A,

@@ -29,6 +29,14 @@ export async function listAliases(tx: Queryable, modelId: string): Promise<Alias
   );
 }
 
+/**
+ * Serializes moves of one alias until the transaction ends, so each move sees the one before it:
+ * the history's from -> to chain never breaks and no concurrent move is lost.
+ */
+export async function lockAlias(tx: Queryable, modelId: string, alias: string): Promise<void> {
+  await tx.query("select pg_advisory_xact_lock(hashtextextended($1, 7))", [`alias:${modelId}:${alias}`]);
+}
+
 /** The version an alias points at now. */
 export async function aliasTarget(tx: Queryable, modelId: string, alias: string): Promise<string | undefined> {
   const row = await first(
@@ -73,7 +81,7 @@ export async function aliasHistory(tx: Queryable, modelId: string): Promise<Alia
       .leftJoin("profiles as pr", "pr.id", "h.moved_by")
       .select(["h.alias", "fv.version as from_version", "tv.version as to_version", "pr.email as moved_by_email", "h.moved_at"])
       .where("h.model_id", "=", modelId)
-      .orderBy("h.moved_at", "desc")
+      // Moves of an alias are serialized (lockAlias), so ids are in commit order.
       .orderBy("h.id", "desc")
       .limit(500),
   );

@@ -72,10 +72,20 @@ export async function findVersionById(tx: Queryable, id: string): Promise<Versio
   return first(tx, versions().where("v.id", "=", id));
 }
 
-/** Reserves a version (status pending); undefined when the number is taken or being uploaded. */
+/** Reserves a version (status pending, leased for `leaseSeconds`); undefined when the number is taken or being uploaded. */
 export async function insertPendingVersion(
   tx: Queryable,
-  v: { orgId: string; modelId: string; version: string; key: string; backend: StorageBackend; fileName: string },
+  v: {
+    orgId: string;
+    modelId: string;
+    version: string;
+    key: string;
+    backend: StorageBackend;
+    fileName: string;
+    leaseSeconds: number;
+    expectedSize?: number;
+    expectedSha256?: string;
+  },
 ): Promise<string | undefined> {
   const row = await first(
     tx,
@@ -90,6 +100,9 @@ export async function insertPendingVersion(
         file_name: v.fileName,
         created_by: sql`auth.uid()`,
         status: "pending",
+        lease_until: sql`now() + make_interval(secs => ${v.leaseSeconds})`,
+        expected_size: v.expectedSize ?? null,
+        expected_sha256: v.expectedSha256 ?? null,
       })
       .onConflict((oc) => oc.doNothing())
       .returning("id"),
@@ -106,6 +119,39 @@ export interface PendingRow {
   version: string;
   object_key: string;
   file_name: string;
+  expected_size: number | null;
+  expected_sha256: string | null;
+}
+
+/** Extends the lease of the caller's own pending reservation; false when it is gone. */
+export async function renewLease(tx: Queryable, id: string, leaseSeconds: number): Promise<boolean> {
+  const n = await run(
+    tx,
+    qb
+      .updateTable("model_versions")
+      .set({ lease_until: sql`now() + make_interval(secs => ${leaseSeconds})` })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .where("created_by", "=", sql<string>`auth.uid()`),
+  );
+  return n === 1;
+}
+
+export interface StaleReservation {
+  id: string;
+  org_id: string;
+  object_key: string;
+  storage_backend: StorageBackend;
+  created_by: string | null;
+}
+
+/** Removes the pending reservation of (model, version) if its lease ran out (SECURITY DEFINER: any writer may). */
+export async function releaseStaleReservation(tx: Queryable, modelId: string, version: string): Promise<StaleReservation | undefined> {
+  const { rows } = await tx.query<StaleReservation>(
+    "select id, org_id, object_key, storage_backend, created_by from public.release_stale_reservation($1, $2)",
+    [modelId, version],
+  );
+  return rows[0];
 }
 
 /** The caller's own pending reservation. */
@@ -116,7 +162,18 @@ export async function findOwnPendingVersion(tx: Queryable, id: string): Promise<
       .selectFrom("model_versions as v")
       .innerJoin("models as m", "m.id", "v.model_id")
       .innerJoin("organizations as o", "o.id", "v.org_id")
-      .select(["v.id", "v.org_id", "o.slug as org_slug", "v.model_id", "m.slug as model_slug", "v.version", "v.object_key", "v.file_name"])
+      .select([
+        "v.id",
+        "v.org_id",
+        "o.slug as org_slug",
+        "v.model_id",
+        "m.slug as model_slug",
+        "v.version",
+        "v.object_key",
+        "v.file_name",
+        "v.expected_size",
+        "v.expected_sha256",
+      ])
       .where("v.id", "=", id)
       .where("v.status", "=", "pending")
       .where("v.created_by", "=", sql<string>`auth.uid()`),

@@ -1,5 +1,6 @@
 import { ERRORS } from "@/lib/errors";
-import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
+import { apiCaller, apiRoute, json } from "@/lib/http/api";
+import { readJson } from "@/lib/http/body";
 import { serializeToken } from "@/lib/storage/serialize";
 import { createTokenSchema, orgSlugSchema } from "@/lib/validations/models";
 

@@ -1,7 +1,7 @@
 import { toPrincipal } from "@/lib/auth/principal";
 import { apiRoute } from "@/lib/http/api";
 import { requestMetaFrom } from "@/lib/http/caller";
-import { downloadResponse, requestedRange } from "@/lib/http/download";
+import { downloadHeadResponse, downloadResponse, requestedRange } from "@/lib/http/download";
 import { getServices } from "@/lib/services/services";
 import { verifyDownloadLink } from "@/lib/storage/signed-link";
 
@@ -13,8 +13,9 @@ async function handle(req: Request, { params }: Ctx) {
   const services = await getServices();
   const { claims, target } = await verifyDownloadLink(services.platform.config, token);
   const principal = toPrincipal(claims, "bearer");
-  const v = await services.catalog.getVersion(principal, target.org, target.model, target.version);
+  const { version: v } = await services.downloads.authorizeDownload(principal, target.org, target.model, target.version);
   const range = requestedRange(req, v);
+  if (req.method === "HEAD") return downloadHeadResponse(v, range);
   const d = await services.downloads.openDownload(
     principal,
     target.org,
@@ -23,7 +24,7 @@ async function handle(req: Request, { params }: Ctx) {
     { range, via: "link" },
     requestMetaFrom(req.headers),
   );
-  return downloadResponse(d, req.method);
+  return downloadResponse(d);
 }
 
 export const GET = apiRoute(handle);

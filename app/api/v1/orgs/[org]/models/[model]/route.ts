@@ -1,4 +1,5 @@
-import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
+import { apiCaller, apiRoute, json } from "@/lib/http/api";
+import { readJson } from "@/lib/http/body";
 import { serializeModel, serializeModelDetail } from "@/lib/storage/serialize";
 import { updateModelSchema } from "@/lib/validations/models";
 

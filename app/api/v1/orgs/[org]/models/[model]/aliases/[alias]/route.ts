@@ -1,4 +1,5 @@
-import { apiCaller, apiRoute, json, readJson } from "@/lib/http/api";
+import { apiCaller, apiRoute, json } from "@/lib/http/api";
+import { readJson } from "@/lib/http/body";
 import { setAliasSchema } from "@/lib/validations/models";
 
 type Ctx = { params: Promise<{ org: string; model: string; alias: string }> };

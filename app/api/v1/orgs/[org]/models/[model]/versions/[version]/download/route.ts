@@ -1,5 +1,5 @@
 import { apiCaller, apiRoute } from "@/lib/http/api";
-import { downloadHeaders, downloadResponse, requestedRange } from "@/lib/http/download";
+import { downloadHeadResponse, downloadHeaders, downloadResponse, requestedRange } from "@/lib/http/download";
 
 type Ctx = { params: Promise<{ org: string; model: string; version: string }> };
 
@@ -7,22 +7,16 @@ type Ctx = { params: Promise<{ org: string; model: string; version: string }> };
 async function handle(req: Request, { params }: Ctx) {
   const { org, model, version } = await params;
   const { principal, services, meta } = await apiCaller(req);
-  const v = await services.catalog.getVersion(principal, org, model, version);
+  const acknowledgeRisk = new URL(req.url).searchParams.get("acknowledge_risk") === "true";
+  // HEAD and a conditional GET answer only what a GET would be allowed to (same checks, no bytes, no record).
+  const { version: v } = await services.downloads.authorizeDownload(principal, org, model, version, { acknowledgeRisk });
   if (req.headers.get("if-none-match") === `"${v.sha256}"` && v.status === "ready") {
     return new Response(null, { status: 304, headers: downloadHeaders(v, v.object_key.split("/").pop()!) });
   }
   const range = requestedRange(req, v);
-  if (req.method === "HEAD") {
-    // A HEAD reads nothing: answer from the row, without an audit event or egress.
-    const headers = downloadHeaders(v, v.object_key.split("/").pop()!);
-    const size = v.size_bytes ?? 0;
-    headers.set("content-length", String(range ? range.end - range.start + 1 : size));
-    if (range) headers.set("content-range", `bytes ${range.start}-${range.end}/${size}`);
-    return new Response(null, { status: range ? 206 : 200, headers });
-  }
-  const acknowledgeRisk = new URL(req.url).searchParams.get("acknowledge_risk") === "true";
+  if (req.method === "HEAD") return downloadHeadResponse(v, range);
   const d = await services.downloads.openDownload(principal, org, model, version, { range, acknowledgeRisk }, meta);
-  return downloadResponse(d, req.method);
+  return downloadResponse(d);
 }
 
 export const GET = apiRoute(handle);
