@@ -11,6 +11,7 @@ const PG_URL = `http://127.0.0.1:${PG_PORT}`;
 const PG_DB = process.env.E2E_PG_DB ?? "fairmind_e2e";
 const PG_ADMIN = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const PG_DATABASE_URL = PG_ADMIN.replace(/\/[^/]*$/, `/${PG_DB}`);
+const HOSTILE_DIR = /[\\/]hostile[\\/]/;
 const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
@@ -36,14 +37,41 @@ export default defineConfig({
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS },
   },
   projects: [
-    { name: "setup", testMatch: /.*\.setup\.ts/ },
+    { name: "setup", testMatch: /.*\.setup\.ts/, testIgnore: HOSTILE_DIR },
     {
       name: "chromium",
-      testIgnore: /screenshots\.spec\.ts/,
+      testIgnore: [/screenshots\.spec\.ts/, HOSTILE_DIR],
       use: { ...devices["Desktop Chrome"], viewport: { width: 1366, height: 860 } },
       dependencies: ["setup"],
     },
-    { name: "api-postgres", testMatch: /api\.spec\.ts/, use: { baseURL: PG_URL } },
+    { name: "api-postgres", testMatch: /api\.spec\.ts/, testIgnore: HOSTILE_DIR, use: { baseURL: PG_URL } },
+    // The hostile-input suite (issue 10, e2e/hostile): REST and raw HTTP, no browser, against both
+    // servers. Its setup signs the demo users in once per server; metadata tells a spec which server
+    // it talks to (and that server's DATA_DIR, as the webServer commands below set it).
+    {
+      name: "hostile-embedded-setup",
+      testMatch: /[\\/]hostile[\\/][^\\/]+\.setup\.ts$/,
+      metadata: { mode: "embedded", dataDir: ".data-e2e" },
+    },
+    {
+      name: "hostile-embedded",
+      testMatch: /[\\/]hostile[\\/][^\\/]+\.spec\.ts$/,
+      metadata: { mode: "embedded", dataDir: ".data-e2e" },
+      dependencies: ["hostile-embedded-setup"],
+    },
+    {
+      name: "hostile-postgres-setup",
+      testMatch: /[\\/]hostile[\\/][^\\/]+\.setup\.ts$/,
+      use: { baseURL: PG_URL },
+      metadata: { mode: "postgres", dataDir: ".data-e2e-pg" },
+    },
+    {
+      name: "hostile-postgres",
+      testMatch: /[\\/]hostile[\\/][^\\/]+\.spec\.ts$/,
+      use: { baseURL: PG_URL },
+      metadata: { mode: "postgres", dataDir: ".data-e2e-pg" },
+      dependencies: ["hostile-postgres-setup"],
+    },
     // npm run screenshots: refreshes docs/screenshots/ (not part of npm test).
     ...(process.env.SCREENSHOTS
       ? [{ name: "screenshots", testMatch: /screenshots\.spec\.ts/, use: { ...devices["Desktop Chrome"] }, dependencies: ["setup"] }]
