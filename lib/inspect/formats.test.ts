@@ -1,7 +1,7 @@
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Inflater } from "./inflate";
-import { analyzeKerasConfig } from "./keras";
+import { Inflater } from "./codecs/inflate";
+import { analyzeKerasConfig } from "./formats/keras-config";
 import { Report } from "./report";
 import { bytes, concat, fixture, inspectBytes, inspectStored, u32, u64 } from "./test-support";
 

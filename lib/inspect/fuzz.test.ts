@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { walkPickle } from "./pickle-scanner";
+import { walkPickle } from "./pickle/walker";
 import { sniff } from "./sniff";
 import { fixture, inspectBytes, inspectStored, prng, readManifest } from "./test-support";
 

@@ -1,20 +1,20 @@
 import { open } from "node:fs/promises";
 import { basename } from "node:path";
-import { createCompressedRoute } from "./compressed-route";
+import { createCompressedHandler } from "./formats/compressed";
 import { contentTypeOf, isExtensionMismatch } from "./file-kinds";
-import { createGgufRoute } from "./gguf";
-import { createHdf5Route } from "./hdf5-route";
-import { createJsonRoute } from "./json-route";
-import { createLightgbmRoute } from "./lightgbm";
-import { createOnnxRoute } from "./onnx";
-import { createPickleRoute } from "./pickle-route";
+import { createGgufHandler } from "./formats/gguf";
+import { createHdf5Handler } from "./formats/hdf5";
+import { createJsonHandler } from "./formats/json";
+import { createLightgbmHandler } from "./formats/lightgbm";
+import { createOnnxHandler } from "./formats/onnx";
+import { createPickleHandler } from "./formats/pickle";
 import { boundJson, Report } from "./report";
-import type { Route, RouteContext } from "./route";
-import { createSafetensorsRoute } from "./safetensors";
+import type { FormatHandler, HandlerContext } from "./handler";
+import { createSafetensorsHandler } from "./formats/safetensors";
 import { sniff, SNIFF_BYTES, type Sniff } from "./sniff";
 import type { InspectionResult, Inspector, InspectorOptions } from "./types";
-import { createXgboostBinaryRoute } from "./xgboost-binary";
-import { createZipRoute } from "./zip-route";
+import { createXgboostBinaryHandler } from "./formats/xgboost-binary";
+import { createZipHandler } from "./formats/zip";
 
 export type { InspectionResult, Inspector, InspectorOptions } from "./types";
 
@@ -22,29 +22,29 @@ export type { InspectionResult, Inspector, InspectorOptions } from "./types";
 export const HEAD_MAX = 4 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
-function chooseRoute(s: Sniff, ctx: RouteContext): Route {
+function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
   switch (s.kind) {
     case "pickle":
-      return createPickleRoute(ctx);
+      return createPickleHandler(ctx);
     case "zip":
-      return createZipRoute(ctx);
+      return createZipHandler(ctx);
     case "hdf5":
-      return createHdf5Route(ctx, s.offset ?? 0);
+      return createHdf5Handler(ctx, s.offset ?? 0);
     case "gguf":
-      return createGgufRoute(ctx);
+      return createGgufHandler(ctx);
     case "xgboost-binary":
-      return createXgboostBinaryRoute(ctx);
+      return createXgboostBinaryHandler(ctx);
     case "safetensors":
-      return createSafetensorsRoute(ctx);
+      return createSafetensorsHandler(ctx);
     case "json":
     case "ubjson":
-      return createJsonRoute(ctx, s.kind);
+      return createJsonHandler(ctx, s.kind);
     case "lightgbm":
-      return createLightgbmRoute(ctx);
+      return createLightgbmHandler(ctx);
     case "onnx":
-      return createOnnxRoute(ctx);
+      return createOnnxHandler(ctx);
     case "compressed":
-      return createCompressedRoute(ctx, s);
+      return createCompressedHandler(ctx, s);
     case "empty":
       return {
         write() {},
@@ -68,11 +68,11 @@ class StreamingInspector implements Inspector {
   private head: Uint8Array;
   private headLen = 0;
   private written = 0;
-  private route: Route | null = null;
+  private handler: FormatHandler | null = null;
   private sniffed: Sniff | null = null;
   private broken = false;
   private ended = false;
-  private readonly ctx: RouteContext;
+  private readonly ctx: HandlerContext;
 
   constructor(private readonly opts: InspectorOptions) {
     const initial = opts.size !== undefined ? Math.min(Math.max(opts.size, 0), HEAD_MAX) : 64 * 1024;
@@ -96,12 +96,12 @@ class StreamingInspector implements Inspector {
       const before = this.headLen;
       this.keepHead(chunk);
       this.written += chunk.length;
-      if (this.route) {
-        this.route.write(chunk);
+      if (this.handler) {
+        this.handler.write(chunk);
       } else if (this.headLen >= SNIFF_BYTES || this.headLen - before < chunk.length) {
         // Sniff on the head, then replay: the bytes before this chunk (all in the head), then the chunk.
-        this.startRoute(false, before);
-        this.route!.write(chunk);
+        this.startHandler(false, before);
+        this.handler!.write(chunk);
       }
     } catch (e) {
       this.internalError(e);
@@ -114,9 +114,9 @@ class StreamingInspector implements Inspector {
       this.ended = true;
       try {
         if (!this.broken) {
-          if (!this.route) this.startRoute(true, this.headLen);
-          this.route!.end();
-          await this.route!.finish();
+          if (!this.handler) this.startHandler(true, this.headLen);
+          this.handler!.end();
+          await this.handler!.finish();
         }
       } catch (e) {
         this.internalError(e);
@@ -156,10 +156,10 @@ class StreamingInspector implements Inspector {
     this.headLen += take;
   }
 
-  private startRoute(complete: boolean, replay: number): void {
+  private startHandler(complete: boolean, replay: number): void {
     this.sniffed = sniff(this.head.subarray(0, this.headLen), complete);
-    this.route = chooseRoute(this.sniffed, this.ctx);
-    if (replay > 0) this.route.write(this.head.subarray(0, replay));
+    this.handler = chooseHandler(this.sniffed, this.ctx);
+    if (replay > 0) this.handler.write(this.head.subarray(0, replay));
   }
 
   private internalError(e: unknown): void {

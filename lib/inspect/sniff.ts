@@ -1,6 +1,6 @@
 import { u32le, u64le } from "./feeder";
-import { PickleWalker } from "./pickle-scanner";
-import { ascii } from "./route";
+import { PickleWalker } from "./pickle/walker";
+import { ascii } from "./handler";
 
 export type SniffKind =
   | "empty"

@@ -1,4 +1,4 @@
-import { classifyGlobal, type GlobalVerdict } from "./pickle-globals";
+import { classifyGlobal, type GlobalVerdict } from "./globals";
 import {
   className,
   intItems,
@@ -13,7 +13,7 @@ import {
   PyTuple,
   UNKNOWN,
   type PValue,
-} from "./pickle-values";
+} from "./values";
 
 /**
  * Streaming pickle opcode walker with stack + memo emulation. It never calls anything: REDUCE and

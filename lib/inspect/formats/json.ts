@@ -1,10 +1,10 @@
 import { classifyJson } from "./json-configs";
 import { JsonCollector, JsonTokenizer, parseUbjson } from "./json-stream";
-import { feederRoute, type Route, type RouteContext } from "./route";
-import { findSecrets } from "./secrets";
+import { feederHandler, type FormatHandler, type HandlerContext } from "../handler";
+import { findSecrets } from "../secrets";
 
 /** JSON and UBJSON documents: XGBoost models, LLM configs, Prophet/ARIMA configs — secrets scanned at any depth. */
-export function createJsonRoute(ctx: RouteContext, kind: "json" | "ubjson"): Route {
+export function createJsonHandler(ctx: HandlerContext, kind: "json" | "ubjson"): FormatHandler {
   const { report } = ctx;
   const collector = new JsonCollector((key, value, path) => {
     for (const hit of findSecrets(key, value)) {
@@ -26,7 +26,7 @@ export function createJsonRoute(ctx: RouteContext, kind: "json" | "ubjson"): Rou
   };
 
   if (kind === "ubjson") {
-    return feederRoute(
+    return feederHandler(
       ctx,
       "ubjson",
       () => parseUbjson(collector, ctx.size ?? Number.MAX_SAFE_INTEGER),

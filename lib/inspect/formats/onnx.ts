@@ -1,5 +1,5 @@
-import { EofError, ParseError, readBytes, readVarint, skipBytes, type Feeder, type ParserGen } from "./feeder";
-import { checkSecrets, feederRoute, type Route, type RouteContext } from "./route";
+import { EofError, ParseError, readBytes, readVarint, skipBytes, type Feeder, type ParserGen } from "../feeder";
+import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 
 /**
  * ONNX ModelProto read straight from the protobuf wire format: only the fields we report are
@@ -205,7 +205,7 @@ function* graph(end: number, s: State, depth: number, out: GraphOut | null): Par
   }
 }
 
-export function createOnnxRoute(ctx: RouteContext): Route {
+export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
   const { report } = ctx;
   const meta: Record<string, unknown> = {};
   const opsets: Array<{ domain: string; version: number }> = [];
@@ -256,7 +256,7 @@ export function createOnnxRoute(ctx: RouteContext): Route {
     }
   }
 
-  return feederRoute(ctx, "onnx", (f) => parse(f), () => {
+  return feederHandler(ctx, "onnx", (f) => parse(f), () => {
     const s = state;
     const valid = sawGraph && typeof meta.irVersion === "number" && opsets.length > 0;
     if (!valid) {

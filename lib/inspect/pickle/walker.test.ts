@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { classifyGlobal } from "./pickle-globals";
-import { walkPickle } from "./pickle-scanner";
-import { bytes, concat, fixture, inspectBytes, inspectStored, sbu, u32, u64 } from "./test-support";
+import { classifyGlobal } from "./globals";
+import { walkPickle } from "./walker";
+import { bytes, concat, fixture, inspectBytes, inspectStored, sbu, u32, u64 } from "../test-support";
 
 const STOP = 0x2e;
 const REDUCE = 0x52;

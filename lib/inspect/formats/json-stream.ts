@@ -1,5 +1,5 @@
-import { ParseError, readBytes, readU8, skipBytes, skipToEnd, type ParserGen } from "./feeder";
-import { setOwn } from "./report";
+import { ParseError, readBytes, readU8, skipBytes, skipToEnd, type ParserGen } from "../feeder";
+import { setOwn } from "../report";
 
 /** Events shared by the JSON and UBJSON readers. */
 export interface JsonSink {

@@ -1,5 +1,5 @@
-import { ParseError, readBytes, readU32, readU64, skipBytes, skipToEnd, type Feeder, type ParserGen } from "./feeder";
-import { checkSecrets, feederRoute, type Route, type RouteContext } from "./route";
+import { ParseError, readBytes, readU32, readU64, skipBytes, skipToEnd, type Feeder, type ParserGen } from "../feeder";
+import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 
 /**
  * GGUF v1–v3 (llama.cpp): header, metadata key/values, tensor infos. Token arrays are counted and
@@ -53,7 +53,7 @@ function decodeScalar(type: number, b: Uint8Array): number | bigint | boolean {
   }
 }
 
-export function createGgufRoute(ctx: RouteContext): Route {
+export function createGgufHandler(ctx: HandlerContext): FormatHandler {
   const { report } = ctx;
   const kv = new Map<string, Value>();
   const meta: Record<string, unknown> = {};
@@ -158,7 +158,7 @@ export function createGgufRoute(ctx: RouteContext): Route {
     meta.tensorInfoEnd = infoEnd;
   }
 
-  return feederRoute(ctx, "gguf", (f) => parse(f), () => {
+  return feederHandler(ctx, "gguf", (f) => parse(f), () => {
     report.format = parsedHeader ? "gguf" : "unknown";
     report.framework = parsedHeader ? "llm" : "none";
     const get = (k: string) => kv.get(k);

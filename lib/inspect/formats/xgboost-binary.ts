@@ -1,5 +1,5 @@
-import { ParseError, readBytes, readU64, skipBytes, skipToEnd, u32le, type Feeder, type ParserGen } from "./feeder";
-import { ascii, checkSecrets, feederRoute, type Route, type RouteContext } from "./route";
+import { ParseError, readBytes, readU64, skipBytes, skipToEnd, u32le, type Feeder, type ParserGen } from "../feeder";
+import { ascii, checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 
 /**
  * XGBoost's legacy binary model (Booster.save_model to a non-.json/.ubj name in 1.x, "binf" magic,
@@ -18,7 +18,7 @@ function* readString(max: number, left: () => number): ParserGen<string> {
   return new TextDecoder().decode(yield* readBytes(len));
 }
 
-export function createXgboostBinaryRoute(ctx: RouteContext): Route {
+export function createXgboostBinaryHandler(ctx: HandlerContext): FormatHandler {
   const { report } = ctx;
   const meta: Record<string, unknown> = {};
   const left = (f: Feeder) => () => (ctx.size === undefined ? Infinity : ctx.size - f.pos);
@@ -116,7 +116,7 @@ export function createXgboostBinaryRoute(ctx: RouteContext): Route {
     if (f.pos > end) report.flag("xgboost-trailing-data", `${f.pos - end} bytes follow the model`);
   }
 
-  return feederRoute(ctx, "xgboost", (f) => parse(f), () => {
+  return feederHandler(ctx, "xgboost", (f) => parse(f), () => {
     if (report.isInvalid && meta.objective === undefined) {
       report.format = "unknown";
       return;

@@ -1,4 +1,4 @@
-import type { GlobalVerdict } from "./pickle-globals";
+import type { GlobalVerdict } from "./globals";
 
 /** Emulated Python values: only what the scanner needs to resolve names and read metadata. */
 export type PValue =

@@ -1,6 +1,6 @@
-import { H5Error, Hdf5Reader, type AttrValue, type RandomAccess } from "./hdf5";
-import { analyzeKerasConfig } from "./keras";
-import { checkSecrets, type Route, type RouteContext } from "./route";
+import { H5Error, Hdf5Reader, type AttrValue, type RandomAccess } from "./hdf5-reader";
+import { analyzeKerasConfig } from "./keras-config";
+import { checkSecrets, type FormatHandler, type HandlerContext } from "../handler";
 
 const KERAS_ROOT_ATTRS = ["keras_version", "model_config", "training_config"];
 const MAX_OBJECTS = 20_000;
@@ -67,7 +67,7 @@ async function collectDatasets(h5: Hdf5Reader, addr: number, prefix: string, ski
 }
 
 /** HDF5 files: Keras .h5 (model.save / save_weights layouts) or any other HDF5 container. */
-export function createHdf5Route(ctx: RouteContext, sbOffset: number): Route {
+export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): FormatHandler {
   const { report } = ctx;
   return {
     write() {},

@@ -1,15 +1,15 @@
-import { ParseError, readBytes, readU8, scanBytes, skipBytes, skipToEnd, u16le, type ParserGen } from "./feeder";
-import { Inflater } from "./inflate";
-import { createPickleRoute } from "./pickle-route";
-import { feederRoute, type Route, type RouteContext } from "./route";
-import { sniff, type Sniff } from "./sniff";
-import { INFLATE_STEP, MAX_INFLATE_BYTES } from "./zip-scanner";
+import { ParseError, readBytes, readU8, scanBytes, skipBytes, skipToEnd, u16le, type ParserGen } from "../feeder";
+import { Inflater } from "../codecs/inflate";
+import { createPickleHandler } from "./pickle";
+import { feederHandler, type FormatHandler, type HandlerContext } from "../handler";
+import { sniff, type Sniff } from "../sniff";
+import { INFLATE_STEP, MAX_INFLATE_BYTES } from "./zip-reader";
 
 /**
  * zlib/gzip streams (joblib.dump(..., compress=...) writes zlib by default): inflate on the fly and
  * scan the pickle inside. Other compressors (bz2, xz, lz4, zstd) are reported as unscannable.
  */
-export function createCompressedRoute(ctx: RouteContext, s: Sniff): Route {
+export function createCompressedHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
   const { report } = ctx;
   if (s.compression !== "zlib" && s.compression !== "gzip") {
     return {
@@ -20,8 +20,8 @@ export function createCompressedRoute(ctx: RouteContext, s: Sniff): Route {
       },
     };
   }
-  const innerCtx: RouteContext = { ...ctx, size: undefined, readRange: undefined };
-  let inner: Route | null = null;
+  const innerCtx: HandlerContext = { ...ctx, size: undefined, readRange: undefined };
+  let inner: FormatHandler | null = null;
   let innerHead = new Uint8Array(0);
   let notPickle = false;
   const deliver = (b: Uint8Array) => {
@@ -42,7 +42,7 @@ export function createCompressedRoute(ctx: RouteContext, s: Sniff): Route {
       notPickle = true;
       return;
     }
-    inner = createPickleRoute(innerCtx);
+    inner = createPickleHandler(innerCtx);
     inner.write(innerHead);
   };
 
@@ -76,15 +76,15 @@ export function createCompressedRoute(ctx: RouteContext, s: Sniff): Route {
     yield* skipToEnd();
   }
 
-  return feederRoute(ctx, "compressed", () => parse(), async () => {
+  return feederHandler(ctx, "compressed", () => parse(), async () => {
     if (!inner && !notPickle && innerHead.length) startInner(true);
     if (notPickle || !inner) {
       report.fail("compressed-not-a-model", `${s.label} does not contain a pickle`);
       return;
     }
-    const route = inner as Route;
-    route.end();
-    await route.finish();
+    const handler = inner as FormatHandler;
+    handler.end();
+    await handler.finish();
     report.info("compressed", `${s.label}: the pickle inside was inflated and scanned`);
   });
 }

@@ -1,7 +1,7 @@
 import { crc32 } from "node:zlib";
-import { Feeder, ParseError, pipeBytes, readBytes, readU32, scanBytes, skipBytes, skipToEnd, u16le, u32le, u64le, type ParserGen } from "./feeder";
-import { Inflater } from "./inflate";
-import type { ReadRange } from "./types";
+import { Feeder, ParseError, pipeBytes, readBytes, readU32, scanBytes, skipBytes, skipToEnd, u16le, u32le, u64le, type ParserGen } from "../feeder";
+import { Inflater } from "../codecs/inflate";
+import type { ReadRange } from "../types";
 
 /**
  * Streaming zip reader for PyTorch checkpoints: walks local file headers in order (stored and

@@ -1,6 +1,6 @@
-import { ParseError, pipeBytes, readU64, skipToEnd, type Feeder, type ParserGen } from "./feeder";
+import { ParseError, pipeBytes, readU64, skipToEnd, type Feeder, type ParserGen } from "../feeder";
 import { JsonTokenizer, type JsonSink } from "./json-stream";
-import { checkSecrets, feederRoute, type Route, type RouteContext } from "./route";
+import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 
 /** The reference implementation refuses headers above 100 MB; so do we, before reading any of it. */
 const MAX_HEADER = 100_000_000;
@@ -108,7 +108,7 @@ class HeaderSink implements JsonSink {
 }
 
 /** safetensors: u64 LE header length, JSON header, raw tensor bytes. */
-export function createSafetensorsRoute(ctx: RouteContext): Route {
+export function createSafetensorsHandler(ctx: HandlerContext): FormatHandler {
   const { report } = ctx;
   const sink = new HeaderSink((k, v) => checkSecrets(report, k, v, `__metadata__.${k}`));
   let headerLen = -1;
@@ -136,7 +136,7 @@ export function createSafetensorsRoute(ctx: RouteContext): Route {
     }
   }
 
-  return feederRoute(ctx, "safetensors", (f) => parse(f), () => {
+  return feederHandler(ctx, "safetensors", (f) => parse(f), () => {
     report.format = "safetensors";
     const fmt = sink.metadata.format;
     report.framework = fmt === "tf" || fmt === "keras" ? "tensorflow-keras" : fmt === "flax" || fmt === "jax" || fmt === "np" || fmt === "mlx" ? "none" : "pytorch";

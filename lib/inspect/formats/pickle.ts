@@ -1,9 +1,9 @@
-import { frameworkOfModule } from "./pickle-globals";
-import { PickleWalker, type PickleSummary } from "./pickle-scanner";
-import { PyDict, PyList, PyObj, PyTensor, PyTuple, type PValue } from "./pickle-values";
-import type { Report } from "./report";
-import { checkSecrets, type Route, type RouteContext } from "./route";
-import type { Framework } from "./types";
+import { frameworkOfModule } from "../pickle/globals";
+import { PickleWalker, type PickleSummary } from "../pickle/walker";
+import { PyDict, PyList, PyObj, PyTensor, PyTuple, type PValue } from "../pickle/values";
+import type { Report } from "../report";
+import { checkSecrets, type FormatHandler, type HandlerContext } from "../handler";
+import type { Framework } from "../types";
 
 const MAX_TENSORS_LISTED = 256;
 const SKIP_SEGMENTS = new Set(["_parameters", "_buffers", "_modules"]);
@@ -102,7 +102,7 @@ export function pickleMetadata(s: PickleSummary): Record<string, unknown> {
 }
 
 /** Plain pickle, joblib dump or legacy (pre-1.6) PyTorch file. */
-export function createPickleRoute(ctx: RouteContext): Route {
+export function createPickleHandler(ctx: HandlerContext): FormatHandler {
   const walker = createReportingWalker(ctx.report);
   if (ctx.size !== undefined) walker.limit = ctx.size;
   return {

@@ -1,4 +1,4 @@
-import { checkSecrets, type Route, type RouteContext } from "./route";
+import { checkSecrets, type FormatHandler, type HandlerContext } from "../handler";
 
 /**
  * LightGBM text model (GBDT::SaveModelToString): a key=value header, "Tree=N" blocks, "end of
@@ -56,7 +56,7 @@ export class LineSplitter {
   }
 }
 
-export function createLightgbmRoute(ctx: RouteContext): Route {
+export function createLightgbmHandler(ctx: HandlerContext): FormatHandler {
   const { report } = ctx;
   const header: Record<string, string> = {};
   const params: Record<string, string> = {};

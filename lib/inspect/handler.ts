@@ -4,7 +4,7 @@ import { findSecrets } from "./secrets";
 import type { ReadRange } from "./types";
 
 /** What a format handler gets from the inspector. */
-export interface RouteContext {
+export interface HandlerContext {
   report: Report;
   fileName: string;
   /** Declared size (from the caller) — may be absent while streaming an upload. */
@@ -17,19 +17,19 @@ export interface RouteContext {
 }
 
 /** A format handler: receives the whole stream in order, then gets one async finishing step. */
-export interface Route {
+export interface FormatHandler {
   write(chunk: Uint8Array): void;
   end(): void;
   finish(): Promise<void> | void;
 }
 
 /** Wraps a generator parser; EOF and parse errors become "invalid" findings with the given code prefix. */
-export function feederRoute(
-  ctx: RouteContext,
+export function feederHandler(
+  ctx: HandlerContext,
   prefix: string,
   make: (f: Feeder) => ParserGen<unknown>,
   onDone?: (f: Feeder) => Promise<void> | void,
-): Route {
+): FormatHandler {
   const feeder = new Feeder(make);
   return {
     write: (c) => feeder.write(c),

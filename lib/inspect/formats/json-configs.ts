@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { JsonCollector, JsonNode } from "./json-stream";
-import type { Report } from "./report";
-import type { Framework, ModelFormat } from "./types";
+import type { Report } from "../report";
+import type { Framework, ModelFormat } from "../types";
 
 type Obj = Record<string, JsonNode>;
 

@@ -1,4 +1,4 @@
-import type { Report } from "./report";
+import type { Report } from "../report";
 
 /**
  * Keras model_config analysis. A `Lambda` layer stores a Python function (marshalled bytecode or a

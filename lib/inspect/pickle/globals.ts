@@ -1,4 +1,4 @@
-import type { GlobalRef } from "./types";
+import type { GlobalRef } from "../types";
 
 export type GlobalVerdict = GlobalRef["verdict"];
 

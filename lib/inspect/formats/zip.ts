@@ -1,13 +1,13 @@
-import { applyPickleSummary, createReportingWalker, nameTensors, pickleMetadata, tensorMetadata } from "./pickle-route";
-import type { PickleWalker } from "./pickle-scanner";
-import type { Route, RouteContext } from "./route";
-import { isPickleMember, readMemberAt, ZipScanner, type MemberSink } from "./zip-scanner";
+import { applyPickleSummary, createReportingWalker, nameTensors, pickleMetadata, tensorMetadata } from "./pickle";
+import type { PickleWalker } from "../pickle/walker";
+import type { FormatHandler, HandlerContext } from "../handler";
+import { isPickleMember, readMemberAt, ZipScanner, type MemberSink } from "./zip-reader";
 
 const SMALL_TEXT_MEMBERS = new Set(["version", "byteorder", "serialization_id"]);
 const MAX_RANGE_SCANS = 16;
 
 /** PyTorch zip checkpoints (torch.save since 1.6, TorchScript archives) and any other zip holding pickles. */
-export function createZipRoute(ctx: RouteContext): Route {
+export function createZipHandler(ctx: HandlerContext): FormatHandler {
   const { report } = ctx;
   const walkers: Array<{ name: string; walker: PickleWalker }> = [];
   const texts = new Map<string, string>();
