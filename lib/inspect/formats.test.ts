@@ -298,8 +298,10 @@ describe("compressed pickles and other formats", () => {
     expect(evil.verdict).toBe("dangerous");
   });
 
-  it("bz2/xz streams are never called safe", async () => {
-    expect((await inspectBytes(bytes("BZh91AY&SY", new Uint8Array(40)), "m.joblib", 8)).verdict).toBe("suspicious");
+  it("a corrupt bz2 stream is decoded as far as it goes and rejected, never called safe", async () => {
+    const r = await inspectBytes(bytes("BZh91AY&SY", new Uint8Array(40)), "m.joblib", 8);
+    expect(r.verdict).toBe("invalid");
+    expect(r.findings.map((f) => f.code)).toContain("compressed-corrupt");
   });
 
   it("truncated xgboost binary and lightgbm text are invalid", async () => {

@@ -14,6 +14,28 @@ export interface HandlerContext {
   head(): Uint8Array;
   /** Bytes written so far. */
   total(): number;
+  /** Nesting depth: 0 for the uploaded file, 1 for a member of it, and so on. */
+  depth: number;
+  /** Starts the inspection of bytes a loader reads as a file of its own (an archive member, a decompressed stream). */
+  nested(name: string, opts?: { size?: number; readRange?: ReadRange }): NestedContent;
+}
+
+/** A nested inspection: write the member's bytes, then `end()`; its findings are in `report` (merge them with Report.absorb). */
+export interface NestedContent {
+  readonly report: Report;
+  write(chunk: Uint8Array): void;
+  end(): Promise<void>;
+  /** What the member's bytes were sniffed as (after end). */
+  kind(): string | null;
+}
+
+/** Random access to [start, end) through readRange, or the head buffer when the range lies inside it; null when neither can serve it. */
+export async function readAt(ctx: HandlerContext, start: number, end: number): Promise<Uint8Array | null> {
+  if (ctx.readRange) return ctx.readRange(start, end);
+  const head = ctx.head();
+  const complete = ctx.size !== undefined ? head.length >= ctx.size : head.length === ctx.total();
+  if (end <= head.length || (complete && start <= head.length)) return head.subarray(start, Math.min(end, head.length));
+  return null;
 }
 
 /** A format handler: receives the whole stream in order, then gets one async finishing step. */

@@ -2,21 +2,48 @@ import { frameworkOfModule } from "../pickle/globals";
 import { PickleWalker, type PickleSummary } from "../pickle/walker";
 import { PyDict, PyList, PyObj, PyTensor, PyTuple, type PValue } from "../pickle/values";
 import type { Report } from "../report";
-import { checkSecrets, type FormatHandler, type HandlerContext } from "../handler";
+import { checkSecrets, type FormatHandler, type HandlerContext, type NestedContent } from "../handler";
+import { mightHoldSecret } from "../secrets";
 import type { Framework } from "../types";
 
 const MAX_TENSORS_LISTED = 256;
 const SKIP_SEGMENTS = new Set(["_parameters", "_buffers", "_modules"]);
 
-/** A walker whose side findings (secrets in string attributes, odd opcodes) go straight into the report. */
-export function createReportingWalker(report: Report, location?: string): PickleWalker {
-  return new PickleWalker({
+/** Secret patterns in a bare string (no key): list and tuple items, call arguments. */
+function checkBareString(report: Report, value: string, location?: string): void {
+  if (mightHoldSecret(value)) checkSecrets(report, null, value, location);
+}
+
+/**
+ * A walker whose side findings (secrets in strings, dangerous uses, odd opcodes) go straight into
+ * the report; bytes that torch.storage._load_from_bytes would torch.load are inspected as nested files.
+ */
+export function createReportingWalker(ctx: HandlerContext, location?: string): { walker: PickleWalker; settle: () => Promise<void> } {
+  const { report } = ctx;
+  const nested: Array<{ what: string; content: NestedContent; done: Promise<void> | null }> = [];
+  const walker = new PickleWalker({
     onKeyedString: (key, value) => checkSecrets(report, key, value, location ? `${location}:${key}` : key),
+    onString: (value) => checkBareString(report, value, location),
     onFinding: (severity, code, message) => {
-      if (severity === "warning") report.flag(code, message, location);
+      if (severity === "danger") report.danger(code, message, location);
+      else if (severity === "warning") report.flag(code, message, location);
       else report.info(code, message, location);
     },
+    openNested: (what) => {
+      if (nested.length >= 64) return null;
+      const entry = { what, content: ctx.nested(what), done: null as Promise<void> | null };
+      nested.push(entry);
+      return { write: (b) => entry.content.write(b), end: () => void (entry.done ??= entry.content.end()) };
+    },
   });
+  const settle = async () => {
+    for (const n of nested) {
+      await (n.done ??= n.content.end());
+      // bytes torch.load cannot read make the call fail; that is odd, not dangerous
+      report.absorb(n.content.report, location ? `${location}:${n.what}` : n.what, "flag");
+    }
+  };
+  return { walker, settle };
 }
 
 /** Records globals and the outcome of a walk; a walk that did not reach the end never leaves the file safe. */
@@ -27,7 +54,6 @@ export function applyPickleSummary(report: Report, s: PickleSummary, location?: 
     if (s.overflowVerdict === "dangerous") report.danger("globals-overflow", msg, location);
     else report.flag("globals-overflow", msg, location);
   }
-  if (s.unresolvedGlobals > 0) report.flag("unresolved-global", `${s.unresolvedGlobals} STACK_GLOBAL opcode(s) could not be resolved to a name`, location);
   const h = s.halt;
   if (!h) return;
   const where = `${h.message} (offset ${h.offset})`;
@@ -103,12 +129,13 @@ export function pickleMetadata(s: PickleSummary): Record<string, unknown> {
 
 /** Plain pickle, joblib dump or legacy (pre-1.6) PyTorch file. */
 export function createPickleHandler(ctx: HandlerContext): FormatHandler {
-  const walker = createReportingWalker(ctx.report);
+  const { walker, settle } = createReportingWalker(ctx);
   if (ctx.size !== undefined) walker.limit = ctx.size;
   return {
-    write: (c) => walker.write(c),
+    write: (c) => void walker.write(c),
     end: () => walker.end(),
-    finish: () => {
+    finish: async () => {
+      await settle();
       const s = walker.summary();
       const { report } = ctx;
       if (s.tensorCount > 0) nameTensors(walker.topLevel);

@@ -1,12 +1,16 @@
 import { crc32 } from "node:zlib";
-import { Feeder, ParseError, pipeBytes, readBytes, readU32, scanBytes, skipBytes, skipToEnd, u16le, u32le, u64le, type ParserGen } from "../feeder";
+import { createZipMemberDecoder } from "../codecs/index";
 import { Inflater } from "../codecs/inflate";
-import type { ReadRange } from "../types";
+import { EofError, Feeder, ParseError, pipeBytes, readBytes, readU32, scanBytes, skipBytes, skipToEnd, u16le, u32le, u64le, type ParserGen } from "../feeder";
 
 /**
- * Streaming zip reader for PyTorch checkpoints: walks local file headers in order (stored and
- * deflated members, with or without data descriptors), hands pickle members to a sink, then reads
- * the central directory from the same stream and cross-checks it against what was walked.
+ * Zip reading in two passes, the second as the loaders read:
+ * - ZipWalker streams the archive front to back (as it is uploaded), decoding each member from its
+ *   local header and handing the bytes to a sink, and notes every central-directory record and
+ *   end-of-central-directory (EOCD) record it passes;
+ * - at the end, findEocd/parseCentral read the directory the way Python's zipfile and PyTorch's
+ *   miniz reader do: from the LAST EOCD record, through the central directory it points to.
+ * The zip handler then reconciles the two views; any disagreement is itself a finding.
  */
 
 const SIG_LOCAL = 0x04034b50;
@@ -19,26 +23,51 @@ const SIG_LOCATOR64 = 0x07064b50;
 export const MAX_INFLATE_BYTES = 4 * 1024 * 1024 * 1024;
 export const BOMB_RATIO = 200;
 export const BOMB_MIN_BYTES = 32 * 1024 * 1024;
-const MAX_MEMBERS = 100_000;
 export const INFLATE_STEP = 1024 * 1024;
+const MAX_MEMBERS = 100_000;
+/** Python's zipfile looks for the EOCD record in the last 64 KiB + 22 bytes. */
+export const EOCD_SEARCH = 65535 + 22;
+const EOCD_SIZE = 22;
+const EOCD64_SIZE = 56;
+const LOCATOR64_SIZE = 20;
+export const FLAG_ENCRYPTED = 0x1;
+export const FLAG_DESCRIPTOR = 0x8;
 
 export interface LocalMember {
   name: string;
   offset: number;
-  method: number;
   flags: number;
+  method: number;
+  crc: number;
   csize: number;
   usize: number;
   dataOffset: number;
+  /** Why the data could not be decoded from the stream (corrupt, unsupported method, bomb). */
+  problem: string | null;
+  /** The member inflated so far beyond its size that decoding was stopped. */
+  bomb: boolean;
 }
 
 export interface CentralEntry {
   name: string;
   offset: number;
-  method: number;
   flags: number;
+  method: number;
+  crc: number;
   csize: number;
   usize: number;
+  /** Where this record itself sits, and where it ends. */
+  at: number;
+  end: number;
+}
+
+export interface Eocd {
+  offset: number;
+  entries: number;
+  cdSize: number;
+  cdOffset: number;
+  commentLength: number;
+  zip64: boolean;
 }
 
 export interface MemberSink {
@@ -47,15 +76,8 @@ export interface MemberSink {
 }
 
 export interface ZipEvents {
-  /** Return a sink to receive the member's uncompressed bytes, or null to skip it. */
-  openMember(name: string): MemberSink | null;
-  finding(kind: "flag" | "fail" | "info", code: string, message: string, location?: string): void;
-}
-
-/** True for members whose content is a pickle that a loader would unpickle. */
-export function isPickleMember(name: string): boolean {
-  const base = name.slice(name.lastIndexOf("/") + 1).toLowerCase();
-  return base === "data.pkl" || base.endsWith(".pkl") || base.endsWith(".pickle");
+  /** A sink for the member's uncompressed bytes (as its local header describes them), or null. */
+  openMember(m: LocalMember): MemberSink | null;
 }
 
 function decodeName(b: Uint8Array): string {
@@ -86,17 +108,20 @@ function zip64Fields(extra: Uint8Array, usize: number, csize: number, offset: nu
   return { usize, csize, offset };
 }
 
-export class ZipScanner {
+/** Streams an archive front to back (see the file comment). */
+export class ZipWalker {
   readonly members: LocalMember[] = [];
-  readonly central: CentralEntry[] = [];
-  eocd = false;
+  readonly central = new Map<number, CentralEntry>();
+  readonly eocds: number[] = [];
+  /** Byte ranges no header describes. */
+  readonly gaps: Array<[number, number]> = [];
+  /** Set when the walk could not continue (it stopped at that offset). */
+  stoppedAt: number | null = null;
+  stopReason = "";
   totalInflated = 0;
   private readonly feeder: Feeder;
 
-  constructor(
-    private readonly events: ZipEvents,
-    private readonly size?: number,
-  ) {
+  constructor(private readonly events: ZipEvents) {
     this.feeder = new Feeder((f) => this.parse(f));
   }
 
@@ -107,105 +132,125 @@ export class ZipScanner {
   end(): void {
     this.feeder.end();
     const err = this.feeder.error;
-    if (err instanceof ParseError) this.events.finding("fail", `zip-${err.code}`, err.message);
-    else if (err) this.events.finding("fail", "zip-truncated", `zip stream ended early: ${(err as Error).message}`);
-    if (!this.eocd && !err) this.events.finding("fail", "zip-no-eocd", "zip has no end-of-central-directory record (truncated?)");
+    if (err && this.stoppedAt === null) {
+      this.stoppedAt = this.feeder.pos;
+      this.stopReason = err instanceof EofError ? "the archive ends inside a record" : (err as Error).message;
+    }
   }
 
   private *parse(f: Feeder): ParserGen {
     for (;;) {
       const at = f.pos;
-      const sig = yield* readU32();
+      let sig: number;
+      try {
+        sig = yield* readU32();
+      } catch (e) {
+        if (e instanceof EofError) return;
+        throw e;
+      }
       if (sig === SIG_LOCAL) {
         yield* this.localMember(f, at);
       } else if (sig === SIG_CENTRAL) {
-        yield* this.centralEntry();
+        yield* this.centralRecord(f, at);
       } else if (sig === SIG_EOCD64) {
-        const len = u64le(yield* readBytes(8), 0);
-        yield* skipBytes(len);
+        yield* skipBytes(u64le(yield* readBytes(8), 0));
       } else if (sig === SIG_LOCATOR64) {
         yield* skipBytes(16);
       } else if (sig === SIG_EOCD) {
         const rest = yield* readBytes(18);
-        this.eocd = true;
-        const comment = u16le(rest, 16);
-        yield* skipBytes(comment);
-        if (this.size !== undefined && f.pos !== this.size) {
-          this.events.finding("flag", "zip-trailing-data", `${this.size - f.pos} bytes follow the end of the zip`);
-        }
-        yield* skipToEnd();
-        return;
+        this.eocds.push(at);
+        yield* skipBytes(u16le(rest, 16));
       } else {
-        throw new ParseError(`unexpected bytes in zip stream at offset ${at}`, "corrupt");
+        yield* this.gap(f, at);
       }
     }
+  }
+
+  /** Bytes that are not a record: skip to the next signature (or the end) and remember the gap. */
+  private *gap(f: Feeder, at: number): ParserGen {
+    let found = false;
+    yield* scanBytes((b, eof) => {
+      for (let i = b.indexOf(0x50); i >= 0 && i + 3 < b.length; i = b.indexOf(0x50, i + 1)) {
+        if (b[i + 1] === 0x4b && isSignatureTail(b[i + 2]!, b[i + 3]!)) {
+          found = true;
+          return ~i;
+        }
+      }
+      if (eof) return ~b.length;
+      return Math.max(0, b.length - 3);
+    });
+    this.gaps.push([at, f.pos]);
+    if (!found) yield* skipToEnd();
   }
 
   private *localMember(f: Feeder, offset: number): ParserGen {
     const h = (yield* readBytes(26)).slice();
     const flags = u16le(h, 2);
     const method = u16le(h, 4);
+    const crc = u32le(h, 10);
     let csize = u32le(h, 14);
     let usize = u32le(h, 18);
-    const nameLen = u16le(h, 22);
-    const extraLen = u16le(h, 24);
-    const name = decodeName(yield* readBytes(nameLen));
-    const extra = (yield* readBytes(extraLen)).slice();
+    const name = decodeName(yield* readBytes(u16le(h, 22)));
+    const extra = (yield* readBytes(u16le(h, 24))).slice();
     ({ usize, csize } = zip64Fields(extra, usize, csize, 0));
-    const member: LocalMember = { name, offset, method, flags, csize, usize, dataOffset: f.pos };
+    const member: LocalMember = { name, offset, flags, method, crc, csize, usize, dataOffset: f.pos, problem: null, bomb: false };
     if (this.members.length < MAX_MEMBERS) this.members.push(member);
-    const descriptor = (flags & 8) !== 0;
+    const descriptor = (flags & FLAG_DESCRIPTOR) !== 0;
     const sizesKnown = !descriptor || csize !== 0;
-    const pickle = isPickleMember(name);
-    const location = name;
-    if (flags & 1) {
-      this.events.finding(pickle ? "flag" : "info", "zip-encrypted", "member is encrypted and cannot be scanned", location);
-      if (!sizesKnown) throw new ParseError("encrypted member with unknown size", "unsupported");
-      yield* skipBytes(csize);
-      return;
-    }
-    const sink = this.events.openMember(name);
-    if (method === 0) {
-      if (sizesKnown) {
-        if (sink) {
-          yield* this.pipe(csize, sink);
-        } else {
-          yield* skipBytes(csize);
-        }
-      } else {
+    // IMPORTANT: loaders ignore the local header's flags (encryption included): the data is read as they would read it.
+    const sink = this.events.openMember(member);
+    try {
+      if (method === 8) {
+        yield* this.inflateMember(member, sink, sizesKnown);
+      } else if (method === 0 && !sizesKnown) {
+        // the descriptor that ends the data is consumed while searching for it
         yield* this.storedUntilDescriptor(sink, f);
         return;
-      }
-    } else if (method === 8) {
-      if (sink || !sizesKnown) {
-        yield* this.inflateMember(sink, location, csize);
+      } else if (sizesKnown) {
+        yield* this.decodeMember(member, sink);
       } else {
-        yield* skipBytes(csize);
+        throw new ParseError(`member ${name.slice(0, 100)} uses method ${method} with a data descriptor; the stream walk stops here`, "unsupported");
       }
-    } else {
-      if (pickle) this.events.finding("flag", "zip-unsupported-method", `pickle member uses compression method ${method}; not scanned`, location);
-      if (!sizesKnown) throw new ParseError(`member ${name} uses method ${method} with a data descriptor`, "unsupported");
-      yield* skipBytes(csize);
+    } finally {
       sink?.end();
     }
     if (descriptor) yield* this.descriptor(usize > 0xffffffff || csize > 0xffffffff);
   }
 
-  private *pipe(n: number, sink: MemberSink): ParserGen {
+  /** Stored, bzip2 and LZMA members of known size; other methods are skipped and noted. */
+  private *decodeMember(member: LocalMember, sink: MemberSink | null): ParserGen {
+    const decoder = sink ? createZipMemberDecoder(member.method, member.usize, (b) => sink.write(b)) : null;
+    if (!decoder) {
+      if (sink) member.problem = `compression method ${member.method} is not supported`;
+      yield* skipBytes(member.csize);
+      return;
+    }
+    yield* pipeBytes(member.csize, (b) => {
+      if (member.problem) return;
+      try {
+        decoder.write(b);
+      } catch (e) {
+        member.problem = (e as Error).message;
+      }
+    });
+    if (member.problem) return;
     try {
-      yield* pipeBytes(n, (b) => sink.write(b));
-    } finally {
-      sink.end();
+      decoder.end();
+    } catch (e) {
+      member.problem = (e as Error).message;
     }
   }
 
-  private *inflateMember(sink: MemberSink | null, location: string, csize: number): ParserGen {
+  private *inflateMember(member: LocalMember, sink: MemberSink | null, sizesKnown: boolean): ParserGen {
     let consumed = 0;
-    let bomb = false;
     const inflater = new Inflater((b) => {
       this.totalInflated += b.length;
       sink?.write(b);
     }, MAX_INFLATE_BYTES);
+    if (!sink && sizesKnown) {
+      yield* skipBytes(member.csize);
+      return;
+    }
     yield* scanBytes((b, eof) => {
       let used = 0;
       for (;;) {
@@ -213,25 +258,25 @@ export class ZipScanner {
         const u = inflater.push(b.subarray(used), eof, INFLATE_STEP);
         used += u;
         consumed += u;
-        if (!bomb && inflater.totalOut > BOMB_MIN_BYTES && inflater.totalOut > consumed * BOMB_RATIO) {
-          bomb = true;
-          this.events.finding("flag", "zip-bomb", `member inflates more than ${BOMB_RATIO}x (${inflater.totalOut} bytes from ${consumed}); inflation stopped`, location);
-          sink?.end();
-          throw new ParseError("compression ratio too high; stopped", "bomb");
-        }
-        if (inflater.error) {
-          sink?.end();
-          throw new ParseError(`bad deflate data in ${location}: ${inflater.error}`, "corrupt");
-        }
-        if (inflater.finished) {
-          sink?.end();
+        if (inflater.totalOut > BOMB_MIN_BYTES && inflater.totalOut > consumed * BOMB_RATIO) {
+          member.problem = `inflates more than ${BOMB_RATIO}x (${inflater.totalOut} bytes from ${consumed}); inflation stopped`;
+          member.bomb = true;
           return ~used;
         }
+        if (inflater.error) {
+          member.problem = `bad deflate data: ${inflater.error}`;
+          return ~used;
+        }
+        if (inflater.finished) return ~used;
         if (!inflater.paused) return used;
       }
     });
-    if (csize !== 0 && csize !== consumed && csize !== 0xffffffff) {
-      this.events.finding("flag", "zip-size-mismatch", `deflate stream is ${consumed} bytes, header says ${csize}`, location);
+    if (member.problem) {
+      if (!sizesKnown) throw new ParseError(`${member.problem} in ${member.name.slice(0, 100)}; the stream walk stops here`, "corrupt");
+      yield* skipBytes(Math.max(0, member.csize - consumed));
+    } else if (sizesKnown && member.csize !== consumed) {
+      member.problem = `deflate stream is ${consumed} bytes, header says ${member.csize}`;
+      if (member.csize > consumed) yield* skipBytes(member.csize - consumed);
     }
   }
 
@@ -251,7 +296,7 @@ export class ZipScanner {
       let crcAt = 0;
       let crcHere = crc;
       for (;;) {
-        const j = indexOfSig(b, from);
+        const j = indexOfDescriptor(b, from);
         if (j < 0) {
           const safe = eof ? b.length : Math.max(0, b.length - 3);
           emit(b.subarray(0, safe));
@@ -277,7 +322,6 @@ export class ZipScanner {
         from = j + 1;
       }
     });
-    sink?.end();
     if (!found) throw new ParseError(`stored member without a findable data descriptor (at ${f.pos})`, "truncated");
   }
 
@@ -287,55 +331,100 @@ export class ZipScanner {
     yield* skipBytes(first === SIG_DESCRIPTOR ? rest : rest - 4);
   }
 
-  private *centralEntry(): ParserGen {
+  private *centralRecord(f: Feeder, at: number): ParserGen {
     const h = (yield* readBytes(42)).slice();
-    const flags = u16le(h, 4);
-    const method = u16le(h, 6);
-    let csize = u32le(h, 16);
-    let usize = u32le(h, 20);
-    const nameLen = u16le(h, 24);
-    const extraLen = u16le(h, 26);
-    const commentLen = u16le(h, 28);
-    let offset = u32le(h, 38);
-    const name = decodeName(yield* readBytes(nameLen));
-    const extra = (yield* readBytes(extraLen)).slice();
-    yield* skipBytes(commentLen);
-    ({ usize, csize, offset } = zip64Fields(extra, usize, csize, offset));
-    if (this.central.length < MAX_MEMBERS) this.central.push({ name, offset, method, flags, csize, usize });
-  }
-
-  /** Compares the central directory (what loaders use) with the local headers that were walked. */
-  crossCheck(): CentralEntry[] {
-    const unmatched: CentralEntry[] = [];
-    if (!this.eocd) return unmatched;
-    const byOffset = new Map(this.members.map((m) => [m.offset, m]));
-    const names = new Set<string>();
-    for (const e of this.central) {
-      if (names.has(e.name)) this.events.finding("flag", "zip-duplicate-name", "central directory lists this name twice", e.name);
-      names.add(e.name);
-      const local = byOffset.get(e.offset);
-      if (!local) {
-        this.events.finding("flag", "zip-hidden-entry", `central directory entry at offset ${e.offset} has no matching local header in the stream`, e.name);
-        unmatched.push(e);
-        continue;
-      }
-      if (local.name !== e.name) {
-        this.events.finding("flag", "zip-name-mismatch", `local header says "${local.name.slice(0, 200)}", central directory says "${e.name.slice(0, 200)}"`, e.name);
-        unmatched.push(e);
-      } else if ((local.csize && local.csize !== e.csize) || local.method !== e.method) {
-        this.events.finding("flag", "zip-entry-mismatch", "local header and central directory disagree on size or method", e.name);
-        unmatched.push(e);
-      }
-    }
-    const cdOffsets = new Set(this.central.map((e) => e.offset));
-    for (const m of this.members) {
-      if (!cdOffsets.has(m.offset)) this.events.finding("flag", "zip-unlisted-member", "local member is not in the central directory", m.name);
-    }
-    return unmatched;
+    const e = parseCentralFixed(h, at);
+    e.name = decodeName(yield* readBytes(u16le(h, 24)));
+    const extra = (yield* readBytes(u16le(h, 26))).slice();
+    yield* skipBytes(u16le(h, 28));
+    Object.assign(e, zip64Fields(extra, e.usize, e.csize, e.offset));
+    e.end = f.pos;
+    if (this.central.size < MAX_MEMBERS) this.central.set(at, e);
   }
 }
 
-function indexOfSig(b: Uint8Array, from: number): number {
+function isSignatureTail(a: number, b: number): boolean {
+  return (a === 3 && b === 4) || (a === 1 && b === 2) || (a === 5 && b === 6) || (a === 6 && (b === 6 || b === 7));
+}
+
+function parseCentralFixed(h: Uint8Array, at: number): CentralEntry {
+  return { name: "", flags: u16le(h, 4), method: u16le(h, 6), crc: u32le(h, 12), csize: u32le(h, 16), usize: u32le(h, 20), offset: u32le(h, 38), at, end: at };
+}
+
+/**
+ * The EOCD record the loaders use: with no archive comment, the 22 bytes at the very end; otherwise
+ * the LAST signature within the final 64 KiB + 22 bytes (Python's zipfile._EndRecData; miniz also
+ * searches backwards from the end). `tail` holds the file's last bytes, starting at `tailStart`.
+ */
+export function findEocd(tail: Uint8Array, tailStart: number, fileSize: number): Eocd | null {
+  const end = tail.length;
+  let at = -1;
+  if (end >= EOCD_SIZE && u32le(tail, end - EOCD_SIZE) === SIG_EOCD && u16le(tail, end - 2) === 0) {
+    at = end - EOCD_SIZE;
+  } else {
+    const from = Math.max(0, fileSize - EOCD_SEARCH - tailStart);
+    for (let i = end - 4; i >= from; i--) {
+      if (tail[i] === 0x50 && u32le(tail, i) === SIG_EOCD) {
+        at = i;
+        break;
+      }
+    }
+    if (at < 0 || at + EOCD_SIZE > end) return null;
+  }
+  const eocd: Eocd = {
+    offset: tailStart + at,
+    entries: u16le(tail, at + 10),
+    cdSize: u32le(tail, at + 12),
+    cdOffset: u32le(tail, at + 16),
+    commentLength: u16le(tail, at + 20),
+    zip64: false,
+  };
+  const loc = at - LOCATOR64_SIZE;
+  if (loc >= 0 && u32le(tail, loc) === SIG_LOCATOR64) {
+    const rec = loc - EOCD64_SIZE;
+    if (rec >= 0 && u32le(tail, rec) === SIG_EOCD64) {
+      eocd.zip64 = true;
+      eocd.entries = u64le(tail, rec + 32);
+      eocd.cdSize = u64le(tail, rec + 40);
+      eocd.cdOffset = u64le(tail, rec + 48);
+    }
+  }
+  return eocd;
+}
+
+/** Python's zipfile: offsets are relative to where the archive starts when data was prepended. */
+export function archiveOffset(e: Eocd): number {
+  return e.offset - e.cdSize - e.cdOffset - (e.zip64 ? EOCD64_SIZE + LOCATOR64_SIZE : 0);
+}
+
+/** Central-directory records in `cd` (the loaders read records until `cdSize` bytes are used). */
+export function parseCentral(cd: Uint8Array, start: number): { entries: CentralEntry[]; error: string | null } {
+  const entries: CentralEntry[] = [];
+  let p = 0;
+  while (p < cd.length && entries.length < MAX_MEMBERS) {
+    if (p + 46 > cd.length || u32le(cd, p) !== SIG_CENTRAL) return { entries, error: `bad central directory record at ${start + p}` };
+    const e = parseCentralFixed(cd.subarray(p + 4, p + 46), start + p);
+    const nameLen = u16le(cd, p + 28);
+    const extraLen = u16le(cd, p + 30);
+    const commentLen = u16le(cd, p + 32);
+    const next = p + 46 + nameLen + extraLen + commentLen;
+    if (next > cd.length) return { entries, error: `central directory record at ${start + p} overruns the directory` };
+    e.name = decodeName(cd.subarray(p + 46, p + 46 + nameLen));
+    Object.assign(e, zip64Fields(cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen), e.usize, e.csize, e.offset));
+    e.end = start + next;
+    entries.push(e);
+    p = next;
+  }
+  return { entries, error: null };
+}
+
+/** Where a member's data starts, from its local header (the loaders read only the name and extra lengths there). */
+export function localDataStart(header: Uint8Array, offset: number): number | null {
+  if (header.length < 30 || u32le(header, 0) !== SIG_LOCAL) return null;
+  return offset + 30 + u16le(header, 26) + u16le(header, 28);
+}
+
+function indexOfDescriptor(b: Uint8Array, from: number): number {
   for (let i = b.indexOf(0x50, from); i >= 0 && i + 3 < b.length; i = b.indexOf(0x50, i + 1)) {
     if (b[i + 1] === 0x4b && b[i + 2] === 0x07 && b[i + 3] === 0x08) return i;
   }
@@ -345,44 +434,4 @@ function indexOfSig(b: Uint8Array, from: number): number {
     if (b[i] === 0x50 && (i + 1 >= b.length || b[i + 1] === 0x4b) && (i + 2 >= b.length || b[i + 2] === 0x07)) return i;
   }
   return -1;
-}
-
-/** Scans one member through random access (for central-directory entries the stream walk did not see). */
-export async function readMemberAt(readRange: ReadRange, entry: CentralEntry, sink: MemberSink, size: number): Promise<string | null> {
-  const head = await readRange(entry.offset, Math.min(size, entry.offset + 30));
-  if (head.length < 30 || u32le(head, 0) !== SIG_LOCAL) return "no local header at the central directory offset";
-  const dataStart = entry.offset + 30 + u16le(head, 26) + u16le(head, 28);
-  if (dataStart + entry.csize > size) return "member runs past the end of the file";
-  const step = 1024 * 1024;
-  if (entry.method === 0) {
-    for (let p = 0; p < entry.csize; p += step) sink.write(await readRange(dataStart + p, dataStart + Math.min(entry.csize, p + step)));
-    sink.end();
-    return null;
-  }
-  if (entry.method !== 8) return `compression method ${entry.method} not supported`;
-  const inflater = new Inflater((b) => sink.write(b), MAX_INFLATE_BYTES);
-  let carry = new Uint8Array(0);
-  for (let p = 0; p < entry.csize && !inflater.finished && !inflater.error; p += step) {
-    const part = await readRange(dataStart + p, dataStart + Math.min(entry.csize, p + step));
-    let input = carry.length ? concat(carry, part) : part;
-    for (;;) {
-      const used = inflater.push(input, p + step >= entry.csize, INFLATE_STEP);
-      input = input.subarray(used);
-      if (inflater.totalOut > BOMB_MIN_BYTES && inflater.totalOut > (p + step) * BOMB_RATIO) {
-        sink.end();
-        return "compression ratio too high; stopped";
-      }
-      if (!inflater.paused) break;
-    }
-    carry = input.slice();
-  }
-  sink.end();
-  return inflater.error;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,4 +1,4 @@
-import type { GlobalVerdict } from "./globals";
+import type { GlobalClass } from "./globals";
 
 /** Emulated Python values: only what the scanner needs to resolve names and read metadata. */
 export type PValue =
@@ -16,6 +16,7 @@ export type PValue =
   | PyLongStr
   | PyPersistent
   | PyTensor
+  | PyPartial
   | PyUnknown;
 
 export class PyUnknown {
@@ -46,11 +47,21 @@ export class PyDict {
   }
 }
 
+/** A global the unpickler would import: `name` is "module.qualname" exactly as the pickle names it. */
 export class PyGlobal {
+  readonly name: string;
   constructor(
-    readonly name: string,
-    readonly verdict: GlobalVerdict,
-  ) {}
+    readonly module: string,
+    readonly qualname: string,
+    readonly info: GlobalClass,
+  ) {
+    this.name = `${module}.${qualname}`;
+  }
+}
+
+/** functools.partial(wrapped, ...): judged by what it wraps when it is called. */
+export class PyPartial {
+  constructor(public wrapped: PValue) {}
 }
 
 /** Result of REDUCE / NEWOBJ / INST / OBJ: a call we never perform. */
@@ -65,6 +76,8 @@ export class PyObj {
 }
 
 export class PyBytes {
+  /** Set when the payload itself was inspected as a file (torch.storage._load_from_bytes). */
+  nested: "safe" | "suspicious" | "dangerous" | "invalid" | null = null;
   constructor(readonly len: number) {}
 }
 

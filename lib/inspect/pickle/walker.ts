@@ -1,25 +1,14 @@
-import { classifyGlobal, type GlobalVerdict } from "./globals";
-import {
-  className,
-  intItems,
-  PyBytes,
-  PyDict,
-  PyGlobal,
-  PyList,
-  PyLongStr,
-  PyObj,
-  PyPersistent,
-  PyTensor,
-  PyTuple,
-  UNKNOWN,
-  type PValue,
-} from "./values";
+import { DANGEROUS_AS_VALUE, describeGlobal, type GlobalVerdict } from "./globals";
+import { judgeCall, type CallSite } from "./judge";
+import { ARG_KIND, ARG_SIZE, ArgKind, OP, OP_NAME, SIGNED_LEN_OPS, TEXT_OPS } from "./opcodes";
+import { className, intItems, PyBytes, PyDict, PyGlobal, PyList, PyLongStr, PyObj, PyPartial, PyPersistent, PyTensor, PyTuple, UNKNOWN, type PValue } from "./values";
 
 /**
  * Streaming pickle opcode walker with stack + memo emulation. It never calls anything: REDUCE and
- * friends produce placeholder objects, and every global the pickle would import is classified.
- * Handles concatenated pickles, joblib's raw array bytes between pickle frames and the legacy
- * (pre-1.6) PyTorch layout of five pickles followed by raw storages.
+ * friends produce placeholder objects, every global the pickle would import is classified, and how
+ * each global is used (called, instantiated, modified, stored) raises its verdict. Handles
+ * concatenated pickles, joblib's raw array bytes between pickle frames and the legacy (pre-1.6)
+ * PyTorch layout of five pickles followed by raw storages.
  */
 
 export type HaltKind = "truncated" | "corrupt" | "unsupported" | "limit";
@@ -31,10 +20,20 @@ export interface PickleHalt {
   pickleIndex: number;
 }
 
+/** Receives the bytes of a payload that a loader would open as a file of its own. */
+export interface NestedSink {
+  write(b: Uint8Array): void;
+  end(): void;
+}
+
 export interface PickleHooks {
-  /** A string stored under a string key (dict item or attribute): used by the secret scanner. */
+  /** A string stored under a string key (dict item, attribute, or a (key, value) pair): for the secret scanner. */
   onKeyedString?(key: string, value: string): void;
-  onFinding?(severity: "info" | "warning", code: string, message: string): void;
+  /** Any other string of 12 or more characters (list and tuple items, arguments). */
+  onString?(value: string): void;
+  onFinding?(severity: "info" | "warning" | "danger", code: string, message: string): void;
+  /** A bytes payload that torch.storage._load_from_bytes will torch.load: inspect it as a file. */
+  openNested?(what: string): NestedSink | null;
 }
 
 export interface PickleSummary {
@@ -69,70 +68,31 @@ const S_AFTER_STOP = 5;
 const S_HALT = 6;
 const S_JOBLIB_PAD = 7;
 const S_LEGACY_NUMEL = 8;
-
-const K_NONE = 0;
-const K_FIXED = 1;
-const K_LEN = 2;
-const K_LINE = 3;
-const K_LINE2 = 4;
-const K_BAD = 5;
-
-const ARG_KIND = new Uint8Array(256).fill(K_BAD);
-const ARG_SIZE = new Uint8Array(256);
-function def(op: number, kind: number, size = 0) {
-  ARG_KIND[op] = kind;
-  ARG_SIZE[op] = size;
-}
-for (const op of [0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x51, 0x52, 0x61, 0x62, 0x64, 0x7d, 0x65, 0x6c, 0x5d, 0x6f, 0x73, 0x74, 0x29, 0x75, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98]) {
-  def(op, K_NONE);
-}
-def(0x4a, K_FIXED, 4); // BININT
-def(0x4b, K_FIXED, 1); // BININT1
-def(0x4d, K_FIXED, 2); // BININT2
-def(0x47, K_FIXED, 8); // BINFLOAT
-def(0x68, K_FIXED, 1); // BINGET
-def(0x6a, K_FIXED, 4); // LONG_BINGET
-def(0x71, K_FIXED, 1); // BINPUT
-def(0x72, K_FIXED, 4); // LONG_BINPUT
-def(0x80, K_FIXED, 1); // PROTO
-def(0x82, K_FIXED, 1); // EXT1
-def(0x83, K_FIXED, 2); // EXT2
-def(0x84, K_FIXED, 4); // EXT4
-def(0x95, K_FIXED, 8); // FRAME
-def(0x54, K_LEN, 4); // BINSTRING
-def(0x55, K_LEN, 1); // SHORT_BINSTRING
-def(0x58, K_LEN, 4); // BINUNICODE
-def(0x8c, K_LEN, 1); // SHORT_BINUNICODE
-def(0x8d, K_LEN, 8); // BINUNICODE8
-def(0x42, K_LEN, 4); // BINBYTES
-def(0x43, K_LEN, 1); // SHORT_BINBYTES
-def(0x8e, K_LEN, 8); // BINBYTES8
-def(0x96, K_LEN, 8); // BYTEARRAY8
-def(0x8a, K_LEN, 1); // LONG1
-def(0x8b, K_LEN, 4); // LONG4
-for (const op of [0x46, 0x49, 0x4c, 0x50, 0x53, 0x56, 0x67, 0x70]) def(op, K_LINE);
-def(0x63, K_LINE2); // GLOBAL
-def(0x69, K_LINE2); // INST
+const S_DONE = 9;
 
 const STR_CAP = 16 * 1024;
 const STR_HEAD = 256;
 const LINE_CAP = 64 * 1024;
-const MEMO_CAP = 1 << 19;
+const MEMO_CAP = 1 << 21;
 const MEMO_NAME_CAP = 1 << 20;
 const CHAR_BUDGET = 32 * 1024 * 1024;
 const STACK_CAP = 1 << 20;
 const META_CAP = 1 << 16;
 const CONTAINER_CAP = 100_000;
-const RETAIN_BUDGET = 2_000_000;
+const RETAIN_BUDGET = 1_000_000;
+/** Tuples this small always keep their items: they are the arguments the judges read. */
+const SMALL_TUPLE = 8;
 const TENSOR_CAP = 100_000;
 const GLOBALS_CAP = 10_000;
+const SECRET_MIN = 12;
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const RANK: Record<GlobalVerdict, number> = { safe: 0, suspicious: 1, dangerous: 2 };
 
 const utf8 = new TextDecoder("utf-8");
+const latin1 = new TextDecoder("latin1");
 // BINFLOAT is big-endian; the byte reversal below assumes a little-endian host (x86, arm64).
 const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
-const latin1 = new TextDecoder("latin1");
 
 const STORAGE_ELEMENT: Record<string, [string, number]> = {
   FloatStorage: ["float32", 4],
@@ -155,6 +115,11 @@ const STORAGE_ELEMENT: Record<string, [string, number]> = {
   UntypedStorage: ["uint8", 1],
 };
 
+/** Bytes per element of a torch storage class name (torch.FloatStorage -> 4), or undefined. */
+export function storageElementSize(name: string): number | undefined {
+  return STORAGE_ELEMENT[name.slice(name.lastIndexOf(".") + 1)]?.[1];
+}
+
 class Halt extends Error {
   constructor(
     readonly kind: HaltKind,
@@ -167,8 +132,45 @@ class Halt extends Error {
 interface SavedFrame {
   stack: PValue[];
   meta: PValue[][];
-  memo: Map<number, PValue>;
+  memo: Memo;
   after: PValue;
+}
+
+/** Pickle memo: indexes are almost always dense (MEMOIZE), so an array with a sparse fallback. */
+class Memo {
+  private dense: PValue[] = [];
+  private sparse: Map<number, PValue> | null = null;
+  size = 0;
+  overflow = false;
+
+  get(idx: number): PValue | undefined {
+    return idx < this.dense.length ? this.dense[idx] : this.sparse?.get(idx);
+  }
+
+  put(idx: number, v: PValue): void {
+    const dense = this.dense;
+    if (idx === dense.length && this.size < MEMO_CAP) {
+      dense.push(v);
+      this.size++;
+      return;
+    }
+    if (idx < dense.length) {
+      if (dense[idx] === undefined) this.size++;
+      dense[idx] = v;
+      return;
+    }
+    const sparse = (this.sparse ??= new Map());
+    if (!sparse.has(idx)) {
+      if (this.size >= MEMO_CAP) {
+        this.overflow = true;
+        // Past the cap keep only what names a global: that is what STACK_GLOBAL and calls need.
+        const nameLike = (typeof v === "string" && v.length <= 128 && /^[A-Za-z_][\w.]*$/.test(v)) || v instanceof PyGlobal || v instanceof PyPartial;
+        if (!nameLike || this.size >= MEMO_CAP + MEMO_NAME_CAP) return;
+      }
+      this.size++;
+    }
+    sparse.set(idx, v);
+  }
 }
 
 /** Bytes per element of a pickled numpy dtype (`numpy.dtype('f8', ...)` + its BUILD state), or null. */
@@ -191,7 +193,10 @@ function numpyItemSize(dtype: PValue | undefined): number | "object" | null {
   return null;
 }
 
-export class PickleWalker {
+type Exec0 = (w: PickleWalker) => void;
+type ExecFixed = (w: PickleWalker, b: Uint8Array, o: number) => void;
+
+export class PickleWalker implements CallSite {
   readonly globals = new Map<string, GlobalVerdict>();
   readonly versions: Record<string, string> = {};
   readonly tensors: PyTensor[] = [];
@@ -213,12 +218,13 @@ export class PickleWalker {
   offset = 0;
   /** Bytes the stream is known to hold from offset 0 (lets absurd declared lengths fail early). */
   limit = Infinity;
+  /** Stop after the first pickle (write() then reports how many bytes it used). */
+  single = false;
 
   private state = S_OP;
   private stack: PValue[] = [];
   private meta: PValue[][] = [];
-  private memo = new Map<number, PValue>();
-  private memoOverflow = false;
+  private memo = new Memo();
   private retained = 0;
   private chars = 0;
   private frameOverrun = false;
@@ -231,6 +237,7 @@ export class PickleWalker {
   private capture = new Uint8Array(256);
   private captureLen = 0;
   private captureLimit = 0;
+  private nestedSink: NestedSink | null = null;
   private line = new Uint8Array(256);
   private lineLen = 0;
   private lineTrunc = false;
@@ -246,39 +253,52 @@ export class PickleWalker {
   private readonly numelBuf = new Uint8Array(8);
   private legacyTrailing = 0;
   private numelHave = 0;
+  /** copyreg extension registry entries the pickle itself registered (code -> [module, name]). */
+  private readonly extensions = new Map<number, [string, string]>();
+  /** Judged globals (by name) that were called at least once. */
+  private readonly judgedCalls = new Set<string>();
+  private readonly judgedSeen = new Map<string, PyGlobal>();
+  private readonly globalCache = new Map<string, PyGlobal>();
+
+  private static readonly EXEC0: Array<Exec0 | undefined> = new Array(256);
+  private static readonly EXEC_FIXED: Array<ExecFixed | undefined> = new Array(256);
 
   constructor(private readonly hooks: PickleHooks = {}) {}
 
-  write(chunk: Uint8Array): void {
-    if (this.state === S_HALT) return;
+  /** Feeds bytes; returns how many were used (fewer only once a single-pickle walk reached its STOP). */
+  write(chunk: Uint8Array): number {
+    if (this.state === S_HALT || this.state === S_DONE) return this.state === S_DONE ? 0 : chunk.length;
     try {
-      this.run(chunk);
+      return this.run(chunk);
     } catch (e) {
       if (e instanceof Halt) this.stop(e.kind, e.message);
       else this.stop("corrupt", `scanner error: ${(e as Error).message}`);
+      return chunk.length;
     }
   }
 
+  /** True once a single-pickle walk has read its STOP. */
+  get done(): boolean {
+    return this.state === S_DONE;
+  }
+
   end(): void {
-    if (this.state === S_HALT) return;
-    if (this.offset === 0) {
-      this.stop("truncated", "no pickle data");
-      return;
-    }
+    this.closeNested();
+    this.judgeUncalled();
+    if (this.state === S_HALT || this.state === S_DONE) return;
+    if (this.offset === 0) return this.stop("truncated", "no pickle data");
     switch (this.state) {
       case S_AFTER_STOP:
         if (this.legacyTorch && this.pickles < 5) this.stop("truncated", "legacy PyTorch file ends before its storage keys");
         return;
       case S_SKIP:
-        this.stop("truncated", `file ends inside raw data (${this.skipLeft} bytes missing)`);
-        return;
+        return this.stop("truncated", `file ends inside raw data (${this.skipLeft} bytes missing)`);
       case S_LEGACY_NUMEL:
         if (this.legacyIdx >= this.legacyKeys.length && this.numelHave === 0) {
-          if (this.legacyTrailing > 0) this.hooks.onFinding?.("info", "trailing-data", `${this.legacyTrailing} bytes follow the legacy PyTorch storages (torch.load ignores them)`);
+          if (this.legacyTrailing > 0) this.finding("info", "trailing-data", `${this.legacyTrailing} bytes follow the legacy PyTorch storages (torch.load ignores them)`);
           return;
         }
-        this.stop("truncated", "legacy PyTorch file ends before all storages");
-        return;
+        return this.stop("truncated", "legacy PyTorch file ends before all storages");
       default:
         this.stop("truncated", this.frameOverrun ? "pickle data was truncated (a FRAME runs past the end of the file)" : "pickle data was truncated (no STOP opcode)");
     }
@@ -310,115 +330,42 @@ export class PickleWalker {
 
   private stop(kind: HaltKind, message: string): void {
     if (this.state === S_HALT) return;
+    this.closeNested();
     this.state = S_HALT;
     this.halt = { kind, message, offset: this.offset, pickleIndex: this.pickles };
   }
 
-  private run(chunk: Uint8Array): void {
+  private finding(severity: "info" | "warning" | "danger", code: string, message: string): void {
+    this.hooks.onFinding?.(severity, code, message);
+  }
+
+  // ---- byte framing ---------------------------------------------------------------------------
+
+  private run(chunk: Uint8Array): number {
     const n = chunk.length;
     let p = 0;
     while (p < n) {
       switch (this.state) {
+        case S_AFTER_STOP:
+          if (this.single) {
+            this.state = S_DONE;
+            return p;
+          }
+          this.beginPickle();
+          p = this.stepOps(chunk, p, n);
+          break;
         case S_OP:
-        case S_AFTER_STOP: {
-          if (this.state === S_AFTER_STOP) this.beginPickle();
-          const op = chunk[p]!;
-          const kind = ARG_KIND[op]!;
-          if (kind === K_NONE) {
-            p++;
-            this.offset++;
-            this.exec0(op);
-          } else if (kind === K_FIXED || kind === K_LEN) {
-            const size = ARG_SIZE[op]!;
-            this.op = op;
-            if (p + 1 + size <= n) {
-              p += 1 + size;
-              this.offset += 1 + size;
-              if (kind === K_FIXED) this.execFixed(op, chunk, p - size);
-              else this.beginPayload(op, readLen(chunk, p - size, size, op));
-            } else {
-              p++;
-              this.offset++;
-              this.argNeed = size;
-              this.argHave = 0;
-              this.state = S_ARG;
-            }
-          } else if (kind === K_LINE || kind === K_LINE2) {
-            p++;
-            this.offset++;
-            this.op = op;
-            this.linesLeft = kind === K_LINE2 ? 2 : 1;
-            this.lineLen = 0;
-            this.lineTrunc = false;
-            this.state = S_LINE;
-          } else {
-            throw new Halt("corrupt", `unknown opcode 0x${op.toString(16).padStart(2, "0")} at offset ${this.offset}`);
-          }
+          p = this.stepOps(chunk, p, n);
           break;
-        }
-        case S_ARG: {
-          const take = Math.min(this.argNeed - this.argHave, n - p);
-          for (let i = 0; i < take; i++) this.argBuf[this.argHave + i] = chunk[p + i]!;
-          this.argHave += take;
-          p += take;
-          this.offset += take;
-          if (this.argHave === this.argNeed) {
-            this.state = S_OP;
-            if (ARG_KIND[this.op] === K_FIXED) this.execFixed(this.op, this.argBuf, 0);
-            else this.beginPayload(this.op, readLen(this.argBuf, 0, this.argNeed, this.op));
-          }
+        case S_ARG:
+          p = this.stepArg(chunk, p, n);
           break;
-        }
-        case S_PAYLOAD: {
-          const take = Math.min(this.payloadLeft, n - p);
-          if (this.captureLen < this.captureLimit) {
-            const c = Math.min(take, this.captureLimit - this.captureLen);
-            if (c > 0 && this.captureLen === 0 && c === this.payloadTotal) {
-              // Whole small payload in this chunk: decode straight from it.
-              p += take;
-              this.offset += take;
-              this.payloadLeft -= take;
-              this.state = S_OP;
-              this.finishPayload(chunk.subarray(p - take, p - take + c));
-              break;
-            }
-            this.capture.set(chunk.subarray(p, p + c), this.captureLen);
-            this.captureLen += c;
-          }
-          p += take;
-          this.offset += take;
-          this.payloadLeft -= take;
-          if (this.payloadLeft === 0) {
-            this.state = S_OP;
-            this.finishPayload(this.capture.subarray(0, this.captureLen));
-          }
+        case S_PAYLOAD:
+          p = this.stepPayload(chunk, p, n);
           break;
-        }
-        case S_LINE: {
-          const nl = chunk.indexOf(10, p);
-          const end = nl < 0 ? n : nl;
-          const len = end - p;
-          if (!this.lineTrunc) {
-            const room = LINE_CAP - this.lineLen;
-            const c = Math.min(room, len);
-            if (this.lineLen + c > this.line.length) {
-              const grown = new Uint8Array(Math.min(LINE_CAP, Math.max(this.line.length * 2, this.lineLen + c)));
-              grown.set(this.line.subarray(0, this.lineLen));
-              this.line = grown;
-            }
-            this.line.set(chunk.subarray(p, p + c), this.lineLen);
-            this.lineLen += c;
-            if (c < len) this.lineTrunc = true;
-          }
-          this.offset += len;
-          p = end;
-          if (nl >= 0) {
-            p++;
-            this.offset++;
-            this.finishLine();
-          }
+        case S_LINE:
+          p = this.stepLine(chunk, p, n);
           break;
-        }
         case S_SKIP: {
           const take = Math.min(this.skipLeft, n - p);
           p += take;
@@ -427,48 +374,152 @@ export class PickleWalker {
           if (this.skipLeft === 0) this.finishSkip();
           break;
         }
-        case S_JOBLIB_PAD: {
-          const pad = chunk[p]!;
-          p++;
+        case S_JOBLIB_PAD:
           this.offset++;
-          this.startSkip(pad, "joblib alignment padding", -1);
+          this.startSkip(chunk[p++]!, "joblib alignment padding", -1);
           break;
-        }
-        case S_LEGACY_NUMEL: {
-          if (this.legacyIdx >= this.legacyKeys.length) {
-            this.legacyTrailing += n - p;
-            this.offset += n - p;
-            p = n;
-            break;
-          }
-          const take = Math.min(8 - this.numelHave, n - p);
-          for (let i = 0; i < take; i++) this.numelBuf[this.numelHave + i] = chunk[p + i]!;
-          this.numelHave += take;
-          p += take;
-          this.offset += take;
-          if (this.numelHave === 8) {
-            this.numelHave = 0;
-            const numel = readU64(this.numelBuf, 0);
-            const key = this.legacyKeys[this.legacyIdx++]!;
-            const type = this.storages.get(key);
-            // torch.load would fail with a KeyError: the file is inconsistent, not merely unusual
-            if (type === undefined) throw new Halt("corrupt", `storage key ${key.slice(0, 40)} is not defined by the pickle`);
-            const elem = STORAGE_ELEMENT[type.slice(type.lastIndexOf(".") + 1)];
-            if (!elem) throw new Halt("unsupported", `unknown storage type ${type.slice(0, 80)}; stopped after the pickles`);
-            this.startSkip(numel * elem[1], "legacy storage", S_LEGACY_NUMEL);
-          }
+        case S_LEGACY_NUMEL:
+          p = this.stepLegacyNumel(chunk, p, n);
           break;
-        }
-        case S_HALT:
-          return;
+        default:
+          return this.state === S_DONE ? p : n;
       }
     }
+    if (this.state === S_AFTER_STOP && this.single) this.state = S_DONE;
+    return p;
+  }
+
+  /** The hot loop: consecutive opcodes whose arguments are in this chunk. */
+  private stepOps(chunk: Uint8Array, start: number, n: number): number {
+    let p = start;
+    const exec0 = PickleWalker.EXEC0;
+    while (p < n && this.state === S_OP) {
+      const op = chunk[p]!;
+      const kind = ARG_KIND[op]!;
+      if (kind === ArgKind.NONE) {
+        p++;
+        this.offset++;
+        exec0[op]!(this);
+        continue;
+      }
+      if (kind === ArgKind.FIXED || kind === ArgKind.LEN) {
+        const size = ARG_SIZE[op]!;
+        this.op = op;
+        if (p + 1 + size <= n) {
+          p += 1 + size;
+          this.offset += 1 + size;
+          if (kind === ArgKind.FIXED) PickleWalker.EXEC_FIXED[op]!(this, chunk, p - size);
+          else this.beginPayload(op, readLen(chunk, p - size, size, op));
+        } else {
+          p++;
+          this.offset++;
+          this.argNeed = size;
+          this.argHave = 0;
+          this.state = S_ARG;
+        }
+        continue;
+      }
+      if (kind === ArgKind.LINE || kind === ArgKind.LINE2) {
+        p++;
+        this.offset++;
+        this.op = op;
+        this.linesLeft = kind === ArgKind.LINE2 ? 2 : 1;
+        this.lineLen = 0;
+        this.lineTrunc = false;
+        this.state = S_LINE;
+        continue;
+      }
+      throw new Halt("corrupt", `unknown opcode 0x${op.toString(16).padStart(2, "0")} at offset ${this.offset}`);
+    }
+    return p;
+  }
+
+  private stepArg(chunk: Uint8Array, p: number, n: number): number {
+    const take = Math.min(this.argNeed - this.argHave, n - p);
+    for (let i = 0; i < take; i++) this.argBuf[this.argHave + i] = chunk[p + i]!;
+    this.argHave += take;
+    this.offset += take;
+    if (this.argHave === this.argNeed) {
+      this.state = S_OP;
+      if (ARG_KIND[this.op] === ArgKind.FIXED) PickleWalker.EXEC_FIXED[this.op]!(this, this.argBuf, 0);
+      else this.beginPayload(this.op, readLen(this.argBuf, 0, this.argNeed, this.op));
+    }
+    return p + take;
+  }
+
+  private stepPayload(chunk: Uint8Array, p: number, n: number): number {
+    const take = Math.min(this.payloadLeft, n - p);
+    if (this.nestedSink) this.nestedSink.write(chunk.subarray(p, p + take));
+    if (this.captureLen < this.captureLimit) {
+      const c = Math.min(take, this.captureLimit - this.captureLen);
+      if (c > 0 && this.captureLen === 0 && c === this.payloadTotal) {
+        // Whole small payload in this chunk: decode straight from it.
+        this.offset += take;
+        this.payloadLeft -= take;
+        this.state = S_OP;
+        this.finishPayload(chunk.subarray(p, p + c));
+        return p + take;
+      }
+      this.capture.set(chunk.subarray(p, p + c), this.captureLen);
+      this.captureLen += c;
+    }
+    this.offset += take;
+    this.payloadLeft -= take;
+    if (this.payloadLeft === 0) {
+      this.state = S_OP;
+      this.finishPayload(this.capture.subarray(0, this.captureLen));
+    }
+    return p + take;
+  }
+
+  private stepLine(chunk: Uint8Array, p: number, n: number): number {
+    const nl = chunk.indexOf(10, p);
+    const end = nl < 0 ? n : nl;
+    const len = end - p;
+    if (!this.lineTrunc) {
+      const c = Math.min(LINE_CAP - this.lineLen, len);
+      if (this.lineLen + c > this.line.length) {
+        const grown = new Uint8Array(Math.min(LINE_CAP, Math.max(this.line.length * 2, this.lineLen + c)));
+        grown.set(this.line.subarray(0, this.lineLen));
+        this.line = grown;
+      }
+      this.line.set(chunk.subarray(p, p + c), this.lineLen);
+      this.lineLen += c;
+      if (c < len) this.lineTrunc = true;
+    }
+    this.offset += len;
+    if (nl < 0) return end;
+    this.offset++;
+    this.finishLine();
+    return end + 1;
+  }
+
+  private stepLegacyNumel(chunk: Uint8Array, p: number, n: number): number {
+    if (this.legacyIdx >= this.legacyKeys.length) {
+      this.legacyTrailing += n - p;
+      this.offset += n - p;
+      return n;
+    }
+    const take = Math.min(8 - this.numelHave, n - p);
+    for (let i = 0; i < take; i++) this.numelBuf[this.numelHave + i] = chunk[p + i]!;
+    this.numelHave += take;
+    this.offset += take;
+    if (this.numelHave === 8) {
+      this.numelHave = 0;
+      const numel = readU64(this.numelBuf, 0);
+      const key = this.legacyKeys[this.legacyIdx++]!;
+      const type = this.storages.get(key);
+      // torch.load would fail with a KeyError: the file is inconsistent, not merely unusual
+      if (type === undefined) throw new Halt("corrupt", `storage key ${key.slice(0, 40)} is not defined by the pickle`);
+      const size = storageElementSize(type);
+      if (size === undefined) throw new Halt("unsupported", `unknown storage type ${type.slice(0, 80)}; stopped after the pickles`);
+      this.startSkip(numel * size, "legacy storage", S_LEGACY_NUMEL);
+    }
+    return p + take;
   }
 
   private startSkip(bytes: number, what: string, next: number): void {
-    if (bytes > this.limit - this.offset) {
-      throw new Halt("truncated", `${what} of ${bytes} bytes runs past the end of the file`);
-    }
+    if (bytes > this.limit - this.offset) throw new Halt("truncated", `${what} of ${bytes} bytes runs past the end of the file`);
     this.afterSkip = next;
     this.skipLeft = bytes;
     this.state = S_SKIP;
@@ -488,47 +539,53 @@ export class PickleWalker {
     this.state = S_OP;
     this.stack = [];
     this.meta = [];
-    this.memo = new Map();
-    this.memoOverflow = false;
+    this.memo = new Memo();
   }
 
   private beginPayload(op: number, len: number): void {
     if (len < 0) throw new Halt("corrupt", "negative length");
-    if (len > this.limit - this.offset) {
-      throw new Halt("truncated", `opcode 0x${op.toString(16)} declares ${len} bytes, beyond the end of the file`);
-    }
+    if (len > this.limit - this.offset) throw new Halt("truncated", `${OP_NAME[op]} declares ${len} bytes, beyond the end of the file`);
     this.payloadLeft = len;
     this.payloadTotal = len;
     this.captureLen = 0;
-    const isText = op === 0x58 || op === 0x8c || op === 0x8d || op === 0x54 || op === 0x55;
-    const isLong = op === 0x8a || op === 0x8b;
-    this.captureLimit = isText ? (len <= STR_CAP ? len : STR_HEAD) : isLong ? Math.min(len, 16) : 0;
+    const isLong = op === OP.LONG1 || op === OP.LONG4;
+    this.captureLimit = TEXT_OPS.has(op) ? (len <= STR_CAP ? len : STR_HEAD) : isLong ? Math.min(len, 16) : 0;
     if (this.capture.length < this.captureLimit) this.capture = new Uint8Array(Math.max(this.captureLimit, this.capture.length * 2));
+    this.nestedSink = null;
+    if (!TEXT_OPS.has(op) && !isLong && len > 0) this.maybeOpenNested();
     if (len === 0) this.finishPayload(this.capture.subarray(0, 0));
     else this.state = S_PAYLOAD;
+  }
+
+  /** Bytes right after torch.storage._load_from_bytes are a torch file that torch.load will open. */
+  private maybeOpenNested(): void {
+    const top = this.stack[this.stack.length - 1];
+    if (!(top instanceof PyGlobal) || top.info.resolved !== "torch.storage._load_from_bytes" || !this.hooks.openNested) return;
+    this.nestedSink = this.hooks.openNested(`${top.name}#${this.offset}`);
+  }
+
+  private closeNested(): void {
+    const sink = this.nestedSink;
+    this.nestedSink = null;
+    sink?.end();
   }
 
   private finishPayload(data: Uint8Array): void {
     const op = this.op;
     const total = this.payloadTotal;
-    switch (op) {
-      case 0x58:
-      case 0x8c:
-      case 0x8d: {
-        this.push(this.text(utf8.decode(data), total));
-        break;
+    if (op === OP.BINUNICODE || op === OP.SHORT_BINUNICODE || op === OP.BINUNICODE8) {
+      this.push(this.text(utf8.decode(data), total));
+    } else if (op === OP.BINSTRING || op === OP.SHORT_BINSTRING) {
+      this.push(this.text(latin1.decode(data), total));
+    } else if (op === OP.LONG1 || op === OP.LONG4) {
+      this.push(total <= 16 ? decodeLong(data) : new PyBytes(total));
+    } else {
+      const b = new PyBytes(total);
+      if (this.nestedSink) {
+        b.nested = "safe";
+        this.closeNested();
       }
-      case 0x54:
-      case 0x55: {
-        this.push(this.text(latin1.decode(data), total));
-        break;
-      }
-      case 0x8a:
-      case 0x8b:
-        this.push(total <= 16 ? decodeLong(data) : new PyBytes(total));
-        break;
-      default:
-        this.push(new PyBytes(total));
+      this.push(b);
     }
   }
 
@@ -544,76 +601,49 @@ export class PickleWalker {
     }
     this.state = S_OP;
     const op = this.op;
+    if (op === OP.GLOBAL) this.push(this.makeGlobal(this.firstLine, trunc ? `${text}…` : text));
+    else if (op === OP.INST) this.inst(this.makeGlobal(this.firstLine, text));
+    else this.lineValue(op, text, trunc);
+  }
+
+  private lineValue(op: number, text: string, trunc: boolean): void {
     switch (op) {
-      case 0x63: // GLOBAL
-        this.push(this.makeGlobal(this.firstLine, trunc ? `${text}…` : text));
-        break;
-      case 0x69: {
-        // INST
-        const cls = this.makeGlobal(this.firstLine, text);
-        const args = this.popMark();
-        this.push(new PyObj(cls, this.tuple(args)));
-        break;
-      }
-      case 0x49: // INT
-        if (text === "01") this.push(true);
-        else if (text === "00") this.push(false);
-        else this.push(parseIntText(text));
-        break;
-      case 0x4c: // LONG
+      case OP.INT:
+        this.push(text === "01" ? true : text === "00" ? false : parseIntText(text));
+        return;
+      case OP.LONG:
         this.push(parseIntText(text.endsWith("L") ? text.slice(0, -1) : text));
-        break;
-      case 0x46: {
+        return;
+      case OP.FLOAT: {
         const f = Number(text);
         if (Number.isNaN(f) && !/nan/i.test(text)) throw new Halt("corrupt", "bad FLOAT");
         this.push(f);
-        break;
+        return;
       }
-      case 0x53: {
-        // STRING: a quoted Python repr
+      case OP.STRING: {
         const q = text[0];
-        if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q) {
-          throw new Halt("corrupt", "the STRING opcode argument must be quoted");
-        }
-        this.push(trunc ? new PyLongStr(text, text.length) : unescapePython(text.slice(1, -1)));
-        break;
+        if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q) throw new Halt("corrupt", "the STRING opcode argument must be quoted");
+        this.push(trunc ? new PyLongStr(text, text.length) : this.text(unescapePython(text.slice(1, -1)), text.length));
+        return;
       }
-      case 0x56:
-        this.push(trunc ? new PyLongStr(text, text.length) : unescapeRawUnicode(text));
-        break;
-      case 0x50:
+      case OP.UNICODE:
+        this.push(trunc ? new PyLongStr(text, text.length) : this.text(unescapeRawUnicode(text), text.length));
+        return;
+      case OP.PERSID:
         this.persistent(text);
-        break;
-      case 0x67: {
+        return;
+      case OP.GET:
+      case OP.PUT: {
         const idx = Number(text);
-        if (!Number.isInteger(idx)) throw new Halt("corrupt", "bad GET index");
-        this.get(idx);
-        break;
-      }
-      case 0x70: {
-        const idx = Number(text);
-        if (!Number.isInteger(idx) || idx < 0) throw new Halt("corrupt", "bad PUT index");
-        this.put(idx);
-        break;
+        if (!Number.isInteger(idx) || idx < 0) throw new Halt("corrupt", `bad ${OP_NAME[op]} index`);
+        if (op === OP.GET) this.get(idx);
+        else this.put(idx);
+        return;
       }
     }
   }
 
-  private makeGlobal(module: string, name: string): PyGlobal {
-    const full = `${module}.${name}`;
-    let verdict = this.globals.get(full);
-    if (verdict === undefined) {
-      verdict = classifyGlobal(module, name);
-      if (this.globals.size < GLOBALS_CAP) {
-        this.globals.set(full, verdict);
-      } else {
-        // past the cap only the worst verdict is remembered, so nothing dangerous is lost
-        this.globalsOverflow++;
-        if (verdict === "dangerous" || (verdict === "suspicious" && this.overflowVerdict === "safe")) this.overflowVerdict = verdict;
-      }
-    }
-    return new PyGlobal(full, verdict);
-  }
+  // ---- the value stack ------------------------------------------------------------------------
 
   private push(v: PValue): void {
     if (this.stack.length >= STACK_CAP) throw new Halt("limit", "pickle stack exceeds 1M items");
@@ -630,6 +660,12 @@ export class PickleWalker {
     return this.stack[this.stack.length - 1]!;
   }
 
+  private mark(): void {
+    if (this.meta.length >= META_CAP) throw new Halt("limit", "too many nested MARKs");
+    this.meta.push(this.stack);
+    this.stack = [];
+  }
+
   private popMark(): PValue[] {
     const items = this.stack;
     const prev = this.meta.pop();
@@ -640,30 +676,21 @@ export class PickleWalker {
 
   private get(idx: number): void {
     const v = this.memo.get(idx);
-    if (v === undefined) {
-      if (!this.memoOverflow) throw new Halt("corrupt", `memo key ${idx} missing`);
-      this.push(UNKNOWN);
-    } else {
-      this.push(v);
-    }
+    if (v !== undefined) return this.push(v);
+    if (!this.memo.overflow) throw new Halt("corrupt", `memo key ${idx} missing`);
+    this.push(UNKNOWN);
+  }
+
+  private put(idx: number): void {
+    this.memo.put(idx, this.top());
   }
 
   private text(s: string, total: number): PValue {
     this.chars += s.length;
+    if (s.length >= SECRET_MIN) this.hooks.onString?.(s);
     if (total > STR_CAP) return new PyLongStr(s, total);
     if (this.chars > CHAR_BUDGET && s.length > 64) return new PyLongStr(s.slice(0, 64), total);
     return s;
-  }
-
-  private put(idx: number): void {
-    const v = this.top();
-    if (this.memo.size >= MEMO_CAP && !this.memo.has(idx)) {
-      this.memoOverflow = true;
-      // Past the cap keep only identifier-like strings: they are what STACK_GLOBAL needs to resolve.
-      const nameLike = typeof v === "string" && v.length <= 128 && /^[A-Za-z_][\w.]*$/.test(v);
-      if (!nameLike || this.memo.size >= MEMO_NAME_CAP) return;
-    }
-    this.memo.set(idx, v);
   }
 
   private keep(): boolean {
@@ -677,6 +704,20 @@ export class PickleWalker {
     if (list.items.length < CONTAINER_CAP && this.keep()) list.items.push(v);
   }
 
+  private tuple(items: PValue[]): PyTuple {
+    if (items.length <= SMALL_TUPLE) {
+      if (items.length === 2 && typeof items[0] === "string" && typeof items[1] === "string") this.keyed(items[0], items[1]);
+      return new PyTuple(items);
+    }
+    if (this.retained + items.length > RETAIN_BUDGET || items.length > CONTAINER_CAP) return new PyTuple([], items.length);
+    this.retained += items.length;
+    return new PyTuple(items);
+  }
+
+  private keyed(key: string, value: string): void {
+    if (value.length >= 8 && key.length <= 64) this.hooks.onKeyedString?.(key, value);
+  }
+
   private dictSet(dict: PyDict, k: PValue, v: PValue): void {
     dict.total++;
     if (dict.keys.length < CONTAINER_CAP && this.keep()) {
@@ -685,8 +726,10 @@ export class PickleWalker {
     }
     if (typeof k !== "string") return;
     if (typeof v === "string") {
-      const m = /^_([a-z][a-z0-9_]*)_version$/.exec(k);
-      if (m && v.length <= 64 && Object.keys(this.versions).length < 32) this.versions[m[1]!] = v;
+      if (k.length > 9 && k.charCodeAt(0) === 95 && k.endsWith("_version")) {
+        const m = /^_([a-z][a-z0-9_]*)_version$/.exec(k);
+        if (m && v.length <= 64 && Object.keys(this.versions).length < 32) this.versions[m[1]!] = v;
+      }
       this.hooks.onKeyedString?.(k, v);
     } else if (v instanceof PyTensor) {
       if (v.name === null) v.name = k;
@@ -701,23 +744,198 @@ export class PickleWalker {
     }
   }
 
-  private tuple(items: PValue[]): PyTuple {
-    if (this.retained + items.length > RETAIN_BUDGET || items.length > CONTAINER_CAP) return new PyTuple([], items.length);
-    this.retained += items.length;
-    return new PyTuple(items);
-  }
-
   private setItems(target: PValue, items: PValue[]): void {
     if (items.length % 2 !== 0) throw new Halt("corrupt", "odd number of items for SETITEMS");
+    if (target instanceof PyGlobal) return this.mutateGlobal(target, items);
     const dict = target instanceof PyDict ? target : target instanceof PyObj ? (target.dict ??= new PyDict()) : null;
     if (!dict) return;
     for (let i = 0; i < items.length; i += 2) this.dictSet(dict, items[i]!, items[i + 1]!);
   }
 
   private appendItems(target: PValue, items: PValue[]): void {
+    if (target instanceof PyGlobal) return this.mutateGlobal(target, items);
     const list = target instanceof PyList ? target : target instanceof PyObj ? (target.list ??= new PyList()) : null;
     if (!list) return;
     for (const it of items) this.listAdd(list, it);
+  }
+
+  // ---- globals and how they are used ------------------------------------------------------------
+
+  private makeGlobal(module: string, name: string): PyGlobal {
+    const key = `${module}\n${name}`;
+    const cached = this.globalCache.get(key);
+    if (cached) return cached;
+    const g = new PyGlobal(module, name, describeGlobal(module, name));
+    if (this.globalCache.size < GLOBALS_CAP) this.globalCache.set(key, g);
+    const kind = g.info.kind;
+    const verdict: GlobalVerdict = kind === "dangerous" ? "dangerous" : kind === "unlisted" ? "suspicious" : "safe";
+    if (kind === "judged") this.judgedSeen.set(g.name, g);
+    const isNew = !this.globals.has(g.name);
+    this.record(g.name, verdict);
+    if (kind === "dangerous" && isNew) this.finding("danger", "pickle-dangerous-global", `${g.name}: ${g.info.reason}`);
+    return g;
+  }
+
+  /** Records a global's verdict; only the worst verdict seen for a name is kept. */
+  private record(name: string, verdict: GlobalVerdict): void {
+    const prev = this.globals.get(name);
+    if (prev !== undefined) {
+      if (RANK[verdict] > RANK[prev]) this.globals.set(name, verdict);
+      return;
+    }
+    if (this.globals.size < GLOBALS_CAP) {
+      this.globals.set(name, verdict);
+      return;
+    }
+    // past the cap only the worst verdict is remembered, so nothing dangerous is lost
+    this.globalsOverflow++;
+    if (RANK[verdict] > RANK[this.overflowVerdict]) this.overflowVerdict = verdict;
+  }
+
+  escalate(g: PyGlobal, verdict: GlobalVerdict, reason: string): void {
+    const before = this.globals.get(g.name);
+    this.record(g.name, verdict);
+    if (verdict === "dangerous" && before !== "dangerous") this.finding("danger", "pickle-dangerous-use", `${g.name}: ${reason}`);
+  }
+
+  global(module: string, name: string): PyGlobal {
+    return this.makeGlobal(module, name);
+  }
+
+  /** REDUCE, OBJ, INST: the unpickler calls `func(*args)`. */
+  call(func: PValue, args: PValue): PValue {
+    if (func instanceof PyGlobal) {
+      switch (func.info.kind) {
+        case "judged":
+          this.judgedCalls.add(func.name);
+          return judgeCall(this, func, args);
+        case "unlisted":
+          this.escalate(func, "dangerous", "called by the pickle: runs code that is not on the allowlist");
+          return new PyObj(func, args);
+        case "dangerous":
+          this.recordExtension(func, args);
+          return new PyObj(func, args);
+        default:
+          return this.emulate(func, args);
+      }
+    }
+    if (func instanceof PyPartial) return this.call(func.wrapped, args);
+    if (func instanceof PyObj && func.cls instanceof PyGlobal) {
+      this.escalate(func.cls, "dangerous", "an instance of this class is called by the pickle");
+    } else {
+      this.finding("danger", "pickle-computed-call", "the pickle calls an object it computed (not a named global); what runs cannot be judged");
+    }
+    return new PyObj(UNKNOWN, args);
+  }
+
+  /** NEWOBJ, NEWOBJ_EX, copyreg.__newobj__/_reconstructor: `cls.__new__(cls)` without calling `__init__`. */
+  instantiate(cls: PValue, args: PValue): PValue {
+    if (cls instanceof PyGlobal) {
+      if (cls.info.resolved === "functools.partial") {
+        this.judgedCalls.add(cls.name);
+        return new PyPartial(args instanceof PyTuple ? (args.items[0] ?? UNKNOWN) : UNKNOWN);
+      }
+      if (cls.info.kind === "judged") this.escalate(cls, "dangerous", "instantiated as a class but it is a function");
+      return new PyObj(cls, args);
+    }
+    this.finding("danger", "pickle-computed-class", "the pickle instantiates a class it computed (not a named global)");
+    return new PyObj(cls, args);
+  }
+
+  /** A global used as the target of BUILD, SETITEM(S) or APPEND(S): the pickle changes it in place. */
+  private mutateGlobal(g: PyGlobal, items: PValue[]): void {
+    this.escalate(g, "dangerous", "the pickle modifies this global object in place");
+    if (g.info.resolved !== "copyreg._inverted_registry") return;
+    for (let i = 0; i + 1 < items.length; i += 2) {
+      const code = items[i];
+      const target = items[i + 1];
+      if (typeof code === "number" && target instanceof PyTuple && typeof target.items[0] === "string" && typeof target.items[1] === "string") {
+        this.extensions.set(code, [target.items[0], target.items[1]]);
+      }
+    }
+  }
+
+  /** copyreg.add_extension(module, name, code) is dangerous; remember what EXT codes then resolve to. */
+  private recordExtension(func: PyGlobal, args: PValue): void {
+    if (func.info.resolved !== "copyreg.add_extension" || !(args instanceof PyTuple)) return;
+    const [module, name, code] = args.items;
+    if (typeof module === "string" && typeof name === "string" && typeof code === "number") this.extensions.set(code, [module, name]);
+  }
+
+  private ext(code: number): void {
+    const registered = this.extensions.get(code);
+    if (registered) {
+      this.finding("danger", "pickle-extension-code", `extension code ${code} was registered by the pickle for ${registered[0]}.${registered[1]}`);
+      this.push(this.makeGlobal(registered[0], registered[1]));
+      return;
+    }
+    const g = new PyGlobal("copyreg", `_extension_registry[${code}]`, {
+      kind: "dangerous",
+      resolved: `copyreg._extension_registry[${code}]`,
+      reason: "an extension code resolves to whatever the loading process registered (copyreg.add_extension)",
+    });
+    this.record(g.name, "dangerous");
+    this.finding("danger", "pickle-extension-code", `EXT opcode with code ${code}: ${g.info.reason}`);
+    this.push(g);
+  }
+
+  /** Safe globals whose result the scanner needs to model (tensors, array wrappers). */
+  private emulate(func: PyGlobal, args: PValue): PValue {
+    if (!(args instanceof PyTuple)) return new PyObj(func, args);
+    switch (func.info.resolved) {
+      case "torch._utils._rebuild_tensor":
+      case "torch._utils._rebuild_tensor_v2":
+      case "torch._utils._rebuild_tensor_v3":
+        return this.rebuildTensor(args);
+      case "torch._utils._rebuild_parameter":
+      case "torch._utils._rebuild_parameter_with_state": {
+        const data = args.items[0];
+        return data instanceof PyTensor ? data : new PyObj(func, args);
+      }
+    }
+    return new PyObj(func, args);
+  }
+
+  /** Judged globals that a pickle stores without calling: harmless, except the ones any later call makes dangerous. */
+  private judgeUncalled(): void {
+    for (const [name, g] of this.judgedSeen) {
+      if (!this.judgedCalls.has(name) && DANGEROUS_AS_VALUE.has(g.info.resolved)) {
+        this.escalate(g, "dangerous", "stored by the pickle; whatever later calls it can reach any attribute or file");
+      }
+    }
+  }
+
+  private inst(cls: PyGlobal): void {
+    const args = this.popMark();
+    this.push(this.call(cls, this.tuple(args)));
+  }
+
+  private stackGlobal(): void {
+    const name = this.pop();
+    const mod = this.pop();
+    if (typeof mod === "string" && typeof name === "string") return this.push(this.makeGlobal(mod, name));
+    if (!isMaybeString(mod) || !isMaybeString(name)) throw new Halt("corrupt", "STACK_GLOBAL requires str");
+    this.unresolvedGlobals++;
+    const m = typeof mod === "string" ? mod : mod instanceof PyLongStr ? `${mod.head}…` : "?";
+    const nm = typeof name === "string" ? name : name instanceof PyLongStr ? `${name.head}…` : "?";
+    const g = new PyGlobal(m.slice(0, 200), nm.slice(0, 200), { kind: "dangerous", resolved: `${m}.${nm}`, reason: "the name cannot be read (too long or computed), so it cannot be judged" });
+    this.record(g.name, "dangerous");
+    this.finding("danger", "unresolved-global", `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)}); the import cannot be judged`);
+    this.push(g);
+  }
+
+  private build(): void {
+    const state = this.pop();
+    const inst = this.top();
+    if (inst instanceof PyGlobal) return this.mutateGlobal(inst, []);
+    if (inst instanceof PyPartial) {
+      // partial.__setstate__((func, args, kwds, dict)) replaces the wrapped function
+      if (state instanceof PyTuple) inst.wrapped = state.items[0] ?? UNKNOWN;
+      return;
+    }
+    if (!(inst instanceof PyObj)) return;
+    inst.state = state;
+    if (state instanceof PyDict && inst.cls instanceof PyGlobal && inst.cls.info.resolved === "joblib.numpy_pickle.NumpyArrayWrapper") this.joblibArray(state);
   }
 
   private persistent(pid: PValue): void {
@@ -727,31 +945,6 @@ export class PickleWalker {
       if (typeof key === "string" && this.storages.size < 1_000_000) this.storages.set(key, pid.items[1].name);
     }
     this.push(new PyPersistent(pid));
-  }
-
-  private reduce(func: PValue, args: PValue): PValue {
-    if (func instanceof PyGlobal && args instanceof PyTuple) {
-      switch (func.name) {
-        case "torch._utils._rebuild_tensor":
-        case "torch._utils._rebuild_tensor_v2":
-        case "torch._utils._rebuild_tensor_v3":
-          return this.rebuildTensor(args);
-        case "torch._utils._rebuild_parameter":
-        case "torch._utils._rebuild_parameter_with_state": {
-          const data = args.items[0];
-          return data instanceof PyTensor ? data : new PyObj(func, args);
-        }
-        case "copyreg._reconstructor":
-        case "copy_reg._reconstructor":
-          return new PyObj(args.items[0] ?? UNKNOWN, args);
-        case "_codecs.encode":
-        case "codecs.encode": {
-          const s = args.items[0];
-          return new PyBytes(typeof s === "string" ? s.length : s instanceof PyLongStr ? s.len : 0);
-        }
-      }
-    }
-    return new PyObj(func, args);
   }
 
   private rebuildTensor(args: PyTuple): PValue {
@@ -773,254 +966,6 @@ export class PickleWalker {
     return t;
   }
 
-  private exec0(op: number): void {
-    switch (op) {
-      case 0x28: // MARK
-        if (this.meta.length >= META_CAP) throw new Halt("limit", "too many nested MARKs");
-        this.meta.push(this.stack);
-        this.stack = [];
-        return;
-      case 0x2e: // STOP
-        this.onStop(this.pop());
-        return;
-      case 0x30: // POP
-        if (this.stack.length > 0) this.stack.pop();
-        else this.popMark();
-        return;
-      case 0x31: // POP_MARK
-        this.popMark();
-        return;
-      case 0x32: // DUP
-        this.push(this.top());
-        return;
-      case 0x4e: // NONE
-        this.push(null);
-        return;
-      case 0x88:
-        this.push(true);
-        return;
-      case 0x89:
-        this.push(false);
-        return;
-      case 0x51: // BINPERSID
-        this.persistent(this.pop());
-        return;
-      case 0x52: {
-        // REDUCE
-        const args = this.pop();
-        const func = this.pop();
-        this.push(this.reduce(func, args));
-        return;
-      }
-      case 0x81: {
-        // NEWOBJ
-        const args = this.pop();
-        const cls = this.pop();
-        this.push(new PyObj(cls, args));
-        return;
-      }
-      case 0x92: {
-        // NEWOBJ_EX
-        this.pop();
-        const args = this.pop();
-        const cls = this.pop();
-        this.push(new PyObj(cls, args));
-        return;
-      }
-      case 0x93: {
-        // STACK_GLOBAL
-        const name = this.pop();
-        const mod = this.pop();
-        if (typeof mod === "string" && typeof name === "string") {
-          this.push(this.makeGlobal(mod, name));
-        } else if (!isMaybeString(mod) || !isMaybeString(name)) {
-          throw new Halt("corrupt", "STACK_GLOBAL requires str");
-        } else {
-          this.unresolvedGlobals++;
-          const m = typeof mod === "string" ? mod : mod instanceof PyLongStr ? `${mod.head}…` : "?";
-          const nm = typeof name === "string" ? name : name instanceof PyLongStr ? `${name.head}…` : "?";
-          this.hooks.onFinding?.("warning", "unresolved-global", `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)})`);
-          this.push(new PyGlobal(`${m}.${nm}`, "suspicious"));
-        }
-        return;
-      }
-      case 0x94: {
-        // MEMOIZE
-        this.put(this.memo.size);
-        return;
-      }
-      case 0x62: {
-        // BUILD
-        const state = this.pop();
-        const inst = this.top();
-        if (inst instanceof PyObj) {
-          inst.state = state;
-          if (state instanceof PyDict) {
-            if (inst.cls instanceof PyGlobal && inst.cls.name === "joblib.numpy_pickle.NumpyArrayWrapper") {
-              this.joblibArray(state);
-            }
-          }
-        }
-        return;
-      }
-      case 0x5d:
-        this.push(new PyList());
-        return;
-      case 0x7d:
-        this.push(new PyDict());
-        return;
-      case 0x29:
-        this.push(new PyTuple([]));
-        return;
-      case 0x8f:
-        this.push(new PyList("set"));
-        return;
-      case 0x61: {
-        // APPEND
-        const v = this.pop();
-        this.appendItems(this.top(), [v]);
-        return;
-      }
-      case 0x65: {
-        // APPENDS
-        const items = this.popMark();
-        this.appendItems(this.top(), items);
-        return;
-      }
-      case 0x90: {
-        // ADDITEMS
-        const items = this.popMark();
-        this.appendItems(this.top(), items);
-        return;
-      }
-      case 0x73: {
-        // SETITEM
-        const v = this.pop();
-        const k = this.pop();
-        this.setItems(this.top(), [k, v]);
-        return;
-      }
-      case 0x75: {
-        // SETITEMS
-        const items = this.popMark();
-        this.setItems(this.top(), items);
-        return;
-      }
-      case 0x64: {
-        // DICT
-        const items = this.popMark();
-        const d = new PyDict();
-        this.setItems(d, items);
-        this.push(d);
-        return;
-      }
-      case 0x6c: {
-        // LIST
-        const items = this.popMark();
-        const l = new PyList();
-        for (const it of items) this.listAdd(l, it);
-        this.push(l);
-        return;
-      }
-      case 0x91: {
-        // FROZENSET
-        const items = this.popMark();
-        const l = new PyList("frozenset");
-        for (const it of items) this.listAdd(l, it);
-        this.push(l);
-        return;
-      }
-      case 0x74:
-        this.push(this.tuple(this.popMark()));
-        return;
-      case 0x85:
-        this.push(new PyTuple([this.pop()]));
-        return;
-      case 0x86: {
-        const b = this.pop();
-        const a = this.pop();
-        this.push(new PyTuple([a, b]));
-        return;
-      }
-      case 0x87: {
-        const c = this.pop();
-        const b = this.pop();
-        const a = this.pop();
-        this.push(new PyTuple([a, b, c]));
-        return;
-      }
-      case 0x6f: {
-        // OBJ
-        const items = this.popMark();
-        if (items.length === 0) throw new Halt("corrupt", "OBJ without a class");
-        this.push(new PyObj(items[0]!, this.tuple(items.slice(1))));
-        return;
-      }
-      case 0x97: // NEXT_BUFFER
-        this.hooks.onFinding?.("warning", "out-of-band-buffer", "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone");
-        this.push(new PyBytes(0));
-        return;
-      case 0x98: // READONLY_BUFFER
-        this.top();
-        return;
-    }
-  }
-
-  private execFixed(op: number, b: Uint8Array, o: number): void {
-    switch (op) {
-      case 0x4a: // BININT (signed)
-        this.push(b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24));
-        return;
-      case 0x4b:
-        this.push(b[o]!);
-        return;
-      case 0x4d:
-        this.push(b[o]! | (b[o + 1]! << 8));
-        return;
-      case 0x47: // BINFLOAT, big-endian
-        for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[o + i]!;
-        this.push(F64[0]!);
-        return;
-      case 0x68:
-        this.get(b[o]!);
-        return;
-      case 0x6a:
-        this.get(readU32(b, o));
-        return;
-      case 0x71:
-        this.put(b[o]!);
-        return;
-      case 0x72:
-        this.put(readU32(b, o));
-        return;
-      case 0x80: {
-        const proto = b[o]!;
-        if (proto > 5) throw new Halt("corrupt", `unsupported pickle protocol ${proto}`);
-        if (this.protocol === null) this.protocol = proto;
-        return;
-      }
-      case 0x82:
-      case 0x83:
-      case 0x84: {
-        const code = op === 0x82 ? b[o]! : op === 0x83 ? b[o]! | (b[o + 1]! << 8) : readU32(b, o);
-        const name = `copyreg._extension_registry[${code}]`;
-        if (!this.globals.has(name)) {
-          if (this.globals.size < GLOBALS_CAP) this.globals.set(name, "suspicious");
-          else if (this.overflowVerdict === "safe") this.overflowVerdict = "suspicious";
-        }
-        this.push(new PyGlobal(name, "suspicious"));
-        return;
-      }
-      case 0x95: {
-        // Python would refuse an overrunning frame up front; we keep walking so the globals before the
-        // cut are still reported, and the truncation shows up when the bytes run out.
-        const frame = readU64(b, o);
-        if (frame > this.limit - this.offset) this.frameOverrun = true;
-        return;
-      }
-    }
-  }
-
   private onStop(value: PValue): void {
     const saved = this.nested.pop();
     if (saved) {
@@ -1039,32 +984,34 @@ export class PickleWalker {
       if (typeof value === "bigint" && value === LEGACY_MAGIC) this.legacyTorch = true;
     }
     if (!this.legacyTorch) {
-      if (index > 0) this.hooks.onFinding?.("info", "concatenated-pickle", "the file holds more than one pickle; all were scanned");
+      if (index > 0) this.finding("info", "concatenated-pickle", "the file holds more than one pickle; all were scanned");
       return;
     }
     if (index === 3) this.topLevel = value;
-    if (index === 4) {
-      const keys = value instanceof PyList && value.items.length === value.total ? value.items : null;
-      if (!keys || !keys.every((k): k is string => typeof k === "string")) {
-        throw new Halt("unsupported", "legacy PyTorch storage key list not understood; stopped after the pickles");
-      }
-      this.legacyKeys = keys;
-      this.legacyIdx = 0;
-      this.state = S_LEGACY_NUMEL;
+    if (index === 4) this.legacyStorageKeys(value);
+  }
+
+  private legacyStorageKeys(value: PValue): void {
+    const keys = value instanceof PyList && value.items.length === value.total ? value.items : null;
+    if (!keys || !keys.every((k): k is string => typeof k === "string")) {
+      throw new Halt("unsupported", "legacy PyTorch storage key list not understood; stopped after the pickles");
     }
+    this.legacyKeys = keys;
+    this.legacyIdx = 0;
+    this.state = S_LEGACY_NUMEL;
   }
 
   private joblibArray(state: PyDict): void {
     const shape = intItems(state.get("shape"));
     const item = numpyItemSize(state.get("dtype"));
-    const arr = new PyObj(new PyGlobal("numpy.ndarray", "safe"), new PyTuple([]));
+    const arr = new PyObj(new PyGlobal("numpy", "ndarray", describeGlobal("numpy", "ndarray")), new PyTuple([]));
     if (item === "object") {
       this.joblibArrays++;
       if (this.nested.length >= 16) throw new Halt("limit", "joblib object arrays nested too deeply");
       this.nested.push({ stack: this.stack, meta: this.meta, memo: this.memo, after: arr });
       this.stack = [];
       this.meta = [];
-      this.memo = new Map();
+      this.memo = new Memo();
       return;
     }
     if (!shape || item === null) throw new Halt("unsupported", "cannot size a joblib array (unknown shape or dtype); stopped");
@@ -1073,11 +1020,128 @@ export class PickleWalker {
     this.joblibArrays++;
     this.stack[this.stack.length - 1] = arr;
     this.pendingArray = nbytes;
-    if (typeof state.get("numpy_array_alignment_bytes") === "number") {
-      this.state = S_JOBLIB_PAD;
-    } else {
-      this.startSkip(nbytes, "joblib array data", S_OP);
-    }
+    if (typeof state.get("numpy_array_alignment_bytes") === "number") this.state = S_JOBLIB_PAD;
+    else this.startSkip(nbytes, "joblib array data", S_OP);
+  }
+
+  // ---- the opcode tables ------------------------------------------------------------------------
+
+  static {
+    const x = PickleWalker.EXEC0;
+    const on = (op: number, fn: Exec0) => (x[op] = fn);
+    on(OP.MARK, (w) => w.mark());
+    on(OP.STOP, (w) => w.onStop(w.pop()));
+    on(OP.POP, (w) => (w.stack.length > 0 ? void w.stack.pop() : void w.popMark()));
+    on(OP.POP_MARK, (w) => void w.popMark());
+    on(OP.DUP, (w) => w.push(w.top()));
+    on(OP.NONE, (w) => w.push(null));
+    on(OP.NEWTRUE, (w) => w.push(true));
+    on(OP.NEWFALSE, (w) => w.push(false));
+    on(OP.BINPERSID, (w) => w.persistent(w.pop()));
+    on(OP.REDUCE, (w) => {
+      const args = w.pop();
+      w.push(w.call(w.pop(), args));
+    });
+    on(OP.NEWOBJ, (w) => {
+      const args = w.pop();
+      w.push(w.instantiate(w.pop(), args));
+    });
+    on(OP.NEWOBJ_EX, (w) => {
+      w.pop();
+      const args = w.pop();
+      w.push(w.instantiate(w.pop(), args));
+    });
+    on(OP.OBJ, (w) => {
+      const items = w.popMark();
+      if (items.length === 0) throw new Halt("corrupt", "OBJ without a class");
+      w.push(w.call(items[0]!, w.tuple(items.slice(1))));
+    });
+    on(OP.STACK_GLOBAL, (w) => w.stackGlobal());
+    on(OP.MEMOIZE, (w) => w.put(w.memo.size));
+    on(OP.BUILD, (w) => w.build());
+    on(OP.EMPTY_LIST, (w) => w.push(new PyList()));
+    on(OP.EMPTY_DICT, (w) => w.push(new PyDict()));
+    on(OP.EMPTY_TUPLE, (w) => w.push(new PyTuple([])));
+    on(OP.EMPTY_SET, (w) => w.push(new PyList("set")));
+    on(OP.APPEND, (w) => {
+      const v = w.pop();
+      w.appendItems(w.top(), [v]);
+    });
+    on(OP.APPENDS, (w) => {
+      const items = w.popMark();
+      w.appendItems(w.top(), items);
+    });
+    on(OP.ADDITEMS, (w) => {
+      const items = w.popMark();
+      w.appendItems(w.top(), items);
+    });
+    on(OP.SETITEM, (w) => {
+      const v = w.pop();
+      const k = w.pop();
+      w.setItems(w.top(), [k, v]);
+    });
+    on(OP.SETITEMS, (w) => {
+      const items = w.popMark();
+      w.setItems(w.top(), items);
+    });
+    on(OP.DICT, (w) => {
+      const items = w.popMark();
+      const d = new PyDict();
+      w.setItems(d, items);
+      w.push(d);
+    });
+    on(OP.LIST, (w) => {
+      const l = new PyList();
+      for (const it of w.popMark()) w.listAdd(l, it);
+      w.push(l);
+    });
+    on(OP.FROZENSET, (w) => {
+      const l = new PyList("frozenset");
+      for (const it of w.popMark()) w.listAdd(l, it);
+      w.push(l);
+    });
+    on(OP.TUPLE, (w) => w.push(w.tuple(w.popMark())));
+    on(OP.TUPLE1, (w) => w.push(new PyTuple([w.pop()])));
+    on(OP.TUPLE2, (w) => {
+      const b = w.pop();
+      w.push(w.tuple([w.pop(), b]));
+    });
+    on(OP.TUPLE3, (w) => {
+      const c = w.pop();
+      const b = w.pop();
+      w.push(new PyTuple([w.pop(), b, c]));
+    });
+    on(OP.NEXT_BUFFER, (w) => {
+      w.finding("warning", "out-of-band-buffer", "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone");
+      w.push(new PyBytes(0));
+    });
+    on(OP.READONLY_BUFFER, (w) => void w.top());
+
+    const f = PickleWalker.EXEC_FIXED;
+    f[OP.BININT] = (w, b, o) => w.push(b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24));
+    f[OP.BININT1] = (w, b, o) => w.push(b[o]!);
+    f[OP.BININT2] = (w, b, o) => w.push(b[o]! | (b[o + 1]! << 8));
+    f[OP.BINFLOAT] = (w, b, o) => {
+      for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[o + i]!;
+      w.push(F64[0]!);
+    };
+    f[OP.BINGET] = (w, b, o) => w.get(b[o]!);
+    f[OP.LONG_BINGET] = (w, b, o) => w.get(readU32(b, o));
+    f[OP.BINPUT] = (w, b, o) => w.put(b[o]!);
+    f[OP.LONG_BINPUT] = (w, b, o) => w.put(readU32(b, o));
+    f[OP.PROTO] = (w, b, o) => {
+      const proto = b[o]!;
+      if (proto > 5) throw new Halt("corrupt", `unsupported pickle protocol ${proto}`);
+      if (w.protocol === null) w.protocol = proto;
+    };
+    f[OP.EXT1] = (w, b, o) => w.ext(b[o]!);
+    f[OP.EXT2] = (w, b, o) => w.ext(b[o]! | (b[o + 1]! << 8));
+    f[OP.EXT4] = (w, b, o) => w.ext(readU32(b, o));
+    f[OP.FRAME] = (w, b, o) => {
+      // Python would refuse an overrunning frame up front; we keep walking so the globals before the
+      // cut are still reported, and the truncation shows up when the bytes run out.
+      if (readU64(b, o) > w.limit - w.offset) w.frameOverrun = true;
+    };
   }
 }
 
@@ -1097,9 +1161,7 @@ function readLen(b: Uint8Array, o: number, size: number, op: number): number {
   if (size === 1) return b[o]!;
   if (size === 4) {
     const v = readU32(b, o);
-    // BINSTRING and LONG4 lengths are signed
-    if ((op === 0x54 || op === 0x8b) && v >= 0x80000000) return -1;
-    return v;
+    return SIGNED_LEN_OPS.has(op) && v >= 0x80000000 ? -1 : v;
   }
   return readU64(b, o);
 }
