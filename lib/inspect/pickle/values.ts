@@ -24,10 +24,19 @@ export class PyUnknown {
 }
 export const UNKNOWN = new PyUnknown();
 
+const NO_ITEMS: PValue[] = [];
+
+/** Containers keep their items only while the walker's retention budget lasts (arrays are made on first use). */
 export class PyList {
-  readonly items: PValue[] = [];
+  items: PValue[] = NO_ITEMS;
   total = 0;
+  /** A stand-in the walker memoizes once too many containers were retained; it ignores additions. */
+  opaque = false;
   constructor(readonly kind: "list" | "set" | "frozenset" = "list") {}
+  add(v: PValue): void {
+    if (this.items === NO_ITEMS) this.items = [];
+    this.items.push(v);
+  }
 }
 
 export class PyTuple {
@@ -38,9 +47,18 @@ export class PyTuple {
 }
 
 export class PyDict {
-  readonly keys: PValue[] = [];
-  readonly vals: PValue[] = [];
+  keys: PValue[] = NO_ITEMS;
+  vals: PValue[] = NO_ITEMS;
   total = 0;
+  opaque = false;
+  set(k: PValue, v: PValue): void {
+    if (this.keys === NO_ITEMS) {
+      this.keys = [];
+      this.vals = [];
+    }
+    this.keys.push(k);
+    this.vals.push(v);
+  }
   get(key: string): PValue | undefined {
     for (let i = this.keys.length - 1; i >= 0; i--) if (this.keys[i] === key) return this.vals[i];
     return undefined;

@@ -59,6 +59,36 @@ export interface PickleSummary {
   bytes: number;
 }
 
+// IMPORTANT: under tsx and vitest every imported binding is read through a getter; the opcode loop
+// reads these module-local copies instead (measured: ~15% of a dense-pickle scan).
+const KIND = ARG_KIND;
+const SIZE = ARG_SIZE;
+const K_NONE = ArgKind.NONE;
+const K_FIXED = ArgKind.FIXED;
+const K_LEN = ArgKind.LEN;
+const K_LINE = ArgKind.LINE;
+const K_LINE2 = ArgKind.LINE2;
+
+const DictClass = PyDict;
+const ListClass = PyList;
+const TupleClass = PyTuple;
+const GlobalClass = PyGlobal;
+const ObjClass = PyObj;
+const TensorClass = PyTensor;
+const PartialClass = PyPartial;
+const BytesClass = PyBytes;
+const LongStrClass = PyLongStr;
+const PersistentClass = PyPersistent;
+/**
+ * Memoized containers beyond this many are replaced by an opaque stand-in: the memo would otherwise
+ * keep every container of the file alive (GC was most of a dense pickle's scan time). Tuples that hold
+ * a global stay real: they are the arguments calls are judged by.
+ */
+const MEMO_CONTAINER_CAP = 50_000;
+const OPAQUE_DICT = Object.assign(new PyDict(), { opaque: true });
+const OPAQUE_LIST = Object.assign(new PyList(), { opaque: true });
+const OPAQUE_TUPLE = new PyTuple([], 0);
+
 const S_OP = 0;
 const S_ARG = 1;
 const S_PAYLOAD = 2;
@@ -78,8 +108,8 @@ const MEMO_NAME_CAP = 1 << 20;
 const CHAR_BUDGET = 32 * 1024 * 1024;
 const STACK_CAP = 1 << 20;
 const META_CAP = 1 << 16;
-const CONTAINER_CAP = 100_000;
-const RETAIN_BUDGET = 1_000_000;
+const CONTAINER_CAP = 50_000;
+const RETAIN_BUDGET = 100_000;
 /** Tuples this small always keep their items: they are the arguments the judges read. */
 const SMALL_TUPLE = 8;
 const TENSOR_CAP = 100_000;
@@ -131,7 +161,7 @@ class Halt extends Error {
 
 interface SavedFrame {
   stack: PValue[];
-  meta: PValue[][];
+  marks: number[];
   memo: Memo;
   after: PValue;
 }
@@ -164,7 +194,7 @@ class Memo {
       if (this.size >= MEMO_CAP) {
         this.overflow = true;
         // Past the cap keep only what names a global: that is what STACK_GLOBAL and calls need.
-        const nameLike = (typeof v === "string" && v.length <= 128 && /^[A-Za-z_][\w.]*$/.test(v)) || v instanceof PyGlobal || v instanceof PyPartial;
+        const nameLike = (typeof v === "string" && v.length <= 128 && /^[A-Za-z_][\w.]*$/.test(v)) || v instanceof GlobalClass || v instanceof PartialClass;
         if (!nameLike || this.size >= MEMO_CAP + MEMO_NAME_CAP) return;
       }
       this.size++;
@@ -175,7 +205,7 @@ class Memo {
 
 /** Bytes per element of a pickled numpy dtype (`numpy.dtype('f8', ...)` + its BUILD state), or null. */
 function numpyItemSize(dtype: PValue | undefined): number | "object" | null {
-  if (!(dtype instanceof PyObj) || !(dtype.args instanceof PyTuple)) return null;
+  if (!(dtype instanceof ObjClass) || !(dtype.args instanceof TupleClass)) return null;
   const code = dtype.args.items[0];
   if (typeof code !== "string") return null;
   const m = /^[<>|=]?([a-zA-Z?])(\d*)(\[[a-zA-Z0-9]+\])?$/.exec(code);
@@ -183,7 +213,7 @@ function numpyItemSize(dtype: PValue | undefined): number | "object" | null {
   const kind = m[1]!;
   const digits = m[2] ? Number(m[2]) : NaN;
   if (kind === "O") return "object";
-  if (dtype.state instanceof PyTuple) {
+  if (dtype.state instanceof TupleClass) {
     const elsize = dtype.state.items[5];
     if (typeof elsize === "number" && elsize > 0) return elsize;
   }
@@ -222,9 +252,12 @@ export class PickleWalker implements CallSite {
   single = false;
 
   private state = S_OP;
+  /** The value stack; `marks` are the MARK positions in it and `fence` the innermost (CPython's C unpickler works this way). */
   private stack: PValue[] = [];
-  private meta: PValue[][] = [];
+  private marks: number[] = [];
+  private fence = 0;
   private memo = new Memo();
+  private memoContainers = 0;
   private retained = 0;
   private chars = 0;
   private frameOverrun = false;
@@ -395,20 +428,20 @@ export class PickleWalker implements CallSite {
     const exec0 = PickleWalker.EXEC0;
     while (p < n && this.state === S_OP) {
       const op = chunk[p]!;
-      const kind = ARG_KIND[op]!;
-      if (kind === ArgKind.NONE) {
+      const kind = KIND[op]!;
+      if (kind === K_NONE) {
         p++;
         this.offset++;
         exec0[op]!(this);
         continue;
       }
-      if (kind === ArgKind.FIXED || kind === ArgKind.LEN) {
-        const size = ARG_SIZE[op]!;
+      if (kind === K_FIXED || kind === K_LEN) {
+        const size = SIZE[op]!;
         this.op = op;
         if (p + 1 + size <= n) {
           p += 1 + size;
           this.offset += 1 + size;
-          if (kind === ArgKind.FIXED) PickleWalker.EXEC_FIXED[op]!(this, chunk, p - size);
+          if (kind === K_FIXED) PickleWalker.EXEC_FIXED[op]!(this, chunk, p - size);
           else this.beginPayload(op, readLen(chunk, p - size, size, op));
         } else {
           p++;
@@ -419,11 +452,11 @@ export class PickleWalker implements CallSite {
         }
         continue;
       }
-      if (kind === ArgKind.LINE || kind === ArgKind.LINE2) {
+      if (kind === K_LINE || kind === K_LINE2) {
         p++;
         this.offset++;
         this.op = op;
-        this.linesLeft = kind === ArgKind.LINE2 ? 2 : 1;
+        this.linesLeft = kind === K_LINE2 ? 2 : 1;
         this.lineLen = 0;
         this.lineTrunc = false;
         this.state = S_LINE;
@@ -538,8 +571,11 @@ export class PickleWalker implements CallSite {
   private beginPickle(): void {
     this.state = S_OP;
     this.stack = [];
-    this.meta = [];
+    this.marks = [];
+    this.fence = 0;
     this.memo = new Memo();
+    this.memoContainers = 0;
+    this.retained = 0;
   }
 
   private beginPayload(op: number, len: number): void {
@@ -560,7 +596,7 @@ export class PickleWalker implements CallSite {
   /** Bytes right after torch.storage._load_from_bytes are a torch file that torch.load will open. */
   private maybeOpenNested(): void {
     const top = this.stack[this.stack.length - 1];
-    if (!(top instanceof PyGlobal) || top.info.resolved !== "torch.storage._load_from_bytes" || !this.hooks.openNested) return;
+    if (!(top instanceof GlobalClass) || top.info.resolved !== "torch.storage._load_from_bytes" || !this.hooks.openNested) return;
     this.nestedSink = this.hooks.openNested(`${top.name}#${this.offset}`);
   }
 
@@ -578,9 +614,9 @@ export class PickleWalker implements CallSite {
     } else if (op === OP.BINSTRING || op === OP.SHORT_BINSTRING) {
       this.push(this.text(latin1.decode(data), total));
     } else if (op === OP.LONG1 || op === OP.LONG4) {
-      this.push(total <= 16 ? decodeLong(data) : new PyBytes(total));
+      this.push(total <= 16 ? decodeLong(data) : new BytesClass(total));
     } else {
-      const b = new PyBytes(total);
+      const b = new BytesClass(total);
       if (this.nestedSink) {
         b.nested = "safe";
         this.closeNested();
@@ -623,11 +659,11 @@ export class PickleWalker implements CallSite {
       case OP.STRING: {
         const q = text[0];
         if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q) throw new Halt("corrupt", "the STRING opcode argument must be quoted");
-        this.push(trunc ? new PyLongStr(text, text.length) : this.text(unescapePython(text.slice(1, -1)), text.length));
+        this.push(trunc ? new LongStrClass(text, text.length) : this.text(unescapePython(text.slice(1, -1)), text.length));
         return;
       }
       case OP.UNICODE:
-        this.push(trunc ? new PyLongStr(text, text.length) : this.text(unescapeRawUnicode(text), text.length));
+        this.push(trunc ? new LongStrClass(text, text.length) : this.text(unescapeRawUnicode(text), text.length));
         return;
       case OP.PERSID:
         this.persistent(text);
@@ -651,26 +687,34 @@ export class PickleWalker implements CallSite {
   }
 
   private pop(): PValue {
-    if (this.stack.length === 0) throw new Halt("corrupt", `stack underflow at offset ${this.offset}`);
+    if (this.stack.length <= this.fence) throw new Halt("corrupt", `stack underflow at offset ${this.offset}`);
     return this.stack.pop()!;
   }
 
   private top(): PValue {
-    if (this.stack.length === 0) throw new Halt("corrupt", `stack underflow at offset ${this.offset}`);
+    if (this.stack.length <= this.fence) throw new Halt("corrupt", `stack underflow at offset ${this.offset}`);
     return this.stack[this.stack.length - 1]!;
   }
 
   private mark(): void {
-    if (this.meta.length >= META_CAP) throw new Halt("limit", "too many nested MARKs");
-    this.meta.push(this.stack);
-    this.stack = [];
+    if (this.marks.length >= META_CAP) throw new Halt("limit", "too many nested MARKs");
+    this.fence = this.stack.length;
+    this.marks.push(this.fence);
   }
 
-  private popMark(): PValue[] {
-    const items = this.stack;
-    const prev = this.meta.pop();
-    if (prev === undefined) throw new Halt("corrupt", `MARK not found at offset ${this.offset}`);
-    this.stack = prev;
+  /** Closes the innermost MARK: returns where its items start (they are still on the stack; callers truncate). */
+  private popMark(): number {
+    const start = this.marks.pop();
+    if (start === undefined) throw new Halt("corrupt", `MARK not found at offset ${this.offset}`);
+    this.fence = this.marks.length ? this.marks[this.marks.length - 1]! : 0;
+    return start;
+  }
+
+  /** The items since the innermost MARK, removed from the stack. */
+  private popMarkItems(): PValue[] {
+    const start = this.popMark();
+    const items = this.stack.slice(start);
+    this.stack.length = start;
     return items;
   }
 
@@ -682,14 +726,20 @@ export class PickleWalker implements CallSite {
   }
 
   private put(idx: number): void {
-    this.memo.put(idx, this.top());
+    let v = this.top();
+    if (v !== null && typeof v === "object" && ++this.memoContainers > MEMO_CONTAINER_CAP) {
+      if (v instanceof DictClass) v = OPAQUE_DICT;
+      else if (v instanceof ListClass) v = OPAQUE_LIST;
+      else if (v instanceof TupleClass && !holdsCallable(v)) v = OPAQUE_TUPLE;
+    }
+    this.memo.put(idx, v);
   }
 
   private text(s: string, total: number): PValue {
     this.chars += s.length;
     if (s.length >= SECRET_MIN) this.hooks.onString?.(s);
-    if (total > STR_CAP) return new PyLongStr(s, total);
-    if (this.chars > CHAR_BUDGET && s.length > 64) return new PyLongStr(s.slice(0, 64), total);
+    if (total > STR_CAP) return new LongStrClass(s, total);
+    if (this.chars > CHAR_BUDGET && s.length > 64) return new LongStrClass(s.slice(0, 64), total);
     return s;
   }
 
@@ -701,17 +751,17 @@ export class PickleWalker implements CallSite {
 
   private listAdd(list: PyList, v: PValue): void {
     list.total++;
-    if (list.items.length < CONTAINER_CAP && this.keep()) list.items.push(v);
+    if (list.items.length < CONTAINER_CAP && !list.opaque && this.keep()) list.add(v);
   }
 
   private tuple(items: PValue[]): PyTuple {
     if (items.length <= SMALL_TUPLE) {
       if (items.length === 2 && typeof items[0] === "string" && typeof items[1] === "string") this.keyed(items[0], items[1]);
-      return new PyTuple(items);
+      return new TupleClass(items);
     }
-    if (this.retained + items.length > RETAIN_BUDGET || items.length > CONTAINER_CAP) return new PyTuple([], items.length);
+    if (this.retained + items.length > RETAIN_BUDGET || items.length > CONTAINER_CAP) return new TupleClass([], items.length);
     this.retained += items.length;
-    return new PyTuple(items);
+    return new TupleClass(items);
   }
 
   private keyed(key: string, value: string): void {
@@ -720,10 +770,7 @@ export class PickleWalker implements CallSite {
 
   private dictSet(dict: PyDict, k: PValue, v: PValue): void {
     dict.total++;
-    if (dict.keys.length < CONTAINER_CAP && this.keep()) {
-      dict.keys.push(k);
-      dict.vals.push(v);
-    }
+    if (dict.keys.length < CONTAINER_CAP && !dict.opaque && this.keep()) dict.set(k, v);
     if (typeof k !== "string") return;
     if (typeof v === "string") {
       if (k.length > 9 && k.charCodeAt(0) === 95 && k.endsWith("_version")) {
@@ -731,32 +778,54 @@ export class PickleWalker implements CallSite {
         if (m && v.length <= 64 && Object.keys(this.versions).length < 32) this.versions[m[1]!] = v;
       }
       this.hooks.onKeyedString?.(k, v);
-    } else if (v instanceof PyTensor) {
-      if (v.name === null) v.name = k;
     } else if (k === "n_features_in_" && typeof v === "number" && this.nFeatures === null) {
       this.nFeatures = v;
-    } else if (k === "feature_names_in_" && v instanceof PyObj && v.state instanceof PyTuple) {
+    } else if (k === "feature_names_in_" && v instanceof ObjClass && v.state instanceof TupleClass) {
       const raw = v.state.items[4];
-      if (raw instanceof PyList) {
+      if (raw instanceof ListClass) {
         const names = raw.items.filter((x): x is string => typeof x === "string");
         if (names.length && this.featureNames === null) this.featureNames = names.slice(0, 1000);
       }
+    } else if (v instanceof TensorClass) {
+      if (v.name === null) v.name = k;
     }
   }
 
-  private setItems(target: PValue, items: PValue[]): void {
-    if (items.length % 2 !== 0) throw new Halt("corrupt", "odd number of items for SETITEMS");
-    if (target instanceof PyGlobal) return this.mutateGlobal(target, items);
-    const dict = target instanceof PyDict ? target : target instanceof PyObj ? (target.dict ??= new PyDict()) : null;
+  /** SETITEM(S) / DICT: key-value pairs stack[from..to) go into `target`. */
+  private setItems(target: PValue, from: number, to: number): void {
+    if ((to - from) % 2 !== 0) throw new Halt("corrupt", "odd number of items for SETITEMS");
+    if (target instanceof GlobalClass) return this.mutateGlobal(target, this.stack.slice(from, to));
+    const dict = target instanceof DictClass ? target : target instanceof ObjClass ? (target.dict ??= new DictClass()) : null;
     if (!dict) return;
-    for (let i = 0; i < items.length; i += 2) this.dictSet(dict, items[i]!, items[i + 1]!);
+    const st = this.stack;
+    for (let i = from; i < to; i += 2) this.dictSet(dict, st[i]!, st[i + 1]!);
   }
 
-  private appendItems(target: PValue, items: PValue[]): void {
-    if (target instanceof PyGlobal) return this.mutateGlobal(target, items);
-    const list = target instanceof PyList ? target : target instanceof PyObj ? (target.list ??= new PyList()) : null;
+  private setOne(target: PValue, k: PValue, v: PValue): void {
+    if (target instanceof GlobalClass) return this.mutateGlobal(target, [k, v]);
+    const dict = target instanceof DictClass ? target : target instanceof ObjClass ? (target.dict ??= new DictClass()) : null;
+    if (dict) this.dictSet(dict, k, v);
+  }
+
+  private appendOne(target: PValue, v: PValue): void {
+    if (target instanceof GlobalClass) return this.mutateGlobal(target, [v]);
+    const list = target instanceof ListClass ? target : target instanceof ObjClass ? (target.list ??= new ListClass()) : null;
+    if (list) this.listAdd(list, v);
+  }
+
+  /** APPEND(S) / ADDITEMS: items stack[from..to) go into `target`. */
+  private appendItems(target: PValue, from: number, to: number): void {
+    if (target instanceof GlobalClass) return this.mutateGlobal(target, this.stack.slice(from, to));
+    const list = target instanceof ListClass ? target : target instanceof ObjClass ? (target.list ??= new ListClass()) : null;
     if (!list) return;
-    for (const it of items) this.listAdd(list, it);
+    for (let i = from; i < to; i++) this.listAdd(list, this.stack[i]!);
+  }
+
+  /** Closes the innermost MARK whose items go into the object just below it; returns where the items start. */
+  private markBelowTarget(): number {
+    const start = this.popMark();
+    if (start <= this.fence) throw new Halt("corrupt", `stack underflow at offset ${this.offset}`);
+    return start;
   }
 
   // ---- globals and how they are used ------------------------------------------------------------
@@ -765,7 +834,7 @@ export class PickleWalker implements CallSite {
     const key = `${module}\n${name}`;
     const cached = this.globalCache.get(key);
     if (cached) return cached;
-    const g = new PyGlobal(module, name, describeGlobal(module, name));
+    const g = new GlobalClass(module, name, describeGlobal(module, name));
     if (this.globalCache.size < GLOBALS_CAP) this.globalCache.set(key, g);
     const kind = g.info.kind;
     const verdict: GlobalVerdict = kind === "dangerous" ? "dangerous" : kind === "unlisted" ? "suspicious" : "safe";
@@ -804,42 +873,42 @@ export class PickleWalker implements CallSite {
 
   /** REDUCE, OBJ, INST: the unpickler calls `func(*args)`. */
   call(func: PValue, args: PValue): PValue {
-    if (func instanceof PyGlobal) {
+    if (func instanceof GlobalClass) {
       switch (func.info.kind) {
         case "judged":
           this.judgedCalls.add(func.name);
           return judgeCall(this, func, args);
         case "unlisted":
           this.escalate(func, "dangerous", "called by the pickle: runs code that is not on the allowlist");
-          return new PyObj(func, args);
+          return new ObjClass(func, args);
         case "dangerous":
           this.recordExtension(func, args);
-          return new PyObj(func, args);
+          return new ObjClass(func, args);
         default:
           return this.emulate(func, args);
       }
     }
-    if (func instanceof PyPartial) return this.call(func.wrapped, args);
-    if (func instanceof PyObj && func.cls instanceof PyGlobal) {
+    if (func instanceof PartialClass) return this.call(func.wrapped, args);
+    if (func instanceof ObjClass && func.cls instanceof GlobalClass) {
       this.escalate(func.cls, "dangerous", "an instance of this class is called by the pickle");
     } else {
       this.finding("danger", "pickle-computed-call", "the pickle calls an object it computed (not a named global); what runs cannot be judged");
     }
-    return new PyObj(UNKNOWN, args);
+    return new ObjClass(UNKNOWN, args);
   }
 
   /** NEWOBJ, NEWOBJ_EX, copyreg.__newobj__/_reconstructor: `cls.__new__(cls)` without calling `__init__`. */
   instantiate(cls: PValue, args: PValue): PValue {
-    if (cls instanceof PyGlobal) {
+    if (cls instanceof GlobalClass) {
       if (cls.info.resolved === "functools.partial") {
         this.judgedCalls.add(cls.name);
-        return new PyPartial(args instanceof PyTuple ? (args.items[0] ?? UNKNOWN) : UNKNOWN);
+        return new PartialClass(args instanceof TupleClass ? (args.items[0] ?? UNKNOWN) : UNKNOWN);
       }
       if (cls.info.kind === "judged") this.escalate(cls, "dangerous", "instantiated as a class but it is a function");
-      return new PyObj(cls, args);
+      return new ObjClass(cls, args);
     }
     this.finding("danger", "pickle-computed-class", "the pickle instantiates a class it computed (not a named global)");
-    return new PyObj(cls, args);
+    return new ObjClass(cls, args);
   }
 
   /** A global used as the target of BUILD, SETITEM(S) or APPEND(S): the pickle changes it in place. */
@@ -849,7 +918,7 @@ export class PickleWalker implements CallSite {
     for (let i = 0; i + 1 < items.length; i += 2) {
       const code = items[i];
       const target = items[i + 1];
-      if (typeof code === "number" && target instanceof PyTuple && typeof target.items[0] === "string" && typeof target.items[1] === "string") {
+      if (typeof code === "number" && target instanceof TupleClass && typeof target.items[0] === "string" && typeof target.items[1] === "string") {
         this.extensions.set(code, [target.items[0], target.items[1]]);
       }
     }
@@ -857,7 +926,7 @@ export class PickleWalker implements CallSite {
 
   /** copyreg.add_extension(module, name, code) is dangerous; remember what EXT codes then resolve to. */
   private recordExtension(func: PyGlobal, args: PValue): void {
-    if (func.info.resolved !== "copyreg.add_extension" || !(args instanceof PyTuple)) return;
+    if (func.info.resolved !== "copyreg.add_extension" || !(args instanceof TupleClass)) return;
     const [module, name, code] = args.items;
     if (typeof module === "string" && typeof name === "string" && typeof code === "number") this.extensions.set(code, [module, name]);
   }
@@ -869,7 +938,7 @@ export class PickleWalker implements CallSite {
       this.push(this.makeGlobal(registered[0], registered[1]));
       return;
     }
-    const g = new PyGlobal("copyreg", `_extension_registry[${code}]`, {
+    const g = new GlobalClass("copyreg", `_extension_registry[${code}]`, {
       kind: "dangerous",
       resolved: `copyreg._extension_registry[${code}]`,
       reason: "an extension code resolves to whatever the loading process registered (copyreg.add_extension)",
@@ -881,7 +950,7 @@ export class PickleWalker implements CallSite {
 
   /** Safe globals whose result the scanner needs to model (tensors, array wrappers). */
   private emulate(func: PyGlobal, args: PValue): PValue {
-    if (!(args instanceof PyTuple)) return new PyObj(func, args);
+    if (!(args instanceof TupleClass)) return new ObjClass(func, args);
     switch (func.info.resolved) {
       case "torch._utils._rebuild_tensor":
       case "torch._utils._rebuild_tensor_v2":
@@ -890,10 +959,10 @@ export class PickleWalker implements CallSite {
       case "torch._utils._rebuild_parameter":
       case "torch._utils._rebuild_parameter_with_state": {
         const data = args.items[0];
-        return data instanceof PyTensor ? data : new PyObj(func, args);
+        return data instanceof TensorClass ? data : new ObjClass(func, args);
       }
     }
-    return new PyObj(func, args);
+    return new ObjClass(func, args);
   }
 
   /** Judged globals that a pickle stores without calling: harmless, except the ones any later call makes dangerous. */
@@ -906,8 +975,7 @@ export class PickleWalker implements CallSite {
   }
 
   private inst(cls: PyGlobal): void {
-    const args = this.popMark();
-    this.push(this.call(cls, this.tuple(args)));
+    this.push(this.call(cls, this.tuple(this.popMarkItems())));
   }
 
   private stackGlobal(): void {
@@ -916,9 +984,9 @@ export class PickleWalker implements CallSite {
     if (typeof mod === "string" && typeof name === "string") return this.push(this.makeGlobal(mod, name));
     if (!isMaybeString(mod) || !isMaybeString(name)) throw new Halt("corrupt", "STACK_GLOBAL requires str");
     this.unresolvedGlobals++;
-    const m = typeof mod === "string" ? mod : mod instanceof PyLongStr ? `${mod.head}…` : "?";
-    const nm = typeof name === "string" ? name : name instanceof PyLongStr ? `${name.head}…` : "?";
-    const g = new PyGlobal(m.slice(0, 200), nm.slice(0, 200), { kind: "dangerous", resolved: `${m}.${nm}`, reason: "the name cannot be read (too long or computed), so it cannot be judged" });
+    const m = typeof mod === "string" ? mod : mod instanceof LongStrClass ? `${mod.head}…` : "?";
+    const nm = typeof name === "string" ? name : name instanceof LongStrClass ? `${name.head}…` : "?";
+    const g = new GlobalClass(m.slice(0, 200), nm.slice(0, 200), { kind: "dangerous", resolved: `${m}.${nm}`, reason: "the name cannot be read (too long or computed), so it cannot be judged" });
     this.record(g.name, "dangerous");
     this.finding("danger", "unresolved-global", `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)}); the import cannot be judged`);
     this.push(g);
@@ -927,39 +995,39 @@ export class PickleWalker implements CallSite {
   private build(): void {
     const state = this.pop();
     const inst = this.top();
-    if (inst instanceof PyGlobal) return this.mutateGlobal(inst, []);
-    if (inst instanceof PyPartial) {
+    if (inst instanceof GlobalClass) return this.mutateGlobal(inst, []);
+    if (inst instanceof PartialClass) {
       // partial.__setstate__((func, args, kwds, dict)) replaces the wrapped function
-      if (state instanceof PyTuple) inst.wrapped = state.items[0] ?? UNKNOWN;
+      if (state instanceof TupleClass) inst.wrapped = state.items[0] ?? UNKNOWN;
       return;
     }
-    if (!(inst instanceof PyObj)) return;
+    if (!(inst instanceof ObjClass)) return;
     inst.state = state;
-    if (state instanceof PyDict && inst.cls instanceof PyGlobal && inst.cls.info.resolved === "joblib.numpy_pickle.NumpyArrayWrapper") this.joblibArray(state);
+    if (state instanceof DictClass && inst.cls instanceof GlobalClass && inst.cls.info.resolved === "joblib.numpy_pickle.NumpyArrayWrapper") this.joblibArray(state);
   }
 
   private persistent(pid: PValue): void {
     this.persistentIds++;
-    if (pid instanceof PyTuple && pid.items[0] === "storage" && pid.items[1] instanceof PyGlobal) {
+    if (pid instanceof TupleClass && pid.items[0] === "storage" && pid.items[1] instanceof GlobalClass) {
       const key = pid.items[2];
       if (typeof key === "string" && this.storages.size < 1_000_000) this.storages.set(key, pid.items[1].name);
     }
-    this.push(new PyPersistent(pid));
+    this.push(new PersistentClass(pid));
   }
 
   private rebuildTensor(args: PyTuple): PValue {
     const storage = args.items[0];
     let dtype = "unknown";
-    if (storage instanceof PyPersistent && storage.pid instanceof PyTuple) {
+    if (storage instanceof PersistentClass && storage.pid instanceof TupleClass) {
       const type = storage.pid.items[1];
-      if (type instanceof PyGlobal) {
+      if (type instanceof GlobalClass) {
         const short = type.name.slice(type.name.lastIndexOf(".") + 1);
         dtype = STORAGE_ELEMENT[short]?.[0] ?? short;
       }
     }
     const shape = intItems(args.items[2]);
     const numel = shape ? shape.reduce((a, b) => a * b, 1) : 0;
-    const t = new PyTensor(dtype, shape, numel);
+    const t = new TensorClass(dtype, shape, numel);
     this.tensorCount++;
     this.parameterCount += numel;
     if (this.tensors.length < TENSOR_CAP) this.tensors.push(t);
@@ -971,7 +1039,8 @@ export class PickleWalker implements CallSite {
     if (saved) {
       // end of a nested pickle (joblib object array): resume the outer one
       this.stack = saved.stack;
-      this.meta = saved.meta;
+      this.marks = saved.marks;
+      this.fence = this.marks.length ? this.marks[this.marks.length - 1]! : 0;
       this.memo = saved.memo;
       if (this.stack.length) this.stack[this.stack.length - 1] = saved.after;
       this.state = S_OP;
@@ -992,7 +1061,7 @@ export class PickleWalker implements CallSite {
   }
 
   private legacyStorageKeys(value: PValue): void {
-    const keys = value instanceof PyList && value.items.length === value.total ? value.items : null;
+    const keys = value instanceof ListClass && value.items.length === value.total ? value.items : null;
     if (!keys || !keys.every((k): k is string => typeof k === "string")) {
       throw new Halt("unsupported", "legacy PyTorch storage key list not understood; stopped after the pickles");
     }
@@ -1004,13 +1073,14 @@ export class PickleWalker implements CallSite {
   private joblibArray(state: PyDict): void {
     const shape = intItems(state.get("shape"));
     const item = numpyItemSize(state.get("dtype"));
-    const arr = new PyObj(new PyGlobal("numpy", "ndarray", describeGlobal("numpy", "ndarray")), new PyTuple([]));
+    const arr = new ObjClass(new GlobalClass("numpy", "ndarray", describeGlobal("numpy", "ndarray")), new TupleClass([]));
     if (item === "object") {
       this.joblibArrays++;
       if (this.nested.length >= 16) throw new Halt("limit", "joblib object arrays nested too deeply");
-      this.nested.push({ stack: this.stack, meta: this.meta, memo: this.memo, after: arr });
+      this.nested.push({ stack: this.stack, marks: this.marks, memo: this.memo, after: arr });
       this.stack = [];
-      this.meta = [];
+      this.marks = [];
+      this.fence = 0;
       this.memo = new Memo();
       return;
     }
@@ -1031,8 +1101,11 @@ export class PickleWalker implements CallSite {
     const on = (op: number, fn: Exec0) => (x[op] = fn);
     on(OP.MARK, (w) => w.mark());
     on(OP.STOP, (w) => w.onStop(w.pop()));
-    on(OP.POP, (w) => (w.stack.length > 0 ? void w.stack.pop() : void w.popMark()));
-    on(OP.POP_MARK, (w) => void w.popMark());
+    on(OP.POP, (w) => {
+      if (w.stack.length > w.fence) w.stack.pop();
+      else w.stack.length = w.popMark();
+    });
+    on(OP.POP_MARK, (w) => void (w.stack.length = w.popMark()));
     on(OP.DUP, (w) => w.push(w.top()));
     on(OP.NONE, (w) => w.push(null));
     on(OP.NEWTRUE, (w) => w.push(true));
@@ -1052,56 +1125,57 @@ export class PickleWalker implements CallSite {
       w.push(w.instantiate(w.pop(), args));
     });
     on(OP.OBJ, (w) => {
-      const items = w.popMark();
+      const items = w.popMarkItems();
       if (items.length === 0) throw new Halt("corrupt", "OBJ without a class");
       w.push(w.call(items[0]!, w.tuple(items.slice(1))));
     });
     on(OP.STACK_GLOBAL, (w) => w.stackGlobal());
     on(OP.MEMOIZE, (w) => w.put(w.memo.size));
     on(OP.BUILD, (w) => w.build());
-    on(OP.EMPTY_LIST, (w) => w.push(new PyList()));
-    on(OP.EMPTY_DICT, (w) => w.push(new PyDict()));
-    on(OP.EMPTY_TUPLE, (w) => w.push(new PyTuple([])));
-    on(OP.EMPTY_SET, (w) => w.push(new PyList("set")));
+    on(OP.EMPTY_LIST, (w) => w.push(new ListClass()));
+    on(OP.EMPTY_DICT, (w) => w.push(new DictClass()));
+    on(OP.EMPTY_TUPLE, (w) => w.push(new TupleClass([])));
+    on(OP.EMPTY_SET, (w) => w.push(new ListClass("set")));
     on(OP.APPEND, (w) => {
       const v = w.pop();
-      w.appendItems(w.top(), [v]);
+      w.appendOne(w.top(), v);
     });
-    on(OP.APPENDS, (w) => {
-      const items = w.popMark();
-      w.appendItems(w.top(), items);
-    });
-    on(OP.ADDITEMS, (w) => {
-      const items = w.popMark();
-      w.appendItems(w.top(), items);
-    });
+    const appends = (w: PickleWalker) => {
+      const start = w.markBelowTarget();
+      w.appendItems(w.stack[start - 1]!, start, w.stack.length);
+      w.stack.length = start;
+    };
+    on(OP.APPENDS, appends);
+    on(OP.ADDITEMS, appends);
     on(OP.SETITEM, (w) => {
       const v = w.pop();
       const k = w.pop();
-      w.setItems(w.top(), [k, v]);
+      w.setOne(w.top(), k, v);
     });
     on(OP.SETITEMS, (w) => {
-      const items = w.popMark();
-      w.setItems(w.top(), items);
+      const start = w.markBelowTarget();
+      w.setItems(w.stack[start - 1]!, start, w.stack.length);
+      w.stack.length = start;
     });
     on(OP.DICT, (w) => {
-      const items = w.popMark();
-      const d = new PyDict();
-      w.setItems(d, items);
+      const start = w.popMark();
+      const d = new DictClass();
+      w.setItems(d, start, w.stack.length);
+      w.stack.length = start;
       w.push(d);
     });
     on(OP.LIST, (w) => {
-      const l = new PyList();
-      for (const it of w.popMark()) w.listAdd(l, it);
+      const l = new ListClass();
+      for (const it of w.popMarkItems()) w.listAdd(l, it);
       w.push(l);
     });
     on(OP.FROZENSET, (w) => {
-      const l = new PyList("frozenset");
-      for (const it of w.popMark()) w.listAdd(l, it);
+      const l = new ListClass("frozenset");
+      for (const it of w.popMarkItems()) w.listAdd(l, it);
       w.push(l);
     });
-    on(OP.TUPLE, (w) => w.push(w.tuple(w.popMark())));
-    on(OP.TUPLE1, (w) => w.push(new PyTuple([w.pop()])));
+    on(OP.TUPLE, (w) => w.push(w.tuple(w.popMarkItems())));
+    on(OP.TUPLE1, (w) => w.push(new TupleClass([w.pop()])));
     on(OP.TUPLE2, (w) => {
       const b = w.pop();
       w.push(w.tuple([w.pop(), b]));
@@ -1109,11 +1183,11 @@ export class PickleWalker implements CallSite {
     on(OP.TUPLE3, (w) => {
       const c = w.pop();
       const b = w.pop();
-      w.push(new PyTuple([w.pop(), b, c]));
+      w.push(new TupleClass([w.pop(), b, c]));
     });
     on(OP.NEXT_BUFFER, (w) => {
       w.finding("warning", "out-of-band-buffer", "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone");
-      w.push(new PyBytes(0));
+      w.push(new BytesClass(0));
     });
     on(OP.READONLY_BUFFER, (w) => void w.top());
 
@@ -1145,8 +1219,14 @@ export class PickleWalker implements CallSite {
   }
 }
 
+function holdsCallable(t: PyTuple): boolean {
+  const items = t.items;
+  for (let i = 0; i < items.length; i++) if (items[i] instanceof GlobalClass || items[i] instanceof PartialClass) return true;
+  return false;
+}
+
 function isMaybeString(v: PValue): boolean {
-  return typeof v === "string" || v instanceof PyLongStr || v === UNKNOWN;
+  return typeof v === "string" || v instanceof LongStrClass || v === UNKNOWN;
 }
 
 function readU32(b: Uint8Array, o: number): number {
