@@ -353,6 +353,7 @@ export class Hdf5Reader {
           break;
         case 0x15:
           info.denseAttributes = true;
+          for (const [k, v] of await this.denseAttributes(m.data)) if (info.attrs.size < 1000) info.attrs.set(k, v);
           break;
         case 0x0c:
           if (info.attrs.size < 1000) {
@@ -365,7 +366,34 @@ export class Hdf5Reader {
     return info;
   }
 
-  /** Hard-linked children of a group; `dense` is set when links live in a fractal heap we do not read. */
+  /**
+   * Attributes kept in dense storage (the Attribute Info message: a fractal heap of attribute
+   * messages indexed by a version-2 B-tree), which HDF5 uses for large or numerous attributes.
+   */
+  async denseAttributes(d: Uint8Array): Promise<Map<string, AttrValue>> {
+    const out = new Map<string, AttrValue>();
+    let p = 2;
+    if (d[1]! & 1) p += 2;
+    const heapAddr = this.addr(d, p);
+    const nameIndex = this.addr(d, p + this.O);
+    if (heapAddr === UNDEF || nameIndex === UNDEF) return out;
+    const heap = await FractalHeap.open(this, heapAddr);
+    for (const rec of await btree2Records(this, nameIndex, 1000)) {
+      const obj = await heap.object(rec.subarray(0, heap.idLength));
+      const [k, v] = await this.attribute(obj);
+      out.set(k, v);
+    }
+    return out;
+  }
+
+  /** Unsigned little-endian number of `size` bytes (no undefined-address handling). */
+  uint(b: Uint8Array, p: number, size: number): number {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + b[p + i]!;
+    return v;
+  }
+
+  /** Hard-linked children of a group (compact, symbol-table or dense storage); `dense` is set when they came from a fractal heap. */
   async children(addr: number, limit = 100_000): Promise<{ links: Array<{ name: string; addr: number }>; dense: boolean }> {
     const msgs = await this.messages(addr);
     const links: Array<{ name: string; addr: number }> = [];
@@ -379,10 +407,19 @@ export class Hdf5Reader {
         const link = this.linkMessage(m.data);
         if (link && links.length < limit) links.push(link);
       } else if (m.type === 0x02) {
+        // Link Info: links kept in a fractal heap, indexed by a v2 B-tree of name hashes
         const d = m.data;
-        const flags = d[1]!;
-        const heap = this.addr(d, 2 + (flags & 1 ? 8 : 0));
-        if (heap !== UNDEF) dense = true;
+        const p = 2 + (d[1]! & 1 ? 8 : 0);
+        const heapAddr = this.addr(d, p);
+        const index = this.addr(d, p + this.O);
+        if (heapAddr !== UNDEF && index !== UNDEF) {
+          dense = true;
+          const heap = await FractalHeap.open(this, heapAddr);
+          for (const rec of await btree2Records(this, index, limit - links.length)) {
+            const link = this.linkMessage(await heap.object(rec.subarray(4, 4 + heap.idLength)));
+            if (link && links.length < limit) links.push(link);
+          }
+        }
       }
     }
     return { links, dense };
@@ -443,5 +480,158 @@ export class Hdf5Reader {
         }
       }
     }
+  }
+}
+
+/** Bytes needed to store n (HDF5's H5VM_limit_enc_size). */
+function encSize(n: number): number {
+  return n <= 0 ? 1 : Math.floor(Math.floor(Math.log2(n)) / 8) + 1;
+}
+
+/** Every record of a version-2 B-tree (records are opaque bytes of the tree's record size). */
+export async function btree2Records(h5: Hdf5Reader, addr: number, limit: number): Promise<Uint8Array[]> {
+  const O = h5.O;
+  const hd = await h5.read(addr, 16 + O + 2 + h5.L + 4);
+  if (hd[0] !== 0x42 || hd[1] !== 0x54 || hd[2] !== 0x48 || hd[3] !== 0x44) throw new H5Error("bad v2 B-tree header");
+  const nodeSize = h5.uint(hd, 6, 4);
+  const recSize = h5.uint(hd, 10, 2);
+  const depth = h5.uint(hd, 12, 2);
+  const root = h5.addr(hd, 16);
+  const rootCount = h5.uint(hd, 16 + O, 2);
+  if (recSize === 0 || nodeSize < 16 || nodeSize > 1 << 24 || depth > 16) throw new H5Error("v2 B-tree header is absurd");
+  // node geometry per level, as HDF5 derives it (H5B2__hdr_init)
+  const max = [Math.floor((nodeSize - 10) / recSize)];
+  const cum = [max[0]!];
+  const cumSize = [0];
+  const nrecSize = encSize(max[0]!);
+  const ptrSize = (d: number) => O + nrecSize + (d > 1 ? cumSize[d - 1]! : 0);
+  for (let d = 1; d <= depth; d++) {
+    max[d] = Math.floor((nodeSize - 10 - ptrSize(d)) / (recSize + ptrSize(d)));
+    cum[d] = (max[d]! + 1) * cum[d - 1]! + max[d]!;
+    cumSize[d] = encSize(cum[d]!);
+  }
+  const out: Uint8Array[] = [];
+  const visit = async (node: number, count: number, d: number): Promise<void> => {
+    if (out.length >= limit) return;
+    if (count > (max[d] ?? 0)) throw new H5Error("v2 B-tree node holds more records than fit");
+    const size = 6 + count * recSize + (d > 0 ? (count + 1) * ptrSize(d) : 0);
+    const b = await h5.read(node, size);
+    const leaf = d === 0;
+    const sig = leaf ? [0x42, 0x54, 0x4c, 0x46] : [0x42, 0x54, 0x49, 0x4e];
+    if (!sig.every((v, i) => b[i] === v)) throw new H5Error("bad v2 B-tree node");
+    for (let i = 0; i < count && out.length < limit; i++) out.push(b.slice(6 + i * recSize, 6 + (i + 1) * recSize));
+    if (leaf) return;
+    let p = 6 + count * recSize;
+    for (let i = 0; i <= count; i++) {
+      const child = h5.addr(b, p);
+      const childCount = h5.uint(b, p + O, nrecSize);
+      p += ptrSize(d);
+      await visit(child, childCount, d - 1);
+    }
+  };
+  if (root !== -1 && rootCount > 0) await visit(root, rootCount, depth);
+  return out;
+}
+
+/** A fractal heap (managed, tiny and huge objects; filtered heaps are refused). */
+class FractalHeap {
+  idLength = 8;
+  private filters = false;
+  private maxManaged = 0;
+  private width = 0;
+  private startBlock = 0;
+  private maxDirect = 0;
+  private maxHeapBits = 0;
+  private rootAddr = -1;
+  private rootRows = 0;
+  private hugeBtree = -1;
+  private offSize = 0;
+  private lenSize = 0;
+
+  private constructor(private readonly h5: Hdf5Reader) {}
+
+  static async open(h5: Hdf5Reader, addr: number): Promise<FractalHeap> {
+    const O = h5.O;
+    const L = h5.L;
+    const b = await h5.read(addr, 4 + 1 + 2 + 2 + 1 + 4 + L + O + L + O + L * 8 + 2 + L * 2 + 2 + 2 + O + 2);
+    if (b[0] !== 0x46 || b[1] !== 0x52 || b[2] !== 0x48 || b[3] !== 0x50) throw new H5Error("bad fractal heap header");
+    const heap = new FractalHeap(h5);
+    heap.idLength = h5.uint(b, 5, 2);
+    heap.filters = h5.uint(b, 7, 2) > 0;
+    heap.maxManaged = h5.uint(b, 10, 4);
+    let p = 14 + L;
+    heap.hugeBtree = h5.addr(b, p);
+    p += O + L + O + L * 8;
+    heap.width = h5.uint(b, p, 2);
+    heap.startBlock = h5.uint(b, p + 2, L);
+    heap.maxDirect = h5.uint(b, p + 2 + L, L);
+    heap.maxHeapBits = h5.uint(b, p + 2 + 2 * L, 2);
+    p += 2 + 2 * L + 2 + 2;
+    heap.rootAddr = h5.addr(b, p);
+    heap.rootRows = h5.uint(b, p + O, 2);
+    if (heap.width < 1 || heap.width > 65536 || heap.startBlock < 1 || heap.maxDirect < heap.startBlock || heap.maxHeapBits > 64) throw new H5Error("fractal heap header is absurd");
+    heap.offSize = Math.ceil(heap.maxHeapBits / 8);
+    heap.lenSize = Math.min(Math.ceil(Math.log2(heap.maxDirect) / 8), encSize(heap.maxManaged));
+    return heap;
+  }
+
+  /** The bytes of the object a heap ID names. */
+  async object(id: Uint8Array): Promise<Uint8Array> {
+    const type = (id[0]! >>> 4) & 3;
+    if (type === 2) {
+      const extended = this.idLength > 18;
+      const len = extended ? (((id[0]! & 0x0f) << 8) | id[1]!) + 1 : (id[0]! & 0x0f) + 1;
+      const from = extended ? 2 : 1;
+      return id.slice(from, from + len);
+    }
+    if (type === 1) return this.huge(id);
+    if (type !== 0 || this.filters) throw new H5Error("fractal heap object kind is not supported", "unsupported");
+    const offset = this.h5.uint(id, 1, this.offSize);
+    const length = this.h5.uint(id, 1 + this.offSize, this.lenSize);
+    if (length > this.maxManaged || length > 64 << 20) throw new H5Error("fractal heap object is absurdly large");
+    const at = this.rootRows === 0 ? this.rootAddr + offset : await this.locate(this.rootAddr, this.rootRows, 0, offset, 0);
+    return this.h5.read(at, length);
+  }
+
+  private async huge(id: Uint8Array): Promise<Uint8Array> {
+    const { O, L } = this.h5;
+    if (this.filters) throw new H5Error("filtered huge heap objects are not supported", "unsupported");
+    if (this.idLength >= 1 + O + L) return this.h5.read(this.h5.addr(id, 1), this.h5.uint(id, 1 + O, L));
+    const key = this.h5.uint(id, 1, Math.min(this.idLength - 1, 8));
+    for (const rec of await btree2Records(this.h5, this.hugeBtree, 100_000)) {
+      if (this.h5.uint(rec, O + L, Math.min(L, rec.length - O - L)) === key) return this.h5.read(this.h5.addr(rec, 0), this.h5.uint(rec, O, L));
+    }
+    throw new H5Error("huge heap object not found");
+  }
+
+  private rowSize(row: number): number {
+    return row < 2 ? this.startBlock : this.startBlock * 2 ** (row - 1);
+  }
+
+  /** File address of heap offset `offset` below the indirect block at `addr` (which starts at heap offset `base`). */
+  private async locate(addr: number, rows: number, base: number, offset: number, depth: number): Promise<number> {
+    if (depth > 16 || rows > 64) throw new H5Error("fractal heap is absurdly deep");
+    const O = this.h5.O;
+    const maxDirectRows = Math.log2(this.maxDirect) - Math.log2(this.startBlock) + 2;
+    const entries = rows * this.width;
+    const head = 5 + O + this.offSize;
+    const b = await this.h5.read(addr, head + entries * O);
+    if (b[0] !== 0x46 || b[1] !== 0x48 || b[2] !== 0x49 || b[3] !== 0x42) throw new H5Error("bad fractal heap indirect block");
+    let rowStart = base;
+    for (let row = 0; row < rows; row++) {
+      const size = this.rowSize(row);
+      const span = size * this.width;
+      if (offset < rowStart + span) {
+        const col = Math.floor((offset - rowStart) / size);
+        const child = this.h5.addr(b, head + (row * this.width + col) * O);
+        const childBase = rowStart + col * size;
+        if (child === -1) throw new H5Error("fractal heap object lies in an unallocated block");
+        if (row < maxDirectRows) return child + (offset - childBase);
+        const childRows = Math.log2(size) - Math.log2(this.startBlock * this.width) + 1;
+        return this.locate(child, childRows, childBase, offset, depth + 1);
+      }
+      rowStart += span;
+    }
+    throw new H5Error("fractal heap offset beyond the heap");
   }
 }

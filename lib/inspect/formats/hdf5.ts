@@ -1,6 +1,7 @@
 import { H5Error, Hdf5Reader, type AttrValue, type RandomAccess } from "./hdf5-reader";
 import { analyzeKerasConfig } from "./keras-config";
 import { checkSecrets, type FormatHandler, type HandlerContext } from "../handler";
+import type { Report } from "../report";
 
 const KERAS_ROOT_ATTRS = ["keras_version", "model_config", "training_config"];
 const MAX_OBJECTS = 20_000;
@@ -37,9 +38,18 @@ function scalarAttrs(attrs: Map<string, AttrValue>): Record<string, unknown> {
   return out;
 }
 
-/** Datasets below a group (depth-first, cycles cut, bounded), skipping names in `skip`. */
-async function collectDatasets(h5: Hdf5Reader, addr: number, prefix: string, skip: Set<string>): Promise<{ weights: Weight[]; count: number; params: number; dense: boolean }> {
-  const out = { weights: [] as Weight[], count: 0, params: 0, dense: false };
+/** Secrets in every string attribute (arrays of strings included), wherever the object sits. */
+function scanAttributes(report: Report, attrs: Map<string, AttrValue>, path: string): void {
+  for (const [k, v] of attrs) {
+    const where = `${path || "/"}@${k}`;
+    if (typeof v === "string") checkSecrets(report, k, v, where);
+    else if (Array.isArray(v)) for (const item of v.slice(0, 1000)) if (typeof item === "string") checkSecrets(report, k, item, where);
+  }
+}
+
+/** Datasets below a group (depth-first, cycles cut, bounded), skipping names in `skip`; every object's attributes are scanned for secrets. */
+async function collectDatasets(h5: Hdf5Reader, report: Report, addr: number, prefix: string, skip: Set<string>, label = prefix): Promise<{ weights: Weight[]; count: number; params: number }> {
+  const out = { weights: [] as Weight[], count: 0, params: 0 };
   const seen = new Set<number>();
   const stack: Array<[number, string, number]> = [[addr, prefix, 0]];
   while (stack.length && seen.size < MAX_OBJECTS) {
@@ -47,6 +57,7 @@ async function collectDatasets(h5: Hdf5Reader, addr: number, prefix: string, ski
     if (seen.has(a) || depth > 16) continue;
     seen.add(a);
     const info = await h5.info(a);
+    if (a !== h5.rootAddr) scanAttributes(report, info.attrs, path ? (label ? `${label}/${path}` : path) : label);
     if (info.isDataset) {
       out.count++;
       const shape = info.shape ?? [];
@@ -55,14 +66,14 @@ async function collectDatasets(h5: Hdf5Reader, addr: number, prefix: string, ski
       continue;
     }
     if (!info.isGroup) continue;
-    const { links, dense } = await h5.children(a);
-    if (dense) out.dense = true;
+    const { links } = await h5.children(a);
     for (let i = links.length - 1; i >= 0; i--) {
       const l = links[i]!;
       if (depth === 0 && skip.has(l.name)) continue;
       stack.push([l.addr, path ? `${path}/${l.name}` : l.name, depth + 1]);
     }
   }
+  if (seen.size >= MAX_OBJECTS) report.flag("hdf5-too-many-objects", `more than ${MAX_OBJECTS} objects: the rest were not inspected`);
   return out;
 }
 
@@ -90,12 +101,12 @@ export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): Format
         await h5.open(sbOffset);
         const root = await h5.info(h5.rootAddr);
         const attrs = root.attrs;
-        for (const [k, v] of attrs) if (typeof v === "string" && k !== "model_config" && k !== "training_config") checkSecrets(report, k, v, `@${k}`);
+        scanAttributes(report, new Map([...attrs].filter(([k]) => k !== "model_config" && k !== "training_config")), "");
         const { links } = await h5.children(h5.rootAddr);
         const names = links.map((l) => l.name);
         const isKeras = KERAS_ROOT_ATTRS.some((k) => attrs.has(k)) || (attrs.has("layer_names") && attrs.has("backend"));
         if (!isKeras) {
-          const data = await collectDatasets(h5, h5.rootAddr, "", new Set());
+          const data = await collectDatasets(h5, report, h5.rootAddr, "", new Set());
           report.metadata = { superblockVersion: h5.superblockVersion, rootAttributes: scalarAttrs(attrs), members: names.slice(0, 256), datasetCount: data.count, datasets: data.weights };
           return;
         }
@@ -103,17 +114,20 @@ export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): Format
         report.framework = "tensorflow-keras";
         const modelConfigText = text(attrs.get("model_config"));
         const trainingText = text(attrs.get("training_config"));
-        if (modelConfigText) checkSecrets(report, null, modelConfigText, "@model_config");
         if (trainingText) checkSecrets(report, null, trainingText, "@training_config");
         const modelConfig = parseJson(modelConfigText);
-        if (modelConfigText && modelConfig === null) report.flag("keras-config-unreadable", "model_config attribute is not valid JSON");
+        if (modelConfigText && modelConfig === null) {
+          report.flag("keras-config-unreadable", "model_config attribute is not valid JSON");
+          checkSecrets(report, null, modelConfigText, "@model_config");
+        }
         const training = parseJson(trainingText) as { optimizer_config?: { class_name?: string }; loss?: unknown } | null;
         const weightsLink = links.find((l) => l.name === "model_weights");
         const weightsRoot = weightsLink ? weightsLink.addr : h5.rootAddr;
         const weightsInfo = weightsLink ? await h5.info(weightsLink.addr) : root;
-        const data = await collectDatasets(h5, weightsRoot, "", new Set(["optimizer_weights"]));
-        if (data.dense) report.info("hdf5-dense-groups", "some groups store links in a fractal heap; their datasets were not counted");
-        const arch = modelConfig ? analyzeKerasConfig(modelConfig, report) : null;
+        const data = await collectDatasets(h5, report, weightsRoot, "", new Set(["optimizer_weights"]), weightsLink ? "model_weights" : "");
+        // the weights walk starts below model_weights; everything else (optimizer state, other groups) is scanned for secrets too
+        await collectDatasets(h5, report, h5.rootAddr, "", new Set(["model_weights"]));
+        const arch = modelConfig ? analyzeKerasConfig(modelConfig, report, "@model_config") : null;
         const layerNames = weightsInfo.attrs.get("layer_names");
         report.metadata = {
           kerasVersion: text(attrs.get("keras_version")) ?? text(weightsInfo.attrs.get("keras_version")),
@@ -138,11 +152,14 @@ export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): Format
             report.format = "hdf5-keras";
             report.framework = "tensorflow-keras";
           }
-          report.info("hdf5-partial", `HDF5 structure not fully read: ${err.message}`);
+          if (/"class_name":\s*"Lambda"/.test(head)) report.danger("keras-lambda-layer", "a Lambda layer is named in the part of the file that could be read");
+          // fail closed: the attribute and Lambda checks did not all run
+          report.flag("hdf5-partial", `HDF5 structure not fully read, so not every check ran: ${err.message}`);
           report.metadata = { partial: true };
           return;
         }
-        report.fail(`hdf5-${err.code ?? "error"}`, `HDF5 file cannot be read: ${err.message}`);
+        if (err.code === "unsupported") report.flag("hdf5-unsupported", `HDF5 structure not fully read, so not every check ran: ${err.message}`);
+        else report.fail(`hdf5-${err.code ?? "error"}`, `HDF5 file cannot be read: ${err.message}`);
       }
     },
   };
