@@ -273,14 +273,15 @@ describe("keras", () => {
 });
 
 describe("onnx", () => {
-  it("external data pointing outside the model directory is flagged", async () => {
+  // Loading reads any local file into a tensor (CVE-2022-25882); UNC paths leak credentials: dangerous.
+  it("external data pointing outside the model directory is dangerous", async () => {
     const tensor = [...pbInt(1, 4), ...pbInt(2, 1), ...pbBytes(8, "w"), ...pbBytes(13, [...pbBytes(1, "location"), ...pbBytes(2, "../../etc/passwd")]), ...pbInt(14, 1)];
     const node = [...pbBytes(1, "x"), ...pbBytes(2, "y"), ...pbBytes(4, "Identity")];
     const graph = [...pbBytes(1, node), ...pbBytes(2, "g"), ...pbBytes(5, tensor), ...pbBytes(11, pbBytes(1, "x")), ...pbBytes(12, pbBytes(1, "y"))];
     const model = Uint8Array.from([...pbInt(1, 8), ...pbBytes(2, "hand"), ...pbBytes(7, graph), ...pbBytes(8, [...pbBytes(1, ""), ...pbInt(2, 17)])]);
     const r = await inspectBytes(model, "m.onnx", 3);
     expect(r.format).toBe("onnx");
-    expect(r.verdict).toBe("suspicious");
+    expect(r.verdict).toBe("dangerous");
     expect(r.findings.map((f) => f.code)).toContain("onnx-external-path");
   });
 

@@ -1,5 +1,7 @@
 import { ParseError, readBytes, readU32, readU64, skipBytes, skipToEnd, type Feeder, type ParserGen } from "../feeder";
 import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
+import type { Report } from "../report";
+import { judgeTemplate } from "./jinja";
 
 /**
  * GGUF v1–v3 (llama.cpp): header, metadata key/values, tensor infos. Token arrays are counted and
@@ -31,8 +33,14 @@ const FILE_TYPES: Record<number, string> = {
 
 const SCALAR_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
-// Jinja sandbox escapes seen in malicious chat templates (e.g. CVE-2024-34359)
-const TEMPLATE_ESCAPES = /__(class|mro|subclasses|globals|builtins|import|init|base|bases|getattribute|code|func)__|\bos\.(system|popen)|subprocess|\beval\s*\(|\bexec\s*\(|lipsum|cycler\.__|joiner\.__|namespace\.__|self\._TemplateReference/;
+
+/** Judges a chat template on its Jinja syntax tree (CVE-2024-34359: templates rendered outside a sandbox run Python). */
+export function checkTemplate(report: Report, template: string, location: string): void {
+  for (const f of judgeTemplate(template)) {
+    if (f.severity === "danger") report.danger("gguf-template-injection", `chat template: ${f.message}`, location);
+    else report.flag(f.code, `chat template: ${f.message}`, location);
+  }
+}
 
 type Value = number | bigint | boolean | string | { array: number; type: number; head: unknown[] };
 
@@ -121,7 +129,7 @@ export function createGgufHandler(ctx: HandlerContext): FormatHandler {
       }
       if (typeof value === "string") {
         if (key.endsWith("chat_template") || key.includes("chat_template.")) {
-          if (TEMPLATE_ESCAPES.test(value)) report.danger("gguf-template-injection", "chat template reaches Python internals (Jinja sandbox escape)", key);
+          checkTemplate(report, value, key);
         } else {
           checkSecrets(report, key, value, key);
         }

@@ -198,3 +198,42 @@ export function classifyJson(root: JsonNode | undefined, c: JsonCollector, repor
   if (isArima(root)) return { format: "timeseries-config-json", framework: "statsmodels", metadata: arimaMetadata(root, report) };
   return { format: "unknown", framework: "none", metadata: { topLevelKeys: Object.keys(root).slice(0, 50) } };
 }
+
+/** An auto_map entry: "module.Class", or "repo_id--module.Class" (code fetched from another repository). */
+function judgeAutoMapEntry(report: Report, key: string, ref: string): void {
+  const where = `auto_map.${key}`;
+  if (ref.includes("--")) {
+    report.danger("hf-remote-code-repo", `auto_map loads ${ref.slice(0, 120)}: code from another repository runs when trust_remote_code is on`, where);
+  } else if (/^[/\\]|^[A-Za-z]:|^~|\.\.|:\/\//.test(ref)) {
+    report.danger("hf-remote-code-path", `auto_map points outside the model repository (${ref.slice(0, 120)})`, where);
+  } else if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/.test(ref)) {
+    report.danger("hf-remote-code-name", `auto_map entry ${ref.slice(0, 120)} is not a module.Class reference`, where);
+  } else {
+    report.flag("hf-remote-code", `auto_map names ${ref.slice(0, 120)}: loading runs Python shipped with the model (trust_remote_code)`, where);
+  }
+}
+
+/**
+ * Hugging Face configs that make transformers import and run code: `auto_map` (judged entry by entry)
+ * and `trust_remote_code: true`, at any depth the bounded collector kept.
+ */
+export function checkRemoteCode(root: JsonNode | undefined, report: Report): void {
+  const stack: Array<[JsonNode | undefined, number]> = [[root, 0]];
+  for (let n = 0; stack.length && n < 100_000; n++) {
+    const [node, depth] = stack.pop()!;
+    if (depth > 64 || node === null || typeof node !== "object") continue;
+    if (Array.isArray(node)) {
+      for (const v of node) stack.push([v, depth + 1]);
+      continue;
+    }
+    const o = node as Obj;
+    if (o.trust_remote_code === true) report.flag("hf-trust-remote-code", "config sets trust_remote_code: loaders run Python shipped with the model");
+    if (isObj(o.auto_map)) {
+      for (const [k, v] of Object.entries(o.auto_map)) {
+        const refs = Array.isArray(v) ? v : [v];
+        for (const r of refs) if (typeof r === "string") judgeAutoMapEntry(report, k, r);
+      }
+    }
+    for (const v of Object.values(o)) if (v !== null && typeof v === "object") stack.push([v, depth + 1]);
+  }
+}

@@ -1,4 +1,5 @@
-import { classifyJson } from "./json-configs";
+import { checkTemplate } from "./gguf";
+import { checkRemoteCode, classifyJson } from "./json-configs";
 import { JsonCollector, JsonTokenizer, parseUbjson } from "./json-stream";
 import { feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 import { findSecrets } from "../secrets";
@@ -10,6 +11,7 @@ export function createJsonHandler(ctx: HandlerContext, kind: "json" | "ubjson"):
     for (const hit of findSecrets(key, value)) {
       report.danger(`secret-${hit.kind}`, `embedded credential (${hit.kind}): ${hit.redacted}`, path() || undefined);
     }
+    if (key === "chat_template") checkTemplate(report, value, path() || "chat_template");
   });
 
   const finish = (error: string | null) => {
@@ -19,6 +21,7 @@ export function createJsonHandler(ctx: HandlerContext, kind: "json" | "ubjson"):
       return;
     }
     const c = classifyJson(collector.root, collector, report, kind === "ubjson");
+    checkRemoteCode(collector.root, report);
     report.format = c.format;
     report.framework = c.framework;
     report.metadata = c.metadata;

@@ -1,5 +1,6 @@
 import { EofError, ParseError, readBytes, readVarint, skipBytes, type Feeder, type ParserGen } from "../feeder";
 import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
+import type { Report } from "../report";
 
 /**
  * ONNX ModelProto read straight from the protobuf wire format: only the fields we report are
@@ -27,6 +28,7 @@ interface ValueInfo {
 
 interface State {
   f: Feeder;
+  report: Report;
   nodes: number;
   ops: Map<string, number>;
   initializers: number;
@@ -132,27 +134,53 @@ function* valueInfo(end: number, f: Feeder): ParserGen<ValueInfo> {
   return vi;
 }
 
-function* tensor(end: number, s: State): ParserGen<void> {
+/** Tensor data kept in a file outside the model: paths that leave the model's directory read (or, as UNC paths, connect to) elsewhere. */
+function checkExternalLocation(report: Report, loc: string, where: string): void {
+  if (/^[/\\]|^[A-Za-z]:|^~|(^|[/\\])\.\.([/\\]|$)|^[a-z][a-z0-9+.-]*:/i.test(loc)) {
+    report.danger("onnx-external-path", `external tensor data at ${loc.slice(0, 200)} lies outside the model directory (absolute, UNC, traversal or URL path)`, where);
+  }
+}
+
+/** A TensorProto: initializers are counted; string data is scanned for secrets and external locations are checked wherever the tensor sits. */
+function* tensor(end: number, s: State, where: string, initializer: boolean): ParserGen<void> {
   const f = s.f;
   let numel = 1;
   let name = "";
-  let external = false;
   for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
     if (t.field === 1 && t.wire === 0) numel *= Math.max(0, yield* int());
     else if (t.field === 1 && t.wire === 2) {
       const packedEnd = (yield* fieldEnd(end, f));
       while (f.pos < packedEnd) numel *= Math.max(0, yield* int());
     } else if (t.field === 8 && t.wire === 2) name = yield* str(end, f, 256);
-    else if (t.field === 14 && t.wire === 0) external = (yield* int()) === 1;
+    else if (t.field === 6 && t.wire === 2) checkSecrets(s.report, name || null, yield* str(end, f, 64 * 1024), `${where}${name ? `.${name}` : ""}`);
     else if (t.field === 13 && t.wire === 2) {
       const [k, v] = yield* keyValue((yield* fieldEnd(end, f)), f);
-      if (k === "location" && s.external.length < 64) s.external.push(v);
+      if (k === "location") {
+        if (s.external.length < 64) s.external.push(v);
+        checkExternalLocation(s.report, v, `${where}${name ? `.${name}` : ""}`);
+      }
     } else yield* skipField(t.wire, end, f);
   }
-  void external;
+  if (!initializer) return;
   s.initializers++;
   s.params += numel;
   if (s.initializerNames.size < 100_000) s.initializerNames.add(name);
+}
+
+/** An AttributeProto of a node: strings and tensors are checked, subgraphs walked. */
+function* attribute(end: number, s: State, depth: number, node: string): ParserGen<void> {
+  const f = s.f;
+  let name = "";
+  for (let a = yield* tag(end, f); a; a = yield* tag(end, f)) {
+    const where = `node ${node}.${name || "?"}`;
+    if (a.field === 1 && a.wire === 2) name = yield* str(end, f, 256);
+    else if ((a.field === 4 || a.field === 9) && a.wire === 2) checkSecrets(s.report, name || null, yield* str(end, f, 64 * 1024), where);
+    else if ((a.field === 5 || a.field === 10) && a.wire === 2) yield* tensor(yield* fieldEnd(end, f), s, where, false);
+    else if ((a.field === 6 || a.field === 11) && a.wire === 2 && depth < MAX_DEPTH) {
+      // subgraphs (If/Loop/Scan bodies)
+      yield* graph(yield* fieldEnd(end, f), s, depth + 1, null);
+    } else yield* skipField(a.wire, end, f);
+  }
 }
 
 function* node(end: number, s: State, depth: number): ParserGen<void> {
@@ -163,16 +191,8 @@ function* node(end: number, s: State, depth: number): ParserGen<void> {
   for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
     if (t.field === 4 && t.wire === 2) op = yield* str(end, f, 256);
     else if (t.field === 7 && t.wire === 2) domain = yield* str(end, f, 256);
-    else if (t.field === 5 && t.wire === 2) {
-      // AttributeProto: subgraphs (If/Loop/Scan bodies) are fields 6 (g) and 11 (graphs)
-      const attrEnd = (yield* fieldEnd(end, f));
-      for (let a = yield* tag(attrEnd, f); a; a = yield* tag(attrEnd, f)) {
-        if ((a.field === 6 || a.field === 11) && a.wire === 2 && depth < MAX_DEPTH) {
-          const gEnd = (yield* fieldEnd(attrEnd, f));
-          yield* graph(gEnd, s, depth + 1, null);
-        } else yield* skipField(a.wire, attrEnd, f);
-      }
-    } else yield* skipField(t.wire, end, f);
+    else if (t.field === 5 && t.wire === 2) yield* attribute(yield* fieldEnd(end, f), s, depth, op || "?");
+    else yield* skipField(t.wire, end, f);
   }
   const key = domain && domain !== "ai.onnx" ? `${domain}::${op}` : op;
   if (domain) s.domains.add(domain);
@@ -194,7 +214,7 @@ function* graph(end: number, s: State, depth: number, out: GraphOut | null): Par
     }
     const subEnd = (yield* fieldEnd(end, f));
     if (t.field === 1) yield* node(subEnd, s, depth);
-    else if (t.field === 5) yield* tensor(subEnd, s);
+    else if (t.field === 5) yield* tensor(subEnd, s, "initializer", true);
     else if (t.field === 2 && out) out.name = new TextDecoder().decode(yield* readBytes(Math.min(subEnd - f.pos, 4096)));
     else if ((t.field === 11 || t.field === 12) && out) {
       const vi = yield* valueInfo(subEnd, f);
@@ -215,7 +235,7 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
   let state: State | null = null;
 
   function* parse(f: Feeder): ParserGen {
-    const s: State = { f, nodes: 0, ops: new Map(), initializers: 0, initializerNames: new Set(), params: 0, external: [], domains: new Set() };
+    const s: State = { f, report, nodes: 0, ops: new Map(), initializers: 0, initializerNames: new Set(), params: 0, external: [], domains: new Set() };
     state = s;
     const end = ctx.size ?? Number.MAX_SAFE_INTEGER;
     for (;;) {
@@ -232,7 +252,11 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
       else if (t.field === 3 && t.wire === 2) meta.producerVersion = yield* str(end, f);
       else if (t.field === 4 && t.wire === 2) meta.domain = yield* str(end, f);
       else if (t.field === 5 && t.wire === 0) meta.modelVersion = yield* int();
-      else if (t.field === 6 && t.wire === 2) meta.docString = yield* str(end, f, 1024);
+      else if (t.field === 6 && t.wire === 2) {
+        const doc = yield* str(end, f, 64 * 1024);
+        checkSecrets(report, null, doc, "doc_string");
+        meta.docString = doc.length > 1024 ? `${doc.slice(0, 1024)}…` : doc;
+      }
       else if (t.field === 7 && t.wire === 2) {
         sawGraph = true;
         const gEnd = (yield* fieldEnd(end, f));
@@ -283,11 +307,6 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
     };
     if (s?.external.length) {
       report.metadata.externalData = s.external;
-      for (const loc of s.external) {
-        if (loc.startsWith("/") || loc.includes("..") || /^[a-zA-Z]:/.test(loc) || loc.includes("\\")) {
-          report.flag("onnx-external-path", "external tensor data points outside the model directory", loc.slice(0, 200));
-        }
-      }
       report.info("onnx-external-data", `${s.external.length} tensor(s) keep their data in external files`);
     }
     const custom = s ? [...s.domains].filter((d) => d !== "" && d !== "ai.onnx" && d !== "ai.onnx.ml") : [];
