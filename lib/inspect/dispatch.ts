@@ -55,15 +55,42 @@ function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
     case "empty":
       return { write() {}, end() {}, finish: () => ctx.report.fail("empty-file", "file is empty") };
     case "other":
-      return {
-        write() {},
-        end() {},
-        finish: () => {
-          ctx.report.fail("not-a-model", `content is ${s.label ?? "unrecognised data"}, not a model file`);
-          if (s.contentType) ctx.report.contentType = s.contentType;
-        },
-      };
+      return ctx.depth === 0 ? createMaybeZipHandler(ctx, s) : createOtherHandler(ctx, s);
   }
+}
+
+function createOtherHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
+  return {
+    write() {},
+    end() {},
+    finish: () => {
+      ctx.report.fail("not-a-model", `content is ${s.label ?? "unrecognised data"}, not a model file`);
+      if (s.contentType) ctx.report.contentType = s.contentType;
+    },
+  };
+}
+
+/**
+ * Unrecognised content may still be a zip with data before it (Python's zipfile opens those: it
+ * finds the archive from its end). Read it as a zip on the side; if an end record turns up, it is one.
+ */
+function createMaybeZipHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
+  const side = new Report();
+  const zip = createZipHandler({ ...ctx, report: side }, true);
+  const other = createOtherHandler(ctx, s);
+  return {
+    write: (c) => zip.write(c),
+    end: () => zip.end(),
+    async finish() {
+      await zip.finish();
+      if (!zip.eocdFound) return other.finish();
+      const { report } = ctx;
+      report.absorb(side, "", "fail");
+      report.format = side.format;
+      report.framework = side.framework;
+      report.metadata = side.metadata;
+    },
+  };
 }
 
 export interface ContentOptions {

@@ -81,7 +81,7 @@ export class Report {
   absorb(child: Report, location: string, invalid: "fail" | "flag" | "info"): void {
     for (const [name, verdict] of child.globals) this.addGlobal(name, verdict);
     for (const f of child.findings) {
-      const where = f.location ? `${location}:${f.location}` : location;
+      const where = !location ? f.location : f.location ? `${location}:${f.location}` : location;
       if (f.severity !== "error") this.add(f.severity, f.code, f.message, where);
       else if (invalid === "fail") this.fail(f.code, f.message, where);
       else if (invalid === "flag") this.flag(f.code, f.message, where);

@@ -167,8 +167,9 @@ export class Hdf5Reader {
         if (!isFirst) {
           if (!(block[0] === 0x4f && block[1] === 0x43 && block[2] === 0x48 && block[3] === 0x4b)) throw new H5Error("bad continuation block");
           p = 4;
+          // a continuation block's length covers its signature and checksum; chunk #0's size is its messages only
+          end = size - 4;
         }
-        end = size - 4;
         const hdr = creationOrder ? 6 : 4;
         while (p + hdr <= end) {
           const type = block[p]!;

@@ -194,9 +194,7 @@ function folderSize(f: Folder): number {
   return f.unpackSizes[f.unpackSizes.length - 1] ?? 0;
 }
 
-function readNames(r: Reader, n: number): string[] {
-  const size = r.number();
-  const end = r.p + size;
+function readNames(r: Reader, n: number, end: number): string[] {
   if (r.byte() !== 0) throw new DecodeError("external 7z names are not supported", "unsupported");
   const names: string[] = [];
   let cur = "";
@@ -226,10 +224,7 @@ function readFiles(r: Reader): FileEntry[] {
     const size = r.number();
     const end = r.p + size;
     if (t === K.EMPTY_STREAM) empty = r.bits(n);
-    else if (t === K.NAME) {
-      r.p = end - size;
-      names = readNames(r, n);
-    }
+    else if (t === K.NAME) names = readNames(r, n, end);
     r.p = end;
   }
   return Array.from({ length: n }, (_, i) => ({ name: names[i] ?? `file${i}`, hasStream: !empty[i] }));

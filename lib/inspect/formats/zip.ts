@@ -81,7 +81,8 @@ function isPlainData(r: Report): boolean {
   return r.globals.size === 0 && !r.isDangerous && r.verdict() !== "suspicious" && r.findings.every((f) => f.code === "not-a-model" || f.code === "empty-file" || f.severity === "info");
 }
 
-export function createZipHandler(ctx: HandlerContext): FormatHandler {
+/** A zip handler; with `speculative`, content that only might be a zip (data before it) is reported as one only when an EOCD record is found. */
+export function createZipHandler(ctx: HandlerContext, speculative = false): FormatHandler & { eocdFound: boolean } {
   const { report } = ctx;
   const scans: MemberScan[] = [];
   const texts = new Map<string, string>();
@@ -142,6 +143,7 @@ export function createZipHandler(ctx: HandlerContext): FormatHandler {
   });
 
   return {
+    eocdFound: false,
     write: (c) => {
       ring.write(c);
       walker.write(c);
@@ -151,6 +153,8 @@ export function createZipHandler(ctx: HandlerContext): FormatHandler {
       const size = ctx.size ?? ctx.total();
       const { tail, start } = ring.bytes();
       const eocd = findEocd(tail, start, size);
+      this.eocdFound = eocd !== null;
+      if (speculative && !eocd) return;
       const entries = eocd ? await readDirectory(ctx, eocd, tail, start, walker) : null;
       if (entries) await reconcile(ctx, eocd!, entries, walker, scans, startScan, memberRange);
       else if (!eocd) report.fail("zip-no-eocd", "zip has no end-of-central-directory record in its last 64 KiB (truncated?)");
@@ -335,8 +339,8 @@ function describe(
   const isKeras = names.includes("config.json") && (names.includes("model.weights.h5") || names.includes("metadata.json"));
   const npy = names.filter((n) => !n.endsWith("/"));
   const isNpz = npy.length > 0 && npy.every((n) => n.endsWith(".npy"));
-  const loaderReads = (s: MemberScan): boolean =>
-    (isTorch && s === torchPkl) || (isKeras && s.name === "config.json") || (isNpz && s.name.endsWith(".npy")) || (isMar && s.name === "MAR-INF/MANIFEST.json");
+  // members whose failure makes the archive unusable (config.json of a .keras is judged by describeKeras, not as JSON of its own)
+  const loaderReads = (s: MemberScan): boolean => (isTorch && s === torchPkl) || (isNpz && s.name.endsWith(".npy"));
   for (const s of scans) {
     if (!s.report) continue;
     const policy = loaderReads(s) ? "fail" : s.kind === "pickle" ? "flag" : "info";

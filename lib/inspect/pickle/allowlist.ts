@@ -23,6 +23,10 @@ const TORCH_DTYPES =
 const TORCH_STORAGES =
   "FloatStorage DoubleStorage HalfStorage BFloat16Storage LongStorage IntStorage ShortStorage CharStorage ByteStorage BoolStorage ComplexFloatStorage ComplexDoubleStorage QInt8Storage QUInt8Storage QInt32Storage QUInt4x2Storage QUInt2x4Storage UntypedStorage TypedStorage";
 
+// legacy tensor types (torch.FloatTensor …), named by old checkpoints
+const TORCH_TENSOR_TYPES =
+  "FloatTensor DoubleTensor HalfTensor BFloat16Tensor LongTensor IntTensor ShortTensor CharTensor ByteTensor BoolTensor";
+
 const EXCEPTIONS =
   "BaseException Exception ArithmeticError AssertionError AttributeError BufferError EOFError FloatingPointError ImportError IndexError KeyError LookupError MemoryError NameError NotImplementedError OSError OverflowError RuntimeError StopIteration SyntaxError TypeError ValueError ZeroDivisionError UnicodeError UnicodeDecodeError UnicodeEncodeError Warning UserWarning DeprecationWarning FutureWarning RuntimeWarning ConvergenceWarning";
 
@@ -70,8 +74,8 @@ const HAND_ALLOWLIST: Record<string, string> = {
   "numpy.dtypes":
     "BoolDType Int8DType Int16DType Int32DType Int64DType UInt8DType UInt16DType UInt32DType UInt64DType Float16DType Float32DType Float64DType LongDoubleDType Complex64DType Complex128DType ObjectDType BytesDType StrDType VoidDType DateTime64DType TimeDelta64DType StringDType ByteDType UByteDType ShortDType UShortDType IntDType UIntDType LongDType ULongDType LongLongDType ULongLongDType",
   // torch: tensors, parameters, storages, dtypes, devices
-  torch: `Tensor Size device dtype layout memory_format strided sparse_coo sparse_csr _mkldnn contiguous_format channels_last preserve_format per_tensor_affine per_channel_affine ${TORCH_DTYPES} ${TORCH_STORAGES}`,
-  "torch.cuda": TORCH_STORAGES,
+  torch: `Tensor Size device dtype layout memory_format strided sparse_coo sparse_csr _mkldnn contiguous_format channels_last preserve_format per_tensor_affine per_channel_affine ${TORCH_DTYPES} ${TORCH_STORAGES} ${TORCH_TENSOR_TYPES}`,
+  "torch.cuda": `${TORCH_STORAGES} ${TORCH_TENSOR_TYPES}`,
   "torch._utils":
     "_rebuild_tensor _rebuild_tensor_v2 _rebuild_tensor_v3 _rebuild_parameter _rebuild_parameter_with_state _rebuild_sparse_tensor _rebuild_qtensor _rebuild_device_tensor_from_numpy _rebuild_meta_tensor_no_storage _rebuild_nested_tensor _rebuild_wrapper_subclass _rebuild_sparse_csr_tensor",
   "torch._tensor": "Tensor",
