@@ -270,6 +270,13 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
           else yield* skipField(u.wire, oEnd, f);
         }
         if (opsets.length < 64) opsets.push(o);
+      } else if (t.field === 25 && t.wire === 2) {
+        // FunctionProto: its nodes (field 5) carry attributes like any graph's
+        const fnEnd = yield* fieldEnd(end, f);
+        for (let u = yield* tag(fnEnd, f); u; u = yield* tag(fnEnd, f)) {
+          if (u.field === 5 && u.wire === 2) yield* node(yield* fieldEnd(fnEnd, f), s, 1);
+          else yield* skipField(u.wire, fnEnd, f);
+        }
       } else if (t.field === 14 && t.wire === 2) {
         const [k, v] = yield* keyValue((yield* fieldEnd(end, f)), f);
         checkSecrets(report, k, v, `metadata_props.${k}`);

@@ -401,6 +401,13 @@ async function inspectFiles(ctx: HandlerContext, fetch: Fetch, info: StreamsInfo
   }
   for (const r of results) report.absorb(r.content.report, r.name, r === primary ? "fail" : r.content.kind() === "pickle" ? "flag" : "info");
   report.metadata = { files: files.length, archive: "7z" };
+  // a torch checkpoint's directory packed with 7z instead of zip (nullifAI): the torch layout decides the format
+  if (files.some((f) => /(^|\/)data\.pkl$/.test(f.name))) {
+    report.format = "pytorch-zip";
+    report.framework = "pytorch";
+    report.info("7z-torch-layout", "a PyTorch checkpoint directory packed with 7z; every member was decoded and inspected");
+    return;
+  }
   if (primary) {
     report.format = primary.content.report.format;
     report.framework = primary.content.report.framework;

@@ -111,7 +111,7 @@ export function createZipHandler(ctx: HandlerContext, speculative = false): Form
         if (text.length < 64) texts.set(name, (text += new TextDecoder().decode(b.subarray(0, 64))).slice(0, 64).trim());
       };
     }
-    if (name === "config.json" || name === "metadata.json" || name === "MAR-INF/MANIFEST.json") {
+    if (name === "config.json" || name === "metadata.json" || name === "MAR-INF/MANIFEST.json" || name.endsWith(".py")) {
       const acc = { parts: [] as Uint8Array[], size: 0 };
       configs.set(name, acc);
       return (b) => {
@@ -365,6 +365,7 @@ function describe(
     report.format = "pytorch-zip";
     report.framework = "pytorch";
     Object.assign(meta, describeMar(report, configs.get("MAR-INF/MANIFEST.json"), names));
+    checkPythonMembers(report, configs);
   } else if (isKeras) {
     report.format = "hdf5-keras";
     report.framework = "tensorflow-keras";
@@ -379,6 +380,7 @@ function describe(
   } else {
     report.format = "unknown";
     report.framework = "none";
+    checkPythonMembers(report, configs);
     report.fail("zip-not-a-model", "zip archive that is not a PyTorch, Keras, NumPy or TorchServe file");
   }
   report.metadata = meta;
@@ -407,6 +409,18 @@ function describeKeras(report: Report, configs: Map<string, { parts: Uint8Array[
   }
   const arch = analyzeKerasConfig(config, report, "config.json");
   return { layout: "keras-v3", kerasVersion: metadata?.keras_version ?? null, modelClass: arch.modelClass, modelName: arch.name, layerCount: arch.layerCount, layers: arch.layers };
+}
+
+/** Calls in Python source that reach the shell, the network or dynamic code (TorchScript's code/ is not Python and is not checked here). */
+const DANGEROUS_PYTHON = /\b(os\.(system|popen|exec\w*|spawn\w*|fork)|subprocess\.|pty\.spawn|socket\.socket|ctypes\.|marshal\.loads|pickle\.loads|urllib\.request|requests\.(get|post))|(?<![\w.])(eval|exec|compile|__import__)\s*\(/;
+
+function checkPythonMembers(report: Report, configs: Map<string, { parts: Uint8Array[]; size: number }>): void {
+  for (const [name, c] of configs) {
+    if (!name.endsWith(".py")) continue;
+    const text = joinParts(c);
+    const m = text === null ? null : DANGEROUS_PYTHON.exec(text);
+    if (m) report.danger("archive-python-code", `Python code in the archive (which its server imports) calls ${m[0].slice(0, 60)}`, name);
+  }
 }
 
 function describeMar(report: Report, manifest: { parts: Uint8Array[]; size: number } | undefined, names: string[]): Record<string, unknown> {

@@ -49,6 +49,9 @@ ROOTS = {
 # Stdlib bases whose subclasses open files, sockets, processes or threads when built or collected.
 RISKY_BASES = (io.IOBase, subprocess.Popen, threading.Thread, logging.Handler, socketserver.BaseServer, multiprocessing.process.BaseProcess)
 
+# Classes that read files or URLs when constructed (xgboost.DMatrix("path") loads data from disk).
+LOADS_ON_INIT = re.compile(r"DMatrix|DataIter|Iterator$|Reader$|Loader$")
+
 RECONSTRUCTOR = re.compile(r"^(__pyx_unpickle_\w+|newObj|_unpickle\w*|_new_\w+|_rebuild\w*|__\w+_ctor|_reconstruct\w*|_timedelta_unpickle|__nat_unpickle)$")
 
 # Plain functions that benign estimators keep as parameters (score functions, kernels, distances, pooling).
@@ -85,7 +88,7 @@ def main():
                 if getattr(obj, "__module__", None) != name:
                     continue
                 if inspect.isclass(obj):
-                    if issubclass(obj, RISKY_BASES):
+                    if issubclass(obj, RISKY_BASES) or LOADS_ON_INIT.search(attr):
                         continue
                     allowed.setdefault(name, set()).add(attr)
                 elif callable(obj) and RECONSTRUCTOR.match(attr):

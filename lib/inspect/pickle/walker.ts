@@ -115,6 +115,10 @@ const SMALL_TUPLE = 8;
 const TENSOR_CAP = 100_000;
 const GLOBALS_CAP = 10_000;
 const SECRET_MIN = 12;
+/** Small bytes payloads are also read as text for the secret scanner. */
+const BYTES_TEXT_CAP = 4096;
+/** Globals whose bytes argument is itself a file a loader opens: the payload is inspected as one. */
+const LOADS_BYTES = new Set(["torch.storage._load_from_bytes", "pickle.loads", "_pickle.loads", "pickle._loads"]);
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const RANK: Record<GlobalVerdict, number> = { safe: 0, suspicious: 1, dangerous: 2 };
 
@@ -585,18 +589,19 @@ export class PickleWalker implements CallSite {
     this.payloadTotal = len;
     this.captureLen = 0;
     const isLong = op === OP.LONG1 || op === OP.LONG4;
-    this.captureLimit = TEXT_OPS.has(op) ? (len <= STR_CAP ? len : STR_HEAD) : isLong ? Math.min(len, 16) : 0;
+    const isText = TEXT_OPS.has(op);
+    this.captureLimit = isText ? (len <= STR_CAP ? len : STR_HEAD) : isLong ? Math.min(len, 16) : len >= SECRET_MIN && len <= BYTES_TEXT_CAP ? len : 0;
     if (this.capture.length < this.captureLimit) this.capture = new Uint8Array(Math.max(this.captureLimit, this.capture.length * 2));
     this.nestedSink = null;
-    if (!TEXT_OPS.has(op) && !isLong && len > 0) this.maybeOpenNested();
+    if (!isText && !isLong && len > 0) this.maybeOpenNested();
     if (len === 0) this.finishPayload(this.capture.subarray(0, 0));
     else this.state = S_PAYLOAD;
   }
 
-  /** Bytes right after torch.storage._load_from_bytes are a torch file that torch.load will open. */
+  /** Bytes right after a global that loads bytes as a file (torch.storage._load_from_bytes, pickle.loads) are inspected as that file. */
   private maybeOpenNested(): void {
     const top = this.stack[this.stack.length - 1];
-    if (!(top instanceof GlobalClass) || top.info.resolved !== "torch.storage._load_from_bytes" || !this.hooks.openNested) return;
+    if (!(top instanceof GlobalClass) || !LOADS_BYTES.has(top.info.resolved) || !this.hooks.openNested) return;
     this.nestedSink = this.hooks.openNested(`${top.name}#${this.offset}`);
   }
 
@@ -616,6 +621,7 @@ export class PickleWalker implements CallSite {
     } else if (op === OP.LONG1 || op === OP.LONG4) {
       this.push(total <= 16 ? decodeLong(data) : new BytesClass(total));
     } else {
+      if (data.length >= SECRET_MIN) this.hooks.onString?.(latin1.decode(data));
       const b = new BytesClass(total);
       if (this.nestedSink) {
         b.nested = "safe";
