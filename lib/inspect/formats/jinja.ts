@@ -421,97 +421,117 @@ function fold(n: Node, env: ReadonlyMap<string, string> = new Map(), depth = 0):
       return n.v;
     case "num":
       return String(n.v);
-    case "bin": {
-      if (n.op === "~" || n.op === "+") {
-        const a = f(n.a);
-        const b = f(n.b);
-        return a !== null && b !== null ? a + b : null;
-      }
-      if (n.op === "*") {
-        const a = f(n.a);
-        const times = n.b.t === "num" ? n.b.v : n.a.t === "num" ? n.a.v : null;
-        const s = n.b.t === "num" ? a : f(n.b);
-        return s !== null && times !== null && times >= 0 && times <= 1000 ? s.repeat(times) : null;
-      }
-      if (n.op === "%") {
-        const fmt = f(n.a);
-        const args = n.b.t === "tuple" || n.b.t === "list" ? n.b.items : [n.b];
-        return fmt === null ? null : percentFormat(fmt, args.map((x) => (x.t === "num" ? x.v : f(x))));
-      }
+    case "bin":
+      return foldBinary(n, f);
+    case "filter":
+      return foldFilter(n, f);
+    case "slice":
+      return foldSlice(n, f);
+    case "call":
+      return foldMethod(n, f);
+    default:
       return null;
+  }
+}
+
+type Fold = (n: Node) => string | null;
+
+function foldBinary(n: Extract<Node, { t: "bin" }>, f: Fold): string | null {
+  if (n.op === "~" || n.op === "+") {
+    const a = f(n.a);
+    const b = f(n.b);
+    return a !== null && b !== null ? a + b : null;
+  }
+  if (n.op === "*") {
+    const times = n.b.t === "num" ? n.b.v : n.a.t === "num" ? n.a.v : null;
+    const s = n.b.t === "num" ? f(n.a) : f(n.b);
+    return s !== null && times !== null && times >= 0 && times <= 1000 ? s.repeat(times) : null;
+  }
+  if (n.op === "%") {
+    const fmt = f(n.a);
+    const args = n.b.t === "tuple" || n.b.t === "list" ? n.b.items : [n.b];
+    return fmt === null ? null : percentFormat(fmt, args.map((x) => (x.t === "num" ? x.v : f(x))));
+  }
+  return null;
+}
+
+function foldFilter(n: Extract<Node, { t: "filter" }>, f: Fold): string | null {
+  const base = f(n.obj);
+  switch (n.name) {
+    case "join": {
+      const items = n.obj.t === "list" || n.obj.t === "tuple" ? n.obj.items.map(f) : null;
+      const sep = n.args[0] ? f(n.args[0]) : "";
+      return items && sep !== null && items.every((x) => x !== null) ? items.join(sep) : null;
     }
-    case "filter": {
-      const base = f(n.obj);
-      switch (n.name) {
-        case "join": {
-          const items = n.obj.t === "list" || n.obj.t === "tuple" ? n.obj.items.map(f) : null;
-          const sep = n.args[0] ? f(n.args[0]) : "";
-          return items && sep !== null && items.every((x) => x !== null) ? items.join(sep) : null;
-        }
-        case "replace": {
-          const [a, b] = n.args.map(f);
-          return base !== null && a != null && b != null ? base.split(a).join(b) : null;
-        }
-        case "reverse":
-          return base !== null ? [...base].reverse().join("") : null;
-        case "lower":
-          return base?.toLowerCase() ?? null;
-        case "upper":
-          return base?.toUpperCase() ?? null;
-        case "trim":
-        case "string":
-        case "e":
-        case "escape":
-        case "safe":
-          return base?.trim() ?? null;
-        case "format":
-          return base !== null ? percentFormat(base, n.args.map((x) => (x.t === "num" ? x.v : f(x)))) : null;
-        default:
-          return null;
-      }
+    case "replace": {
+      const [a, b] = n.args.map(f);
+      return base !== null && a != null && b != null ? base.split(a).join(b) : null;
     }
-    case "slice": {
-      const base = f(n.obj);
-      const num = (x: Node | null, d: number) => (x === null ? d : x.t === "num" ? x.v : x.t === "un" && x.op === "-" && x.a.t === "num" ? -x.a.v : NaN);
-      if (base === null) return null;
-      const step = num(n.step, 1);
-      if (!Number.isInteger(step) || step === 0) return null;
-      const chars = [...base];
-      const len = chars.length;
-      const norm = (v: number) => (v < 0 ? Math.max(0, len + v) : Math.min(v, len));
-      if (step > 0) {
-        const out: string[] = [];
-        for (let i = norm(num(n.start, 0)); i < norm(num(n.stop, len)); i += step) out.push(chars[i]!);
-        return out.join("");
-      }
-      const out: string[] = [];
-      const start = n.start === null ? len - 1 : Math.min(norm(num(n.start, len - 1)), len - 1);
-      const stop = n.stop === null ? -1 : norm(num(n.stop, -1));
-      for (let i = start; i > stop; i += step) out.push(chars[i]!);
-      return out.join("");
-    }
-    case "call": {
-      // "{}{}".format(a, b) and "".join([...])
-      if (n.fn.t !== "attr") return null;
-      const base = f(n.fn.obj);
-      if (base === null) return null;
-      if (n.fn.name === "join") {
-        const list = n.args[0];
-        const items = list && (list.t === "list" || list.t === "tuple") ? list.items.map(f) : null;
-        return items && items.every((x) => x !== null) ? items.join(base) : null;
-      }
-      if (n.fn.name === "format") {
-        const args = n.args.map(f);
-        let k = 0;
-        return args.every((x) => x !== null) ? base.replace(/\{(\d*)\}/g, (_, i: string) => args[i === "" ? k++ : Number(i)] ?? "") : null;
-      }
-      if (n.fn.name === "replace") {
-        const [a, b] = n.args.map(f);
-        return a != null && b != null ? base.split(a).join(b) : null;
-      }
-      if (n.fn.name === "lower" || n.fn.name === "upper" || n.fn.name === "strip") return n.fn.name === "lower" ? base.toLowerCase() : n.fn.name === "upper" ? base.toUpperCase() : base.trim();
+    case "reverse":
+      return base !== null ? [...base].reverse().join("") : null;
+    case "lower":
+      return base?.toLowerCase() ?? null;
+    case "upper":
+      return base?.toUpperCase() ?? null;
+    case "trim":
+    case "string":
+    case "e":
+    case "escape":
+    case "safe":
+      return base?.trim() ?? null;
+    case "format":
+      return base !== null ? percentFormat(base, n.args.map((x) => (x.t === "num" ? x.v : f(x)))) : null;
+    default:
       return null;
+  }
+}
+
+function foldSlice(n: Extract<Node, { t: "slice" }>, f: Fold): string | null {
+  const base = f(n.obj);
+  const num = (x: Node | null, d: number) => (x === null ? d : x.t === "num" ? x.v : x.t === "un" && x.op === "-" && x.a.t === "num" ? -x.a.v : NaN);
+  if (base === null) return null;
+  const step = num(n.step, 1);
+  if (!Number.isInteger(step) || step === 0) return null;
+  const chars = [...base];
+  const len = chars.length;
+  const norm = (v: number) => (v < 0 ? Math.max(0, len + v) : Math.min(v, len));
+  const out: string[] = [];
+  if (step > 0) {
+    for (let i = norm(num(n.start, 0)); i < norm(num(n.stop, len)); i += step) out.push(chars[i]!);
+  } else {
+    const start = n.start === null ? len - 1 : Math.min(norm(num(n.start, len - 1)), len - 1);
+    const stop = n.stop === null ? -1 : norm(num(n.stop, -1));
+    for (let i = start; i > stop; i += step) out.push(chars[i]!);
+  }
+  return out.join("");
+}
+
+/** "{}{}".format(a, b), "".join([...]), .replace(), .lower() … on a folded string. */
+function foldMethod(n: Extract<Node, { t: "call" }>, f: Fold): string | null {
+  if (n.fn.t !== "attr") return null;
+  const base = f(n.fn.obj);
+  if (base === null) return null;
+  switch (n.fn.name) {
+    case "join": {
+      const list = n.args[0];
+      const items = list && (list.t === "list" || list.t === "tuple") ? list.items.map(f) : null;
+      return items && items.every((x) => x !== null) ? items.join(base) : null;
     }
+    case "format": {
+      const args = n.args.map(f);
+      let k = 0;
+      return args.every((x) => x !== null) ? base.replace(/\{(\d*)\}/g, (_, i: string) => args[i === "" ? k++ : Number(i)] ?? "") : null;
+    }
+    case "replace": {
+      const [a, b] = n.args.map(f);
+      return a != null && b != null ? base.split(a).join(b) : null;
+    }
+    case "lower":
+      return base.toLowerCase();
+    case "upper":
+      return base.toUpperCase();
+    case "strip":
+      return base.trim();
     default:
       return null;
   }

@@ -232,3 +232,55 @@ describe("joblib raw arrays", () => {
     expect((await bothPaths(b)).verdict).toBe("dangerous");
   });
 });
+
+describe("fail closed: how a global is used decides", () => {
+  const NEWOBJ = 0x81;
+  const EMPTY_TUPLE = 0x29;
+  const EMPTY_DICT = 0x7d;
+  const BUILD = 0x62;
+
+  it("code outside the allowlist is suspicious when only instantiated, dangerous when called", async () => {
+    const made = await bothPaths(bytes(0x80, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, BUILD, STOP));
+    expect(names(made)).toEqual({ "mypkg.models.Net": "suspicious" });
+    const called = await bothPaths(bytes(0x80, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, sbu("x"), TUPLE1, REDUCE, STOP));
+    expect(names(called)).toEqual({ "mypkg.models.Net": "dangerous" });
+  });
+
+  it("a standard-library name not on the allowlist is dangerous even when only instantiated", async () => {
+    const r = await bothPaths(bytes(0x80, 4, sbu("logging"), sbu("FileHandler"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, STOP));
+    expect(names(r)).toEqual({ "logging.FileHandler": "dangerous" });
+  });
+
+  it("functools.partial is judged by what it wraps", async () => {
+    const benign = await bothPaths(bytes(0x80, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("numpy"), sbu("clip"), STACK_GLOBAL, TUPLE1, REDUCE, STOP));
+    expect(benign.verdict).toBe("safe");
+    const evil = await bothPaths(bytes(0x80, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("mypkg"), sbu("run"), STACK_GLOBAL, TUPLE1, REDUCE, EMPTY_TUPLE, REDUCE, STOP));
+    expect(names(evil)["mypkg.run"]).toBe("dangerous");
+  });
+
+  it("getattr is safe only when it reaches an allowlisted name", async () => {
+    const ok = await bothPaths(bytes("c__builtin__\ngetattr\n(cscipy.interpolate._interpolate\ninterp1d\nS'_call_linear'\ntR."));
+    expect(ok.verdict).toBe("safe");
+    const evil = await bothPaths(bytes("c__builtin__\ngetattr\n(cnumpy\nndarray\nS'tofile'\ntR."));
+    expect(names(evil)).toMatchObject({ "__builtin__.getattr": "dangerous", "numpy.ndarray.tofile": "dangerous" });
+  });
+
+  it("numpy's _ufunc_reconstruct imports what its arguments name", async () => {
+    const ok = await bothPaths(bytes("cnumpy.core\n_ufunc_reconstruct\n(S'numpy'\nS'log1p'\ntR."));
+    expect(ok.verdict).toBe("safe");
+    const evil = await bothPaths(bytes("cnumpy.core\n_ufunc_reconstruct\n(S'posix'\nS'system'\ntR."));
+    expect(names(evil)).toMatchObject({ "posix.system": "dangerous", "numpy.core._ufunc_reconstruct": "dangerous" });
+  });
+
+  it("a global used as a BUILD target (setattr on a live object) is dangerous", async () => {
+    const r = await bothPaths(bytes("cnumpy\nndarray\n(N}S'x'\nI1\nstb."));
+    expect(names(r)["numpy.ndarray"]).toBe("dangerous");
+  });
+
+  it("bytes handed to torch.storage._load_from_bytes are inspected as a file", async () => {
+    const evil = fixture("malicious_torch.pt");
+    const p = concat(bytes(0x80, 4, sbu("torch.storage"), sbu("_load_from_bytes"), STACK_GLOBAL, 0x42, u32(evil.length)), evil, bytes(TUPLE1, REDUCE, STOP));
+    const r = await bothPaths(p);
+    expect(names(r)).toMatchObject({ "torch.storage._load_from_bytes": "safe", "posix.system": "dangerous" });
+  });
+});

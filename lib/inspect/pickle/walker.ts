@@ -1102,6 +1102,7 @@ export class PickleWalker implements CallSite {
 
   // ---- the opcode tables ------------------------------------------------------------------------
 
+  // stack, calls and instantiation
   static {
     const x = PickleWalker.EXEC0;
     const on = (op: number, fn: Exec0) => (x[op] = fn);
@@ -1135,6 +1136,12 @@ export class PickleWalker implements CallSite {
       if (items.length === 0) throw new Halt("corrupt", "OBJ without a class");
       w.push(w.call(items[0]!, w.tuple(items.slice(1))));
     });
+  }
+
+  // containers, memo and object construction
+  static {
+    const x = PickleWalker.EXEC0;
+    const on = (op: number, fn: Exec0) => (x[op] = fn);
     on(OP.STACK_GLOBAL, (w) => w.stackGlobal());
     on(OP.MEMOIZE, (w) => w.put(w.memo.size));
     on(OP.BUILD, (w) => w.build());
@@ -1191,6 +1198,11 @@ export class PickleWalker implements CallSite {
       const b = w.pop();
       w.push(new TupleClass([w.pop(), b, c]));
     });
+  }
+
+  // buffers and fixed-size arguments
+  static {
+    const on = (op: number, fn: Exec0) => (PickleWalker.EXEC0[op] = fn);
     on(OP.NEXT_BUFFER, (w) => {
       w.finding("warning", "out-of-band-buffer", "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone");
       w.push(new BytesClass(0));
