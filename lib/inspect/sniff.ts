@@ -1,4 +1,5 @@
 import { u32le, u64le } from "./feeder";
+import { OP } from "./pickle/opcodes";
 import { PickleWalker } from "./pickle/walker";
 import { ascii } from "./handler";
 
@@ -160,7 +161,7 @@ export function sniff(b: Uint8Array, complete: boolean): Sniff {
   if (b.length >= 10 && b[8] === 0x7b && (b[9] === 0x22 || b[9] === 0x7d || b[9] === 0x20) && b.subarray(0, 8).includes(0) && u64le(b, 0) >= 2) {
     return { kind: "safetensors" };
   }
-  if (b[0] === 0x80 && b.length > 1 && b[1]! <= 5) return { kind: "pickle" };
+  if (b[0] === OP.PROTO && b.length > 1 && b[1]! <= 5) return { kind: "pickle" };
   if (b[0] === 0x7b && b.length > 1 && "iUIlL$#".includes(String.fromCharCode(b[1]!))) return { kind: "ubjson" };
   const i = firstNonSpace(b);
   if (i < b.length && (b[i] === 0x7b || b[i] === 0x5b)) return { kind: "json" };

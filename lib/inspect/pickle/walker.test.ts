@@ -1,18 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { classifyGlobal } from "./globals";
+import { OP } from "./opcodes";
 import { walkPickle } from "./walker";
 import { bytes, concat, fixture, inspectBytes, inspectStored, sbu, u32, u64 } from "../test-support";
 
-const STOP = 0x2e;
-const REDUCE = 0x52;
-const TUPLE1 = 0x85;
-const MEMOIZE = 0x94;
-const STACK_GLOBAL = 0x93;
-const POP = 0x30;
-const BINGET = 0x68;
-const LONG_BINGET = 0x6a;
-const BINPUT = 0x71;
-const LONG_BINPUT = 0x72;
+const STOP = OP.STOP;
+const REDUCE = OP.REDUCE;
+const TUPLE1 = OP.TUPLE1;
+const MEMOIZE = OP.MEMOIZE;
+const STACK_GLOBAL = OP.STACK_GLOBAL;
+const POP = OP.POP;
+const BINGET = OP.BINGET;
+const LONG_BINGET = OP.LONG_BINGET;
+const BINPUT = OP.BINPUT;
+const LONG_BINPUT = OP.LONG_BINPUT;
 
 const names = (r: { globals: Array<{ name: string; verdict: string }> }) => Object.fromEntries(r.globals.map((g) => [g.name, g.verdict]));
 
@@ -25,34 +26,34 @@ async function bothPaths(b: Uint8Array, name = "model.pkl") {
 
 describe("STACK_GLOBAL resolved through the memo", () => {
   it("protocol 4 MEMOIZE: \\x8c\\x05posix\\x94\\x8c\\x06system\\x94\\x93", async () => {
-    const p = bytes(0x80, 4, sbu("posix"), MEMOIZE, sbu("system"), MEMOIZE, STACK_GLOBAL, sbu("echo pwned"), TUPLE1, REDUCE, STOP);
+    const p = bytes(OP.PROTO, 4, sbu("posix"), MEMOIZE, sbu("system"), MEMOIZE, STACK_GLOBAL, sbu("echo pwned"), TUPLE1, REDUCE, STOP);
     const r = await bothPaths(p);
     expect(r.verdict).toBe("dangerous");
     expect(names(r)).toEqual({ "posix.system": "dangerous" });
   });
 
   it("strings memoized with BINPUT, dropped, and fetched back with BINGET", async () => {
-    const p = bytes(0x80, 4, sbu("os"), BINPUT, 7, POP, sbu("system"), BINPUT, 9, POP, BINGET, 7, BINGET, 9, STACK_GLOBAL, sbu("id"), TUPLE1, REDUCE, STOP);
+    const p = bytes(OP.PROTO, 4, sbu("os"), BINPUT, 7, POP, sbu("system"), BINPUT, 9, POP, BINGET, 7, BINGET, 9, STACK_GLOBAL, sbu("id"), TUPLE1, REDUCE, STOP);
     const r = await bothPaths(p);
     expect(names(r)).toEqual({ "os.system": "dangerous" });
   });
 
   it("LONG_BINPUT / LONG_BINGET with indexes above 255", async () => {
-    const p = bytes(0x80, 4, sbu("subprocess"), LONG_BINPUT, u32(70000), POP, sbu("Popen"), LONG_BINPUT, u32(1 << 24), POP, LONG_BINGET, u32(70000), LONG_BINGET, u32(1 << 24), STACK_GLOBAL, STOP);
+    const p = bytes(OP.PROTO, 4, sbu("subprocess"), LONG_BINPUT, u32(70000), POP, sbu("Popen"), LONG_BINPUT, u32(1 << 24), POP, LONG_BINGET, u32(70000), LONG_BINGET, u32(1 << 24), STACK_GLOBAL, STOP);
     const r = await bothPaths(p);
     expect(names(r)).toEqual({ "subprocess.Popen": "dangerous" });
   });
 
   it("memo keys that were never stored make the pickle corrupt, not safe", async () => {
-    const p = bytes(0x80, 4, BINGET, 3, BINGET, 4, STACK_GLOBAL, STOP);
+    const p = bytes(OP.PROTO, 4, BINGET, 3, BINGET, 4, STACK_GLOBAL, STOP);
     const r = await bothPaths(p);
     expect(r.verdict).toBe("invalid");
   });
 
   it("still resolves names after the memo cap (hundreds of thousands of entries)", () => {
     const body = new Uint8Array(600_000 * 5);
-    for (let i = 0; i < 600_000; i++) body.set([0x8c, 1, 0x78, MEMOIZE, POP], i * 5);
-    const p = concat(bytes(0x80, 4), body, bytes(sbu("posix"), MEMOIZE, POP, sbu("system"), MEMOIZE, POP, LONG_BINGET, u32(600_000), LONG_BINGET, u32(600_001), STACK_GLOBAL, STOP));
+    for (let i = 0; i < 600_000; i++) body.set([OP.SHORT_BINUNICODE, 1, 0x78, MEMOIZE, POP], i * 5);
+    const p = concat(bytes(OP.PROTO, 4), body, bytes(sbu("posix"), MEMOIZE, POP, sbu("system"), MEMOIZE, POP, LONG_BINGET, u32(600_000), LONG_BINGET, u32(600_001), STACK_GLOBAL, STOP));
     const s = walkPickle(p);
     expect(s.complete).toBe(true);
     expect([...s.globals]).toEqual([["posix.system", "dangerous"]]);
@@ -85,15 +86,15 @@ describe("text protocols 0/1", () => {
 describe("other opcode tricks", () => {
   // Fail closed: an extension code resolves to whatever the loading process registered.
   it("EXT1/EXT2/EXT4 codes the pickle did not register are dangerous", async () => {
-    for (const ext of [bytes(0x82, 1), bytes(0x83, 0x34, 0x12), bytes(0x84, u32(99999))]) {
-      const r = await bothPaths(bytes(0x80, 2, ext, 0x29, REDUCE, STOP));
+    for (const ext of [bytes(OP.EXT1, 1), bytes(OP.EXT2, 0x34, 0x12), bytes(OP.EXT4, u32(99999))]) {
+      const r = await bothPaths(bytes(OP.PROTO, 2, ext, OP.EMPTY_TUPLE, REDUCE, STOP));
       expect(r.verdict).toBe("dangerous");
       expect(r.globals[0]!.name).toMatch(/^copyreg\._extension_registry\[\d+\]$/);
     }
   });
 
   it("NEWOBJ_EX and BUILD on a non-allowlisted class", async () => {
-    const r = await bothPaths(bytes(0x80, 4, sbu("mymodule"), sbu("Thing"), STACK_GLOBAL, 0x29, 0x7d, 0x92, 0x7d, 0x62, STOP));
+    const r = await bothPaths(bytes(OP.PROTO, 4, sbu("mymodule"), sbu("Thing"), STACK_GLOBAL, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NEWOBJ_EX, OP.EMPTY_DICT, OP.BUILD, STOP));
     expect(names(r)).toEqual({ "mymodule.Thing": "suspicious" });
     expect(r.verdict).toBe("suspicious");
   });
@@ -116,20 +117,20 @@ describe("other opcode tricks", () => {
   });
 
   it("PERSID / BINPERSID torch storages are fine in a plain pickle walk", () => {
-    const s = walkPickle(bytes(0x80, 2, "(", sbu("storage"), "ctorch\nFloatStorage\n", sbu("0"), sbu("cpu"), 0x4b, 4, "t", 0x51, STOP));
+    const s = walkPickle(bytes(OP.PROTO, 2, "(", sbu("storage"), "ctorch\nFloatStorage\n", sbu("0"), sbu("cpu"), OP.BININT1, 4, "t", OP.BINPERSID, STOP));
     expect(s.complete).toBe(true);
     expect(s.persistentIds).toBe(1);
   });
 
   it("deep MARK nesting stops at a limit instead of exhausting memory", async () => {
-    const r = await inspectBytes(concat(bytes(0x80, 4), new Uint8Array(200_000).fill(0x28), bytes(STOP)), "deep.pkl", 65536);
+    const r = await inspectBytes(concat(bytes(OP.PROTO, 4), new Uint8Array(200_000).fill(OP.MARK), bytes(STOP)), "deep.pkl", 65536);
     expect(r.verdict).not.toBe("safe");
   });
 });
 
 describe("names, secrets and caps", () => {
   it("a dangerous global after 10k listed ones is still counted", async () => {
-    const parts: Uint8Array[] = [bytes(0x80, 4)];
+    const parts: Uint8Array[] = [bytes(OP.PROTO, 4)];
     for (let i = 0; i < 10_050; i++) parts.push(bytes(sbu(`pkg${i}`), sbu("C"), STACK_GLOBAL, POP));
     parts.push(bytes(sbu("posix"), sbu("system"), STACK_GLOBAL, STOP));
     const r = await inspectStored(concat(...parts), "many.pkl");
@@ -139,19 +140,19 @@ describe("names, secrets and caps", () => {
 
   it("an oversized module string cannot be judged, so it is dangerous", async () => {
     const long = "a".repeat(20_000);
-    const p = bytes(0x80, 4, 0x8d, u64(long.length), long, sbu("system"), STACK_GLOBAL, STOP);
+    const p = bytes(OP.PROTO, 4, OP.BINUNICODE8, u64(long.length), long, sbu("system"), STACK_GLOBAL, STOP);
     const r = await inspectStored(p, "long.pkl");
     expect(r.verdict).toBe("dangerous");
     expect(r.findings.map((f) => f.code)).toContain("unresolved-global");
   });
 
   it("STACK_GLOBAL on non-strings is corrupt (Python refuses it)", async () => {
-    expect((await inspectStored(bytes(0x80, 4, 0x4b, 1, 0x4b, 2, STACK_GLOBAL, STOP), "x.pkl")).verdict).toBe("invalid");
+    expect((await inspectStored(bytes(OP.PROTO, 4, OP.BININT1, 1, OP.BININT1, 2, STACK_GLOBAL, STOP), "x.pkl")).verdict).toBe("invalid");
   });
 
   it("credentials stored in pickled attributes are reported, redacted", async () => {
     const key = "AKIA" + "Q2W3E4R5T6Y7U8I9";
-    const p = bytes(0x80, 4, 0x7d, sbu("aws_access_key_id"), sbu(key), 0x73, STOP);
+    const p = bytes(OP.PROTO, 4, OP.EMPTY_DICT, sbu("aws_access_key_id"), sbu(key), OP.SETITEM, STOP);
     const r = await inspectStored(p, "cfg.pkl");
     expect(r.verdict).toBe("dangerous");
     expect(JSON.stringify(r)).not.toContain(key);
@@ -182,7 +183,7 @@ describe("concatenated pickles", () => {
 
 describe("declared lengths and truncation", () => {
   it("BINBYTES8 claiming 2^60 bytes: invalid, fast, nothing allocated", async () => {
-    const p = bytes(0x80, 4, 0x8e, u64(1n << 60n), "abc");
+    const p = bytes(OP.PROTO, 4, OP.BINBYTES8, u64(1n << 60n), "abc");
     const t0 = performance.now();
     const stored = await inspectStored(p, "huge.pkl");
     const streamed = await inspectBytes(p, "huge.pkl", 3);
@@ -192,8 +193,8 @@ describe("declared lengths and truncation", () => {
   });
 
   it("BINUNICODE8 / BYTEARRAY8 / LONG4 with huge lengths", async () => {
-    for (const op of [bytes(0x8d, u64(2n ** 62n)), bytes(0x96, u64(2n ** 61n)), bytes(0x8b, u32(0x7fffffff))]) {
-      expect((await inspectStored(bytes(0x80, 5, op), "x.pkl")).verdict).toBe("invalid");
+    for (const op of [bytes(OP.BINUNICODE8, u64(2n ** 62n)), bytes(OP.BYTEARRAY8, u64(2n ** 61n)), bytes(OP.LONG4, u32(0x7fffffff))]) {
+      expect((await inspectStored(bytes(OP.PROTO, 5, op), "x.pkl")).verdict).toBe("invalid");
     }
   });
 
@@ -234,27 +235,24 @@ describe("joblib raw arrays", () => {
 });
 
 describe("fail closed: how a global is used decides", () => {
-  const NEWOBJ = 0x81;
-  const EMPTY_TUPLE = 0x29;
-  const EMPTY_DICT = 0x7d;
-  const BUILD = 0x62;
+  const { NEWOBJ, EMPTY_TUPLE, EMPTY_DICT, BUILD } = OP;
 
   it("code outside the allowlist is suspicious when only instantiated, dangerous when called", async () => {
-    const made = await bothPaths(bytes(0x80, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, BUILD, STOP));
+    const made = await bothPaths(bytes(OP.PROTO, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, BUILD, STOP));
     expect(names(made)).toEqual({ "mypkg.models.Net": "suspicious" });
-    const called = await bothPaths(bytes(0x80, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, sbu("x"), TUPLE1, REDUCE, STOP));
+    const called = await bothPaths(bytes(OP.PROTO, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, sbu("x"), TUPLE1, REDUCE, STOP));
     expect(names(called)).toEqual({ "mypkg.models.Net": "dangerous" });
   });
 
   it("a standard-library name not on the allowlist is dangerous even when only instantiated", async () => {
-    const r = await bothPaths(bytes(0x80, 4, sbu("logging"), sbu("FileHandler"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, STOP));
+    const r = await bothPaths(bytes(OP.PROTO, 4, sbu("logging"), sbu("FileHandler"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, STOP));
     expect(names(r)).toEqual({ "logging.FileHandler": "dangerous" });
   });
 
   it("functools.partial is judged by what it wraps", async () => {
-    const benign = await bothPaths(bytes(0x80, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("numpy"), sbu("clip"), STACK_GLOBAL, TUPLE1, REDUCE, STOP));
+    const benign = await bothPaths(bytes(OP.PROTO, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("numpy"), sbu("clip"), STACK_GLOBAL, TUPLE1, REDUCE, STOP));
     expect(benign.verdict).toBe("safe");
-    const evil = await bothPaths(bytes(0x80, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("mypkg"), sbu("run"), STACK_GLOBAL, TUPLE1, REDUCE, EMPTY_TUPLE, REDUCE, STOP));
+    const evil = await bothPaths(bytes(OP.PROTO, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("mypkg"), sbu("run"), STACK_GLOBAL, TUPLE1, REDUCE, EMPTY_TUPLE, REDUCE, STOP));
     expect(names(evil)["mypkg.run"]).toBe("dangerous");
   });
 
@@ -279,7 +277,7 @@ describe("fail closed: how a global is used decides", () => {
 
   it("bytes handed to torch.storage._load_from_bytes are inspected as a file", async () => {
     const evil = fixture("malicious_torch.pt");
-    const p = concat(bytes(0x80, 4, sbu("torch.storage"), sbu("_load_from_bytes"), STACK_GLOBAL, 0x42, u32(evil.length)), evil, bytes(TUPLE1, REDUCE, STOP));
+    const p = concat(bytes(OP.PROTO, 4, sbu("torch.storage"), sbu("_load_from_bytes"), STACK_GLOBAL, OP.BINBYTES, u32(evil.length)), evil, bytes(TUPLE1, REDUCE, STOP));
     const r = await bothPaths(p);
     expect(names(r)).toMatchObject({ "torch.storage._load_from_bytes": "safe", "posix.system": "dangerous" });
   });
