@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ARG_KIND, ARG_SIZE, ArgKind, OP } from "./pickle/opcodes";
 import { walkPickle } from "./pickle/walker";
@@ -99,12 +101,17 @@ function mutate(src: Uint8Array, rnd: () => number, donor: Uint8Array): [string,
   }
 }
 
-const manifest = readManifest();
-const cases = manifest.flatMap((e, fi) =>
-  Array.from({ length: CASES_PER_FIXTURE }, (_, k) => {
+// the model fixtures, and the adversarial corpus (archives, compressions, HDF5, templates: the decoders and readers)
+const ADVERSARIAL = path.resolve(process.cwd(), "test/fixtures/adversarial/files");
+const files: Array<{ file: string; read: () => Uint8Array; per: number }> = [
+  ...readManifest().map((e) => ({ file: e.file, read: () => fixture(e.file), per: CASES_PER_FIXTURE })),
+  ...fs.readdirSync(ADVERSARIAL).sort().map((f) => ({ file: f, read: () => new Uint8Array(fs.readFileSync(path.join(ADVERSARIAL, f))), per: Math.ceil(CASES_PER_FIXTURE / 3) })),
+];
+const cases = files.flatMap((e, fi) =>
+  Array.from({ length: e.per }, (_, k) => {
     const seed = 0x5eed0000 + fi * 101 + k;
     // the mutation is computed once here only for the test name; the case re-derives it from the seed
-    const make = () => mutate(fixture(e.file), prng(seed), fixture(manifest[(fi + 1 + k) % manifest.length]!.file));
+    const make = () => mutate(e.read(), prng(seed), files[(fi + 1 + k) % files.length]!.read());
     return { name: `${e.file} #${k} ${make()[0]}`, file: e.file, make, seed, stored: k % 2 === 1 };
   }),
 );
