@@ -114,8 +114,11 @@ export function createGgufHandler(ctx: HandlerContext): FormatHandler {
           for (let j = 0; j < keep; j++) head.push(decodeScalar(itemType, yield* readBytes(size)));
           yield* skipBytes((count - keep) * size);
         } else if (itemType === 8) {
+          // vocabularies are skipped; any other string list (tags, URLs, notes) is scanned for secrets
+          const vocab = key.startsWith("tokenizer.ggml.");
           for (let j = 0; j < count; j++) {
-            const [s] = yield* readString(256);
+            const [s] = yield* readString(vocab ? 256 : 4096);
+            if (!vocab) checkSecrets(report, key, s, key);
             if (j < 16) head.push(s);
           }
         } else {

@@ -114,13 +114,15 @@ export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): Format
         report.framework = "tensorflow-keras";
         const modelConfigText = text(attrs.get("model_config"));
         const trainingText = text(attrs.get("training_config"));
-        if (trainingText) checkSecrets(report, null, trainingText, "@training_config");
         const modelConfig = parseJson(modelConfigText);
         if (modelConfigText && modelConfig === null) {
           report.flag("keras-config-unreadable", "model_config attribute is not valid JSON");
           checkSecrets(report, null, modelConfigText, "@model_config");
         }
         const training = parseJson(trainingText) as { optimizer_config?: { class_name?: string }; loss?: unknown } | null;
+        // losses and metrics are deserialized too: Lambda-style code and module references count there as well
+        if (training) analyzeKerasConfig(training, report, "@training_config");
+        else if (trainingText) checkSecrets(report, null, trainingText, "@training_config");
         const weightsLink = links.find((l) => l.name === "model_weights");
         const weightsRoot = weightsLink ? weightsLink.addr : h5.rootAddr;
         const weightsInfo = weightsLink ? await h5.info(weightsLink.addr) : root;

@@ -191,6 +191,7 @@ function* node(end: number, s: State, depth: number): ParserGen<void> {
   for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
     if (t.field === 4 && t.wire === 2) op = yield* str(end, f, 256);
     else if (t.field === 7 && t.wire === 2) domain = yield* str(end, f, 256);
+    else if (t.field === 6 && t.wire === 2) checkSecrets(s.report, null, yield* str(end, f, 64 * 1024), `node ${op || "?"}.doc_string`);
     else if (t.field === 5 && t.wire === 2) yield* attribute(yield* fieldEnd(end, f), s, depth, op || "?");
     else yield* skipField(t.wire, end, f);
   }
@@ -216,6 +217,7 @@ function* graph(end: number, s: State, depth: number, out: GraphOut | null): Par
     if (t.field === 1) yield* node(subEnd, s, depth);
     else if (t.field === 5) yield* tensor(subEnd, s, "initializer", true);
     else if (t.field === 2 && out) out.name = new TextDecoder().decode(yield* readBytes(Math.min(subEnd - f.pos, 4096)));
+    else if (t.field === 10) checkSecrets(s.report, null, new TextDecoder().decode(yield* readBytes(Math.min(subEnd - f.pos, 64 * 1024))), "graph.doc_string");
     else if ((t.field === 11 || t.field === 12) && out) {
       const vi = yield* valueInfo(subEnd, f);
       const list = t.field === 11 ? out.inputs : out.outputs;
