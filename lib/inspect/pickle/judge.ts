@@ -51,7 +51,9 @@ function encode(site: CallSite, g: PyGlobal, args: PValue): PValue {
   if (codec !== undefined && !(typeof codec === "string" && PLAIN_CODECS.has(codec.toLowerCase()))) {
     site.escalate(g, "dangerous", `codec ${typeof codec === "string" ? JSON.stringify(codec.slice(0, 40)) : "(computed)"} is not a plain text encoding`);
   }
-  return new PyBytes(typeof text === "string" ? text.length : text instanceof PyLongStr ? text.len : 0);
+  const bytes = new PyBytes(typeof text === "string" ? text.length : text instanceof PyLongStr ? text.len : 0);
+  if (text instanceof PyLongStr && text.nested) bytes.nested = "safe";
+  return bytes;
 }
 
 function getattr(site: CallSite, g: PyGlobal, args: PValue): PValue {

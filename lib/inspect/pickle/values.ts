@@ -101,6 +101,8 @@ export class PyBytes {
 
 /** A string longer than the capture cap: only its head is kept. */
 export class PyLongStr {
+  /** Set when the text was inspected as a file (protocol 2 bytes, `_codecs.encode(text, "latin1")`, handed to a loader). */
+  nested = false;
   constructor(
     readonly head: string,
     readonly len: number,

@@ -593,16 +593,22 @@ export class PickleWalker implements CallSite {
     this.captureLimit = isText ? (len <= STR_CAP ? len : STR_HEAD) : isLong ? Math.min(len, 16) : len >= SECRET_MIN && len <= BYTES_TEXT_CAP ? len : 0;
     if (this.capture.length < this.captureLimit) this.capture = new Uint8Array(Math.max(this.captureLimit, this.capture.length * 2));
     this.nestedSink = null;
-    if (!isText && !isLong && len > 0) this.maybeOpenNested();
+    if (!isLong && len > 0) this.maybeOpenNested(isText);
     if (len === 0) this.finishPayload(this.capture.subarray(0, 0));
     else this.state = S_PAYLOAD;
   }
 
   /** Bytes right after a global that loads bytes as a file (torch.storage._load_from_bytes, pickle.loads) are inspected as that file. */
-  private maybeOpenNested(): void {
-    const top = this.stack[this.stack.length - 1];
+  private maybeOpenNested(isText: boolean): void {
+    const st = this.stack;
+    let top = st[st.length - 1];
+    // protocol 2 writes bytes as _codecs.encode(text, "latin1"): the text under the loader is the file
+    const viaCodec = isText && top instanceof GlobalClass && top.info.resolved === "_codecs.encode";
+    if (isText && !viaCodec) return;
+    if (viaCodec) top = st[st.length - 2];
     if (!(top instanceof GlobalClass) || !LOADS_BYTES.has(top.info.resolved) || !this.hooks.openNested) return;
-    this.nestedSink = this.hooks.openNested(`${top.name}#${this.offset}`);
+    const sink = this.hooks.openNested(`${top.name}#${this.offset}`);
+    this.nestedSink = sink && viaCodec && (this.op === OP.BINUNICODE || this.op === OP.BINUNICODE8) ? latin1FromUtf8(sink) : sink;
   }
 
   private closeNested(): void {
@@ -614,7 +620,12 @@ export class PickleWalker implements CallSite {
   private finishPayload(data: Uint8Array): void {
     const op = this.op;
     const total = this.payloadTotal;
-    if (op === OP.BINUNICODE || op === OP.SHORT_BINUNICODE || op === OP.BINUNICODE8) {
+    if (TEXT_OPS.has(op) && this.nestedSink) {
+      const s = new LongStrClass(utf8.decode(data.subarray(0, STR_HEAD)), total);
+      s.nested = true;
+      this.closeNested();
+      this.push(s);
+    } else if (op === OP.BINUNICODE || op === OP.SHORT_BINUNICODE || op === OP.BINUNICODE8) {
       this.push(this.text(utf8.decode(data), total));
     } else if (op === OP.BINSTRING || op === OP.SHORT_BINSTRING) {
       this.push(this.text(latin1.decode(data), total));
@@ -1235,6 +1246,27 @@ export class PickleWalker implements CallSite {
       if (readU64(b, o) > w.limit - w.offset) w.frameOverrun = true;
     };
   }
+}
+
+/** Turns the UTF-8 text of a latin-1 string back into its bytes (code points below 256), across chunk edges. */
+function latin1FromUtf8(sink: NestedSink): NestedSink {
+  let lead = -1;
+  return {
+    write(b: Uint8Array) {
+      const out = new Uint8Array(b.length);
+      let n = 0;
+      for (let i = 0; i < b.length; i++) {
+        const c = b[i]!;
+        if (lead >= 0) {
+          out[n++] = ((lead & 0x1f) << 6) | (c & 0x3f);
+          lead = -1;
+        } else if (c < 0x80) out[n++] = c;
+        else lead = c;
+      }
+      sink.write(out.subarray(0, n));
+    },
+    end: () => sink.end(),
+  };
 }
 
 function holdsCallable(t: PyTuple): boolean {
