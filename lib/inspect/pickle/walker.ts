@@ -84,7 +84,7 @@ const PersistentClass = PyPersistent;
  * keep every container of the file alive (GC was most of a dense pickle's scan time). Tuples that hold
  * a global stay real: they are the arguments calls are judged by.
  */
-const MEMO_CONTAINER_CAP = 50_000;
+const MEMO_CONTAINER_CAP = 10_000;
 const OPAQUE_DICT = Object.assign(new PyDict(), { opaque: true });
 const OPAQUE_LIST = Object.assign(new PyList(), { opaque: true });
 const OPAQUE_TUPLE = new PyTuple([], 0);
@@ -109,7 +109,7 @@ const CHAR_BUDGET = 32 * 1024 * 1024;
 const STACK_CAP = 1 << 20;
 const META_CAP = 1 << 16;
 const CONTAINER_CAP = 50_000;
-const RETAIN_BUDGET = 100_000;
+const RETAIN_BUDGET = 50_000;
 /** Tuples this small always keep their items: they are the arguments the judges read. */
 const SMALL_TUPLE = 8;
 const TENSOR_CAP = 100_000;
@@ -430,6 +430,7 @@ export class PickleWalker implements CallSite {
   private stepOps(chunk: Uint8Array, start: number, n: number): number {
     let p = start;
     const exec0 = PickleWalker.EXEC0;
+    const execFixed = PickleWalker.EXEC_FIXED;
     while (p < n && this.state === S_OP) {
       const op = chunk[p]!;
       const kind = KIND[op]!;
@@ -445,7 +446,7 @@ export class PickleWalker implements CallSite {
         if (p + 1 + size <= n) {
           p += 1 + size;
           this.offset += 1 + size;
-          if (kind === K_FIXED) PickleWalker.EXEC_FIXED[op]!(this, chunk, p - size);
+          if (kind === K_FIXED) execFixed[op]!(this, chunk, p - size);
           else this.beginPayload(op, readLen(chunk, p - size, size, op));
         } else {
           p++;
