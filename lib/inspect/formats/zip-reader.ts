@@ -1,4 +1,3 @@
-import { crc32 } from "node:zlib";
 import { createZipMemberDecoder } from "../codecs/index";
 import { Inflater } from "../codecs/inflate";
 import { EofError, Feeder, ParseError, pipeBytes, readBytes, readU32, scanBytes, skipBytes, skipToEnd, u16le, u32le, u64le, type ParserGen } from "../feeder";
@@ -19,6 +18,7 @@ const SIG_DESCRIPTOR = 0x08074b50;
 const SIG_EOCD = 0x06054b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_LOCATOR64 = 0x07064b50;
+const DESCRIPTOR_SIG = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
 /** Inflate at most this much per member, and stop earlier when the ratio looks like a bomb. */
 export const MAX_INFLATE_BYTES = 4 * 1024 * 1024 * 1024;
 export const BOMB_RATIO = 200;
@@ -280,24 +280,25 @@ export class ZipWalker {
     }
   }
 
+  /**
+   * A stored member whose size is only in the data descriptor after it (PyTorch's writer does this):
+   * the data ends at the first "PK\x07\x08" followed by sizes equal to the bytes seen so far. The
+   * sizes alone make a false match practically impossible, and the directory check catches a forged one.
+   */
   private *storedUntilDescriptor(sink: MemberSink | null, f: Feeder): ParserGen {
     let dataLen = 0;
-    let crc = 0;
     let found = false;
     const emit = (b: Uint8Array) => {
       if (b.length === 0) return;
-      crc = crc32(b, crc);
       dataLen += b.length;
       sink?.write(b);
     };
     yield* scanBytes((b, eof) => {
-      let from = 0;
-      // running CRC of b[0..crcAt) on top of `crc`, so many false candidates stay linear
-      let crcAt = 0;
-      let crcHere = crc;
-      for (;;) {
-        const j = indexOfDescriptor(b, from);
+      const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+      for (let from = 0; ; ) {
+        const j = buf.indexOf(DESCRIPTOR_SIG, from);
         if (j < 0) {
+          // a signature may straddle the end of this view: keep the last 3 bytes
           const safe = eof ? b.length : Math.max(0, b.length - 3);
           emit(b.subarray(0, safe));
           return safe;
@@ -306,15 +307,13 @@ export class ZipWalker {
           emit(b.subarray(0, j));
           return j;
         }
-        const candidate = dataLen + j;
-        crcHere = crc32(b.subarray(crcAt, j), crcHere);
-        crcAt = j;
-        if (j + 16 <= b.length && u32le(b, j + 4) === crcHere && u32le(b, j + 8) === candidate && u32le(b, j + 12) === candidate) {
+        const size = dataLen + j;
+        if (j + 16 <= b.length && u32le(b, j + 8) === size % 0x100000000 && u32le(b, j + 12) === size % 0x100000000 && size < 0x100000000) {
           emit(b.subarray(0, j));
           found = true;
           return ~(j + 16);
         }
-        if (j + 24 <= b.length && u32le(b, j + 4) === crcHere && u64le(b, j + 8) === candidate && u64le(b, j + 16) === candidate) {
+        if (j + 24 <= b.length && u64le(b, j + 8) === size && u64le(b, j + 16) === size) {
           emit(b.subarray(0, j));
           found = true;
           return ~(j + 24);
@@ -424,14 +423,3 @@ export function localDataStart(header: Uint8Array, offset: number): number | nul
   return offset + 30 + u16le(header, 26) + u16le(header, 28);
 }
 
-function indexOfDescriptor(b: Uint8Array, from: number): number {
-  for (let i = b.indexOf(0x50, from); i >= 0 && i + 3 < b.length; i = b.indexOf(0x50, i + 1)) {
-    if (b[i + 1] === 0x4b && b[i + 2] === 0x07 && b[i + 3] === 0x08) return i;
-  }
-  // a signature may straddle the end of this view
-  const tail = Math.max(from, b.length - 3);
-  for (let i = tail; i < b.length; i++) {
-    if (b[i] === 0x50 && (i + 1 >= b.length || b[i + 1] === 0x4b) && (i + 2 >= b.length || b[i + 2] === 0x07)) return i;
-  }
-  return -1;
-}
