@@ -10,7 +10,8 @@ import { createSafetensorsHandler } from "./formats/safetensors";
 import { createSevenZipHandler } from "./formats/sevenzip";
 import { createTarHandler } from "./formats/tar";
 import { createXgboostBinaryHandler } from "./formats/xgboost-binary";
-import { createZipHandler } from "./formats/zip";
+import { createZipHandler, TailRing } from "./formats/zip";
+import { findEocd } from "./formats/zip-reader";
 import type { FormatHandler, HandlerContext, NestedContent } from "./handler";
 import { Report } from "./report";
 import { sniff, SNIFF_BYTES, type Sniff } from "./sniff";
@@ -76,7 +77,7 @@ function createOtherHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
  */
 function createMaybeZipHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
   const side = new Report();
-  const zip = createZipHandler({ ...ctx, report: side }, true);
+  const zip = createZipHandler({ ...ctx, report: side }, "speculative");
   const other = createOtherHandler(ctx, s);
   return {
     write: (c) => zip.write(c),
@@ -118,8 +119,11 @@ export class ContentInspector {
   private broken = false;
   private ending: Promise<void> | null = null;
   private readonly ctx: HandlerContext;
+  /** The uploaded file's last bytes: a zip directory there makes it a polyglot whatever its start says. */
+  private readonly tail: TailRing | null;
 
   constructor(private readonly opts: ContentOptions) {
+    this.tail = opts.depth === 0 ? new TailRing() : null;
     this.headMax = opts.headMax ?? HEAD_MAX;
     const initial = opts.size !== undefined ? Math.min(Math.max(opts.size, 0), this.headMax, 64 * 1024) : Math.min(64 * 1024, this.headMax);
     this.head = new Uint8Array(initial);
@@ -151,6 +155,7 @@ export class ContentInspector {
     try {
       const before = this.headLen;
       this.keepHead(chunk);
+      this.tail?.write(chunk);
       this.written += chunk.length;
       if (this.handler) {
         this.handler.write(chunk);
@@ -176,11 +181,25 @@ export class ContentInspector {
         if (!this.handler) this.startHandler(true, this.headLen);
         this.handler!.end();
         await this.handler!.finish();
+        await this.checkAppendedZip();
       }
     } catch (e) {
       this.internalError(e);
     }
     if (this.opts.depth > 0) this.head = new Uint8Array(0);
+  }
+
+  /** A pickle (or HDF5, GGUF …) with a zip glued to its end: zip-based loaders read the zip. */
+  private async checkAppendedZip(): Promise<void> {
+    const kind = this.sniffed?.kind;
+    if (!this.tail || kind === "zip" || kind === "other" || kind === "empty" || kind === "7z" || kind === "tar") return;
+    const tail = this.tail.bytes();
+    if (!findEocd(tail.tail, tail.start, this.opts.size ?? this.written)) return;
+    const side = new Report();
+    const zip = createZipHandler({ ...this.ctx, report: side }, "appended", tail);
+    zip.end();
+    await zip.finish();
+    if (zip.eocdFound) this.opts.report.absorb(side, "(appended zip)", "info");
   }
 
   private keepHead(chunk: Uint8Array): void {

@@ -43,7 +43,7 @@ interface MemberScan {
 }
 
 /** The last bytes of the stream, in a ring (the EOCD record and often the directory live there). */
-class TailRing {
+export class TailRing {
   private readonly buf = new Uint8Array(TAIL_BYTES);
   private written = 0;
 
@@ -81,8 +81,16 @@ function isPlainData(r: Report): boolean {
   return r.globals.size === 0 && !r.isDangerous && r.verdict() !== "suspicious" && r.findings.every((f) => f.code === "not-a-model" || f.code === "empty-file" || f.severity === "info");
 }
 
-/** A zip handler; with `speculative`, content that only might be a zip (data before it) is reported as one only when an EOCD record is found. */
-export function createZipHandler(ctx: HandlerContext, speculative = false): FormatHandler & { eocdFound: boolean } {
+/**
+ * A zip handler. `speculative`: content that only might be a zip (data before it) is reported as one
+ * only when an EOCD record is found. `appended`: the file was read as another format and its tail
+ * (given) holds a zip directory; members are read by random access only.
+ */
+export function createZipHandler(
+  ctx: HandlerContext,
+  mode: "stream" | "speculative" | "appended" = "stream",
+  appendedTail?: { tail: Uint8Array; start: number },
+): FormatHandler & { eocdFound: boolean } {
   const { report } = ctx;
   const scans: MemberScan[] = [];
   const texts = new Map<string, string>();
@@ -151,12 +159,12 @@ export function createZipHandler(ctx: HandlerContext, speculative = false): Form
     end: () => walker.end(),
     async finish() {
       const size = ctx.size ?? ctx.total();
-      const { tail, start } = ring.bytes();
+      const { tail, start } = appendedTail ?? ring.bytes();
       const eocd = findEocd(tail, start, size);
       this.eocdFound = eocd !== null;
-      if (speculative && !eocd) return;
+      if (mode !== "stream" && !eocd) return;
       const entries = eocd ? await readDirectory(ctx, eocd, tail, start, walker) : null;
-      if (entries) await reconcile(ctx, eocd!, entries, walker, scans, startScan, memberRange);
+      if (entries) await reconcile(ctx, eocd!, entries, walker, scans, startScan, memberRange, mode === "appended");
       else if (!eocd) report.fail("zip-no-eocd", "zip has no end-of-central-directory record in its last 64 KiB (truncated?)");
       for (const s of scans) await s.done.then(() => settle(s));
       if (skippedScans > 0) report.flag("zip-too-many-members", `${skippedScans} members beyond the first ${MAX_MEMBER_SCANS} were not inspected`);
@@ -222,10 +230,12 @@ async function reconcile(
   scans: MemberScan[],
   startScan: StartScan,
   memberRange: (dataOffset: number, size: number) => ReadRange | undefined,
+  appended = false,
 ): Promise<void> {
   const { report } = ctx;
   const base = archiveOffset(eocd);
-  if (base !== 0) report.danger("zip-prepended-data", `${base} bytes precede the archive: Python's zipfile shifts every offset by them, PyTorch's reader does not`);
+  if (appended) report.danger("zip-polyglot", `the file is also a zip archive (its directory is in the last bytes): zip-based loaders open what it holds`);
+  else if (base !== 0) report.danger("zip-prepended-data", `${base} bytes precede the archive: Python's zipfile shifts every offset by them, PyTorch's reader does not`);
   if (walker.eocds.length > 1 || (walker.eocds.length === 1 && walker.eocds[0] !== eocd.offset)) {
     report.danger("zip-multiple-eocd", "the archive has more than one end-of-central-directory record: the loaders use the last, a front-to-back reader the first");
   }
@@ -243,7 +253,7 @@ async function reconcile(
     const mismatch = local ? disagreement(local, e) : null;
     if (local && !mismatch) continue;
     if (mismatch) report.danger("zip-header-mismatch", `local header and central directory disagree (${mismatch}); loaders follow the directory`, e.name);
-    else if (walker.stoppedAt === null || offset < walker.stoppedAt) report.danger("zip-hidden-entry", `the central directory lists a member at offset ${offset} that the archive's local headers do not show`, e.name);
+    else if (!appended && (walker.stoppedAt === null || offset < walker.stoppedAt)) report.danger("zip-hidden-entry", `the central directory lists a member at offset ${offset} that the archive's local headers do not show`, e.name);
     if (local && !mismatchChangesData(local, e)) continue;
     if (rangeScans++ >= MAX_RANGE_SCANS) {
       report.danger("zip-member-unscanned", "too many members need a second reading; this one was not inspected", e.name);
