@@ -14,7 +14,11 @@ import type { InspectionResult } from "./types";
 const MIB = 1024 * 1024;
 
 /** Feeds `source` chunks to an inspector and times it; the source must yield its bytes in order. */
-async function time(fileName: string, size: number | undefined, source: Iterable<Uint8Array>): Promise<{ seconds: number; bytes: number; result: InspectionResult }> {
+async function time(
+  fileName: string,
+  size: number | undefined,
+  source: Iterable<Uint8Array>,
+): Promise<{ seconds: number; bytes: number; result: InspectionResult }> {
   const inspector = createInspector({ fileName, size });
   let bytes = 0;
   const start = performance.now();
@@ -81,7 +85,7 @@ export async function measureScanThroughput(totalBytes = 256 * MIB, arrayBytes =
     fill = 4;
     for (let i = 0; bytes + fill < totalBytes; i++) {
       fill = encodeEntry(chunk, fill, i, arrayBytes);
-      for (let left = arrayBytes; left > 0; ) {
+      for (let left = arrayBytes; left > 0;) {
         const take = Math.min(left, MIB - fill);
         if (take > 0) {
           chunk.set(payload.subarray(arrayBytes - left, arrayBytes - left + take), fill);
@@ -271,7 +275,18 @@ function torchStateDictPickle(n: number, numel: number): Uint8Array {
     out.push(OP.SHORT_BINUNICODE, key.length, ...ascii(key));
     out.push(OP.GLOBAL, ...ascii("torch._utils\n_rebuild_tensor_v2\n"), OP.MARK);
     out.push(OP.MARK, OP.SHORT_BINUNICODE, 7, ...ascii("storage"), OP.GLOBAL, ...ascii("torch\nFloatStorage\n"));
-    out.push(OP.SHORT_BINUNICODE, String(i).length, ...ascii(String(i)), OP.SHORT_BINUNICODE, 3, ...ascii("cpu"), OP.BININT, ...le32(numel), OP.TUPLE, OP.BINPERSID);
+    out.push(
+      OP.SHORT_BINUNICODE,
+      String(i).length,
+      ...ascii(String(i)),
+      OP.SHORT_BINUNICODE,
+      3,
+      ...ascii("cpu"),
+      OP.BININT,
+      ...le32(numel),
+      OP.TUPLE,
+      OP.BINPERSID,
+    );
     out.push(OP.BININT1, 0, OP.BININT, ...le32(numel), OP.TUPLE1, OP.BININT1, 1, OP.TUPLE1, OP.NEWFALSE);
     out.push(OP.GLOBAL, ...ascii("collections\nOrderedDict\n"), OP.EMPTY_TUPLE, OP.REDUCE, OP.TUPLE, OP.REDUCE);
   }

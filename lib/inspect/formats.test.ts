@@ -11,12 +11,44 @@ const u16 = (n: number) => [n & 0xff, (n >> 8) & 0xff];
 
 function localHeader(name: string, opts: { method: number; flags?: number; crc?: number; csize?: number; usize?: number }): Uint8Array {
   const n = te.encode(name);
-  return bytes("PK\u0003\u0004", u16(20), u16(opts.flags ?? 0), u16(opts.method), u16(0), u16(0), u32(opts.crc ?? 0), u32(opts.csize ?? 0), u32(opts.usize ?? 0), u16(n.length), u16(0), n);
+  return bytes(
+    "PK\u0003\u0004",
+    u16(20),
+    u16(opts.flags ?? 0),
+    u16(opts.method),
+    u16(0),
+    u16(0),
+    u32(opts.crc ?? 0),
+    u32(opts.csize ?? 0),
+    u32(opts.usize ?? 0),
+    u16(n.length),
+    u16(0),
+    n,
+  );
 }
 
 function centralEntry(name: string, offset: number, opts: { method: number; crc: number; csize: number; usize: number }): Uint8Array {
   const n = te.encode(name);
-  return bytes("PK\u0001\u0002", u16(20), u16(20), u16(0), u16(opts.method), u16(0), u16(0), u32(opts.crc), u32(opts.csize), u32(opts.usize), u16(n.length), u16(0), u16(0), u16(0), u16(0), u32(0), u32(offset), n);
+  return bytes(
+    "PK\u0001\u0002",
+    u16(20),
+    u16(20),
+    u16(0),
+    u16(opts.method),
+    u16(0),
+    u16(0),
+    u32(opts.crc),
+    u32(opts.csize),
+    u32(opts.usize),
+    u16(n.length),
+    u16(0),
+    u16(0),
+    u16(0),
+    u16(0),
+    u32(0),
+    u32(offset),
+    n,
+  );
 }
 
 function eocd(entries: number, cdSize: number, cdOffset: number): Uint8Array {
@@ -50,7 +82,11 @@ describe("zip (PyTorch) hostile archives", () => {
     const zeros = zlib.deflateRawSync(new Uint8Array(1024 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     const tail = zlib.deflateRawSync(bytes(0x2e));
     const deflated = concat(head, ...Array.from({ length: 256 }, () => new Uint8Array(zeros)), tail);
-    const zip = concat(localHeader("archive/data.pkl", { method: 8, flags: 8 }), deflated, bytes("PK\u0007\u0008", u32(0), u32(deflated.length), u32(256 * 1024 * 1024 + 12)));
+    const zip = concat(
+      localHeader("archive/data.pkl", { method: 8, flags: 8 }),
+      deflated,
+      bytes("PK\u0007\u0008", u32(0), u32(deflated.length), u32(256 * 1024 * 1024 + 12)),
+    );
     const before = process.memoryUsage().heapUsed;
     const t0 = performance.now();
     const r = await inspectBytes(zip, "bomb.pt", 64 * 1024);
@@ -106,7 +142,12 @@ describe("zip (PyTorch) hostile archives", () => {
     const body = concat(ok.header, ok.data, evil.header, evil.data);
     const cd = concat(
       centralEntry("bundle/data.pkl", 0, { method: 0, crc: ok.crc, csize: ok.data.length, usize: ok.data.length }),
-      centralEntry("bundle/extra/helper.pkl", ok.header.length + ok.data.length, { method: 0, crc: evil.crc, csize: evil.data.length, usize: evil.data.length }),
+      centralEntry("bundle/extra/helper.pkl", ok.header.length + ok.data.length, {
+        method: 0,
+        crc: evil.crc,
+        csize: evil.data.length,
+        usize: evil.data.length,
+      }),
     );
     const r = await inspectBytes(concat(body, cd, eocd(2, cd.length, body.length)), "m.pt", 5);
     expect(r.format).toBe("pytorch-zip");
@@ -131,7 +172,9 @@ describe("safetensors", () => {
   });
 
   it("a secret in __metadata__ is dangerous", async () => {
-    const header = te.encode(`{"__metadata__":{"hf_token":"hf_${"aBcDeFgHiJ".repeat(4)}"},"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`);
+    const header = te.encode(
+      `{"__metadata__":{"hf_token":"hf_${"aBcDeFgHiJ".repeat(4)}"},"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`,
+    );
     const b = concat(bytes(u64(header.length)), header, new Uint8Array(2));
     const r = await inspectBytes(b, "x.safetensors", 9);
     expect(r.verdict).toBe("dangerous");
@@ -140,7 +183,8 @@ describe("safetensors", () => {
 
 describe("sniffing", () => {
   it("a safetensors header length whose low byte is 0x80 is not mistaken for a pickle", async () => {
-    const build = (pad: number) => te.encode(`{"__metadata__":{"format":"pt","pad":"${"x".repeat(pad)}"},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`);
+    const build = (pad: number) =>
+      te.encode(`{"__metadata__":{"format":"pt","pad":"${"x".repeat(pad)}"},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`);
     const header = build(896 - build(0).length);
     expect(header.length & 0xff).toBe(0x80);
     const r = await inspectBytes(concat(bytes(u64(header.length)), header, new Uint8Array(1)), "x.safetensors", 64);
@@ -198,7 +242,8 @@ describe("json", () => {
   });
 
   it("schema problems in an LLM config are reported as findings", async () => {
-    const doc = '{"provider":"openai","base_model":"gpt-4o","parameters":{"temperature":7,"max_tokens":-3},"api":{"api_key_env":"not an env var"}}';
+    const doc =
+      '{"provider":"openai","base_model":"gpt-4o","parameters":{"temperature":7,"max_tokens":-3},"api":{"api_key_env":"not an env var"}}';
     const r = await inspectBytes(te.encode(doc), "c.json", 5);
     expect(r.format).toBe("llm-config-json");
     const schema = r.findings.filter((f) => f.code === "llm-config-schema").map((f) => f.location);
@@ -211,7 +256,11 @@ describe("json", () => {
   });
 
   it("a __proto__ key cannot pollute prototypes", async () => {
-    const r = await inspectBytes(te.encode('{"__proto__":{"polluted":1},"provider":"openai","base_model":"gpt-4o","parameters":{"temperature":1}}'), "c.json", 3);
+    const r = await inspectBytes(
+      te.encode('{"__proto__":{"polluted":1},"provider":"openai","base_model":"gpt-4o","parameters":{"temperature":1}}'),
+      "c.json",
+      3,
+    );
     expect(r.format).toBe("llm-config-json");
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -219,7 +268,8 @@ describe("json", () => {
 
 describe("xgboost json and ubjson", () => {
   it("keeps objective and feature count of a large model whose trees exceed the retention caps", async () => {
-    const tree = (i: number) => `{"id":${i},"left_children":[${Array.from({ length: 200 }, (_, j) => j).join(",")}],"split_conditions":[${Array.from({ length: 200 }, () => 0.5).join(",")}]}`;
+    const tree = (i: number) =>
+      `{"id":${i},"left_children":[${Array.from({ length: 200 }, (_, j) => j).join(",")}],"split_conditions":[${Array.from({ length: 200 }, () => 0.5).join(",")}]}`;
     const trees = Array.from({ length: 2000 }, (_, i) => tree(i)).join(",");
     const doc = `{"learner":{"attributes":{},"feature_names":[],"gradient_booster":{"model":{"gbtree_model_param":{"num_trees":"2000"},"trees":[${trees}]},"name":"gbtree"},"learner_model_param":{"num_feature":"42","num_class":"0"},"objective":{"name":"reg:squarederror"}},"version":[2,0,0]}`;
     const r = await inspectBytes(te.encode(doc), "big.json", 65536);
@@ -255,7 +305,13 @@ describe("keras", () => {
         name: "outer",
         layers: [
           { class_name: "InputLayer", config: { name: "in" } },
-          { class_name: "TimeDistributed", config: { name: "td", layer: { class_name: "Lambda", config: { name: "hidden", function: ["4wEAAAAA", null, null], function_type: "lambda" } } } },
+          {
+            class_name: "TimeDistributed",
+            config: {
+              name: "td",
+              layer: { class_name: "Lambda", config: { name: "hidden", function: ["4wEAAAAA", null, null], function_type: "lambda" } },
+            },
+          },
           { class_name: "MyCustomLayer", config: { name: "custom" } },
         ],
       },
@@ -275,10 +331,27 @@ describe("keras", () => {
 describe("onnx", () => {
   // Loading reads any local file into a tensor (CVE-2022-25882); UNC paths leak credentials: dangerous.
   it("external data pointing outside the model directory is dangerous", async () => {
-    const tensor = [...pbInt(1, 4), ...pbInt(2, 1), ...pbBytes(8, "w"), ...pbBytes(13, [...pbBytes(1, "location"), ...pbBytes(2, "../../etc/passwd")]), ...pbInt(14, 1)];
+    const tensor = [
+      ...pbInt(1, 4),
+      ...pbInt(2, 1),
+      ...pbBytes(8, "w"),
+      ...pbBytes(13, [...pbBytes(1, "location"), ...pbBytes(2, "../../etc/passwd")]),
+      ...pbInt(14, 1),
+    ];
     const node = [...pbBytes(1, "x"), ...pbBytes(2, "y"), ...pbBytes(4, "Identity")];
-    const graph = [...pbBytes(1, node), ...pbBytes(2, "g"), ...pbBytes(5, tensor), ...pbBytes(11, pbBytes(1, "x")), ...pbBytes(12, pbBytes(1, "y"))];
-    const model = Uint8Array.from([...pbInt(1, 8), ...pbBytes(2, "hand"), ...pbBytes(7, graph), ...pbBytes(8, [...pbBytes(1, ""), ...pbInt(2, 17)])]);
+    const graph = [
+      ...pbBytes(1, node),
+      ...pbBytes(2, "g"),
+      ...pbBytes(5, tensor),
+      ...pbBytes(11, pbBytes(1, "x")),
+      ...pbBytes(12, pbBytes(1, "y")),
+    ];
+    const model = Uint8Array.from([
+      ...pbInt(1, 8),
+      ...pbBytes(2, "hand"),
+      ...pbBytes(7, graph),
+      ...pbBytes(8, [...pbBytes(1, ""), ...pbInt(2, 17)]),
+    ]);
     const r = await inspectBytes(model, "m.onnx", 3);
     expect(r.format).toBe("onnx");
     expect(r.verdict).toBe("dangerous");
@@ -294,7 +367,11 @@ describe("onnx", () => {
 describe("compressed pickles and other formats", () => {
   it("zlib-compressed joblib/pickle is inflated and scanned", async () => {
     const safe = await inspectBytes(zlib.deflateSync(fixture("credit_risk_v2.1.pkl")), "model.joblib", 7);
-    expect({ format: safe.format, framework: safe.framework, verdict: safe.verdict }).toEqual({ format: "pickle", framework: "scikit-learn", verdict: "safe" });
+    expect({ format: safe.format, framework: safe.framework, verdict: safe.verdict }).toEqual({
+      format: "pickle",
+      framework: "scikit-learn",
+      verdict: "safe",
+    });
     const evil = await inspectBytes(zlib.gzipSync(fixture("malicious_os_system.pkl")), "model.joblib", 7);
     expect(evil.verdict).toBe("dangerous");
   });

@@ -14,7 +14,24 @@ import { fixture, inspectBytes, inspectStored, prng, readManifest } from "./test
 
 // INSPECT_FUZZ_CASES=500 npx vitest run lib/inspect/fuzz.test.ts fuzzes deeper locally.
 const CASES_PER_FIXTURE = Number(process.env.INSPECT_FUZZ_CASES ?? 10);
-const FORMATS = new Set(["pickle", "joblib", "pytorch-zip", "pytorch-legacy", "hdf5-keras", "hdf5", "xgboost-binary", "xgboost-json", "xgboost-ubj", "lightgbm-text", "safetensors", "onnx", "gguf", "llm-config-json", "timeseries-config-json", "unknown"]);
+const FORMATS = new Set([
+  "pickle",
+  "joblib",
+  "pytorch-zip",
+  "pytorch-legacy",
+  "hdf5-keras",
+  "hdf5",
+  "xgboost-binary",
+  "xgboost-json",
+  "xgboost-ubj",
+  "lightgbm-text",
+  "safetensors",
+  "onnx",
+  "gguf",
+  "llm-config-json",
+  "timeseries-config-json",
+  "unknown",
+]);
 const VERDICTS = new Set(["safe", "suspicious", "dangerous", "invalid"]);
 
 /** Walks opcodes up to the first STOP like pickletools.genops, framing them from the shared opcode table; false when that cannot be done. */
@@ -86,7 +103,13 @@ function mutate(src: Uint8Array, rnd: () => number, donor: Uint8Array): [string,
     case 5: {
       if (b.length < 8) return ["noop", b];
       const at = pick(b.length - 7);
-      const extremes = [[0xff, 0xff, 0xff, 0xff], [0xff, 0xff, 0xff, 0x7f], [0, 0, 0, 0x80], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], [0, 0, 0, 0, 0, 0, 0, 1]];
+      const extremes = [
+        [0xff, 0xff, 0xff, 0xff],
+        [0xff, 0xff, 0xff, 0x7f],
+        [0, 0, 0, 0x80],
+        [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        [0, 0, 0, 0, 0, 0, 0, 1],
+      ];
       b.set(extremes[pick(extremes.length)]!, at);
       return ["extreme-length", b];
     }
@@ -105,7 +128,14 @@ function mutate(src: Uint8Array, rnd: () => number, donor: Uint8Array): [string,
 const ADVERSARIAL = path.resolve(process.cwd(), "test/fixtures/adversarial/files");
 const files: Array<{ file: string; read: () => Uint8Array; per: number }> = [
   ...readManifest().map((e) => ({ file: e.file, read: () => fixture(e.file), per: CASES_PER_FIXTURE })),
-  ...fs.readdirSync(ADVERSARIAL).sort().map((f) => ({ file: f, read: () => new Uint8Array(fs.readFileSync(path.join(ADVERSARIAL, f))), per: Math.ceil(CASES_PER_FIXTURE / 3) })),
+  ...fs
+    .readdirSync(ADVERSARIAL)
+    .sort()
+    .map((f) => ({
+      file: f,
+      read: () => new Uint8Array(fs.readFileSync(path.join(ADVERSARIAL, f))),
+      per: Math.ceil(CASES_PER_FIXTURE / 3),
+    })),
 ];
 const cases = files.flatMap((e, fi) =>
   Array.from({ length: e.per }, (_, k) => {
@@ -124,7 +154,9 @@ describe("fuzzed fixtures", () => {
       const chunk = prng(c.seed ^ 0xabcdef);
       const buffersBefore = process.memoryUsage().arrayBuffers;
       const t0 = performance.now();
-      const r = c.stored ? await inspectStored(bytes, c.file, 1 + Math.floor(chunk() * 8192)) : await inspectBytes(bytes, c.file, () => 1 + Math.floor(chunk() * 4096));
+      const r = c.stored
+        ? await inspectStored(bytes, c.file, 1 + Math.floor(chunk() * 8192))
+        : await inspectBytes(bytes, c.file, () => 1 + Math.floor(chunk() * 4096));
       expect(performance.now() - t0).toBeLessThan(2000);
       // nothing sized from a declared length: the inspector keeps a head buffer of at most a few MiB
       expect(process.memoryUsage().arrayBuffers - buffersBefore).toBeLessThan(64 * 1024 * 1024);

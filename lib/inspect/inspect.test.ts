@@ -11,7 +11,12 @@ const expectedVerdict = (e: ManifestEntry) => (e.expected_scan === "n/a" ? "inva
 /** "pickle globals: a, b" (or the truncated/malicious phrasings) from a manifest note. */
 function notedGlobals(notes: string): string[] | null {
   const m = /(?:pickle globals:|Globals visible before the cut:|Opcode walk finds:)\s*(.*)$/.exec(notes);
-  return m ? m[1]!.replace(/\.$/, "").split(", ").map((s) => s.trim()) : null;
+  return m
+    ? m[1]!
+        .replace(/\.$/, "")
+        .split(", ")
+        .map((s) => s.trim())
+    : null;
 }
 
 function checkAgainstManifest(r: InspectionResult, e: ManifestEntry) {
@@ -87,8 +92,19 @@ describe("metadata extracted per format", () => {
 
   it("keras: version, backend, layers, parameter count from weight shapes", async () => {
     const r = await get("fraud_detection_v1.5.2.h5");
-    expect(r.metadata).toMatchObject({ kerasVersion: "2.10.0", backend: "tensorflow", modelClass: "Sequential", parameterCount: 30 * 32 + 32 + 32 * 16 + 16 + 16 + 1 });
-    expect((r.metadata.layers as Array<{ className: string }>).map((l) => l.className)).toEqual(["InputLayer", "Dense", "Dropout", "Dense", "Dense"]);
+    expect(r.metadata).toMatchObject({
+      kerasVersion: "2.10.0",
+      backend: "tensorflow",
+      modelClass: "Sequential",
+      parameterCount: 30 * 32 + 32 + 32 * 16 + 16 + 16 + 1,
+    });
+    expect((r.metadata.layers as Array<{ className: string }>).map((l) => l.className)).toEqual([
+      "InputLayer",
+      "Dense",
+      "Dropout",
+      "Dense",
+      "Dense",
+    ]);
     const w = await get("hiring_assistant_v2.2.h5");
     expect(w.metadata).toMatchObject({ layout: "weights-only", parameterCount: 12 * 24 + 24 + 24 * 12 + 12 + 12 + 1 });
   });
@@ -109,7 +125,11 @@ describe("metadata extracted per format", () => {
 
   it("safetensors: tensors, dtypes, parameter count, __metadata__", async () => {
     const r = await get("tiny_encoder.safetensors");
-    expect(r.metadata).toMatchObject({ tensorCount: 6, parameterCount: 64 * 16 + 16 + 32 + 256 + 16 + 256, metadata: { format: "pt", model_type: "bert" } });
+    expect(r.metadata).toMatchObject({
+      tensorCount: 6,
+      parameterCount: 64 * 16 + 16 + 32 + 256 + 16 + 256,
+      metadata: { format: "pt", model_type: "bert" },
+    });
   });
 
   it("onnx: IR version, opset, producer, inputs and outputs", async () => {
@@ -143,6 +163,8 @@ describe("metadata extracted per format", () => {
     const secret = "sk-proj-2xXH3qQfICo0kihSIBBpGtpO2peAdy60mryL9I6ZqmKyVNjM";
     const text = JSON.stringify(r);
     expect(text).not.toContain(secret.slice(8, 20));
-    expect(r.findings).toContainEqual(expect.objectContaining({ severity: "danger", code: "secret-openai-api-key", location: "api.api_key" }));
+    expect(r.findings).toContainEqual(
+      expect.objectContaining({ severity: "danger", code: "secret-openai-api-key", location: "api.api_key" }),
+    );
   });
 });

@@ -15,7 +15,13 @@ class StreamingInspector implements Inspector {
   private result: Promise<InspectionResult> | null = null;
 
   constructor(private readonly opts: InspectorOptions) {
-    this.content = new ContentInspector({ report: this.report, fileName: opts.fileName, size: opts.size, readRange: opts.readRange, depth: 0 });
+    this.content = new ContentInspector({
+      report: this.report,
+      fileName: opts.fileName,
+      size: opts.size,
+      readRange: opts.readRange,
+      depth: 0,
+    });
   }
 
   write(input: Uint8Array): void {
@@ -38,7 +44,10 @@ class StreamingInspector implements Inspector {
     const recognisedOther = sniffed?.kind === "other" && sniffed.label !== "binary data" && sniffed.label !== "text";
     const mismatch = written > 0 && isExtensionMismatch(this.opts.fileName, report.format, recognisedOther);
     if (mismatch) {
-      report.flag("extension-mismatch", `file name says .${this.opts.fileName.split(".").pop()} but the content is ${report.format === "unknown" ? (sniffed?.label ?? "unknown") : report.format}`);
+      report.flag(
+        "extension-mismatch",
+        `file name says .${this.opts.fileName.split(".").pop()} but the content is ${report.format === "unknown" ? (sniffed?.label ?? "unknown") : report.format}`,
+      );
     }
     if (report.format !== "unknown" || report.contentType === "application/octet-stream") report.contentType = contentTypeOf(report.format);
     report.finalizeNotes();
@@ -79,7 +88,7 @@ export async function inspectFile(path: string, fileName?: string): Promise<Insp
     };
     const inspector = createInspector({ fileName: fileName ?? basename(path), size, readRange });
     const buf = new Uint8Array(READ_CHUNK);
-    for (let pos = 0; pos < size; ) {
+    for (let pos = 0; pos < size;) {
       const { bytesRead } = await fh.read(buf, 0, Math.min(READ_CHUNK, size - pos), pos);
       if (bytesRead === 0) break;
       inspector.write(buf.slice(0, bytesRead)); // buf is reused for the next read

@@ -25,11 +25,84 @@ const PATTERNS: Array<[string, RegExp]> = [
 ];
 
 // Key words that name a secret, and trailing words that say the value is only a reference to one.
-const SECRET_WORDS = new Set(["password", "passwd", "pwd", "passphrase", "secret", "apikey", "token", "credential", "credentials", "bearer"]);
-const SECRET_PAIRS = [["api", "key"], ["access", "key"], ["private", "key"], ["secret", "key"], ["auth", "token"], ["client", "secret"], ["auth", "key"], ["session", "key"]];
-const REFERENCE_WORDS = new Set(["env", "var", "variable", "name", "file", "path", "id", "ids", "type", "url", "uri", "endpoint", "count", "limit", "length", "len", "size", "max", "min", "prefix", "header", "ttl", "expiry", "expires", "field", "template", "ref", "arn", "source", "location", "kind", "format"]);
-const TOKENIZER_WORDS = new Set(["bos", "eos", "pad", "unk", "sep", "cls", "mask", "special", "start", "end", "image", "audio", "eot", "eom", "fim", "middle", "suffix", "prefix"]);
-const PLACEHOLDER = /^(?:<[^>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%\([^)]*\)s|\{\{[^}]*\}\}|x+|\*+|\.+|-+|changeme|change[_-]?me|your[_-].*|replace[_-]?me|redacted|none|null|todo|tbd|example|placeholder|secret|password|token|env:.*|vault:.*|arn:aws:secretsmanager:.*)$/i;
+const SECRET_WORDS = new Set([
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "secret",
+  "apikey",
+  "token",
+  "credential",
+  "credentials",
+  "bearer",
+]);
+const SECRET_PAIRS = [
+  ["api", "key"],
+  ["access", "key"],
+  ["private", "key"],
+  ["secret", "key"],
+  ["auth", "token"],
+  ["client", "secret"],
+  ["auth", "key"],
+  ["session", "key"],
+];
+const REFERENCE_WORDS = new Set([
+  "env",
+  "var",
+  "variable",
+  "name",
+  "file",
+  "path",
+  "id",
+  "ids",
+  "type",
+  "url",
+  "uri",
+  "endpoint",
+  "count",
+  "limit",
+  "length",
+  "len",
+  "size",
+  "max",
+  "min",
+  "prefix",
+  "header",
+  "ttl",
+  "expiry",
+  "expires",
+  "field",
+  "template",
+  "ref",
+  "arn",
+  "source",
+  "location",
+  "kind",
+  "format",
+]);
+const TOKENIZER_WORDS = new Set([
+  "bos",
+  "eos",
+  "pad",
+  "unk",
+  "sep",
+  "cls",
+  "mask",
+  "special",
+  "start",
+  "end",
+  "image",
+  "audio",
+  "eot",
+  "eom",
+  "fim",
+  "middle",
+  "suffix",
+  "prefix",
+]);
+const PLACEHOLDER =
+  /^(?:<[^>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%\([^)]*\)s|\{\{[^}]*\}\}|x+|\*+|\.+|-+|changeme|change[_-]?me|your[_-].*|replace[_-]?me|redacted|none|null|todo|tbd|example|placeholder|secret|password|token|env:.*|vault:.*|arn:aws:secretsmanager:.*)$/i;
 const ENV_NAME = /^[A-Z][A-Z0-9_]{2,}$/;
 // Provider keys are random base62: demanding upper, lower and digits avoids matching slugs like "sk-learn-...".
 const MIXED_CASE_KINDS = new Set(["openai-api-key", "anthropic-api-key"]);
@@ -96,7 +169,8 @@ function looksLikeCredentialValue(key: string, value: string): boolean {
 }
 
 // One cheap test before the pattern list: a substring every token format above contains.
-const PREFILTER = /sk-|A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA)|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|AIza|hf_|_live_|PRIVATE KEY|eyJ|Bearer|:\/\/[^\s/@]{1,64}:[^\s/@]{3,128}@/;
+const PREFILTER =
+  /sk-|A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA)|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|AIza|hf_|_live_|PRIVATE KEY|eyJ|Bearer|:\/\/[^\s/@]{1,64}:[^\s/@]{3,128}@/;
 
 /** False when no token pattern can match (most strings in a model file): lets callers skip the full scan. */
 export function mightHoldSecret(value: string): boolean {

@@ -158,7 +158,13 @@ export function sniff(b: Uint8Array, complete: boolean): Sniff {
   if (startsWith(b, "binf") || looksLikeXgboostLegacy(b, 0)) return { kind: "xgboost-binary" };
   // u64 header length then '{': any length below 2^56 has a NUL byte, which JSON text never has.
   // Checked before pickle: a header length such as 0x380 also starts with 0x80 0x03.
-  if (b.length >= 10 && b[8] === 0x7b && (b[9] === 0x22 || b[9] === 0x7d || b[9] === 0x20) && b.subarray(0, 8).includes(0) && u64le(b, 0) >= 2) {
+  if (
+    b.length >= 10 &&
+    b[8] === 0x7b &&
+    (b[9] === 0x22 || b[9] === 0x7d || b[9] === 0x20) &&
+    b.subarray(0, 8).includes(0) &&
+    u64le(b, 0) >= 2
+  ) {
     return { kind: "safetensors" };
   }
   if (b[0] === OP.PROTO && b.length > 1 && b[1]! <= 5) return { kind: "pickle" };

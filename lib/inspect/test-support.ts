@@ -27,9 +27,14 @@ export function fixture(name: string): Uint8Array {
 }
 
 /** Streams bytes through createInspector in fixed or PRNG-chosen chunk sizes, without readRange. */
-export async function inspectBytes(bytes: Uint8Array, fileName: string, chunk: number | (() => number) = 7, size?: number): Promise<InspectionResult> {
+export async function inspectBytes(
+  bytes: Uint8Array,
+  fileName: string,
+  chunk: number | (() => number) = 7,
+  size?: number,
+): Promise<InspectionResult> {
   const ins = createInspector({ fileName, size });
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const n = Math.max(1, typeof chunk === "number" ? chunk : chunk());
     ins.write(bytes.subarray(i, i + n));
     i += n;

@@ -17,16 +17,7 @@ export type ModelFormat =
   | "unknown";
 
 export type Framework =
-  | "scikit-learn"
-  | "xgboost"
-  | "lightgbm"
-  | "pytorch"
-  | "tensorflow-keras"
-  | "onnx"
-  | "statsmodels"
-  | "prophet"
-  | "llm"
-  | "none";
+  "scikit-learn" | "xgboost" | "lightgbm" | "pytorch" | "tensorflow-keras" | "onnx" | "statsmodels" | "prophet" | "llm" | "none";
 
 /** `invalid` = the manifest's "n/a": empty, truncated, corrupt, or not a model at all. */
 export type ScanVerdict = "safe" | "suspicious" | "dangerous" | "invalid";

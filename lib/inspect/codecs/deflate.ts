@@ -113,7 +113,11 @@ export class DeflateStreamDecoder implements StreamDecoder {
     for (;;) {
       const used = this.inflater.push(inp.buf.subarray(inp.pos, inp.len), eof, STEP);
       inp.pos += used;
-      if (this.inflater.error) throw new DecodeError(`bad ${this.kind} data: ${this.inflater.error}`, /truncated/.test(this.inflater.error) ? "truncated" : "corrupt");
+      if (this.inflater.error)
+        throw new DecodeError(
+          `bad ${this.kind} data: ${this.inflater.error}`,
+          /truncated/.test(this.inflater.error) ? "truncated" : "corrupt",
+        );
       if (this.inflater.finished) {
         this.phase = P_TRAILER;
         return true;
@@ -173,7 +177,8 @@ export class RawInflateDecoder implements StreamDecoder {
     for (;;) {
       const used = this.inflater.push(inp.buf.subarray(inp.pos, inp.len), eof, STEP);
       inp.pos += used;
-      if (this.inflater.error) throw new DecodeError(`bad deflate data: ${this.inflater.error}`, /truncated/.test(this.inflater.error) ? "truncated" : "corrupt");
+      if (this.inflater.error)
+        throw new DecodeError(`bad deflate data: ${this.inflater.error}`, /truncated/.test(this.inflater.error) ? "truncated" : "corrupt");
       if (this.inflater.finished) {
         this.trailing += inp.available;
         inp.pos = inp.len;

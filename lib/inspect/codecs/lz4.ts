@@ -115,7 +115,7 @@ export class Lz4FrameDecoder implements StreamDecoder {
       const token = src[s++]!;
       let lit = token >>> 4;
       if (lit === 15) {
-        for (let b = 255; b === 255; ) {
+        for (let b = 255; b === 255;) {
           if (s >= src.length) throw new DecodeError("LZ4 block ends early");
           b = src[s++]!;
           lit += b;
@@ -131,7 +131,7 @@ export class Lz4FrameDecoder implements StreamDecoder {
       s += 2;
       let len = (token & 15) + 4;
       if ((token & 15) === 15) {
-        for (let b = 255; b === 255; ) {
+        for (let b = 255; b === 255;) {
           if (s >= src.length) throw new DecodeError("LZ4 block ends early");
           b = src[s++]!;
           len += b;

@@ -172,7 +172,18 @@ export class LzmaCore {
 
   resetState(): void {
     this.literal.fill(1024);
-    for (const a of [this.isMatch, this.isRep, this.isRepG0, this.isRepG1, this.isRepG2, this.isRep0Long, this.posSlot, this.posDecoders, this.align]) a.fill(1024);
+    for (const a of [
+      this.isMatch,
+      this.isRep,
+      this.isRepG0,
+      this.isRepG1,
+      this.isRepG2,
+      this.isRep0Long,
+      this.posSlot,
+      this.posDecoders,
+      this.align,
+    ])
+      a.fill(1024);
     this.lenDec.reset();
     this.repLenDec.reset();
     this.state = 0;
@@ -269,7 +280,8 @@ export class LzmaCore {
       len = this.repLenDec.decode(rc, posState);
       this.state = this.state < 7 ? 8 : 11;
     }
-    if (this.rep0 >= this.win.length || (!this.full && this.rep0 >= this.winPos)) throw new DecodeError("LZMA match distance beyond the data");
+    if (this.rep0 >= this.win.length || (!this.full && this.rep0 >= this.winPos))
+      throw new DecodeError("LZMA match distance beyond the data");
     this.remain = len + MATCH_MIN;
   }
 
@@ -643,7 +655,8 @@ export class XzDecoder implements StreamDecoder {
     for (let i = 0; i < filters; i++) {
       const id = varint();
       const propSize = varint();
-      if (id !== 0x21 || i !== filters - 1 || propSize !== 1) throw new ParseError(`xz filter 0x${id.toString(16)} is not supported`, "unsupported");
+      if (id !== 0x21 || i !== filters - 1 || propSize !== 1)
+        throw new ParseError(`xz filter 0x${id.toString(16)} is not supported`, "unsupported");
       dict = lzma2DictSize(header[p++]!);
     }
     const lzma2 = new Lzma2Decoder(dict, this.out);
@@ -666,7 +679,7 @@ export class XzDecoder implements StreamDecoder {
       size += varintSize(yield* readMultibyte());
       size += varintSize(yield* readMultibyte());
     }
-    yield* skipBytes((4 - (size % 4)) % 4 + 4);
+    yield* skipBytes(((4 - (size % 4)) % 4) + 4);
     const footer = yield* readBytes(12);
     if (footer[10] !== 0x59 || footer[11] !== 0x5a) throw new ParseError("bad xz stream footer");
   }
@@ -680,4 +693,3 @@ function varintSize(v: number): number {
   }
   return n;
 }
-

@@ -14,25 +14,76 @@ const KEEP_STRING = 64 * 1024;
 
 // [name, block size, bytes per block] by ggml_type id
 const GGML_TYPES: Record<number, [string, number, number]> = {
-  0: ["F32", 1, 4], 1: ["F16", 1, 2], 2: ["Q4_0", 32, 18], 3: ["Q4_1", 32, 20], 6: ["Q5_0", 32, 22],
-  7: ["Q5_1", 32, 24], 8: ["Q8_0", 32, 34], 9: ["Q8_1", 32, 36], 10: ["Q2_K", 256, 84], 11: ["Q3_K", 256, 110],
-  12: ["Q4_K", 256, 144], 13: ["Q5_K", 256, 176], 14: ["Q6_K", 256, 210], 15: ["Q8_K", 256, 292],
-  16: ["IQ2_XXS", 256, 66], 17: ["IQ2_XS", 256, 74], 18: ["IQ3_XXS", 256, 98], 19: ["IQ1_S", 256, 50],
-  20: ["IQ4_NL", 32, 18], 21: ["IQ3_S", 256, 110], 22: ["IQ2_S", 256, 82], 23: ["IQ4_XS", 256, 136],
-  24: ["I8", 1, 1], 25: ["I16", 1, 2], 26: ["I32", 1, 4], 27: ["I64", 1, 8], 28: ["F64", 1, 8],
-  29: ["IQ1_M", 256, 56], 30: ["BF16", 1, 2], 34: ["TQ1_0", 256, 54], 35: ["TQ2_0", 256, 66],
+  0: ["F32", 1, 4],
+  1: ["F16", 1, 2],
+  2: ["Q4_0", 32, 18],
+  3: ["Q4_1", 32, 20],
+  6: ["Q5_0", 32, 22],
+  7: ["Q5_1", 32, 24],
+  8: ["Q8_0", 32, 34],
+  9: ["Q8_1", 32, 36],
+  10: ["Q2_K", 256, 84],
+  11: ["Q3_K", 256, 110],
+  12: ["Q4_K", 256, 144],
+  13: ["Q5_K", 256, 176],
+  14: ["Q6_K", 256, 210],
+  15: ["Q8_K", 256, 292],
+  16: ["IQ2_XXS", 256, 66],
+  17: ["IQ2_XS", 256, 74],
+  18: ["IQ3_XXS", 256, 98],
+  19: ["IQ1_S", 256, 50],
+  20: ["IQ4_NL", 32, 18],
+  21: ["IQ3_S", 256, 110],
+  22: ["IQ2_S", 256, 82],
+  23: ["IQ4_XS", 256, 136],
+  24: ["I8", 1, 1],
+  25: ["I16", 1, 2],
+  26: ["I32", 1, 4],
+  27: ["I64", 1, 8],
+  28: ["F64", 1, 8],
+  29: ["IQ1_M", 256, 56],
+  30: ["BF16", 1, 2],
+  34: ["TQ1_0", 256, 54],
+  35: ["TQ2_0", 256, 66],
 };
 
 // llama_ftype values written to general.file_type
 const FILE_TYPES: Record<number, string> = {
-  0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K", 11: "Q3_K_S",
-  12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K",
-  19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL",
-  26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0", 37: "TQ2_0",
+  0: "F32",
+  1: "F16",
+  2: "Q4_0",
+  3: "Q4_1",
+  7: "Q8_0",
+  8: "Q5_0",
+  9: "Q5_1",
+  10: "Q2_K",
+  11: "Q3_K_S",
+  12: "Q3_K_M",
+  13: "Q3_K_L",
+  14: "Q4_K_S",
+  15: "Q4_K_M",
+  16: "Q5_K_S",
+  17: "Q5_K_M",
+  18: "Q6_K",
+  19: "IQ2_XXS",
+  20: "IQ2_XS",
+  21: "Q2_K_S",
+  22: "IQ3_XS",
+  23: "IQ3_XXS",
+  24: "IQ1_S",
+  25: "IQ4_NL",
+  26: "IQ3_S",
+  27: "IQ3_M",
+  28: "IQ2_S",
+  29: "IQ2_M",
+  30: "IQ4_XS",
+  31: "IQ1_M",
+  32: "BF16",
+  36: "TQ1_0",
+  37: "TQ2_0",
 };
 
 const SCALAR_BYTES: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
-
 
 /** Judges a chat template on its Jinja syntax tree (CVE-2024-34359: templates rendered outside a sandbox run Python). */
 export function checkTemplate(report: Report, template: string, location: string): void {
@@ -47,17 +98,32 @@ type Value = number | bigint | boolean | string | { array: number; type: number;
 function decodeScalar(type: number, b: Uint8Array): number | bigint | boolean {
   const dv = new DataView(b.buffer, b.byteOffset, b.length);
   switch (type) {
-    case 0: return dv.getUint8(0);
-    case 1: return dv.getInt8(0);
-    case 2: return dv.getUint16(0, true);
-    case 3: return dv.getInt16(0, true);
-    case 4: return dv.getUint32(0, true);
-    case 5: return dv.getInt32(0, true);
-    case 6: return dv.getFloat32(0, true);
-    case 7: return b[0] !== 0;
-    case 10: { const v = dv.getBigUint64(0, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
-    case 11: { const v = dv.getBigInt64(0, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v; }
-    default: return dv.getFloat64(0, true);
+    case 0:
+      return dv.getUint8(0);
+    case 1:
+      return dv.getInt8(0);
+    case 2:
+      return dv.getUint16(0, true);
+    case 3:
+      return dv.getInt16(0, true);
+    case 4:
+      return dv.getUint32(0, true);
+    case 5:
+      return dv.getInt32(0, true);
+    case 6:
+      return dv.getFloat32(0, true);
+    case 7:
+      return b[0] !== 0;
+    case 10: {
+      const v = dv.getBigUint64(0, true);
+      return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    }
+    case 11: {
+      const v = dv.getBigInt64(0, true);
+      return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+    }
+    default:
+      return dv.getFloat64(0, true);
   }
 }
 
@@ -169,36 +235,42 @@ export function createGgufHandler(ctx: HandlerContext): FormatHandler {
     meta.tensorInfoEnd = infoEnd;
   }
 
-  return feederHandler(ctx, "gguf", (f) => parse(f), () => {
-    report.format = parsedHeader ? "gguf" : "unknown";
-    report.framework = parsedHeader ? "llm" : "none";
-    const get = (k: string) => kv.get(k);
-    const arch = get("general.architecture");
-    const a = typeof arch === "string" ? arch : null;
-    const fileType = get("general.file_type");
-    const dominant = Object.entries(typeHistogram).sort((x, y) => y[1] - x[1])[0]?.[0] ?? null;
-    const tokens = get("tokenizer.ggml.tokens");
-    const template = get("tokenizer.chat_template");
-    const scalars: Record<string, unknown> = {};
-    for (const [k, v] of kv) {
-      if (Object.keys(scalars).length >= 64) break;
-      if (typeof v !== "object" && !k.startsWith("tokenizer.")) scalars[k] = typeof v === "string" && v.length > 256 ? `${v.slice(0, 256)}…` : v;
-    }
-    Object.assign(meta, {
-      architecture: a,
-      name: get("general.name") ?? null,
-      contextLength: a ? (get(`${a}.context_length`) ?? null) : null,
-      embeddingLength: a ? (get(`${a}.embedding_length`) ?? null) : null,
-      blockCount: a ? (get(`${a}.block_count`) ?? null) : null,
-      quantization: typeof fileType === "number" ? (FILE_TYPES[fileType] ?? `file_type ${fileType}`) : dominant,
-      tensorTypes: typeHistogram,
-      parameterCount: params,
-      tokenizer: get("tokenizer.ggml.model") ?? null,
-      vocabSize: tokens && typeof tokens === "object" ? tokens.array : null,
-      hasChatTemplate: typeof template === "string",
-      tensors: listed,
-      keys: scalars,
-    });
-    report.metadata = meta;
-  });
+  return feederHandler(
+    ctx,
+    "gguf",
+    (f) => parse(f),
+    () => {
+      report.format = parsedHeader ? "gguf" : "unknown";
+      report.framework = parsedHeader ? "llm" : "none";
+      const get = (k: string) => kv.get(k);
+      const arch = get("general.architecture");
+      const a = typeof arch === "string" ? arch : null;
+      const fileType = get("general.file_type");
+      const dominant = Object.entries(typeHistogram).sort((x, y) => y[1] - x[1])[0]?.[0] ?? null;
+      const tokens = get("tokenizer.ggml.tokens");
+      const template = get("tokenizer.chat_template");
+      const scalars: Record<string, unknown> = {};
+      for (const [k, v] of kv) {
+        if (Object.keys(scalars).length >= 64) break;
+        if (typeof v !== "object" && !k.startsWith("tokenizer."))
+          scalars[k] = typeof v === "string" && v.length > 256 ? `${v.slice(0, 256)}…` : v;
+      }
+      Object.assign(meta, {
+        architecture: a,
+        name: get("general.name") ?? null,
+        contextLength: a ? (get(`${a}.context_length`) ?? null) : null,
+        embeddingLength: a ? (get(`${a}.embedding_length`) ?? null) : null,
+        blockCount: a ? (get(`${a}.block_count`) ?? null) : null,
+        quantization: typeof fileType === "number" ? (FILE_TYPES[fileType] ?? `file_type ${fileType}`) : dominant,
+        tensorTypes: typeHistogram,
+        parameterCount: params,
+        tokenizer: get("tokenizer.ggml.model") ?? null,
+        vocabSize: tokens && typeof tokens === "object" ? tokens.array : null,
+        hasChatTemplate: typeof template === "string",
+        tensors: listed,
+        keys: scalars,
+      });
+      report.metadata = meta;
+    },
+  );
 }

@@ -73,7 +73,8 @@ export class Hdf5Reader {
     this.bytesRead += length;
     if (this.bytesRead > MAX_TOTAL_READ) throw new H5Error("metadata reads exceed 512 MiB; structure is absurd", "limit");
     if (offset < 0 || length < 0 || !Number.isSafeInteger(offset + length)) throw new H5Error(`bad address ${offset}`);
-    if (this.ra.size !== undefined && offset + length > this.ra.size) throw new H5Error(`read at ${offset}+${length} past end of file (${this.ra.size})`, "truncated");
+    if (this.ra.size !== undefined && offset + length > this.ra.size)
+      throw new H5Error(`read at ${offset}+${length} past end of file (${this.ra.size})`, "truncated");
     const b = await this.ra.read(offset, length);
     if (b.length < length) throw new H5Error(`short read at ${offset}`, "truncated");
     return b.length === length ? b : b.subarray(0, length);
@@ -165,7 +166,8 @@ export class Hdf5Reader {
       let end = size;
       if (v2) {
         if (!isFirst) {
-          if (!(block[0] === 0x4f && block[1] === 0x43 && block[2] === 0x48 && block[3] === 0x4b)) throw new H5Error("bad continuation block");
+          if (!(block[0] === 0x4f && block[1] === 0x43 && block[2] === 0x48 && block[3] === 0x4b))
+            throw new H5Error("bad continuation block");
           p = 4;
           // a continuation block's length covers its signature and checksum; chunk #0's size is its messages only
           end = size - 4;
@@ -228,7 +230,13 @@ export class Hdf5Reader {
         return { cls, size, vlenString: isString, name: isString ? "vlen-string" : "vlen" };
       }
       default:
-        return { cls, size, name: ["fixed", "float", "time", "string", "bitfield", "opaque", "compound", "reference", "enum", "vlen", "array"][cls] ?? `class${cls}` };
+        return {
+          cls,
+          size,
+          name:
+            ["fixed", "float", "time", "string", "bitfield", "opaque", "compound", "reference", "enum", "vlen", "array"][cls] ??
+            `class${cls}`,
+        };
     }
   }
 
@@ -284,7 +292,8 @@ export class Hdf5Reader {
         const q = i * stride;
         const length = (data[q]! | (data[q + 1]! << 8) | (data[q + 2]! << 16)) + data[q + 3]! * 0x1000000;
         const coll = this.addr(data, q + 4);
-        const index = (data[q + 4 + this.O]! | (data[q + 5 + this.O]! << 8) | (data[q + 6 + this.O]! << 16)) + data[q + 7 + this.O]! * 0x1000000;
+        const index =
+          (data[q + 4 + this.O]! | (data[q + 5 + this.O]! << 8) | (data[q + 6 + this.O]! << 16)) + data[q + 7 + this.O]! * 0x1000000;
         vals.push(coll === UNDEF || length === 0 ? "" : await this.globalHeapString(coll, index, length));
       }
     } else if (dt.cls === 0 || dt.cls === 1 || (dt.cls === 8 && dt.base)) {
@@ -313,7 +322,8 @@ export class Hdf5Reader {
       const head = await this.read(coll, 8 + this.L);
       if (head[0] !== 0x47 || head[1] !== 0x43 || head[2] !== 0x4f || head[3] !== 0x4c) throw new H5Error(`bad global heap at ${coll}`);
       const size = this.len(head, 8);
-      if (size > MAX_HEAP_BYTES || this.heapBytes + size > 4 * MAX_HEAP_BYTES) throw new H5Error("global heap collection is absurdly large", "limit");
+      if (size > MAX_HEAP_BYTES || this.heapBytes + size > 4 * MAX_HEAP_BYTES)
+        throw new H5Error("global heap collection is absurdly large", "limit");
       heap = await this.read(coll, size);
       this.heapBytes += size;
       this.heapCache.set(coll, heap);
@@ -570,7 +580,8 @@ class FractalHeap {
     p += 2 + 2 * L + 2 + 2;
     heap.rootAddr = h5.addr(b, p);
     heap.rootRows = h5.uint(b, p + O, 2);
-    if (heap.width < 1 || heap.width > 65536 || heap.startBlock < 1 || heap.maxDirect < heap.startBlock || heap.maxHeapBits > 64) throw new H5Error("fractal heap header is absurd");
+    if (heap.width < 1 || heap.width > 65536 || heap.startBlock < 1 || heap.maxDirect < heap.startBlock || heap.maxHeapBits > 64)
+      throw new H5Error("fractal heap header is absurd");
     heap.offSize = Math.ceil(heap.maxHeapBits / 8);
     heap.lenSize = Math.min(Math.ceil(Math.log2(heap.maxDirect) / 8), encSize(heap.maxManaged));
     return heap;
@@ -600,7 +611,8 @@ class FractalHeap {
     if (this.idLength >= 1 + O + L) return this.h5.read(this.h5.addr(id, 1), this.h5.uint(id, 1 + O, L));
     const key = this.h5.uint(id, 1, Math.min(this.idLength - 1, 8));
     for (const rec of await btree2Records(this.h5, this.hugeBtree, 100_000)) {
-      if (this.h5.uint(rec, O + L, Math.min(L, rec.length - O - L)) === key) return this.h5.read(this.h5.addr(rec, 0), this.h5.uint(rec, O, L));
+      if (this.h5.uint(rec, O + L, Math.min(L, rec.length - O - L)) === key)
+        return this.h5.read(this.h5.addr(rec, 0), this.h5.uint(rec, O, L));
     }
     throw new H5Error("huge heap object not found");
   }

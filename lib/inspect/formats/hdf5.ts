@@ -48,7 +48,14 @@ function scanAttributes(report: Report, attrs: Map<string, AttrValue>, path: str
 }
 
 /** Datasets below a group (depth-first, cycles cut, bounded), skipping names in `skip`; every object's attributes are scanned for secrets. */
-async function collectDatasets(h5: Hdf5Reader, report: Report, addr: number, prefix: string, skip: Set<string>, label = prefix): Promise<{ weights: Weight[]; count: number; params: number }> {
+async function collectDatasets(
+  h5: Hdf5Reader,
+  report: Report,
+  addr: number,
+  prefix: string,
+  skip: Set<string>,
+  label = prefix,
+): Promise<{ weights: Weight[]; count: number; params: number }> {
   const out = { weights: [] as Weight[], count: 0, params: 0 };
   const seen = new Set<number>();
   const stack: Array<[number, string, number]> = [[addr, prefix, 0]];
@@ -91,7 +98,10 @@ export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): Format
           const head = ctx.head();
           if (offset + length <= head.length) return head.subarray(offset, offset + length);
           if (ctx.readRange) return ctx.readRange(offset, offset + length);
-          throw new H5Error(`offset ${offset} is beyond the first ${head.length} bytes and no random access is available`, "needs-random-access");
+          throw new H5Error(
+            `offset ${offset} is beyond the first ${head.length} bytes and no random access is available`,
+            "needs-random-access",
+          );
         },
       };
       const h5 = new Hdf5Reader(ra);
@@ -107,7 +117,13 @@ export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): Format
         const isKeras = KERAS_ROOT_ATTRS.some((k) => attrs.has(k)) || (attrs.has("layer_names") && attrs.has("backend"));
         if (!isKeras) {
           const data = await collectDatasets(h5, report, h5.rootAddr, "", new Set());
-          report.metadata = { superblockVersion: h5.superblockVersion, rootAttributes: scalarAttrs(attrs), members: names.slice(0, 256), datasetCount: data.count, datasets: data.weights };
+          report.metadata = {
+            superblockVersion: h5.superblockVersion,
+            rootAttributes: scalarAttrs(attrs),
+            members: names.slice(0, 256),
+            datasetCount: data.count,
+            datasets: data.weights,
+          };
           return;
         }
         report.format = "hdf5-keras";
@@ -154,13 +170,15 @@ export function createHdf5Handler(ctx: HandlerContext, sbOffset: number): Format
             report.format = "hdf5-keras";
             report.framework = "tensorflow-keras";
           }
-          if (/"class_name":\s*"Lambda"/.test(head)) report.danger("keras-lambda-layer", "a Lambda layer is named in the part of the file that could be read");
+          if (/"class_name":\s*"Lambda"/.test(head))
+            report.danger("keras-lambda-layer", "a Lambda layer is named in the part of the file that could be read");
           // fail closed: the attribute and Lambda checks did not all run
           report.flag("hdf5-partial", `HDF5 structure not fully read, so not every check ran: ${err.message}`);
           report.metadata = { partial: true };
           return;
         }
-        if (err.code === "unsupported") report.flag("hdf5-unsupported", `HDF5 structure not fully read, so not every check ran: ${err.message}`);
+        if (err.code === "unsupported")
+          report.flag("hdf5-unsupported", `HDF5 structure not fully read, so not every check ran: ${err.message}`);
         else report.fail(`hdf5-${err.code ?? "error"}`, `HDF5 file cannot be read: ${err.message}`);
       }
     },

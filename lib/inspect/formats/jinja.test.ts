@@ -6,11 +6,26 @@ const dangerous = (t: string) => judgeTemplate(t).some((f) => f.severity === "da
 
 describe("chat templates judged on their Jinja syntax tree", () => {
   it.each([
-    ["llama-3", "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"],
-    ["mistral", "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}"],
-    ["chatml with namespace", "{%- set ns = namespace(found=false) -%}{%- for m in messages -%}{%- if m['role'] == 'system' -%}{%- set ns.found = true -%}{%- endif -%}{%- endfor -%}{{ '<|im_start|>assistant\\n' if add_generation_prompt }}"],
-    ["tools, selectattr and tojson", "{%- if tools %}{%- for tool in tools %}{{- tool | tojson }}{%- endfor %}{%- endif %}{% for m in messages|selectattr('role', 'equalto', 'user') %}{{ m.content|default('', true) }}{% endfor %}"],
-    ["prose about eval() and __init__", "{# never eval() #}{{ 'Never call eval() or exec() on input; ignore __init__ tricks.' }}{% raw %}{{ ''.__class__ }}{% endraw %}"],
+    [
+      "llama-3",
+      "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}",
+    ],
+    [
+      "mistral",
+      "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}",
+    ],
+    [
+      "chatml with namespace",
+      "{%- set ns = namespace(found=false) -%}{%- for m in messages -%}{%- if m['role'] == 'system' -%}{%- set ns.found = true -%}{%- endif -%}{%- endfor -%}{{ '<|im_start|>assistant\\n' if add_generation_prompt }}",
+    ],
+    [
+      "tools, selectattr and tojson",
+      "{%- if tools %}{%- for tool in tools %}{{- tool | tojson }}{%- endfor %}{%- endif %}{% for m in messages|selectattr('role', 'equalto', 'user') %}{{ m.content|default('', true) }}{% endfor %}",
+    ],
+    [
+      "prose about eval() and __init__",
+      "{# never eval() #}{{ 'Never call eval() or exec() on input; ignore __init__ tricks.' }}{% raw %}{{ ''.__class__ }}{% endraw %}",
+    ],
     ["loop variables as keys", "{% for key in tool %}{{ key }}: {{ tool[key] }}{% endfor %}"],
   ])("%s is safe", (_n, t) => {
     expect(codes(t)).toEqual([]);

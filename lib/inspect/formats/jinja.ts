@@ -41,13 +41,50 @@ class TemplateSyntaxError extends Error {}
 
 /** Internals a sandbox escape walks through; none of them has a legitimate use in a chat template. */
 const INTERNALS = new Set([
-  "mro", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "f_back", "f_globals", "f_locals", "f_builtins", "f_code",
-  "tb_frame", "tb_next", "co_code", "co_consts", "func_globals", "func_code", "im_func", "im_self", "func_closure",
+  "mro",
+  "gi_frame",
+  "gi_code",
+  "cr_frame",
+  "cr_code",
+  "ag_frame",
+  "f_back",
+  "f_globals",
+  "f_locals",
+  "f_builtins",
+  "f_code",
+  "tb_frame",
+  "tb_next",
+  "co_code",
+  "co_consts",
+  "func_globals",
+  "func_code",
+  "im_func",
+  "im_self",
+  "func_closure",
 ]);
 /** Names that do not exist in a sandboxed render; a template that calls or reaches into them is after the interpreter. */
 const INTERPRETER_NAMES = new Set([
-  "os", "sys", "subprocess", "builtins", "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals",
-  "locals", "vars", "input", "importlib", "config", "request", "self", "__import__", "__builtins__",
+  "os",
+  "sys",
+  "subprocess",
+  "builtins",
+  "eval",
+  "exec",
+  "compile",
+  "open",
+  "getattr",
+  "setattr",
+  "delattr",
+  "globals",
+  "locals",
+  "vars",
+  "input",
+  "importlib",
+  "config",
+  "request",
+  "self",
+  "__import__",
+  "__builtins__",
 ]);
 const ATTRIBUTE_FILTERS = new Set(["map", "selectattr", "rejectattr", "sort", "groupby", "sum", "unique", "min", "max", "dictsort"]);
 const INCLUDE_TAGS = new Set(["include", "import", "extends", "from"]);
@@ -64,7 +101,19 @@ function unescape(s: string): string {
     }
     if (c === "N") return e === "N{LOW LINE}" ? "_" : "\ufffd";
     if (/[0-7]/.test(c)) return String.fromCharCode(parseInt(e, 8));
-    const map: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\n": "" };
+    const map: Record<string, string> = {
+      "\\": "\\",
+      "'": "'",
+      '"': '"',
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      n: "\n",
+      r: "\r",
+      t: "\t",
+      v: "\v",
+      "\n": "",
+    };
     return map[c] ?? m;
   });
 }
@@ -88,7 +137,10 @@ function tags(src: string): Array<{ kind: "expr" | "stmt"; body: string }> {
       continue;
     }
     const close = findClose(src, open + 2, next === "{" ? "}}" : "%}");
-    let body = src.slice(open + 2, close).replace(/^[-+]/, "").replace(/[-+]$/, "");
+    let body = src
+      .slice(open + 2, close)
+      .replace(/^[-+]/, "")
+      .replace(/[-+]$/, "");
     i = close + 2;
     if (next === "%" && /^\s*raw\s*$/.test(body)) {
       const end = /\{%[-+]?\s*endraw\s*[-+]?%\}/.exec(src.slice(i));
@@ -116,7 +168,34 @@ function findClose(src: string, from: number, delim: string): number {
   throw new TemplateSyntaxError(`unclosed ${delim === "}}" ? "{{" : "{%"}`);
 }
 
-const OPS = ["//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[", "]", "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"];
+const OPS = [
+  "//",
+  "**",
+  "==",
+  "!=",
+  ">=",
+  "<=",
+  "+",
+  "-",
+  "/",
+  "*",
+  "%",
+  "~",
+  "[",
+  "]",
+  "(",
+  ")",
+  "{",
+  "}",
+  ">",
+  "<",
+  "=",
+  ".",
+  ":",
+  "|",
+  ",",
+  ";",
+];
 
 function lex(body: string): Tok[] {
   const toks: Tok[] = [];
@@ -450,7 +529,12 @@ function foldBinary(n: Extract<Node, { t: "bin" }>, f: Fold): string | null {
   if (n.op === "%") {
     const fmt = f(n.a);
     const args = n.b.t === "tuple" || n.b.t === "list" ? n.b.items : [n.b];
-    return fmt === null ? null : percentFormat(fmt, args.map((x) => (x.t === "num" ? x.v : f(x))));
+    return fmt === null
+      ? null
+      : percentFormat(
+          fmt,
+          args.map((x) => (x.t === "num" ? x.v : f(x))),
+        );
   }
   return null;
 }
@@ -480,7 +564,12 @@ function foldFilter(n: Extract<Node, { t: "filter" }>, f: Fold): string | null {
     case "safe":
       return base?.trim() ?? null;
     case "format":
-      return base !== null ? percentFormat(base, n.args.map((x) => (x.t === "num" ? x.v : f(x)))) : null;
+      return base !== null
+        ? percentFormat(
+            base,
+            n.args.map((x) => (x.t === "num" ? x.v : f(x))),
+          )
+        : null;
     default:
       return null;
   }
@@ -488,7 +577,8 @@ function foldFilter(n: Extract<Node, { t: "filter" }>, f: Fold): string | null {
 
 function foldSlice(n: Extract<Node, { t: "slice" }>, f: Fold): string | null {
   const base = f(n.obj);
-  const num = (x: Node | null, d: number) => (x === null ? d : x.t === "num" ? x.v : x.t === "un" && x.op === "-" && x.a.t === "num" ? -x.a.v : NaN);
+  const num = (x: Node | null, d: number) =>
+    x === null ? d : x.t === "num" ? x.v : x.t === "un" && x.op === "-" && x.a.t === "num" ? -x.a.v : NaN;
   if (base === null) return null;
   const step = num(n.step, 1);
   if (!Number.isInteger(step) || step === 0) return null;
@@ -570,7 +660,13 @@ function unsafeName(name: string): boolean {
 function unsafeFormatString(s: string): boolean {
   for (const m of s.matchAll(/\{([^{}]*)\}/g)) {
     const field = m[1]!.split(/[!:]/)[0]!;
-    if (field.split(/[.[\]]/).slice(1).some((part) => part !== "" && (unsafeName(part) || !/^\w+$/.test(part)))) return true;
+    if (
+      field
+        .split(/[.[\]]/)
+        .slice(1)
+        .some((part) => part !== "" && (unsafeName(part) || !/^\w+$/.test(part)))
+    )
+      return true;
   }
   return false;
 }
@@ -598,8 +694,10 @@ class Judge {
     const v = fold(key, this.env);
     if (v !== null) {
       const first = v.split(".")[0]!;
-      if (v.split(".").some(unsafeName)) this.danger("template-underscore-access", `${what} ${JSON.stringify(v.slice(0, 60))} reaches Python internals`);
-      else if (builtFromPieces(key) && INTERPRETER_NAMES.has(first)) this.danger("template-interpreter-name", `${what} builds the name ${first}`);
+      if (v.split(".").some(unsafeName))
+        this.danger("template-underscore-access", `${what} ${JSON.stringify(v.slice(0, 60))} reaches Python internals`);
+      else if (builtFromPieces(key) && INTERPRETER_NAMES.has(first))
+        this.danger("template-interpreter-name", `${what} builds the name ${first}`);
     } else if (strict || builtFromPieces(key)) {
       this.danger("template-computed-name", `${what} is built from pieces or data at render time (an evasion of attribute checks)`);
     }
@@ -611,18 +709,22 @@ class Judge {
     switch (n.t) {
       case "attr":
         if (unsafeName(n.name)) this.danger("template-underscore-access", `attribute .${n.name.slice(0, 60)} reaches Python internals`);
-        if (n.obj.t === "name" && INTERPRETER_NAMES.has(n.obj.v)) this.danger("template-interpreter-name", `${n.obj.v}.${n.name.slice(0, 40)} reaches the interpreter`);
+        if (n.obj.t === "name" && INTERPRETER_NAMES.has(n.obj.v))
+          this.danger("template-interpreter-name", `${n.obj.v}.${n.name.slice(0, 40)} reaches the interpreter`);
         return w(n.obj);
       case "item":
         this.computedName(n.key, "item key");
-        if (n.obj.t === "name" && INTERPRETER_NAMES.has(n.obj.v)) this.danger("template-interpreter-name", `${n.obj.v}[…] reaches the interpreter`);
+        if (n.obj.t === "name" && INTERPRETER_NAMES.has(n.obj.v))
+          this.danger("template-interpreter-name", `${n.obj.v}[…] reaches the interpreter`);
         w(n.obj);
         return w(n.key);
       case "call":
-        if (n.fn.t === "name" && (INTERPRETER_NAMES.has(n.fn.v) || n.fn.v.startsWith("_"))) this.danger("template-interpreter-call", `calls ${n.fn.v}()`);
+        if (n.fn.t === "name" && (INTERPRETER_NAMES.has(n.fn.v) || n.fn.v.startsWith("_")))
+          this.danger("template-interpreter-call", `calls ${n.fn.v}()`);
         if (n.fn.t === "attr" && (n.fn.name === "format" || n.fn.name === "format_map")) {
           const fmt = fold(n.fn.obj, this.env);
-          if (fmt === null || unsafeFormatString(fmt)) this.danger("template-format-access", "str.format with a format string that reaches attributes");
+          if (fmt === null || unsafeFormatString(fmt))
+            this.danger("template-format-access", "str.format with a format string that reaches attributes");
         }
         w(n.fn);
         n.args.forEach(w);
@@ -632,11 +734,13 @@ class Judge {
         if (n.name === "attr") this.computedName(n.args[0] ?? { t: "const", v: null }, "attr()", true);
         if (ATTRIBUTE_FILTERS.has(n.name)) {
           for (const [k, v] of n.kwargs) if (k === "attribute") this.computedName(v, `${n.name}(attribute=)`);
-          if ((n.name === "selectattr" || n.name === "rejectattr" || n.name === "groupby") && n.args[0]) this.computedName(n.args[0], `${n.name}()`);
+          if ((n.name === "selectattr" || n.name === "rejectattr" || n.name === "groupby") && n.args[0])
+            this.computedName(n.args[0], `${n.name}()`);
         }
         if (n.name === "format") {
           const fmt = fold(n.obj, this.env);
-          if (fmt !== null && unsafeFormatString(fmt)) this.danger("template-format-access", "format filter with fields that reach attributes");
+          if (fmt !== null && unsafeFormatString(fmt))
+            this.danger("template-format-access", "format filter with fields that reach attributes");
         }
         w(n.obj);
         n.args.forEach(w);

@@ -35,7 +35,10 @@ export const llmConfigSchema = z.looseObject({
   api: z
     .looseObject({
       endpoint: z.url().optional(),
-      api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name an environment variable").optional(),
+      api_key_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name an environment variable")
+        .optional(),
       timeout_s: z.number().positive().optional(),
       max_retries: z.number().int().min(0).max(100).optional(),
     })
@@ -51,7 +54,29 @@ export const arimaConfigSchema = z.looseObject({
   params: z.record(z.string(), z.number()).optional(),
 });
 
-const KNOWN_PROVIDERS = new Set(["openai", "anthropic", "azure-openai", "azure", "google", "vertex-ai", "gemini", "aws-bedrock", "bedrock", "cohere", "mistral", "huggingface", "ollama", "meta", "groq", "together", "fireworks", "deepseek", "xai", "local", "vllm"]);
+const KNOWN_PROVIDERS = new Set([
+  "openai",
+  "anthropic",
+  "azure-openai",
+  "azure",
+  "google",
+  "vertex-ai",
+  "gemini",
+  "aws-bedrock",
+  "bedrock",
+  "cohere",
+  "mistral",
+  "huggingface",
+  "ollama",
+  "meta",
+  "groq",
+  "together",
+  "fireworks",
+  "deepseek",
+  "xai",
+  "local",
+  "vllm",
+]);
 
 export interface JsonClassification {
   format: ModelFormat;
@@ -67,7 +92,11 @@ function isLlmConfig(o: Obj): boolean {
   if (provider && (model || sampling)) return true;
   if (model && sampling && ("system_prompt" in o || isObj(o.parameters))) return true;
   const archs = o.architectures;
-  return Array.isArray(archs) && typeof o.model_type === "string" && archs.some((a) => typeof a === "string" && /CausalLM|Seq2SeqLM|ConditionalGeneration/.test(a));
+  return (
+    Array.isArray(archs) &&
+    typeof o.model_type === "string" &&
+    archs.some((a) => typeof a === "string" && /CausalLM|Seq2SeqLM|ConditionalGeneration/.test(a))
+  );
 }
 
 function isProphet(o: Obj): boolean {
@@ -92,9 +121,11 @@ function llmMetadata(o: Obj, report: Report): Record<string, unknown> {
   const parsed = llmConfigSchema.safeParse(normalized);
   if (!parsed.success) issues(report, "llm-config-schema", parsed.error);
   const provider = str(o.provider) ?? (Array.isArray(o.architectures) ? "huggingface" : null);
-  if (provider && !KNOWN_PROVIDERS.has(provider.toLowerCase())) report.info("llm-unknown-provider", `provider "${provider.slice(0, 64)}" is not one we know`);
+  if (provider && !KNOWN_PROVIDERS.has(provider.toLowerCase()))
+    report.info("llm-unknown-provider", `provider "${provider.slice(0, 64)}" is not one we know`);
   const api = isObj(o.api) ? o.api : null;
-  if (api && "api_key" in api && !("api_key_env" in api)) report.info("llm-inline-credential-field", "config has an api_key field; prefer api_key_env", "api.api_key");
+  if (api && "api_key" in api && !("api_key_env" in api))
+    report.info("llm-inline-credential-field", "config has an api_key field; prefer api_key_env", "api.api_key");
   const params = isObj(o.parameters) ? o.parameters : null;
   const endpoint = str(api?.endpoint);
   let endpointHost: string | null = null;
@@ -191,7 +222,8 @@ function xgboostMetadata(o: Obj, c: JsonCollector): Record<string, unknown> {
 /** Decides what a JSON document is from its (bounded) content and extracts its metadata. */
 export function classifyJson(root: JsonNode | undefined, c: JsonCollector, report: Report, ubjson: boolean): JsonClassification {
   if (!isObj(root)) return { format: "unknown", framework: "none", metadata: {} };
-  if (isObj(root.learner)) return { format: ubjson ? "xgboost-ubj" : "xgboost-json", framework: "xgboost", metadata: xgboostMetadata(root, c) };
+  if (isObj(root.learner))
+    return { format: ubjson ? "xgboost-ubj" : "xgboost-json", framework: "xgboost", metadata: xgboostMetadata(root, c) };
   if (ubjson) return { format: "unknown", framework: "none", metadata: {} };
   if (isProphet(root)) return { format: "timeseries-config-json", framework: "prophet", metadata: prophetMetadata(root, c) };
   if (isLlmConfig(root)) return { format: "llm-config-json", framework: "llm", metadata: llmMetadata(root, report) };
@@ -203,13 +235,21 @@ export function classifyJson(root: JsonNode | undefined, c: JsonCollector, repor
 function judgeAutoMapEntry(report: Report, key: string, ref: string): void {
   const where = `auto_map.${key}`;
   if (ref.includes("--")) {
-    report.danger("hf-remote-code-repo", `auto_map loads ${ref.slice(0, 120)}: code from another repository runs when trust_remote_code is on`, where);
+    report.danger(
+      "hf-remote-code-repo",
+      `auto_map loads ${ref.slice(0, 120)}: code from another repository runs when trust_remote_code is on`,
+      where,
+    );
   } else if (/^[/\\]|^[A-Za-z]:|^~|\.\.|:\/\//.test(ref)) {
     report.danger("hf-remote-code-path", `auto_map points outside the model repository (${ref.slice(0, 120)})`, where);
   } else if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/.test(ref)) {
     report.danger("hf-remote-code-name", `auto_map entry ${ref.slice(0, 120)} is not a module.Class reference`, where);
   } else {
-    report.flag("hf-remote-code", `auto_map names ${ref.slice(0, 120)}: loading runs Python shipped with the model (trust_remote_code)`, where);
+    report.flag(
+      "hf-remote-code",
+      `auto_map names ${ref.slice(0, 120)}: loading runs Python shipped with the model (trust_remote_code)`,
+      where,
+    );
   }
 }
 
@@ -227,7 +267,8 @@ export function checkRemoteCode(root: JsonNode | undefined, report: Report): voi
       continue;
     }
     const o = node as Obj;
-    if (o.trust_remote_code === true) report.flag("hf-trust-remote-code", "config sets trust_remote_code: loaders run Python shipped with the model");
+    if (o.trust_remote_code === true)
+      report.flag("hf-trust-remote-code", "config sets trust_remote_code: loaders run Python shipped with the model");
     if (isObj(o.auto_map)) {
       for (const [k, v] of Object.entries(o.auto_map)) {
         const refs = Array.isArray(v) ? v : [v];

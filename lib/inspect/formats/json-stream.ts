@@ -571,7 +571,11 @@ export class JsonCollector implements JsonSink {
     const segment = !parent ? "" : parent.isArr ? `[${parent.index}]` : `.${this.pendingKey ?? ""}`;
     // Only build containers that will actually hang in the tree, so dropped subtrees cost nothing.
     const node: Frame["node"] =
-      this.stack.length < MAX_RETAINED_DEPTH && this.accepts(parent) ? (isArr ? [] : (Object.create(null) as Record<string, JsonNode>)) : null;
+      this.stack.length < MAX_RETAINED_DEPTH && this.accepts(parent)
+        ? isArr
+          ? []
+          : (Object.create(null) as Record<string, JsonNode>)
+        : null;
     this.attach(node ?? undefined);
     this.stack.push({ node, isArr, segment, key, index: 0, keys: 0 });
   }

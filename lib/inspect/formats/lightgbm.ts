@@ -114,7 +114,8 @@ export function createLightgbmHandler(ctx: HandlerContext): FormatHandler {
       if (!header.version) report.fail("lightgbm-header", "no version= line in the model header");
       if (!endOfTrees) report.fail("lightgbm-truncated", "model text ends before 'end of trees'");
       const sizes = header.tree_sizes?.split(" ").filter(Boolean) ?? [];
-      if (sizes.length && sizes.length !== trees) report.fail("lightgbm-tree-count", `tree_sizes lists ${sizes.length} trees but ${trees} Tree= blocks follow`);
+      if (sizes.length && sizes.length !== trees)
+        report.fail("lightgbm-tree-count", `tree_sizes lists ${sizes.length} trees but ${trees} Tree= blocks follow`);
       const names = (header.feature_names ?? "").split(" ").filter(Boolean);
       const maxIdx = Number(header.max_feature_idx);
       report.format = header.version ? "lightgbm-text" : "unknown";

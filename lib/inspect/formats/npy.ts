@@ -7,7 +7,26 @@ import { feederHandler, type FormatHandler, type HandlerContext, type NestedCont
  * is inspected like any other and decides the verdict; a plain numeric array is data, not a model.
  */
 
-const ITEM_SIZE: Record<string, number> = { b: 1, B: 1, "?": 1, h: 2, H: 2, i: 4, I: 4, l: 8, L: 8, q: 8, Q: 8, e: 2, f: 4, d: 8, g: 16, F: 8, D: 16, G: 32 };
+const ITEM_SIZE: Record<string, number> = {
+  b: 1,
+  B: 1,
+  "?": 1,
+  h: 2,
+  H: 2,
+  i: 4,
+  I: 4,
+  l: 8,
+  L: 8,
+  q: 8,
+  Q: 8,
+  e: 2,
+  f: 4,
+  d: 8,
+  g: 16,
+  F: 8,
+  D: 16,
+  G: 32,
+};
 
 interface Header {
   descr: string;
@@ -23,7 +42,14 @@ export function parseNpyHeader(text: string): Header {
   if (!descr || shapeText === undefined) throw new ParseError("npy header has no descr or shape", "corrupt");
   const codes = [...descr.matchAll(/'([<>|=]?[A-Za-z?]\d*(?:\[[a-z]+\])?)'/g)].map((m) => m[1]!);
   const object = codes.some((c) => /^[<>|=]?O\d*$/.test(c));
-  const shape = shapeText.trim() === "" ? [] : shapeText.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape =
+    shapeText.trim() === ""
+      ? []
+      : shapeText
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map(Number);
   let itemSize: number | null = null;
   if (!descr.startsWith("[")) {
     const m = /^'[<>|=]?([A-Za-z?])(\d*)/.exec(descr);
@@ -60,23 +86,32 @@ export function createNpyHandler(ctx: HandlerContext): FormatHandler {
     dataBytes = f.pos - start;
   }
 
-  return feederHandler(ctx, "npy", (f) => parse(f), async () => {
-    const h = header as Header | null;
-    if (!h) return;
-    const meta = { npyDescr: h.descr, shape: h.shape, objectArray: h.object };
-    const content = pickle as NestedContent | null;
-    if (content) {
-      await content.end();
-      report.absorb(content.report, "pickled array", "fail");
-      report.format = content.report.format === "unknown" ? "pickle" : content.report.format;
-      report.framework = content.report.framework;
-      report.metadata = { ...meta, ...content.report.metadata };
-      report.info("npy-object-array", "the array holds Python objects: np.load(allow_pickle=True) unpickles them; the pickle was inspected");
-      return;
-    }
-    report.metadata = meta;
-    const expected = h.shape && h.itemSize !== null ? h.shape.reduce((a, b) => a * b, 1) * h.itemSize : null;
-    if (expected !== null && dataBytes < expected) report.fail("npy-truncated", `array needs ${expected} bytes, the file has ${dataBytes}`);
-    else report.fail("not-a-model", "a plain NumPy array (numbers only): data, not a model");
-  });
+  return feederHandler(
+    ctx,
+    "npy",
+    (f) => parse(f),
+    async () => {
+      const h = header as Header | null;
+      if (!h) return;
+      const meta = { npyDescr: h.descr, shape: h.shape, objectArray: h.object };
+      const content = pickle as NestedContent | null;
+      if (content) {
+        await content.end();
+        report.absorb(content.report, "pickled array", "fail");
+        report.format = content.report.format === "unknown" ? "pickle" : content.report.format;
+        report.framework = content.report.framework;
+        report.metadata = { ...meta, ...content.report.metadata };
+        report.info(
+          "npy-object-array",
+          "the array holds Python objects: np.load(allow_pickle=True) unpickles them; the pickle was inspected",
+        );
+        return;
+      }
+      report.metadata = meta;
+      const expected = h.shape && h.itemSize !== null ? h.shape.reduce((a, b) => a * b, 1) * h.itemSize : null;
+      if (expected !== null && dataBytes < expected)
+        report.fail("npy-truncated", `array needs ${expected} bytes, the file has ${dataBytes}`);
+      else report.fail("not-a-model", "a plain NumPy array (numbers only): data, not a model");
+    },
+  );
 }

@@ -8,9 +8,28 @@ import type { Report } from "../report";
  */
 
 const ELEM_TYPES: Record<number, string> = {
-  1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string", 9: "bool",
-  10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64", 15: "complex128", 16: "bfloat16",
-  17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4",
+  1: "float32",
+  2: "uint8",
+  3: "int8",
+  4: "uint16",
+  5: "int16",
+  6: "int32",
+  7: "int64",
+  8: "string",
+  9: "bool",
+  10: "float16",
+  11: "float64",
+  12: "uint32",
+  13: "uint64",
+  14: "complex64",
+  15: "complex128",
+  16: "bfloat16",
+  17: "float8e4m3fn",
+  18: "float8e4m3fnuz",
+  19: "float8e5m2",
+  20: "float8e5m2fnuz",
+  21: "uint4",
+  22: "int4",
 };
 const MAX_DEPTH = 24;
 const LISTED = 256;
@@ -100,23 +119,23 @@ function* valueInfo(end: number, f: Feeder): ParserGen<ValueInfo> {
   for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
     if (t.field === 1 && t.wire === 2) vi.name = yield* str(end, f);
     else if (t.field === 2 && t.wire === 2) {
-      const typeEnd = (yield* fieldEnd(end, f));
+      const typeEnd = yield* fieldEnd(end, f);
       for (let u = yield* tag(typeEnd, f); u; u = yield* tag(typeEnd, f)) {
         if (u.field === 1 && u.wire === 2) {
-          const tensorEnd = (yield* fieldEnd(typeEnd, f));
+          const tensorEnd = yield* fieldEnd(typeEnd, f);
           for (let w = yield* tag(tensorEnd, f); w; w = yield* tag(tensorEnd, f)) {
             if (w.field === 1 && w.wire === 0) {
               const e = yield* int();
               vi.elemType = ELEM_TYPES[e] ?? `type${e}`;
             } else if (w.field === 2 && w.wire === 2) {
               vi.shape = [];
-              const shapeEnd = (yield* fieldEnd(tensorEnd, f));
+              const shapeEnd = yield* fieldEnd(tensorEnd, f);
               for (let d = yield* tag(shapeEnd, f); d; d = yield* tag(shapeEnd, f)) {
                 if (d.field !== 1 || d.wire !== 2) {
                   yield* skipField(d.wire, shapeEnd, f);
                   continue;
                 }
-                const dimEnd = (yield* fieldEnd(shapeEnd, f));
+                const dimEnd = yield* fieldEnd(shapeEnd, f);
                 let dim: number | string = "?";
                 for (let x = yield* tag(dimEnd, f); x; x = yield* tag(dimEnd, f)) {
                   if (x.field === 1 && x.wire === 0) dim = yield* int();
@@ -137,7 +156,11 @@ function* valueInfo(end: number, f: Feeder): ParserGen<ValueInfo> {
 /** Tensor data kept in a file outside the model: paths that leave the model's directory read (or, as UNC paths, connect to) elsewhere. */
 function checkExternalLocation(report: Report, loc: string, where: string): void {
   if (/^[/\\]|^[A-Za-z]:|^~|(^|[/\\])\.\.([/\\]|$)|^[a-z][a-z0-9+.-]*:/i.test(loc)) {
-    report.danger("onnx-external-path", `external tensor data at ${loc.slice(0, 200)} lies outside the model directory (absolute, UNC, traversal or URL path)`, where);
+    report.danger(
+      "onnx-external-path",
+      `external tensor data at ${loc.slice(0, 200)} lies outside the model directory (absolute, UNC, traversal or URL path)`,
+      where,
+    );
   }
 }
 
@@ -149,12 +172,13 @@ function* tensor(end: number, s: State, where: string, initializer: boolean): Pa
   for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
     if (t.field === 1 && t.wire === 0) numel *= Math.max(0, yield* int());
     else if (t.field === 1 && t.wire === 2) {
-      const packedEnd = (yield* fieldEnd(end, f));
+      const packedEnd = yield* fieldEnd(end, f);
       while (f.pos < packedEnd) numel *= Math.max(0, yield* int());
     } else if (t.field === 8 && t.wire === 2) name = yield* str(end, f, 256);
-    else if (t.field === 6 && t.wire === 2) checkSecrets(s.report, name || null, yield* str(end, f, 64 * 1024), `${where}${name ? `.${name}` : ""}`);
+    else if (t.field === 6 && t.wire === 2)
+      checkSecrets(s.report, name || null, yield* str(end, f, 64 * 1024), `${where}${name ? `.${name}` : ""}`);
     else if (t.field === 13 && t.wire === 2) {
-      const [k, v] = yield* keyValue((yield* fieldEnd(end, f)), f);
+      const [k, v] = yield* keyValue(yield* fieldEnd(end, f), f);
       if (k === "location") {
         if (s.external.length < 64) s.external.push(v);
         checkExternalLocation(s.report, v, `${where}${name ? `.${name}` : ""}`);
@@ -213,11 +237,12 @@ function* graph(end: number, s: State, depth: number, out: GraphOut | null): Par
       yield* skipField(t.wire, end, f);
       continue;
     }
-    const subEnd = (yield* fieldEnd(end, f));
+    const subEnd = yield* fieldEnd(end, f);
     if (t.field === 1) yield* node(subEnd, s, depth);
     else if (t.field === 5) yield* tensor(subEnd, s, "initializer", true);
     else if (t.field === 2 && out) out.name = new TextDecoder().decode(yield* readBytes(Math.min(subEnd - f.pos, 4096)));
-    else if (t.field === 10) checkSecrets(s.report, null, new TextDecoder().decode(yield* readBytes(Math.min(subEnd - f.pos, 64 * 1024))), "graph.doc_string");
+    else if (t.field === 10)
+      checkSecrets(s.report, null, new TextDecoder().decode(yield* readBytes(Math.min(subEnd - f.pos, 64 * 1024))), "graph.doc_string");
     else if ((t.field === 11 || t.field === 12) && out) {
       const vi = yield* valueInfo(subEnd, f);
       const list = t.field === 11 ? out.inputs : out.outputs;
@@ -237,7 +262,17 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
   let state: State | null = null;
 
   function* parse(f: Feeder): ParserGen {
-    const s: State = { f, report, nodes: 0, ops: new Map(), initializers: 0, initializerNames: new Set(), params: 0, external: [], domains: new Set() };
+    const s: State = {
+      f,
+      report,
+      nodes: 0,
+      ops: new Map(),
+      initializers: 0,
+      initializerNames: new Set(),
+      params: 0,
+      external: [],
+      domains: new Set(),
+    };
     state = s;
     const end = ctx.size ?? Number.MAX_SAFE_INTEGER;
     for (;;) {
@@ -258,13 +293,12 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
         const doc = yield* str(end, f, 64 * 1024);
         checkSecrets(report, null, doc, "doc_string");
         meta.docString = doc.length > 1024 ? `${doc.slice(0, 1024)}…` : doc;
-      }
-      else if (t.field === 7 && t.wire === 2) {
+      } else if (t.field === 7 && t.wire === 2) {
         sawGraph = true;
-        const gEnd = (yield* fieldEnd(end, f));
+        const gEnd = yield* fieldEnd(end, f);
         yield* graph(gEnd, s, 0, g);
       } else if (t.field === 8 && t.wire === 2) {
-        const oEnd = (yield* fieldEnd(end, f));
+        const oEnd = yield* fieldEnd(end, f);
         const o = { domain: "", version: 0 };
         for (let u = yield* tag(oEnd, f); u; u = yield* tag(oEnd, f)) {
           if (u.field === 1 && u.wire === 2) o.domain = yield* str(oEnd, f);
@@ -280,7 +314,7 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
           else yield* skipField(u.wire, fnEnd, f);
         }
       } else if (t.field === 14 && t.wire === 2) {
-        const [k, v] = yield* keyValue((yield* fieldEnd(end, f)), f);
+        const [k, v] = yield* keyValue(yield* fieldEnd(end, f), f);
         checkSecrets(report, k, v, `metadata_props.${k}`);
         if (Object.keys(props).length < 64) props[k] = v.length > 1024 ? `${v.slice(0, 1024)}…` : v;
       } else if (t.field > 100) {
@@ -289,36 +323,45 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
     }
   }
 
-  return feederHandler(ctx, "onnx", (f) => parse(f), () => {
-    const s = state;
-    const valid = sawGraph && typeof meta.irVersion === "number" && opsets.length > 0;
-    if (!valid) {
-      report.format = "unknown";
-      report.fail("onnx-incomplete", "protobuf does not contain an ONNX graph with ir_version and opset_import");
-      return;
-    }
-    report.format = "onnx";
-    report.framework = "onnx";
-    const inputs = s ? g.inputs.filter((i) => !s.initializerNames.has(i.name)) : g.inputs;
-    const defaultOpset = opsets.find((o) => o.domain === "" || o.domain === "ai.onnx");
-    report.metadata = {
-      ...meta,
-      opset: defaultOpset?.version ?? null,
-      opsetImports: opsets,
-      graphName: g.name,
-      inputs,
-      outputs: g.outputs,
-      nodeCount: s?.nodes ?? 0,
-      operators: s ? Object.fromEntries([...s.ops].slice(0, 128)) : {},
-      initializerCount: s?.initializers ?? 0,
-      parameterCount: s?.params ?? 0,
-      metadataProps: props,
-    };
-    if (s?.external.length) {
-      report.metadata.externalData = s.external;
-      report.info("onnx-external-data", `${s.external.length} tensor(s) keep their data in external files`);
-    }
-    const custom = s ? [...s.domains].filter((d) => d !== "" && d !== "ai.onnx" && d !== "ai.onnx.ml") : [];
-    if (custom.length) report.info("onnx-custom-domains", `operators from non-standard domains: ${custom.slice(0, 10).join(", ")} (need custom op libraries)`);
-  });
+  return feederHandler(
+    ctx,
+    "onnx",
+    (f) => parse(f),
+    () => {
+      const s = state;
+      const valid = sawGraph && typeof meta.irVersion === "number" && opsets.length > 0;
+      if (!valid) {
+        report.format = "unknown";
+        report.fail("onnx-incomplete", "protobuf does not contain an ONNX graph with ir_version and opset_import");
+        return;
+      }
+      report.format = "onnx";
+      report.framework = "onnx";
+      const inputs = s ? g.inputs.filter((i) => !s.initializerNames.has(i.name)) : g.inputs;
+      const defaultOpset = opsets.find((o) => o.domain === "" || o.domain === "ai.onnx");
+      report.metadata = {
+        ...meta,
+        opset: defaultOpset?.version ?? null,
+        opsetImports: opsets,
+        graphName: g.name,
+        inputs,
+        outputs: g.outputs,
+        nodeCount: s?.nodes ?? 0,
+        operators: s ? Object.fromEntries([...s.ops].slice(0, 128)) : {},
+        initializerCount: s?.initializers ?? 0,
+        parameterCount: s?.params ?? 0,
+        metadataProps: props,
+      };
+      if (s?.external.length) {
+        report.metadata.externalData = s.external;
+        report.info("onnx-external-data", `${s.external.length} tensor(s) keep their data in external files`);
+      }
+      const custom = s ? [...s.domains].filter((d) => d !== "" && d !== "ai.onnx" && d !== "ai.onnx.ml") : [];
+      if (custom.length)
+        report.info(
+          "onnx-custom-domains",
+          `operators from non-standard domains: ${custom.slice(0, 10).join(", ")} (need custom op libraries)`,
+        );
+    },
+  );
 }

@@ -7,8 +7,23 @@ const MAX_HEADER = 100_000_000;
 const LISTED = 256;
 
 const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8, C64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  F8_E8M0: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+  C64: 8,
 };
 
 interface Tensor {
@@ -117,7 +132,10 @@ export function createSafetensorsHandler(ctx: HandlerContext): FormatHandler {
   function* parse(f: Feeder): ParserGen {
     headerLen = yield* readU64();
     if (ctx.size !== undefined && headerLen > ctx.size - 8) {
-      throw new ParseError(`header length field claims ${headerLen} bytes but the file has ${ctx.size}; refusing to read it`, "header-length");
+      throw new ParseError(
+        `header length field claims ${headerLen} bytes but the file has ${ctx.size}; refusing to read it`,
+        "header-length",
+      );
     }
     if (headerLen > MAX_HEADER) {
       throw new ParseError(`header length field claims ${headerLen} bytes (limit ${MAX_HEADER}); refusing to read it`, "header-length");
@@ -130,25 +148,36 @@ export function createSafetensorsHandler(ctx: HandlerContext): FormatHandler {
     const dataStart = f.pos;
     yield* skipToEnd();
     const dataLen = f.pos - dataStart;
-    if (sink.maxEnd > dataLen) throw new ParseError(`tensor data ends at ${sink.maxEnd} but only ${dataLen} data bytes exist (truncated)`, "truncated");
+    if (sink.maxEnd > dataLen)
+      throw new ParseError(`tensor data ends at ${sink.maxEnd} but only ${dataLen} data bytes exist (truncated)`, "truncated");
     if (sink.maxEnd !== dataLen || sink.bytes !== sink.maxEnd) {
       report.fail("safetensors-layout", `tensor data does not cover the buffer exactly (${sink.bytes} tensor bytes, buffer ${dataLen})`);
     }
   }
 
-  return feederHandler(ctx, "safetensors", (f) => parse(f), () => {
-    report.format = "safetensors";
-    const fmt = sink.metadata.format;
-    report.framework = fmt === "tf" || fmt === "keras" ? "tensorflow-keras" : fmt === "flax" || fmt === "jax" || fmt === "np" || fmt === "mlx" ? "none" : "pytorch";
-    for (const p of sink.problems) report.fail("safetensors-header", p);
-    report.metadata = {
-      headerBytes: headerLen,
-      tensorCount: sink.count,
-      parameterCount: sink.params,
-      dtypes: sink.dtypes,
-      tensors: sink.listed,
-      metadata: sink.metadata,
-    };
-    if (!headerOk && headerLen > 0) report.metadata = { headerBytes: headerLen };
-  });
+  return feederHandler(
+    ctx,
+    "safetensors",
+    (f) => parse(f),
+    () => {
+      report.format = "safetensors";
+      const fmt = sink.metadata.format;
+      report.framework =
+        fmt === "tf" || fmt === "keras"
+          ? "tensorflow-keras"
+          : fmt === "flax" || fmt === "jax" || fmt === "np" || fmt === "mlx"
+            ? "none"
+            : "pytorch";
+      for (const p of sink.problems) report.fail("safetensors-header", p);
+      report.metadata = {
+        headerBytes: headerLen,
+        tensorCount: sink.count,
+        parameterCount: sink.params,
+        dtypes: sink.dtypes,
+        tensors: sink.listed,
+        metadata: sink.metadata,
+      };
+      if (!headerOk && headerLen > 0) report.metadata = { headerBytes: headerLen };
+    },
+  );
 }

@@ -21,9 +21,25 @@ const STEP = 1024 * 1024;
 const MAX_FILES = 100_000;
 
 const K = {
-  END: 0x00, HEADER: 0x01, ARCHIVE_PROPERTIES: 0x02, ADDITIONAL_STREAMS: 0x03, MAIN_STREAMS: 0x04, FILES_INFO: 0x05,
-  PACK_INFO: 0x06, UNPACK_INFO: 0x07, SUBSTREAMS_INFO: 0x08, SIZE: 0x09, CRC: 0x0a, FOLDER: 0x0b, CODERS_UNPACK_SIZE: 0x0c,
-  NUM_UNPACK_STREAM: 0x0d, EMPTY_STREAM: 0x0e, EMPTY_FILE: 0x0f, NAME: 0x11, DUMMY: 0x19, ENCODED_HEADER: 0x17,
+  END: 0x00,
+  HEADER: 0x01,
+  ARCHIVE_PROPERTIES: 0x02,
+  ADDITIONAL_STREAMS: 0x03,
+  MAIN_STREAMS: 0x04,
+  FILES_INFO: 0x05,
+  PACK_INFO: 0x06,
+  UNPACK_INFO: 0x07,
+  SUBSTREAMS_INFO: 0x08,
+  SIZE: 0x09,
+  CRC: 0x0a,
+  FOLDER: 0x0b,
+  CODERS_UNPACK_SIZE: 0x0c,
+  NUM_UNPACK_STREAM: 0x0d,
+  EMPTY_STREAM: 0x0e,
+  EMPTY_FILE: 0x0f,
+  NAME: 0x11,
+  DUMMY: 0x19,
+  ENCODED_HEADER: 0x17,
 } as const;
 
 interface Coder {
@@ -301,7 +317,8 @@ async function readHeader(fetch: Fetch, size: number): Promise<{ info: StreamsIn
   for (let id = r.byte(); id !== K.END; id = r.byte()) {
     if (id === K.MAIN_STREAMS) info = readStreamsInfo(r);
     else if (id === K.FILES_INFO) files = readFiles(r);
-    else if (id === K.ARCHIVE_PROPERTIES || id === K.ADDITIONAL_STREAMS) throw new DecodeError("7z archive properties are not supported", "unsupported");
+    else if (id === K.ARCHIVE_PROPERTIES || id === K.ADDITIONAL_STREAMS)
+      throw new DecodeError("7z archive properties are not supported", "unsupported");
     else throw new DecodeError(`unexpected 7z header property ${id}`);
   }
   return { info, files };
@@ -340,7 +357,8 @@ export function createSevenZipHandler(ctx: HandlerContext): FormatHandler {
         parsed = await readHeader(fetch, size);
       } catch (e) {
         const err = e as DecodeError;
-        if (err.code === "unsupported") report.danger("7z-unscannable", `7z archive cannot be opened (${err.message}); its content was not inspected`);
+        if (err.code === "unsupported")
+          report.danger("7z-unscannable", `7z archive cannot be opened (${err.message}); its content was not inspected`);
         else report.fail(`7z-${err.code ?? "corrupt"}`, `7z archive cannot be read: ${err.message}`);
         return;
       }
@@ -349,7 +367,13 @@ export function createSevenZipHandler(ctx: HandlerContext): FormatHandler {
   };
 }
 
-async function inspectFiles(ctx: HandlerContext, fetch: Fetch, info: StreamsInfo | null, files: FileEntry[], report: Report): Promise<void> {
+async function inspectFiles(
+  ctx: HandlerContext,
+  fetch: Fetch,
+  info: StreamsInfo | null,
+  files: FileEntry[],
+  report: Report,
+): Promise<void> {
   const withData = files.filter((f) => f.hasStream);
   const results: Array<{ name: string; content: NestedContent }> = [];
   let fileIdx = 0;
@@ -379,7 +403,7 @@ async function inspectFiles(ctx: HandlerContext, fetch: Fetch, info: StreamsInfo
     };
     next();
     const problem = await decodeFolder(fetch, folder, packAt, packSize, (b) => {
-      for (let off = 0; off < b.length && content; ) {
+      for (let off = 0; off < b.length && content;) {
         const n = Math.min(left, b.length - off);
         content.write(b.subarray(off, off + n));
         off += n;
@@ -389,7 +413,8 @@ async function inspectFiles(ctx: HandlerContext, fetch: Fetch, info: StreamsInfo
     });
     const open = content as NestedContent | null;
     if (open) void open.end();
-    if (problem) report.danger("7z-unscannable", `7z folder ${fi} cannot be decoded (${problem}): ${names.join(", ").slice(0, 200)} not inspected`);
+    if (problem)
+      report.danger("7z-unscannable", `7z folder ${fi} cannot be decoded (${problem}): ${names.join(", ").slice(0, 200)} not inspected`);
     packAt += packSize;
     packIdx += folder.packedStreams;
   }
@@ -399,7 +424,8 @@ async function inspectFiles(ctx: HandlerContext, fetch: Fetch, info: StreamsInfo
     const fmt = r.content.report.format;
     if (!primary && fmt !== "unknown") primary = r;
   }
-  for (const r of results) report.absorb(r.content.report, r.name, r === primary ? "fail" : r.content.kind() === "pickle" ? "flag" : "info");
+  for (const r of results)
+    report.absorb(r.content.report, r.name, r === primary ? "fail" : r.content.kind() === "pickle" ? "flag" : "info");
   report.metadata = { files: files.length, archive: "7z" };
   // a torch checkpoint's directory packed with 7z instead of zip (nullifAI): the torch layout decides the format
   if (files.some((f) => /(^|\/)data\.pkl$/.test(f.name))) {

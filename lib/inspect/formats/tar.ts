@@ -79,7 +79,8 @@ class LegacyTorchMember {
   end(): void {
     this.feeder.end();
     const err = this.feeder.error;
-    if (err) this.ctx.report.fail("tar-torch-member", `${this.name} cannot be read as torch writes it: ${(err as Error).message}`, this.name);
+    if (err)
+      this.ctx.report.fail("tar-torch-member", `${this.name} cannot be read as torch writes it: ${(err as Error).message}`, this.name);
   }
 
   private *pickle(): ParserGen<PickleWalker> {
@@ -177,31 +178,46 @@ export function createTarHandler(ctx: HandlerContext): FormatHandler {
     }
   }
 
-  return feederHandler(ctx, "tar", () => parse(), async () => {
-    for (const s of scans) {
-      await s.content.end();
-      report.absorb(s.content.report, s.name, TORCH_MEMBERS.has(s.name) ? "fail" : s.content.kind() === "pickle" ? "flag" : "info");
-    }
-    const seen = new Map<string, number>();
-    for (const m of members) {
-      seen.set(m.name, (seen.get(m.name) ?? 0) + 1);
-      if ((m.type === "1" || m.type === "2") && TORCH_MEMBERS.has(m.name)) {
-        report.danger("tar-link", `member ${m.name} is a link to ${m.link.slice(0, 200)}: torch.load would read that file instead`, m.name);
+  return feederHandler(
+    ctx,
+    "tar",
+    () => parse(),
+    async () => {
+      for (const s of scans) {
+        await s.content.end();
+        report.absorb(s.content.report, s.name, TORCH_MEMBERS.has(s.name) ? "fail" : s.content.kind() === "pickle" ? "flag" : "info");
       }
-      if (m.name.startsWith("/") || m.name.split("/").includes("..")) report.flag("tar-path", "member path leaves the extraction directory", m.name);
-    }
-    for (const [name, n] of seen) if (n > 1) report.danger("tar-duplicate-name", `the archive holds ${n} members named ${name}: tarfile reads the last one`, name);
-    const names = members.map((m) => m.name);
-    const torch = ["pickle", "storages", "tensors"].every((n) => names.includes(n));
-    const main = scans.find((s) => s.name === "pickle");
-    report.metadata = { members: members.length, layout: torch ? "torch-tar" : "tar", ...(main ? { topLevelClass: main.content.report.metadata.topLevelClass ?? null } : {}) };
-    if (torch) {
-      report.format = "pytorch-legacy";
-      report.framework = "pytorch";
-    } else {
-      report.format = "unknown";
-      report.framework = "none";
-      report.fail("tar-not-a-model", "tar archive that is not a legacy PyTorch checkpoint");
-    }
-  });
+      const seen = new Map<string, number>();
+      for (const m of members) {
+        seen.set(m.name, (seen.get(m.name) ?? 0) + 1);
+        if ((m.type === "1" || m.type === "2") && TORCH_MEMBERS.has(m.name)) {
+          report.danger(
+            "tar-link",
+            `member ${m.name} is a link to ${m.link.slice(0, 200)}: torch.load would read that file instead`,
+            m.name,
+          );
+        }
+        if (m.name.startsWith("/") || m.name.split("/").includes(".."))
+          report.flag("tar-path", "member path leaves the extraction directory", m.name);
+      }
+      for (const [name, n] of seen)
+        if (n > 1) report.danger("tar-duplicate-name", `the archive holds ${n} members named ${name}: tarfile reads the last one`, name);
+      const names = members.map((m) => m.name);
+      const torch = ["pickle", "storages", "tensors"].every((n) => names.includes(n));
+      const main = scans.find((s) => s.name === "pickle");
+      report.metadata = {
+        members: members.length,
+        layout: torch ? "torch-tar" : "tar",
+        ...(main ? { topLevelClass: main.content.report.metadata.topLevelClass ?? null } : {}),
+      };
+      if (torch) {
+        report.format = "pytorch-legacy";
+        report.framework = "pytorch";
+      } else {
+        report.format = "unknown";
+        report.framework = "none";
+        report.fail("tar-not-a-model", "tar archive that is not a legacy PyTorch checkpoint");
+      }
+    },
+  );
 }

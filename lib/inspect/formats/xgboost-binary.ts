@@ -116,13 +116,18 @@ export function createXgboostBinaryHandler(ctx: HandlerContext): FormatHandler {
     if (f.pos > end) report.flag("xgboost-trailing-data", `${f.pos - end} bytes follow the model`);
   }
 
-  return feederHandler(ctx, "xgboost", (f) => parse(f), () => {
-    if (report.isInvalid && meta.objective === undefined) {
-      report.format = "unknown";
-      return;
-    }
-    report.format = "xgboost-binary";
-    report.framework = "xgboost";
-    report.metadata = meta;
-  });
+  return feederHandler(
+    ctx,
+    "xgboost",
+    (f) => parse(f),
+    () => {
+      if (report.isInvalid && meta.objective === undefined) {
+        report.format = "unknown";
+        return;
+      }
+      report.format = "xgboost-binary";
+      report.framework = "xgboost";
+      report.metadata = meta;
+    },
+  );
 }

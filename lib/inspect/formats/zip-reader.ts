@@ -1,6 +1,20 @@
 import { createZipMemberDecoder } from "../codecs/index";
 import { Inflater } from "../codecs/inflate";
-import { EofError, Feeder, ParseError, pipeBytes, readBytes, readU32, scanBytes, skipBytes, skipToEnd, u16le, u32le, u64le, type ParserGen } from "../feeder";
+import {
+  EofError,
+  Feeder,
+  ParseError,
+  pipeBytes,
+  readBytes,
+  readU32,
+  scanBytes,
+  skipBytes,
+  skipToEnd,
+  u16le,
+  u32le,
+  u64le,
+  type ParserGen,
+} from "../feeder";
 
 /**
  * Zip reading in two passes, the second as the loaders read:
@@ -209,7 +223,10 @@ export class ZipWalker {
       } else if (sizesKnown) {
         yield* this.decodeMember(member, sink);
       } else {
-        throw new ParseError(`member ${name.slice(0, 100)} uses method ${method} with a data descriptor; the stream walk stops here`, "unsupported");
+        throw new ParseError(
+          `member ${name.slice(0, 100)} uses method ${method} with a data descriptor; the stream walk stops here`,
+          "unsupported",
+        );
       }
     } finally {
       sink?.end();
@@ -295,7 +312,7 @@ export class ZipWalker {
     };
     yield* scanBytes((b, eof) => {
       const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
-      for (let from = 0; ; ) {
+      for (let from = 0; ;) {
         const j = buf.indexOf(DESCRIPTOR_SIG, from);
         if (j < 0) {
           // a signature may straddle the end of this view: keep the last 3 bytes
@@ -347,7 +364,17 @@ function isSignatureTail(a: number, b: number): boolean {
 }
 
 function parseCentralFixed(h: Uint8Array, at: number): CentralEntry {
-  return { name: "", flags: u16le(h, 4), method: u16le(h, 6), crc: u32le(h, 12), csize: u32le(h, 16), usize: u32le(h, 20), offset: u32le(h, 38), at, end: at };
+  return {
+    name: "",
+    flags: u16le(h, 4),
+    method: u16le(h, 6),
+    crc: u32le(h, 12),
+    csize: u32le(h, 16),
+    usize: u32le(h, 20),
+    offset: u32le(h, 38),
+    at,
+    end: at,
+  };
 }
 
 /**
@@ -422,4 +449,3 @@ export function localDataStart(header: Uint8Array, offset: number): number | nul
   if (header.length < 30 || u32le(header, 0) !== SIG_LOCAL) return null;
   return offset + 30 + u16le(header, 26) + u16le(header, 28);
 }
-

@@ -78,7 +78,12 @@ function baseName(name: string): string {
 }
 
 function isPlainData(r: Report): boolean {
-  return r.globals.size === 0 && !r.isDangerous && r.verdict() !== "suspicious" && r.findings.every((f) => f.code === "not-a-model" || f.code === "empty-file" || f.severity === "info");
+  return (
+    r.globals.size === 0 &&
+    !r.isDangerous &&
+    r.verdict() !== "suspicious" &&
+    r.findings.every((f) => f.code === "not-a-model" || f.code === "empty-file" || f.severity === "info")
+  );
 }
 
 /**
@@ -167,7 +172,8 @@ export function createZipHandler(
       if (entries) await reconcile(ctx, eocd!, entries, walker, scans, startScan, memberRange, mode === "appended");
       else if (!eocd) report.fail("zip-no-eocd", "zip has no end-of-central-directory record in its last 64 KiB (truncated?)");
       for (const s of scans) await s.done.then(() => settle(s));
-      if (skippedScans > 0) report.flag("zip-too-many-members", `${skippedScans} members beyond the first ${MAX_MEMBER_SCANS} were not inspected`);
+      if (skippedScans > 0)
+        report.flag("zip-too-many-members", `${skippedScans} members beyond the first ${MAX_MEMBER_SCANS} were not inspected`);
       if (walker.stoppedAt !== null && (!entries || walker.stoppedAt < size)) {
         report.info("zip-stream-stopped", `the front-to-back walk stopped at offset ${walker.stoppedAt}: ${walker.stopReason}`);
       }
@@ -188,7 +194,13 @@ async function settle(s: MemberScan): Promise<void> {
 }
 
 /** Reads the central directory the last EOCD points to: random access, the kept tail, or the records the stream walk passed. */
-async function readDirectory(ctx: HandlerContext, eocd: Eocd, tail: Uint8Array, tailStart: number, walker: ZipWalker): Promise<CentralEntry[] | null> {
+async function readDirectory(
+  ctx: HandlerContext,
+  eocd: Eocd,
+  tail: Uint8Array,
+  tailStart: number,
+  walker: ZipWalker,
+): Promise<CentralEntry[] | null> {
   const { report } = ctx;
   const base = archiveOffset(eocd);
   const cdStart = eocd.cdOffset + base;
@@ -207,10 +219,13 @@ async function readDirectory(ctx: HandlerContext, eocd: Eocd, tail: Uint8Array, 
   }
   // no random access: use the records the stream walk passed, if they are exactly the directory
   const entries: CentralEntry[] = [];
-  for (let at = cdStart; at < cdEnd; ) {
+  for (let at = cdStart; at < cdEnd;) {
     const e = walker.central.get(at);
     if (!e) {
-      report.danger("zip-directory-unread", "the central directory the loaders use could not be read (no random access), so its members cannot be checked");
+      report.danger(
+        "zip-directory-unread",
+        "the central directory the loaders use could not be read (no random access), so its members cannot be checked",
+      );
       return null;
     }
     entries.push(e);
@@ -234,10 +249,21 @@ async function reconcile(
 ): Promise<void> {
   const { report } = ctx;
   const base = archiveOffset(eocd);
-  if (appended) report.danger("zip-polyglot", `the file is also a zip archive (its directory is in the last bytes): zip-based loaders open what it holds`);
-  else if (base !== 0) report.danger("zip-prepended-data", `${base} bytes precede the archive: Python's zipfile shifts every offset by them, PyTorch's reader does not`);
+  if (appended)
+    report.danger(
+      "zip-polyglot",
+      `the file is also a zip archive (its directory is in the last bytes): zip-based loaders open what it holds`,
+    );
+  else if (base !== 0)
+    report.danger(
+      "zip-prepended-data",
+      `${base} bytes precede the archive: Python's zipfile shifts every offset by them, PyTorch's reader does not`,
+    );
   if (walker.eocds.length > 1 || (walker.eocds.length === 1 && walker.eocds[0] !== eocd.offset)) {
-    report.danger("zip-multiple-eocd", "the archive has more than one end-of-central-directory record: the loaders use the last, a front-to-back reader the first");
+    report.danger(
+      "zip-multiple-eocd",
+      "the archive has more than one end-of-central-directory record: the loaders use the last, a front-to-back reader the first",
+    );
   }
   const locals = new Map(walker.members.map((m) => [m.offset, m]));
   const listed = new Set<number>();
@@ -248,12 +274,23 @@ async function reconcile(
     const offset = e.offset + base;
     listed.add(offset);
     if (e.name.endsWith("/") && e.csize === 0) continue;
-    if (e.flags & FLAG_ENCRYPTED) report.flag("zip-encrypted", "member is encrypted: loaders cannot read it without a password, and it was not inspected", e.name);
+    if (e.flags & FLAG_ENCRYPTED)
+      report.flag("zip-encrypted", "member is encrypted: loaders cannot read it without a password, and it was not inspected", e.name);
     const local = locals.get(offset);
     const mismatch = local ? disagreement(local, e) : null;
     if (local && !mismatch) continue;
-    if (mismatch) report.danger("zip-header-mismatch", `local header and central directory disagree (${mismatch}); loaders follow the directory`, e.name);
-    else if (!appended && (walker.stoppedAt === null || offset < walker.stoppedAt)) report.danger("zip-hidden-entry", `the central directory lists a member at offset ${offset} that the archive's local headers do not show`, e.name);
+    if (mismatch)
+      report.danger(
+        "zip-header-mismatch",
+        `local header and central directory disagree (${mismatch}); loaders follow the directory`,
+        e.name,
+      );
+    else if (!appended && (walker.stoppedAt === null || offset < walker.stoppedAt))
+      report.danger(
+        "zip-hidden-entry",
+        `the central directory lists a member at offset ${offset} that the archive's local headers do not show`,
+        e.name,
+      );
     if (local && !mismatchChangesData(local, e)) continue;
     if (rangeScans++ >= MAX_RANGE_SCANS) {
       report.danger("zip-member-unscanned", "too many members need a second reading; this one was not inspected", e.name);
@@ -263,10 +300,20 @@ async function reconcile(
     if (problem) report.danger("zip-member-unscanned", `member the loaders read could not be inspected: ${problem}`, e.name);
   }
   for (const [name, n] of names) {
-    if (n > 1) report.danger("zip-duplicate-name", `the central directory lists this name ${n} times: loaders disagree on which one they read`, name);
+    if (n > 1)
+      report.danger(
+        "zip-duplicate-name",
+        `the central directory lists this name ${n} times: loaders disagree on which one they read`,
+        name,
+      );
   }
   for (const m of walker.members) {
-    if (!listed.has(m.offset)) report.danger("zip-unlisted-member", "a local header the central directory does not list: loaders ignore it, front-to-back readers do not", m.name);
+    if (!listed.has(m.offset))
+      report.danger(
+        "zip-unlisted-member",
+        "a local header the central directory does not list: loaders ignore it, front-to-back readers do not",
+        m.name,
+      );
   }
 }
 
@@ -304,7 +351,12 @@ async function scanFromDirectory(
   if (dataStart === null) return "no local header at the central directory's offset";
   if (dataStart + e.csize > size) return "member runs past the end of the file";
   const stored = e.method === 0;
-  const content = startScan(`${e.name}@${offset}`, offset, stored ? e.usize : undefined, stored ? memberRange(dataStart, e.usize) : undefined);
+  const content = startScan(
+    `${e.name}@${offset}`,
+    offset,
+    stored ? e.usize : undefined,
+    stored ? memberRange(dataStart, e.usize) : undefined,
+  );
   if (!content) return "too many members";
   const decoder = createZipMemberDecoder(e.method, e.usize, (b) => content.write(b));
   let problem: string | null = decoder ? null : `compression method ${e.method} is not supported`;
@@ -367,7 +419,10 @@ function describe(
   if (isTorch) {
     report.format = "pytorch-zip";
     report.framework = "pytorch";
-    if (torchPkl?.report) Object.assign(meta, torchPkl.report.metadata, { archiveName: torchPkl.name.includes("/") ? torchPkl.name.slice(0, torchPkl.name.lastIndexOf("/")) : "" });
+    if (torchPkl?.report)
+      Object.assign(meta, torchPkl.report.metadata, {
+        archiveName: torchPkl.name.includes("/") ? torchPkl.name.slice(0, torchPkl.name.lastIndexOf("/")) : "",
+      });
     if (names.some((n) => /(^|\/)code\/.+\.py$/.test(n) || /(^|\/)constants\.pkl$/.test(n))) {
       report.flag("torchscript-code", "TorchScript archive: it carries code that torch.jit.load compiles and runs");
     }
@@ -385,7 +440,11 @@ function describe(
     report.format = objects.length ? "pickle" : "unknown";
     report.framework = "none";
     meta.arrays = npy.length;
-    if (objects.length) report.info("npz-object-arrays", `${objects.length} array(s) hold Python objects: np.load(allow_pickle=True) unpickles them; the pickles were inspected`);
+    if (objects.length)
+      report.info(
+        "npz-object-arrays",
+        `${objects.length} array(s) hold Python objects: np.load(allow_pickle=True) unpickles them; the pickles were inspected`,
+      );
     else report.fail("not-a-model", "an .npz of plain NumPy arrays: data, not a model");
   } else {
     report.format = "unknown";
@@ -418,11 +477,19 @@ function describeKeras(report: Report, configs: Map<string, { parts: Uint8Array[
     return { layout: "keras-v3" };
   }
   const arch = analyzeKerasConfig(config, report, "config.json");
-  return { layout: "keras-v3", kerasVersion: metadata?.keras_version ?? null, modelClass: arch.modelClass, modelName: arch.name, layerCount: arch.layerCount, layers: arch.layers };
+  return {
+    layout: "keras-v3",
+    kerasVersion: metadata?.keras_version ?? null,
+    modelClass: arch.modelClass,
+    modelName: arch.name,
+    layerCount: arch.layerCount,
+    layers: arch.layers,
+  };
 }
 
 /** Calls in Python source that reach the shell, the network or dynamic code (TorchScript's code/ is not Python and is not checked here). */
-const DANGEROUS_PYTHON = /\b(os\.(system|popen|exec\w*|spawn\w*|fork)|subprocess\.|pty\.spawn|socket\.socket|ctypes\.|marshal\.loads|pickle\.loads|urllib\.request|requests\.(get|post))|(?<![\w.])(eval|exec|compile|__import__)\s*\(/;
+const DANGEROUS_PYTHON =
+  /\b(os\.(system|popen|exec\w*|spawn\w*|fork)|subprocess\.|pty\.spawn|socket\.socket|ctypes\.|marshal\.loads|pickle\.loads|urllib\.request|requests\.(get|post))|(?<![\w.])(eval|exec|compile|__import__)\s*\(/;
 
 function checkPythonMembers(report: Report, configs: Map<string, { parts: Uint8Array[]; size: number }>): void {
   for (const [name, c] of configs) {
@@ -433,12 +500,20 @@ function checkPythonMembers(report: Report, configs: Map<string, { parts: Uint8A
   }
 }
 
-function describeMar(report: Report, manifest: { parts: Uint8Array[]; size: number } | undefined, names: string[]): Record<string, unknown> {
-  const m = parseJson(joinParts(manifest)) as { model?: { handler?: string; serializedFile?: string; modelFile?: string } } | null | undefined;
+function describeMar(
+  report: Report,
+  manifest: { parts: Uint8Array[]; size: number } | undefined,
+  names: string[],
+): Record<string, unknown> {
+  const m = parseJson(joinParts(manifest)) as
+    { model?: { handler?: string; serializedFile?: string; modelFile?: string } } | null | undefined;
   const handler = m?.model?.handler;
   const code = names.filter((n) => n.endsWith(".py"));
   if (code.length || (handler && handler.endsWith(".py"))) {
-    report.flag("torchserve-handler-code", `TorchServe archive with Python code that the server imports and runs (${(handler ?? code[0] ?? "").slice(0, 100)})`);
+    report.flag(
+      "torchserve-handler-code",
+      `TorchServe archive with Python code that the server imports and runs (${(handler ?? code[0] ?? "").slice(0, 100)})`,
+    );
   }
   return { torchserveHandler: handler ?? null, serializedFile: m?.model?.serializedFile ?? null };
 }

@@ -3,11 +3,14 @@
 export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "pandas._libs.algos": "Infinity NegInfinity",
   "pandas._libs.arrays": "NDArrayBacked __pyx_unpickle_NDArrayBacked",
-  "pandas._libs.hashtable": "Complex128HashTable Complex128Vector Complex64HashTable Complex64Vector Factorizer Float32HashTable Float32Vector Float64HashTable Float64Vector HashTable Int16HashTable Int16Vector Int32HashTable Int32Vector Int64Factorizer Int64HashTable Int64Vector Int8HashTable Int8Vector IntpHashTable ObjectFactorizer ObjectVector PyObjectHashTable StringHashTable StringVector UInt16HashTable UInt16Vector UInt32HashTable UInt32Vector UInt64HashTable UInt64Vector UInt8HashTable UInt8Vector Vector __pyx_unpickle_HashTable",
-  "pandas._libs.index": "BaseMultiIndexCodesEngine BoolEngine Complex128Engine Complex64Engine DatetimeEngine ExtensionEngine Float32Engine Float64Engine IndexEngine Int16Engine Int32Engine Int64Engine Int8Engine ObjectEngine PeriodEngine TimedeltaEngine UInt16Engine UInt32Engine UInt64Engine UInt8Engine __pyx_unpickle_BaseMultiIndexCodesEngine __pyx_unpickle_BoolEngine __pyx_unpickle_Complex128Engine __pyx_unpickle_Complex64Engine __pyx_unpickle_DatetimeEngine __pyx_unpickle_ExtensionEngine __pyx_unpickle_Float32Engine __pyx_unpickle_Float64Engine __pyx_unpickle_IndexEngine __pyx_unpickle_Int16Engine __pyx_unpickle_Int32Engine __pyx_unpickle_Int64Engine __pyx_unpickle_Int8Engine __pyx_unpickle_ObjectEngine __pyx_unpickle_PeriodEngine __pyx_unpickle_SharedEngine __pyx_unpickle_TimedeltaEngine __pyx_unpickle_UInt16Engine __pyx_unpickle_UInt32Engine __pyx_unpickle_UInt64Engine __pyx_unpickle_UInt8Engine",
+  "pandas._libs.hashtable":
+    "Complex128HashTable Complex128Vector Complex64HashTable Complex64Vector Factorizer Float32HashTable Float32Vector Float64HashTable Float64Vector HashTable Int16HashTable Int16Vector Int32HashTable Int32Vector Int64Factorizer Int64HashTable Int64Vector Int8HashTable Int8Vector IntpHashTable ObjectFactorizer ObjectVector PyObjectHashTable StringHashTable StringVector UInt16HashTable UInt16Vector UInt32HashTable UInt32Vector UInt64HashTable UInt64Vector UInt8HashTable UInt8Vector Vector __pyx_unpickle_HashTable",
+  "pandas._libs.index":
+    "BaseMultiIndexCodesEngine BoolEngine Complex128Engine Complex64Engine DatetimeEngine ExtensionEngine Float32Engine Float64Engine IndexEngine Int16Engine Int32Engine Int64Engine Int8Engine ObjectEngine PeriodEngine TimedeltaEngine UInt16Engine UInt32Engine UInt64Engine UInt8Engine __pyx_unpickle_BaseMultiIndexCodesEngine __pyx_unpickle_BoolEngine __pyx_unpickle_Complex128Engine __pyx_unpickle_Complex64Engine __pyx_unpickle_DatetimeEngine __pyx_unpickle_ExtensionEngine __pyx_unpickle_Float32Engine __pyx_unpickle_Float64Engine __pyx_unpickle_IndexEngine __pyx_unpickle_Int16Engine __pyx_unpickle_Int32Engine __pyx_unpickle_Int64Engine __pyx_unpickle_Int8Engine __pyx_unpickle_ObjectEngine __pyx_unpickle_PeriodEngine __pyx_unpickle_SharedEngine __pyx_unpickle_TimedeltaEngine __pyx_unpickle_UInt16Engine __pyx_unpickle_UInt32Engine __pyx_unpickle_UInt64Engine __pyx_unpickle_UInt8Engine",
   "pandas._libs.indexing": "NDFrameIndexerBase __pyx_unpickle_NDFrameIndexerBase",
   "pandas._libs.internals": "Block BlockManager BlockPlacement NDArrayBackedBlock NumpyBlock SharedBlock _unpickle_block",
-  "pandas._libs.interval": "Interval IntervalMixin IntervalTree __pyx_unpickle_Float64ClosedBothIntervalNode __pyx_unpickle_Float64ClosedLeftIntervalNode __pyx_unpickle_Float64ClosedNeitherIntervalNode __pyx_unpickle_Float64ClosedRightIntervalNode __pyx_unpickle_Int64ClosedBothIntervalNode __pyx_unpickle_Int64ClosedLeftIntervalNode __pyx_unpickle_Int64ClosedNeitherIntervalNode __pyx_unpickle_Int64ClosedRightIntervalNode __pyx_unpickle_IntervalMixin __pyx_unpickle_IntervalNode __pyx_unpickle_IntervalTree __pyx_unpickle_Uint64ClosedBothIntervalNode __pyx_unpickle_Uint64ClosedLeftIntervalNode __pyx_unpickle_Uint64ClosedNeitherIntervalNode __pyx_unpickle_Uint64ClosedRightIntervalNode",
+  "pandas._libs.interval":
+    "Interval IntervalMixin IntervalTree __pyx_unpickle_Float64ClosedBothIntervalNode __pyx_unpickle_Float64ClosedLeftIntervalNode __pyx_unpickle_Float64ClosedNeitherIntervalNode __pyx_unpickle_Float64ClosedRightIntervalNode __pyx_unpickle_Int64ClosedBothIntervalNode __pyx_unpickle_Int64ClosedLeftIntervalNode __pyx_unpickle_Int64ClosedNeitherIntervalNode __pyx_unpickle_Int64ClosedRightIntervalNode __pyx_unpickle_IntervalMixin __pyx_unpickle_IntervalNode __pyx_unpickle_IntervalTree __pyx_unpickle_Uint64ClosedBothIntervalNode __pyx_unpickle_Uint64ClosedLeftIntervalNode __pyx_unpickle_Uint64ClosedNeitherIntervalNode __pyx_unpickle_Uint64ClosedRightIntervalNode",
   "pandas._libs.lib": "_NoDefault",
   "pandas._libs.missing": "C_NAType NAType __pyx_unpickle_C_NAType",
   "pandas._libs.properties": "AxisProperty CachedProperty __pyx_unpickle_AxisProperty __pyx_unpickle_CachedProperty cache_readonly",
@@ -18,7 +21,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "pandas._libs.tslibs.fields": "RoundTo",
   "pandas._libs.tslibs.nattype": "NaTType _NaT __nat_unpickle __pyx_unpickle__NaT",
   "pandas._libs.tslibs.np_datetime": "OutOfBoundsDatetime OutOfBoundsTimedelta",
-  "pandas._libs.tslibs.offsets": "ApplyTypeError BDay BMonthBegin BMonthEnd BQuarterBegin BQuarterEnd BYearBegin BYearEnd BaseOffset BusinessDay BusinessHour BusinessMixin BusinessMonthBegin BusinessMonthEnd CBMonthBegin CBMonthEnd CDay CustomBusinessDay CustomBusinessHour CustomBusinessMonthBegin CustomBusinessMonthEnd DateOffset Day Easter FY5253 FY5253Mixin FY5253Quarter Hour LastWeekOfMonth Micro Milli Minute MonthBegin MonthEnd MonthOffset Nano OffsetMeta QuarterBegin QuarterEnd QuarterOffset RelativeDeltaOffset Second SemiMonthBegin SemiMonthEnd SemiMonthOffset SingleConstructorOffset Tick Week WeekOfMonth WeekOfMonthMixin YearBegin YearEnd YearOffset _CustomBusinessMonth __pyx_unpickle_BaseOffset __pyx_unpickle_RelativeDeltaOffset",
+  "pandas._libs.tslibs.offsets":
+    "ApplyTypeError BDay BMonthBegin BMonthEnd BQuarterBegin BQuarterEnd BYearBegin BYearEnd BaseOffset BusinessDay BusinessHour BusinessMixin BusinessMonthBegin BusinessMonthEnd CBMonthBegin CBMonthEnd CDay CustomBusinessDay CustomBusinessHour CustomBusinessMonthBegin CustomBusinessMonthEnd DateOffset Day Easter FY5253 FY5253Mixin FY5253Quarter Hour LastWeekOfMonth Micro Milli Minute MonthBegin MonthEnd MonthOffset Nano OffsetMeta QuarterBegin QuarterEnd QuarterOffset RelativeDeltaOffset Second SemiMonthBegin SemiMonthEnd SemiMonthOffset SingleConstructorOffset Tick Week WeekOfMonth WeekOfMonthMixin YearBegin YearEnd YearOffset _CustomBusinessMonth __pyx_unpickle_BaseOffset __pyx_unpickle_RelativeDeltaOffset",
   "pandas._libs.tslibs.parsing": "DateParseError _timelex",
   "pandas._libs.tslibs.period": "IncompatibleFrequency Period PeriodMixin _Period __pyx_unpickle_PeriodMixin",
   "pandas._libs.tslibs.strptime": "TimeRE",
@@ -37,7 +41,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "pandas.core.arrays.datetimelike": "DatelikeOps DatetimeLikeArrayMixin InvalidComparison TimelikeOps",
   "pandas.core.arrays.datetimes": "DatetimeArray",
   "pandas.core.arrays.floating": "Float32Dtype Float64Dtype FloatingArray FloatingDtype",
-  "pandas.core.arrays.integer": "Int16Dtype Int32Dtype Int64Dtype Int8Dtype IntegerArray IntegerDtype UInt16Dtype UInt32Dtype UInt64Dtype UInt8Dtype",
+  "pandas.core.arrays.integer":
+    "Int16Dtype Int32Dtype Int64Dtype Int8Dtype IntegerArray IntegerDtype UInt16Dtype UInt32Dtype UInt64Dtype UInt8Dtype",
   "pandas.core.arrays.interval": "IntervalArray",
   "pandas.core.arrays.masked": "BaseMaskedArray",
   "pandas.core.arrays.numeric": "NumericArray NumericDtype",
@@ -53,8 +58,10 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "pandas.core.describe": "DataFrameDescriber NDFrameDescriberAbstract SeriesDescriber",
   "pandas.core.dtypes.base": "ExtensionDtype Registry StorageExtensionDtype",
   "pandas.core.dtypes.cast": "LossySetitemError",
-  "pandas.core.dtypes.dtypes": "BaseMaskedDtype CategoricalDtype CategoricalDtypeType DatetimeTZDtype IntervalDtype PandasDtype PandasExtensionDtype PeriodDtype",
-  "pandas.core.dtypes.generic": "ABCCategorical ABCCategoricalIndex ABCDataFrame ABCDatetimeArray ABCDatetimeIndex ABCExtensionArray ABCFloat64Index ABCIndex ABCInt64Index ABCIntervalIndex ABCMultiIndex ABCNDFrame ABCPandasArray ABCPeriodArray ABCPeriodIndex ABCRangeIndex ABCSeries ABCTimedeltaArray ABCTimedeltaIndex ABCUInt64Index",
+  "pandas.core.dtypes.dtypes":
+    "BaseMaskedDtype CategoricalDtype CategoricalDtypeType DatetimeTZDtype IntervalDtype PandasDtype PandasExtensionDtype PeriodDtype",
+  "pandas.core.dtypes.generic":
+    "ABCCategorical ABCCategoricalIndex ABCDataFrame ABCDatetimeArray ABCDatetimeIndex ABCExtensionArray ABCFloat64Index ABCIndex ABCInt64Index ABCIntervalIndex ABCMultiIndex ABCNDFrame ABCPandasArray ABCPeriodArray ABCPeriodIndex ABCRangeIndex ABCSeries ABCTimedeltaArray ABCTimedeltaIndex ABCUInt64Index",
   "pandas.core.flags": "Flags",
   "pandas.core.frame": "DataFrame",
   "pandas.core.generic": "NDFrame",
@@ -64,7 +71,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "pandas.core.groupby.grouper": "Grouper Grouping",
   "pandas.core.groupby.indexing": "GroupByIndexingMixin GroupByNthSelector GroupByPositionalSelector",
   "pandas.core.groupby.ops": "BaseGrouper BinGrouper DataSplitter FrameSplitter SeriesSplitter WrappedCythonOp",
-  "pandas.core.indexers.objects": "BaseIndexer ExpandingIndexer ExponentialMovingWindowIndexer FixedForwardWindowIndexer FixedWindowIndexer GroupbyIndexer VariableOffsetWindowIndexer VariableWindowIndexer",
+  "pandas.core.indexers.objects":
+    "BaseIndexer ExpandingIndexer ExponentialMovingWindowIndexer FixedForwardWindowIndexer FixedWindowIndexer GroupbyIndexer VariableOffsetWindowIndexer VariableWindowIndexer",
   "pandas.core.indexes.accessors": "CombinedDatetimelikeProperties DatetimeProperties PeriodProperties Properties TimedeltaProperties",
   "pandas.core.indexes.base": "Index _new_Index",
   "pandas.core.indexes.category": "CategoricalIndex",
@@ -81,12 +89,14 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "pandas.core.indexing": "IndexingMixin _AtIndexer _IndexSlice _LocIndexer _LocationIndexer _ScalarAccessIndexer _iAtIndexer _iLocIndexer",
   "pandas.core.internals.array_manager": "ArrayManager BaseArrayManager NullArrayProxy SingleArrayManager",
   "pandas.core.internals.base": "DataManager SingleDataManager",
-  "pandas.core.internals.blocks": "Block CategoricalBlock DatetimeLikeBlock DatetimeTZBlock EABackedBlock ExtensionBlock NDArrayBackedExtensionBlock NumericBlock NumpyBlock ObjectBlock",
+  "pandas.core.internals.blocks":
+    "Block CategoricalBlock DatetimeLikeBlock DatetimeTZBlock EABackedBlock ExtensionBlock NDArrayBackedExtensionBlock NumericBlock NumpyBlock ObjectBlock",
   "pandas.core.internals.concat": "JoinUnit",
   "pandas.core.internals.managers": "BaseBlockManager BlockManager SingleBlockManager",
   "pandas.core.internals.ops": "BlockPairInfo",
   "pandas.core.nanops": "bottleneck_switch disallow",
-  "pandas.core.resample": "DatetimeIndexResampler DatetimeIndexResamplerGroupby PeriodIndexResampler PeriodIndexResamplerGroupby Resampler TimeGrouper TimedeltaIndexResampler TimedeltaIndexResamplerGroupby _GroupByMixin",
+  "pandas.core.resample":
+    "DatetimeIndexResampler DatetimeIndexResamplerGroupby PeriodIndexResampler PeriodIndexResamplerGroupby Resampler TimeGrouper TimedeltaIndexResampler TimedeltaIndexResamplerGroupby _GroupByMixin",
   "pandas.core.reshape.concat": "_Concatenator",
   "pandas.core.reshape.merge": "_AsOfMerge _MergeOperation _OrderedMerge",
   "pandas.core.reshape.reshape": "_Unstacker",
@@ -99,12 +109,14 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "pandas.core.window.expanding": "Expanding ExpandingGroupby",
   "pandas.core.window.online": "EWMMeanState",
   "pandas.core.window.rolling": "BaseWindow BaseWindowGroupby Rolling RollingAndExpandingMixin RollingGroupby Window",
-  "pandas.errors": "AbstractMethodError AccessorRegistrationWarning AttributeConflictWarning CSSWarning CategoricalConversionWarning ClosedFileError DataError DatabaseError DtypeWarning DuplicateLabelError EmptyDataError IncompatibilityWarning IndexingError IntCastingNaNError InvalidColumnName InvalidIndexError MergeError NullFrequencyError NumExprClobberingError NumbaUtilError ParserError ParserWarning PerformanceWarning PossibleDataLossError PossiblePrecisionLoss PyperclipException PyperclipWindowsException SettingWithCopyError SettingWithCopyWarning SpecificationError UndefinedVariableError UnsortedIndexError UnsupportedFunctionCall ValueLabelTypeMismatch",
+  "pandas.errors":
+    "AbstractMethodError AccessorRegistrationWarning AttributeConflictWarning CSSWarning CategoricalConversionWarning ClosedFileError DataError DatabaseError DtypeWarning DuplicateLabelError EmptyDataError IncompatibilityWarning IndexingError IntCastingNaNError InvalidColumnName InvalidIndexError MergeError NullFrequencyError NumExprClobberingError NumbaUtilError ParserError ParserWarning PerformanceWarning PossibleDataLossError PossiblePrecisionLoss PyperclipException PyperclipWindowsException SettingWithCopyError SettingWithCopyWarning SpecificationError UndefinedVariableError UnsortedIndexError UnsupportedFunctionCall ValueLabelTypeMismatch",
   "pandas.tseries.frequencies": "_FrequencyInferer _TimedeltaFrequencyInferer",
   "pandas.tseries.holiday": "AbstractHolidayCalendar Holiday HolidayCalendarMetaClass USFederalHolidayCalendar",
   "scipy.interpolate._bsplines": "BSpline",
   "scipy.interpolate._cubic": "Akima1DInterpolator CubicHermiteSpline CubicSpline PchipInterpolator",
-  "scipy.interpolate._fitpack2": "BivariateSpline InterpolatedUnivariateSpline LSQBivariateSpline LSQSphereBivariateSpline LSQUnivariateSpline RectBivariateSpline RectSphereBivariateSpline SmoothBivariateSpline SmoothSphereBivariateSpline SphereBivariateSpline UnivariateSpline _BivariateSplineBase _DerivedBivariateSpline",
+  "scipy.interpolate._fitpack2":
+    "BivariateSpline InterpolatedUnivariateSpline LSQBivariateSpline LSQSphereBivariateSpline LSQUnivariateSpline RectBivariateSpline RectSphereBivariateSpline SmoothBivariateSpline SmoothSphereBivariateSpline SphereBivariateSpline UnivariateSpline _BivariateSplineBase _DerivedBivariateSpline",
   "scipy.interpolate._interpolate": "BPoly NdPPoly PPoly _PPolyBase interp1d interp2d",
   "scipy.interpolate._ndgriddata": "NearestNDInterpolator",
   "scipy.interpolate._polyint": "BarycentricInterpolator KroghInterpolator _Interpolator1D _Interpolator1DWithDerivatives",
@@ -127,9 +139,11 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "scipy.sparse.csgraph._flow": "MaximumFlowResult",
   "scipy.sparse.csgraph._shortest_path": "NegativeCycleError",
   "scipy.sparse.linalg._dsolve.linsolve": "MatrixRankWarning",
-  "scipy.sparse.linalg._eigen.arpack.arpack": "ArpackError ArpackNoConvergence IterInv IterOpInv LuInv SpLuInv _ArpackParams _SymmetricArpackParams _UnsymmetricArpackParams",
+  "scipy.sparse.linalg._eigen.arpack.arpack":
+    "ArpackError ArpackNoConvergence IterInv IterOpInv LuInv SpLuInv _ArpackParams _SymmetricArpackParams _UnsymmetricArpackParams",
   "scipy.sparse.linalg._expm_multiply": "LazyOperatorNormInfo",
-  "scipy.sparse.linalg._interface": "IdentityOperator LinearOperator MatrixLinearOperator _AdjointLinearOperator _AdjointMatrixOperator _CustomLinearOperator _PowerLinearOperator _ProductLinearOperator _ScaledLinearOperator _SumLinearOperator _TransposedLinearOperator",
+  "scipy.sparse.linalg._interface":
+    "IdentityOperator LinearOperator MatrixLinearOperator _AdjointLinearOperator _AdjointMatrixOperator _CustomLinearOperator _PowerLinearOperator _ProductLinearOperator _ScaledLinearOperator _SumLinearOperator _TransposedLinearOperator",
   "scipy.sparse.linalg._matfuncs": "MatrixPowerOperator ProductOperator _ExpmPadeHelper",
   "scipy.sparse.linalg._svdp": "_AProd",
   "scipy.spatial._ckdtree": "__pyx_unpickle_cKDTreeNode cKDTree cKDTreeNode coo_entries ordered_pairs",
@@ -143,33 +157,44 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "scipy.stats._binned_statistic": "BinnedStatistic2dResult BinnedStatisticResult BinnedStatisticddResult",
   "scipy.stats._binomtest": "BinomTestResult",
   "scipy.stats._common": "ConfidenceInterval",
-  "scipy.stats._continuous_distns": "FitDataError FitSolverError FitUniformFixedScaleDataError alpha_gen anglit_gen arcsine_gen argus_gen beta_gen betaprime_gen bradford_gen burr12_gen burr_gen cauchy_gen chi2_gen chi_gen cosine_gen crystalball_gen dgamma_gen dweibull_gen erlang_gen expon_gen exponnorm_gen exponpow_gen exponweib_gen f_gen fatiguelife_gen fisk_gen foldcauchy_gen foldnorm_gen gamma_gen gausshyper_gen genexpon_gen genextreme_gen gengamma_gen genhalflogistic_gen genhyperbolic_gen geninvgauss_gen genlogistic_gen gennorm_gen genpareto_gen gibrat_gen gilbrat_gen gompertz_gen gumbel_l_gen gumbel_r_gen halfcauchy_gen halfgennorm_gen halflogistic_gen halfnorm_gen hypsecant_gen invgamma_gen invgauss_gen invweibull_gen johnsonsb_gen johnsonsu_gen kappa3_gen kappa4_gen ksone_gen kstwo_gen kstwobign_gen laplace_asymmetric_gen laplace_gen levy_gen levy_l_gen loggamma_gen logistic_gen loglaplace_gen lognorm_gen lomax_gen maxwell_gen mielke_gen moyal_gen nakagami_gen ncf_gen nct_gen ncx2_gen norm_gen norminvgauss_gen pareto_gen pearson3_gen powerlaw_gen powerlognorm_gen powernorm_gen rayleigh_gen rdist_gen recipinvgauss_gen reciprocal_gen rice_gen rv_histogram semicircular_gen skew_norm_gen skewcauchy_gen studentized_range_gen t_gen trapezoid_gen triang_gen truncexpon_gen truncnorm_gen truncpareto_gen truncweibull_min_gen tukeylambda_gen uniform_gen vonmises_gen wald_gen weibull_max_gen weibull_min_gen wrapcauchy_gen",
+  "scipy.stats._continuous_distns":
+    "FitDataError FitSolverError FitUniformFixedScaleDataError alpha_gen anglit_gen arcsine_gen argus_gen beta_gen betaprime_gen bradford_gen burr12_gen burr_gen cauchy_gen chi2_gen chi_gen cosine_gen crystalball_gen dgamma_gen dweibull_gen erlang_gen expon_gen exponnorm_gen exponpow_gen exponweib_gen f_gen fatiguelife_gen fisk_gen foldcauchy_gen foldnorm_gen gamma_gen gausshyper_gen genexpon_gen genextreme_gen gengamma_gen genhalflogistic_gen genhyperbolic_gen geninvgauss_gen genlogistic_gen gennorm_gen genpareto_gen gibrat_gen gilbrat_gen gompertz_gen gumbel_l_gen gumbel_r_gen halfcauchy_gen halfgennorm_gen halflogistic_gen halfnorm_gen hypsecant_gen invgamma_gen invgauss_gen invweibull_gen johnsonsb_gen johnsonsu_gen kappa3_gen kappa4_gen ksone_gen kstwo_gen kstwobign_gen laplace_asymmetric_gen laplace_gen levy_gen levy_l_gen loggamma_gen logistic_gen loglaplace_gen lognorm_gen lomax_gen maxwell_gen mielke_gen moyal_gen nakagami_gen ncf_gen nct_gen ncx2_gen norm_gen norminvgauss_gen pareto_gen pearson3_gen powerlaw_gen powerlognorm_gen powernorm_gen rayleigh_gen rdist_gen recipinvgauss_gen reciprocal_gen rice_gen rv_histogram semicircular_gen skew_norm_gen skewcauchy_gen studentized_range_gen t_gen trapezoid_gen triang_gen truncexpon_gen truncnorm_gen truncpareto_gen truncweibull_min_gen tukeylambda_gen uniform_gen vonmises_gen wald_gen weibull_max_gen weibull_min_gen wrapcauchy_gen",
   "scipy.stats._covariance": "CovViaCholesky CovViaDiagonal CovViaEigendecomposition CovViaPSD CovViaPrecision Covariance",
   "scipy.stats._crosstab": "CrosstabResult",
-  "scipy.stats._discrete_distns": "_nchypergeom_gen bernoulli_gen betabinom_gen binom_gen boltzmann_gen dlaplace_gen geom_gen hypergeom_gen logser_gen nbinom_gen nchypergeom_fisher_gen nchypergeom_wallenius_gen nhypergeom_gen planck_gen poisson_gen randint_gen skellam_gen yulesimon_gen zipf_gen zipfian_gen",
-  "scipy.stats._distn_infrastructure": "_ShapeInfo rv_continuous rv_continuous_frozen rv_discrete rv_discrete_frozen rv_frozen rv_generic rv_sample",
+  "scipy.stats._discrete_distns":
+    "_nchypergeom_gen bernoulli_gen betabinom_gen binom_gen boltzmann_gen dlaplace_gen geom_gen hypergeom_gen logser_gen nbinom_gen nchypergeom_fisher_gen nchypergeom_wallenius_gen nhypergeom_gen planck_gen poisson_gen randint_gen skellam_gen yulesimon_gen zipf_gen zipfian_gen",
+  "scipy.stats._distn_infrastructure":
+    "_ShapeInfo rv_continuous rv_continuous_frozen rv_discrete rv_discrete_frozen rv_frozen rv_generic rv_sample",
   "scipy.stats._fit": "FitResult GoodnessOfFitResult",
   "scipy.stats._hypotests": "CramerVonMisesResult Epps_Singleton_2sampResult TukeyHSDResult",
   "scipy.stats._kde": "gaussian_kde",
   "scipy.stats._levy_stable": "levy_stable_gen",
   "scipy.stats._levy_stable.levyst": "Nolan",
   "scipy.stats._mannwhitneyu": "MannwhitneyuResult _MWU",
-  "scipy.stats._morestats": "AndersonResult Anderson_ksampResult AnsariResult BartlettResult DirectionalStats FlignerResult LeveneResult Mean MedianTestResult ShapiroResult Std_dev Variance WilcoxonResult _ABW",
-  "scipy.stats._mstats_basic": "BrunnerMunzelResult DescribeResult F_onewayResult FriedmanchisquareResult KruskalResult KurtosistestResult MannwhitneyuResult ModeResult NormaltestResult PointbiserialrResult SenSeasonalSlopesResult SkewtestResult Ttest_1sampResult Ttest_indResult Ttest_relResult",
-  "scipy.stats._multivariate": "_PSD dirichlet_frozen dirichlet_gen invwishart_frozen invwishart_gen matrix_normal_frozen matrix_normal_gen multi_rv_frozen multi_rv_generic multinomial_frozen multinomial_gen multivariate_hypergeom_frozen multivariate_hypergeom_gen multivariate_normal_frozen multivariate_normal_gen multivariate_t_frozen multivariate_t_gen ortho_group_frozen ortho_group_gen random_correlation_frozen random_correlation_gen random_table_frozen random_table_gen special_ortho_group_frozen special_ortho_group_gen uniform_direction_frozen uniform_direction_gen unitary_group_frozen unitary_group_gen wishart_frozen wishart_gen",
+  "scipy.stats._morestats":
+    "AndersonResult Anderson_ksampResult AnsariResult BartlettResult DirectionalStats FlignerResult LeveneResult Mean MedianTestResult ShapiroResult Std_dev Variance WilcoxonResult _ABW",
+  "scipy.stats._mstats_basic":
+    "BrunnerMunzelResult DescribeResult F_onewayResult FriedmanchisquareResult KruskalResult KurtosistestResult MannwhitneyuResult ModeResult NormaltestResult PointbiserialrResult SenSeasonalSlopesResult SkewtestResult Ttest_1sampResult Ttest_indResult Ttest_relResult",
+  "scipy.stats._multivariate":
+    "_PSD dirichlet_frozen dirichlet_gen invwishart_frozen invwishart_gen matrix_normal_frozen matrix_normal_gen multi_rv_frozen multi_rv_generic multinomial_frozen multinomial_gen multivariate_hypergeom_frozen multivariate_hypergeom_gen multivariate_normal_frozen multivariate_normal_gen multivariate_t_frozen multivariate_t_gen ortho_group_frozen ortho_group_gen random_correlation_frozen random_correlation_gen random_table_frozen random_table_gen special_ortho_group_frozen special_ortho_group_gen uniform_direction_frozen uniform_direction_gen unitary_group_frozen unitary_group_gen wishart_frozen wishart_gen",
   "scipy.stats._odds_ratio": "OddsRatioResult",
   "scipy.stats._page_trend_test": "_PageL",
   "scipy.stats._qmc": "Halton LatinHypercube MultinomialQMC MultivariateNormalQMC PoissonDisk QMCEngine Sobol",
   "scipy.stats._relative_risk": "RelativeRiskResult",
   "scipy.stats._stats_mstats_common": "LinregressResult SiegelslopesResult TheilslopesResult",
-  "scipy.stats._stats_py": "BrunnerMunzelResult ConfidenceInterval CumfreqResult DescribeResult F_onewayResult FriedmanchisquareResult HistogramResult KruskalResult Ks_2sampResult KstestResult KurtosistestResult MGCResult ModeResult NormaltestResult PearsonRResult PearsonRResultBase Power_divergenceResult RanksumsResult RelfreqResult RepeatedResults SigmaclipResult SignificanceResult SkewtestResult TtestResult TtestResultBase Ttest_indResult _ParallelP",
+  "scipy.stats._stats_py":
+    "BrunnerMunzelResult ConfidenceInterval CumfreqResult DescribeResult F_onewayResult FriedmanchisquareResult HistogramResult KruskalResult Ks_2sampResult KstestResult KurtosistestResult MGCResult ModeResult NormaltestResult PearsonRResult PearsonRResultBase Power_divergenceResult RanksumsResult RelfreqResult RepeatedResults SigmaclipResult SignificanceResult SkewtestResult TtestResult TtestResultBase Ttest_indResult _ParallelP",
   "scipy.stats._warnings_errors": "ConstantInputWarning DegenerateDataWarning FitError NearConstantInputWarning",
   "scipy.stats.contingency": "Chi2ContingencyResult",
-  "sklearn._loss._loss": "CyAbsoluteError CyHalfBinomialLoss CyHalfGammaLoss CyHalfMultinomialLoss CyHalfPoissonLoss CyHalfSquaredError CyHalfTweedieLoss CyHalfTweedieLossIdentity CyLossFunction CyPinballLoss __pyx_unpickle_CyAbsoluteError __pyx_unpickle_CyHalfBinomialLoss __pyx_unpickle_CyHalfGammaLoss __pyx_unpickle_CyHalfMultinomialLoss __pyx_unpickle_CyHalfPoissonLoss __pyx_unpickle_CyHalfSquaredError __pyx_unpickle_CyHalfTweedieLoss __pyx_unpickle_CyHalfTweedieLossIdentity __pyx_unpickle_CyLossFunction __pyx_unpickle_CyPinballLoss",
-  "sklearn._loss.glm_distribution": "DistributionBoundary ExponentialDispersionModel GammaDistribution InverseGaussianDistribution NormalDistribution PoissonDistribution TweedieDistribution",
+  "sklearn._loss._loss":
+    "CyAbsoluteError CyHalfBinomialLoss CyHalfGammaLoss CyHalfMultinomialLoss CyHalfPoissonLoss CyHalfSquaredError CyHalfTweedieLoss CyHalfTweedieLossIdentity CyLossFunction CyPinballLoss __pyx_unpickle_CyAbsoluteError __pyx_unpickle_CyHalfBinomialLoss __pyx_unpickle_CyHalfGammaLoss __pyx_unpickle_CyHalfMultinomialLoss __pyx_unpickle_CyHalfPoissonLoss __pyx_unpickle_CyHalfSquaredError __pyx_unpickle_CyHalfTweedieLoss __pyx_unpickle_CyHalfTweedieLossIdentity __pyx_unpickle_CyLossFunction __pyx_unpickle_CyPinballLoss",
+  "sklearn._loss.glm_distribution":
+    "DistributionBoundary ExponentialDispersionModel GammaDistribution InverseGaussianDistribution NormalDistribution PoissonDistribution TweedieDistribution",
   "sklearn._loss.link": "BaseLink IdentityLink Interval LogLink LogitLink MultinomialLogit",
-  "sklearn._loss.loss": "AbsoluteError BaseLoss HalfBinomialLoss HalfGammaLoss HalfMultinomialLoss HalfPoissonLoss HalfSquaredError HalfTweedieLoss HalfTweedieLossIdentity PinballLoss",
-  "sklearn.base": "BaseEstimator BiclusterMixin ClassNamePrefixFeaturesOutMixin ClassifierMixin ClusterMixin DensityMixin MetaEstimatorMixin MultiOutputMixin OneToOneFeatureMixin OutlierMixin RegressorMixin TransformerMixin _UnstableArchMixin",
+  "sklearn._loss.loss":
+    "AbsoluteError BaseLoss HalfBinomialLoss HalfGammaLoss HalfMultinomialLoss HalfPoissonLoss HalfSquaredError HalfTweedieLoss HalfTweedieLossIdentity PinballLoss",
+  "sklearn.base":
+    "BaseEstimator BiclusterMixin ClassNamePrefixFeaturesOutMixin ClassifierMixin ClusterMixin DensityMixin MetaEstimatorMixin MultiOutputMixin OneToOneFeatureMixin OutlierMixin RegressorMixin TransformerMixin _UnstableArchMixin",
   "sklearn.calibration": "CalibratedClassifierCV CalibrationDisplay _CalibratedClassifier _SigmoidCalibration",
   "sklearn.cluster._affinity_propagation": "AffinityPropagation",
   "sklearn.cluster._agglomerative": "AgglomerativeClustering FeatureAgglomeration",
@@ -206,11 +231,14 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.dummy": "DummyClassifier DummyRegressor",
   "sklearn.ensemble._bagging": "BaggingClassifier BaggingRegressor BaseBagging",
   "sklearn.ensemble._base": "BaseEnsemble _BaseHeterogeneousEnsemble",
-  "sklearn.ensemble._forest": "BaseForest ExtraTreesClassifier ExtraTreesRegressor ForestClassifier ForestRegressor RandomForestClassifier RandomForestRegressor RandomTreesEmbedding",
+  "sklearn.ensemble._forest":
+    "BaseForest ExtraTreesClassifier ExtraTreesRegressor ForestClassifier ForestRegressor RandomForestClassifier RandomForestRegressor RandomTreesEmbedding",
   "sklearn.ensemble._gb": "BaseGradientBoosting GradientBoostingClassifier GradientBoostingRegressor VerboseReporter",
-  "sklearn.ensemble._gb_losses": "BinomialDeviance ClassificationLossFunction ExponentialLoss HuberLossFunction LeastAbsoluteError LeastSquaresError LossFunction MultinomialDeviance QuantileLossFunction RegressionLossFunction",
+  "sklearn.ensemble._gb_losses":
+    "BinomialDeviance ClassificationLossFunction ExponentialLoss HuberLossFunction LeastAbsoluteError LeastSquaresError LossFunction MultinomialDeviance QuantileLossFunction RegressionLossFunction",
   "sklearn.ensemble._hist_gradient_boosting.binning": "_BinMapper",
-  "sklearn.ensemble._hist_gradient_boosting.gradient_boosting": "BaseHistGradientBoosting HistGradientBoostingClassifier HistGradientBoostingRegressor",
+  "sklearn.ensemble._hist_gradient_boosting.gradient_boosting":
+    "BaseHistGradientBoosting HistGradientBoostingClassifier HistGradientBoostingRegressor",
   "sklearn.ensemble._hist_gradient_boosting.grower": "TreeGrower TreeNode",
   "sklearn.ensemble._hist_gradient_boosting.histogram": "HistogramBuilder __pyx_unpickle_HistogramBuilder",
   "sklearn.ensemble._hist_gradient_boosting.predictor": "TreePredictor",
@@ -219,7 +247,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.ensemble._stacking": "StackingClassifier StackingRegressor _BaseStacking",
   "sklearn.ensemble._voting": "VotingClassifier VotingRegressor _BaseVoting",
   "sklearn.ensemble._weight_boosting": "AdaBoostClassifier AdaBoostRegressor BaseWeightBoosting",
-  "sklearn.exceptions": "ConvergenceWarning DataConversionWarning DataDimensionalityWarning EfficiencyWarning FitFailedWarning NotFittedError PositiveSpectrumWarning SkipTestWarning UndefinedMetricWarning",
+  "sklearn.exceptions":
+    "ConvergenceWarning DataConversionWarning DataDimensionalityWarning EfficiencyWarning FitFailedWarning NotFittedError PositiveSpectrumWarning SkipTestWarning UndefinedMetricWarning",
   "sklearn.feature_extraction._dict_vectorizer": "DictVectorizer",
   "sklearn.feature_extraction._hash": "FeatureHasher",
   "sklearn.feature_extraction.image": "PatchExtractor",
@@ -229,11 +258,13 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.feature_selection._mutual_info": "mutual_info_classif mutual_info_regression",
   "sklearn.feature_selection._rfe": "RFE RFECV",
   "sklearn.feature_selection._sequential": "SequentialFeatureSelector",
-  "sklearn.feature_selection._univariate_selection": "GenericUnivariateSelect SelectFdr SelectFpr SelectFwe SelectKBest SelectPercentile _BaseFilter chi2 f_classif f_oneway f_regression r_regression",
+  "sklearn.feature_selection._univariate_selection":
+    "GenericUnivariateSelect SelectFdr SelectFpr SelectFwe SelectKBest SelectPercentile _BaseFilter chi2 f_classif f_oneway f_regression r_regression",
   "sklearn.feature_selection._variance_threshold": "VarianceThreshold",
   "sklearn.gaussian_process._gpc": "GaussianProcessClassifier _BinaryGaussianProcessClassifierLaplace",
   "sklearn.gaussian_process._gpr": "GaussianProcessRegressor",
-  "sklearn.gaussian_process.kernels": "CompoundKernel ConstantKernel DotProduct ExpSineSquared Exponentiation GenericKernelMixin Hyperparameter Kernel KernelOperator Matern NormalizedKernelMixin PairwiseKernel Product RBF RationalQuadratic StationaryKernelMixin Sum WhiteKernel",
+  "sklearn.gaussian_process.kernels":
+    "CompoundKernel ConstantKernel DotProduct ExpSineSquared Exponentiation GenericKernelMixin Hyperparameter Kernel KernelOperator Matern NormalizedKernelMixin PairwiseKernel Product RBF RationalQuadratic StationaryKernelMixin Sum WhiteKernel",
   "sklearn.impute._base": "MissingIndicator SimpleImputer _BaseImputer",
   "sklearn.impute._iterative": "IterativeImputer _ImputerTriplet",
   "sklearn.impute._knn": "KNNImputer",
@@ -244,7 +275,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.kernel_ridge": "KernelRidge",
   "sklearn.linear_model._base": "LinearClassifierMixin LinearModel LinearRegression SparseCoefMixin",
   "sklearn.linear_model._bayes": "ARDRegression BayesianRidge",
-  "sklearn.linear_model._coordinate_descent": "ElasticNet ElasticNetCV Lasso LassoCV LinearModelCV MultiTaskElasticNet MultiTaskElasticNetCV MultiTaskLasso MultiTaskLassoCV",
+  "sklearn.linear_model._coordinate_descent":
+    "ElasticNet ElasticNetCV Lasso LassoCV LinearModelCV MultiTaskElasticNet MultiTaskElasticNetCV MultiTaskLasso MultiTaskLassoCV",
   "sklearn.linear_model._glm._newton_solver": "NewtonCholeskySolver NewtonSolver",
   "sklearn.linear_model._glm.glm": "GammaRegressor PoissonRegressor TweedieRegressor _GeneralizedLinearRegressor",
   "sklearn.linear_model._huber": "HuberRegressor",
@@ -256,40 +288,54 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.linear_model._perceptron": "Perceptron",
   "sklearn.linear_model._quantile": "QuantileRegressor",
   "sklearn.linear_model._ransac": "RANSACRegressor",
-  "sklearn.linear_model._ridge": "Ridge RidgeCV RidgeClassifier RidgeClassifierCV _BaseRidge _BaseRidgeCV _IdentityClassifier _IdentityRegressor _RidgeClassifierMixin _RidgeGCV _XT_CenterStackOp _X_CenterStackOp",
+  "sklearn.linear_model._ridge":
+    "Ridge RidgeCV RidgeClassifier RidgeClassifierCV _BaseRidge _BaseRidgeCV _IdentityClassifier _IdentityRegressor _RidgeClassifierMixin _RidgeGCV _XT_CenterStackOp _X_CenterStackOp",
   "sklearn.linear_model._sag_fast": "MultinomialLogLoss32 MultinomialLogLoss64",
-  "sklearn.linear_model._sgd_fast": "Classification EpsilonInsensitive Hinge Huber Log LossFunction ModifiedHuber Regression SquaredEpsilonInsensitive SquaredHinge SquaredLoss __pyx_unpickle_Classification __pyx_unpickle_LossFunction __pyx_unpickle_Regression",
-  "sklearn.linear_model._stochastic_gradient": "BaseSGD BaseSGDClassifier BaseSGDRegressor SGDClassifier SGDOneClassSVM SGDRegressor _ValidationScoreCallback",
+  "sklearn.linear_model._sgd_fast":
+    "Classification EpsilonInsensitive Hinge Huber Log LossFunction ModifiedHuber Regression SquaredEpsilonInsensitive SquaredHinge SquaredLoss __pyx_unpickle_Classification __pyx_unpickle_LossFunction __pyx_unpickle_Regression",
+  "sklearn.linear_model._stochastic_gradient":
+    "BaseSGD BaseSGDClassifier BaseSGDRegressor SGDClassifier SGDOneClassSVM SGDRegressor _ValidationScoreCallback",
   "sklearn.linear_model._theil_sen": "TheilSenRegressor",
   "sklearn.manifold._isomap": "Isomap",
   "sklearn.manifold._locally_linear": "LocallyLinearEmbedding",
   "sklearn.manifold._mds": "MDS",
   "sklearn.manifold._spectral_embedding": "SpectralEmbedding",
   "sklearn.manifold._t_sne": "TSNE",
-  "sklearn.metrics._classification": "accuracy_score balanced_accuracy_score brier_score_loss class_likelihood_ratios classification_report cohen_kappa_score confusion_matrix f1_score fbeta_score hamming_loss hinge_loss jaccard_score log_loss matthews_corrcoef multilabel_confusion_matrix precision_recall_fscore_support precision_score recall_score zero_one_loss",
-  "sklearn.metrics._dist_metrics": "BrayCurtisDistance BrayCurtisDistance32 CanberraDistance CanberraDistance32 ChebyshevDistance ChebyshevDistance32 DiceDistance DiceDistance32 DistanceMetric DistanceMetric32 EuclideanDistance EuclideanDistance32 HammingDistance HammingDistance32 HaversineDistance HaversineDistance32 JaccardDistance JaccardDistance32 KulsinskiDistance KulsinskiDistance32 MahalanobisDistance MahalanobisDistance32 ManhattanDistance ManhattanDistance32 MatchingDistance MatchingDistance32 MinkowskiDistance MinkowskiDistance32 PyFuncDistance PyFuncDistance32 RogersTanimotoDistance RogersTanimotoDistance32 RussellRaoDistance RussellRaoDistance32 SEuclideanDistance SEuclideanDistance32 SokalMichenerDistance SokalMichenerDistance32 SokalSneathDistance SokalSneathDistance32 WMinkowskiDistance WMinkowskiDistance32 newObj",
+  "sklearn.metrics._classification":
+    "accuracy_score balanced_accuracy_score brier_score_loss class_likelihood_ratios classification_report cohen_kappa_score confusion_matrix f1_score fbeta_score hamming_loss hinge_loss jaccard_score log_loss matthews_corrcoef multilabel_confusion_matrix precision_recall_fscore_support precision_score recall_score zero_one_loss",
+  "sklearn.metrics._dist_metrics":
+    "BrayCurtisDistance BrayCurtisDistance32 CanberraDistance CanberraDistance32 ChebyshevDistance ChebyshevDistance32 DiceDistance DiceDistance32 DistanceMetric DistanceMetric32 EuclideanDistance EuclideanDistance32 HammingDistance HammingDistance32 HaversineDistance HaversineDistance32 JaccardDistance JaccardDistance32 KulsinskiDistance KulsinskiDistance32 MahalanobisDistance MahalanobisDistance32 ManhattanDistance ManhattanDistance32 MatchingDistance MatchingDistance32 MinkowskiDistance MinkowskiDistance32 PyFuncDistance PyFuncDistance32 RogersTanimotoDistance RogersTanimotoDistance32 RussellRaoDistance RussellRaoDistance32 SEuclideanDistance SEuclideanDistance32 SokalMichenerDistance SokalMichenerDistance32 SokalSneathDistance SokalSneathDistance32 WMinkowskiDistance WMinkowskiDistance32 newObj",
   "sklearn.metrics._pairwise_distances_reduction._argkmin": "ArgKmin32 ArgKmin64 EuclideanArgKmin32 EuclideanArgKmin64",
-  "sklearn.metrics._pairwise_distances_reduction._base": "BaseDistancesReduction32 BaseDistancesReduction64 __pyx_unpickle_BaseDistancesReduction32 __pyx_unpickle_BaseDistancesReduction64",
-  "sklearn.metrics._pairwise_distances_reduction._datasets_pair": "DatasetsPair32 DatasetsPair64 DenseDenseDatasetsPair32 DenseDenseDatasetsPair64 DenseSparseDatasetsPair32 DenseSparseDatasetsPair64 SparseDenseDatasetsPair32 SparseDenseDatasetsPair64 SparseSparseDatasetsPair32 SparseSparseDatasetsPair64 __pyx_unpickle_DatasetsPair32 __pyx_unpickle_DatasetsPair64 __pyx_unpickle_DenseDenseDatasetsPair32 __pyx_unpickle_DenseDenseDatasetsPair64 __pyx_unpickle_DenseSparseDatasetsPair32 __pyx_unpickle_DenseSparseDatasetsPair64 __pyx_unpickle_SparseDenseDatasetsPair32 __pyx_unpickle_SparseDenseDatasetsPair64 __pyx_unpickle_SparseSparseDatasetsPair32 __pyx_unpickle_SparseSparseDatasetsPair64",
+  "sklearn.metrics._pairwise_distances_reduction._base":
+    "BaseDistancesReduction32 BaseDistancesReduction64 __pyx_unpickle_BaseDistancesReduction32 __pyx_unpickle_BaseDistancesReduction64",
+  "sklearn.metrics._pairwise_distances_reduction._datasets_pair":
+    "DatasetsPair32 DatasetsPair64 DenseDenseDatasetsPair32 DenseDenseDatasetsPair64 DenseSparseDatasetsPair32 DenseSparseDatasetsPair64 SparseDenseDatasetsPair32 SparseDenseDatasetsPair64 SparseSparseDatasetsPair32 SparseSparseDatasetsPair64 __pyx_unpickle_DatasetsPair32 __pyx_unpickle_DatasetsPair64 __pyx_unpickle_DenseDenseDatasetsPair32 __pyx_unpickle_DenseDenseDatasetsPair64 __pyx_unpickle_DenseSparseDatasetsPair32 __pyx_unpickle_DenseSparseDatasetsPair64 __pyx_unpickle_SparseDenseDatasetsPair32 __pyx_unpickle_SparseDenseDatasetsPair64 __pyx_unpickle_SparseSparseDatasetsPair32 __pyx_unpickle_SparseSparseDatasetsPair64",
   "sklearn.metrics._pairwise_distances_reduction._dispatcher": "ArgKmin BaseDistancesReductionDispatcher RadiusNeighbors",
-  "sklearn.metrics._pairwise_distances_reduction._middle_term_computer": "DenseDenseMiddleTermComputer32 DenseDenseMiddleTermComputer64 MiddleTermComputer32 MiddleTermComputer64 SparseSparseMiddleTermComputer32 SparseSparseMiddleTermComputer64 __pyx_unpickle_DenseDenseMiddleTermComputer32 __pyx_unpickle_DenseDenseMiddleTermComputer64 __pyx_unpickle_MiddleTermComputer32 __pyx_unpickle_MiddleTermComputer64 __pyx_unpickle_SparseSparseMiddleTermComputer32 __pyx_unpickle_SparseSparseMiddleTermComputer64",
-  "sklearn.metrics._pairwise_distances_reduction._radius_neighbors": "EuclideanRadiusNeighbors32 EuclideanRadiusNeighbors64 RadiusNeighbors32 RadiusNeighbors64",
+  "sklearn.metrics._pairwise_distances_reduction._middle_term_computer":
+    "DenseDenseMiddleTermComputer32 DenseDenseMiddleTermComputer64 MiddleTermComputer32 MiddleTermComputer64 SparseSparseMiddleTermComputer32 SparseSparseMiddleTermComputer64 __pyx_unpickle_DenseDenseMiddleTermComputer32 __pyx_unpickle_DenseDenseMiddleTermComputer64 __pyx_unpickle_MiddleTermComputer32 __pyx_unpickle_MiddleTermComputer64 __pyx_unpickle_SparseSparseMiddleTermComputer32 __pyx_unpickle_SparseSparseMiddleTermComputer64",
+  "sklearn.metrics._pairwise_distances_reduction._radius_neighbors":
+    "EuclideanRadiusNeighbors32 EuclideanRadiusNeighbors64 RadiusNeighbors32 RadiusNeighbors64",
   "sklearn.metrics._plot.confusion_matrix": "ConfusionMatrixDisplay",
   "sklearn.metrics._plot.det_curve": "DetCurveDisplay",
   "sklearn.metrics._plot.precision_recall_curve": "PrecisionRecallDisplay",
   "sklearn.metrics._plot.regression": "PredictionErrorDisplay",
   "sklearn.metrics._plot.roc_curve": "RocCurveDisplay",
-  "sklearn.metrics._ranking": "auc average_precision_score coverage_error dcg_score det_curve label_ranking_average_precision_score label_ranking_loss ndcg_score precision_recall_curve roc_auc_score roc_curve top_k_accuracy_score",
-  "sklearn.metrics._regression": "d2_absolute_error_score d2_pinball_score d2_tweedie_score explained_variance_score max_error mean_absolute_error mean_absolute_percentage_error mean_gamma_deviance mean_pinball_loss mean_poisson_deviance mean_squared_error mean_squared_log_error mean_tweedie_deviance median_absolute_error r2_score",
+  "sklearn.metrics._ranking":
+    "auc average_precision_score coverage_error dcg_score det_curve label_ranking_average_precision_score label_ranking_loss ndcg_score precision_recall_curve roc_auc_score roc_curve top_k_accuracy_score",
+  "sklearn.metrics._regression":
+    "d2_absolute_error_score d2_pinball_score d2_tweedie_score explained_variance_score max_error mean_absolute_error mean_absolute_percentage_error mean_gamma_deviance mean_pinball_loss mean_poisson_deviance mean_squared_error mean_squared_log_error mean_tweedie_deviance median_absolute_error r2_score",
   "sklearn.metrics._scorer": "_BaseScorer _DeprecatedScorers _MultimetricScorer _PredictScorer _ProbaScorer _ThresholdScorer",
-  "sklearn.metrics.pairwise": "additive_chi2_kernel check_paired_arrays check_pairwise_arrays chi2_kernel cosine_distances cosine_similarity distance_metrics euclidean_distances haversine_distances kernel_metrics laplacian_kernel linear_kernel manhattan_distances nan_euclidean_distances paired_cosine_distances paired_distances paired_euclidean_distances paired_manhattan_distances pairwise_distances pairwise_distances_argmin pairwise_distances_argmin_min pairwise_distances_chunked pairwise_kernels polynomial_kernel rbf_kernel sigmoid_kernel",
+  "sklearn.metrics.pairwise":
+    "additive_chi2_kernel check_paired_arrays check_pairwise_arrays chi2_kernel cosine_distances cosine_similarity distance_metrics euclidean_distances haversine_distances kernel_metrics laplacian_kernel linear_kernel manhattan_distances nan_euclidean_distances paired_cosine_distances paired_distances paired_euclidean_distances paired_manhattan_distances pairwise_distances pairwise_distances_argmin pairwise_distances_argmin_min pairwise_distances_chunked pairwise_kernels polynomial_kernel rbf_kernel sigmoid_kernel",
   "sklearn.mixture._base": "BaseMixture",
   "sklearn.mixture._bayesian_mixture": "BayesianGaussianMixture",
   "sklearn.mixture._gaussian_mixture": "GaussianMixture",
   "sklearn.model_selection._plot": "LearningCurveDisplay",
   "sklearn.model_selection._search": "BaseSearchCV GridSearchCV ParameterGrid ParameterSampler RandomizedSearchCV",
-  "sklearn.model_selection._search_successive_halving": "BaseSuccessiveHalving HalvingGridSearchCV HalvingRandomSearchCV _SubsampleMetaSplitter",
-  "sklearn.model_selection._split": "BaseCrossValidator BaseShuffleSplit GroupKFold GroupShuffleSplit KFold LeaveOneGroupOut LeaveOneOut LeavePGroupsOut LeavePOut PredefinedSplit RepeatedKFold RepeatedStratifiedKFold ShuffleSplit StratifiedGroupKFold StratifiedKFold StratifiedShuffleSplit TimeSeriesSplit _BaseKFold _CVIterableWrapper _RepeatedSplits",
+  "sklearn.model_selection._search_successive_halving":
+    "BaseSuccessiveHalving HalvingGridSearchCV HalvingRandomSearchCV _SubsampleMetaSplitter",
+  "sklearn.model_selection._split":
+    "BaseCrossValidator BaseShuffleSplit GroupKFold GroupShuffleSplit KFold LeaveOneGroupOut LeaveOneOut LeavePGroupsOut LeavePOut PredefinedSplit RepeatedKFold RepeatedStratifiedKFold ShuffleSplit StratifiedGroupKFold StratifiedKFold StratifiedShuffleSplit TimeSeriesSplit _BaseKFold _CVIterableWrapper _RepeatedSplits",
   "sklearn.multiclass": "OneVsOneClassifier OneVsRestClassifier OutputCodeClassifier _ConstantPredictor",
   "sklearn.multioutput": "ClassifierChain MultiOutputClassifier MultiOutputRegressor RegressorChain _BaseChain _MultiOutputEstimator",
   "sklearn.naive_bayes": "BernoulliNB CategoricalNB ComplementNB GaussianNB MultinomialNB _BaseDiscreteNB _BaseNB",
@@ -310,7 +356,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.neural_network._rbm": "BernoulliRBM",
   "sklearn.neural_network._stochastic_optimizers": "AdamOptimizer BaseOptimizer SGDOptimizer",
   "sklearn.pipeline": "FeatureUnion Pipeline",
-  "sklearn.preprocessing._data": "Binarizer KernelCenterer MaxAbsScaler MinMaxScaler Normalizer PowerTransformer QuantileTransformer RobustScaler StandardScaler",
+  "sklearn.preprocessing._data":
+    "Binarizer KernelCenterer MaxAbsScaler MinMaxScaler Normalizer PowerTransformer QuantileTransformer RobustScaler StandardScaler",
   "sklearn.preprocessing._discretization": "KBinsDiscretizer",
   "sklearn.preprocessing._encoders": "OneHotEncoder OrdinalEncoder _BaseEncoder",
   "sklearn.preprocessing._function_transformer": "FunctionTransformer",
@@ -325,8 +372,10 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.tree._criterion": "ClassificationCriterion Criterion Entropy FriedmanMSE Gini MAE MSE Poisson RegressionCriterion",
   "sklearn.tree._export": "Sentinel _BaseTreeExporter _DOTTreeExporter _MPLTreeExporter",
   "sklearn.tree._reingold_tilford": "DrawTree Tree",
-  "sklearn.tree._splitter": "BaseDenseSplitter BaseSparseSplitter BestSparseSplitter BestSplitter RandomSparseSplitter RandomSplitter Splitter",
-  "sklearn.tree._tree": "BestFirstTreeBuilder DepthFirstTreeBuilder Tree TreeBuilder _AlphaPruner _CCPPruneController _PathFinder __pyx_unpickle_TreeBuilder __pyx_unpickle__CCPPruneController",
+  "sklearn.tree._splitter":
+    "BaseDenseSplitter BaseSparseSplitter BestSparseSplitter BestSplitter RandomSparseSplitter RandomSplitter Splitter",
+  "sklearn.tree._tree":
+    "BestFirstTreeBuilder DepthFirstTreeBuilder Tree TreeBuilder _AlphaPruner _CCPPruneController _PathFinder __pyx_unpickle_TreeBuilder __pyx_unpickle__CCPPruneController",
   "sklearn.tree._utils": "WeightedMedianCalculator WeightedPQueue",
   "sklearn.utils._array_api": "_ArrayAPIWrapper _NumPyApiWrapper",
   "sklearn.utils._available_if": "_AvailableIfDescriptor",
@@ -334,30 +383,37 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "sklearn.utils._encode": "MissingValues _NaNCounter _nandict",
   "sklearn.utils._estimator_html_repr": "_IDCounter _VisualBlock",
   "sklearn.utils._fast_dict": "IntFloatDict __pyx_unpickle_IntFloatDict",
-  "sklearn.utils._param_validation": "HasMethods Hidden Interval InvalidParameterError Options StrOptions _ArrayLikes _Booleans _CVObjects _Callables _Constraint _InstancesOf _IterablesNotString _MissingValues _NanConstraint _NoneConstraint _PandasNAConstraint _RandomStates _SparseMatrices _VerboseHelper",
+  "sklearn.utils._param_validation":
+    "HasMethods Hidden Interval InvalidParameterError Options StrOptions _ArrayLikes _Booleans _CVObjects _Callables _Constraint _InstancesOf _IterablesNotString _MissingValues _NanConstraint _NoneConstraint _PandasNAConstraint _RandomStates _SparseMatrices _VerboseHelper",
   "sklearn.utils._pprint": "KeyValTuple KeyValTupleParam _EstimatorPrettyPrinter",
   "sklearn.utils._readonly_array_wrapper": "ReadonlyArrayWrapper __pyx_unpickle_ReadonlyArrayWrapper",
   "sklearn.utils._seq_dataset": "ArrayDataset32 ArrayDataset64 CSRDataset32 CSRDataset64 SequentialDataset32 SequentialDataset64",
   "sklearn.utils._set_output": "_SetOutputMixin",
-  "sklearn.utils._vector_sentinel": "StdVectorSentinel StdVectorSentinelFloat64 StdVectorSentinelInt32 StdVectorSentinelInt64 StdVectorSentinelIntP __pyx_unpickle_StdVectorSentinel __pyx_unpickle_StdVectorSentinelFloat64 __pyx_unpickle_StdVectorSentinelInt32 __pyx_unpickle_StdVectorSentinelInt64 __pyx_unpickle_StdVectorSentinelIntP",
+  "sklearn.utils._vector_sentinel":
+    "StdVectorSentinel StdVectorSentinelFloat64 StdVectorSentinelInt32 StdVectorSentinelInt64 StdVectorSentinelIntP __pyx_unpickle_StdVectorSentinel __pyx_unpickle_StdVectorSentinelFloat64 __pyx_unpickle_StdVectorSentinelInt32 __pyx_unpickle_StdVectorSentinelInt64 __pyx_unpickle_StdVectorSentinelIntP",
   "sklearn.utils._weight_vector": "WeightVector32 WeightVector64",
   "sklearn.utils.deprecation": "deprecated",
   "sklearn.utils.metaestimators": "_BaseComposition _IffHasAttrDescriptor",
   "sklearn.utils.optimize": "_LineSearchError",
   "statsmodels.base._constraints": "LinearConstraints TransformRestriction",
-  "statsmodels.base._penalties": "ConstraintsPenalty CovariancePenalty L2 L2ConstraintsPenalty L2Univariate NonePenalty PSD Penalty PseudoHuber SCAD SCADSmoothed",
+  "statsmodels.base._penalties":
+    "ConstraintsPenalty CovariancePenalty L2 L2ConstraintsPenalty L2Univariate NonePenalty PSD Penalty PseudoHuber SCAD SCADSmoothed",
   "statsmodels.base._screening": "ScreeningResults VariableScreening",
   "statsmodels.base.data": "ModelData PandasData PatsyData",
   "statsmodels.base.distributed_estimation": "DistributedModel DistributedResults",
   "statsmodels.base.elastic_net": "RegularizedResults RegularizedResultsWrapper",
-  "statsmodels.base.model": "GenericLikelihoodModel GenericLikelihoodModelResults LikelihoodModel LikelihoodModelResults LikelihoodResultsWrapper Model ResultMixin Results _LLRMixin",
+  "statsmodels.base.model":
+    "GenericLikelihoodModel GenericLikelihoodModelResults LikelihoodModel LikelihoodModelResults LikelihoodResultsWrapper Model ResultMixin Results _LLRMixin",
   "statsmodels.base.optimizer": "Optimizer",
   "statsmodels.base.transform": "BoxCox",
   "statsmodels.base.wrapper": "ResultsWrapper",
-  "statsmodels.discrete.conditional_models": "ConditionalLogit ConditionalMNLogit ConditionalPoisson ConditionalResults ConditionalResultsWrapper _ConditionalModel",
-  "statsmodels.discrete.count_model": "GenericZeroInflated L1ZeroInflatedGeneralizedPoissonResults L1ZeroInflatedGeneralizedPoissonResultsWrapper L1ZeroInflatedNegativeBinomialResults L1ZeroInflatedNegativeBinomialResultsWrapper L1ZeroInflatedPoissonResults L1ZeroInflatedPoissonResultsWrapper ZeroInflatedGeneralizedPoisson ZeroInflatedGeneralizedPoissonResults ZeroInflatedGeneralizedPoissonResultsWrapper ZeroInflatedNegativeBinomialP ZeroInflatedNegativeBinomialResults ZeroInflatedNegativeBinomialResultsWrapper ZeroInflatedPoisson ZeroInflatedPoissonResults ZeroInflatedPoissonResultsWrapper",
+  "statsmodels.discrete.conditional_models":
+    "ConditionalLogit ConditionalMNLogit ConditionalPoisson ConditionalResults ConditionalResultsWrapper _ConditionalModel",
+  "statsmodels.discrete.count_model":
+    "GenericZeroInflated L1ZeroInflatedGeneralizedPoissonResults L1ZeroInflatedGeneralizedPoissonResultsWrapper L1ZeroInflatedNegativeBinomialResults L1ZeroInflatedNegativeBinomialResultsWrapper L1ZeroInflatedPoissonResults L1ZeroInflatedPoissonResultsWrapper ZeroInflatedGeneralizedPoisson ZeroInflatedGeneralizedPoissonResults ZeroInflatedGeneralizedPoissonResultsWrapper ZeroInflatedNegativeBinomialP ZeroInflatedNegativeBinomialResults ZeroInflatedNegativeBinomialResultsWrapper ZeroInflatedPoisson ZeroInflatedPoissonResults ZeroInflatedPoissonResultsWrapper",
   "statsmodels.discrete.discrete_margins": "DiscreteMargins Margins",
-  "statsmodels.discrete.discrete_model": "BinaryModel BinaryResults BinaryResultsWrapper CountModel CountResults CountResultsWrapper DiscreteModel DiscreteResults GeneralizedPoisson GeneralizedPoissonResults GeneralizedPoissonResultsWrapper L1BinaryResults L1BinaryResultsWrapper L1CountResults L1CountResultsWrapper L1GeneralizedPoissonResults L1GeneralizedPoissonResultsWrapper L1MultinomialResults L1MultinomialResultsWrapper L1NegativeBinomialResults L1NegativeBinomialResultsWrapper L1PoissonResults L1PoissonResultsWrapper Logit LogitResults MNLogit MultinomialModel MultinomialResults MultinomialResultsWrapper NegativeBinomial NegativeBinomialP NegativeBinomialResults NegativeBinomialResultsWrapper OrderedResults OrderedResultsWrapper Poisson PoissonResults PoissonResultsWrapper Probit ProbitResults",
+  "statsmodels.discrete.discrete_model":
+    "BinaryModel BinaryResults BinaryResultsWrapper CountModel CountResults CountResultsWrapper DiscreteModel DiscreteResults GeneralizedPoisson GeneralizedPoissonResults GeneralizedPoissonResultsWrapper L1BinaryResults L1BinaryResultsWrapper L1CountResults L1CountResultsWrapper L1GeneralizedPoissonResults L1GeneralizedPoissonResultsWrapper L1MultinomialResults L1MultinomialResultsWrapper L1NegativeBinomialResults L1NegativeBinomialResultsWrapper L1PoissonResults L1PoissonResultsWrapper Logit LogitResults MNLogit MultinomialModel MultinomialResults MultinomialResultsWrapper NegativeBinomial NegativeBinomialP NegativeBinomialResults NegativeBinomialResultsWrapper OrderedResults OrderedResultsWrapper Poisson PoissonResults PoissonResultsWrapper Probit ProbitResults",
   "statsmodels.distributions.bernstein": "BernsteinDistribution BernsteinDistributionBV BernsteinDistributionUV",
   "statsmodels.distributions.copula.archimedean": "ArchimedeanCopula ClaytonCopula FrankCopula GumbelCopula",
   "statsmodels.distributions.copula.copulas": "Copula CopulaDistribution",
@@ -366,7 +422,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.distributions.copula.extreme_value": "ExtremeValueCopula",
   "statsmodels.distributions.copula.other_copulas": "IndependenceCopula",
   "statsmodels.distributions.copula.transforms": "TransfClayton TransfFrank TransfGumbel TransfIndep Transforms _TransfPower",
-  "statsmodels.distributions.discrete": "DiscretizedCount DiscretizedModel genpoisson_p_gen zigeneralizedpoisson_gen zinegativebinomial_gen zipoisson_gen",
+  "statsmodels.distributions.discrete":
+    "DiscretizedCount DiscretizedModel genpoisson_p_gen zigeneralizedpoisson_gen zinegativebinomial_gen zipoisson_gen",
   "statsmodels.distributions.edgeworth": "ExpandedNormal",
   "statsmodels.distributions.empirical_distribution": "ECDF StepFunction",
   "statsmodels.distributions.mixture_rvs": "MixtureDistribution",
@@ -382,14 +439,19 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.gam.gam_cross_validation.gam_cross_validation": "BaseCV BasePenaltiesPathCV MultivariateGAMCV MultivariateGAMCVPath",
   "statsmodels.gam.gam_penalties": "MultivariateGamPenalty UnivariateGamPenalty",
   "statsmodels.gam.generalized_additive_model": "GLMGam GLMGamResults GLMGamResultsWrapper LogitGam",
-  "statsmodels.gam.smooth_basis": "AdditiveGamSmoother BSplines CubicSplines CyclicCubicSplines GenericSmoothers PolynomialSmoother UnivariateBSplines UnivariateCubicCyclicSplines UnivariateCubicSplines UnivariateGamSmoother UnivariateGenericSmoother UnivariatePolynomialSmoother",
+  "statsmodels.gam.smooth_basis":
+    "AdditiveGamSmoother BSplines CubicSplines CyclicCubicSplines GenericSmoothers PolynomialSmoother UnivariateBSplines UnivariateCubicCyclicSplines UnivariateCubicSplines UnivariateGamSmoother UnivariateGenericSmoother UnivariatePolynomialSmoother",
   "statsmodels.genmod._prediction": "PredictionResults",
-  "statsmodels.genmod.bayes_mixed_glm": "BayesMixedGLMResults BinomialBayesMixedGLM PoissonBayesMixedGLM _BayesMixedGLM _VariationalBayesMixedGLM",
-  "statsmodels.genmod.cov_struct": "Autoregressive CategoricalCovStruct CovStruct Equivalence Exchangeable GlobalOddsRatio Independence Nested NominalIndependence OrdinalIndependence Stationary Unstructured",
+  "statsmodels.genmod.bayes_mixed_glm":
+    "BayesMixedGLMResults BinomialBayesMixedGLM PoissonBayesMixedGLM _BayesMixedGLM _VariationalBayesMixedGLM",
+  "statsmodels.genmod.cov_struct":
+    "Autoregressive CategoricalCovStruct CovStruct Equivalence Exchangeable GlobalOddsRatio Independence Nested NominalIndependence OrdinalIndependence Stationary Unstructured",
   "statsmodels.genmod.families.family": "Binomial Family Gamma Gaussian InverseGaussian NegativeBinomial Poisson Tweedie",
-  "statsmodels.genmod.families.links": "CDFLink CLogLog Link Log LogLog Logit NegativeBinomial Power cauchy cloglog identity inverse_power inverse_squared log logit loglog nbinom probit sqrt",
+  "statsmodels.genmod.families.links":
+    "CDFLink CLogLog Link Log LogLog Logit NegativeBinomial Power cauchy cloglog identity inverse_power inverse_squared log logit loglog nbinom probit sqrt",
   "statsmodels.genmod.families.varfuncs": "Binomial NegativeBinomial Power VarianceFunction",
-  "statsmodels.genmod.generalized_estimating_equations": "GEE GEEMargins GEEResults GEEResultsWrapper NominalGEE NominalGEEResults NominalGEEResultsWrapper OrdinalGEE OrdinalGEEResults OrdinalGEEResultsWrapper ParameterConstraint _Multinomial _MultinomialLogit",
+  "statsmodels.genmod.generalized_estimating_equations":
+    "GEE GEEMargins GEEResults GEEResultsWrapper NominalGEE NominalGEEResults NominalGEEResultsWrapper OrdinalGEE OrdinalGEEResults OrdinalGEEResultsWrapper ParameterConstraint _Multinomial _MultinomialLogit",
   "statsmodels.genmod.generalized_linear_model": "GLM GLMResults GLMResultsWrapper _ModuleVariable",
   "statsmodels.genmod.qif": "QIF QIFAutoregressive QIFCovariance QIFExchangeable QIFIndependence QIFResults QIFResultsWrapper",
   "statsmodels.imputation.bayes_mi": "BayesGaussMI MI MIResults",
@@ -411,7 +473,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.othermod.betareg": "BetaModel BetaResults BetaResultsWrapper",
   "statsmodels.regression._prediction": "PredictionResults",
   "statsmodels.regression._tools": "_MinimalWLS",
-  "statsmodels.regression.dimred": "CORE CovarianceReduction DimReductionResults DimReductionResultsWrapper PHD PrincipalHessianDirections SAVE SIR SlicedAverageVarianceEstimation SlicedInverseReg _DimReductionRegression",
+  "statsmodels.regression.dimred":
+    "CORE CovarianceReduction DimReductionResults DimReductionResultsWrapper PHD PrincipalHessianDirections SAVE SIR SlicedAverageVarianceEstimation SlicedInverseReg _DimReductionRegression",
   "statsmodels.regression.feasible_gls": "GLSHet GLSHet2",
   "statsmodels.regression.linear_model": "GLS GLSAR OLS OLSResults RegressionModel RegressionResults RegressionResultsWrapper WLS",
   "statsmodels.regression.mixed_linear_model": "MixedLM MixedLMParams MixedLMResults MixedLMResultsWrapper VCSpec _mixedlm_distribution",
@@ -440,7 +503,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.stats.nonparametric": "RankCompareResult",
   "statsmodels.stats.oaxaca": "OaxacaBlinder OaxacaResults",
   "statsmodels.stats.outliers_influence": "GLMInfluence MLEInfluence OLSInfluence _BaseInfluenceMixin",
-  "statsmodels.stats.power": "FTestAnovaPower FTestPower GofChisquarePower NormalIndPower Power TTestIndPower TTestPower _GofChisquareIndPower",
+  "statsmodels.stats.power":
+    "FTestAnovaPower FTestPower GofChisquarePower NormalIndPower Power TTestIndPower TTestPower _GofChisquareIndPower",
   "statsmodels.stats.regularized_covariance": "RegularizedInvCovariance",
   "statsmodels.stats.robust_compare": "TrimmedMean",
   "statsmodels.stats.tabledist": "TableDist",
@@ -448,14 +512,16 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.tools._testing": "PytestTester",
   "statsmodels.tools.decorators": "CachedAttribute CachedWritableAttribute ResettableCache _cache_readonly cache_writable",
   "statsmodels.tools.grouputils": "Group GroupSorted Grouping",
-  "statsmodels.tools.sm_exceptions": "CacheWriteWarning CollinearityWarning ConvergenceWarning DomainWarning EstimationWarning HessianInversionWarning HypothesisTestWarning IOWarning InfeasibleTestError InterpolationWarning InvalidTestWarning IterationLimitWarning MissingDataError ModelWarning ModuleUnavailableWarning NotImplementedWarning OutputWarning ParseError PerfectSeparationError PrecisionWarning SingularMatrixWarning SpecificationWarning ValueWarning X13Error X13NotFoundError X13Warning",
+  "statsmodels.tools.sm_exceptions":
+    "CacheWriteWarning CollinearityWarning ConvergenceWarning DomainWarning EstimationWarning HessianInversionWarning HypothesisTestWarning IOWarning InfeasibleTestError InterpolationWarning InvalidTestWarning IterationLimitWarning MissingDataError ModelWarning ModuleUnavailableWarning NotImplementedWarning OutputWarning ParseError PerfectSeparationError PrecisionWarning SingularMatrixWarning SpecificationWarning ValueWarning X13Error X13NotFoundError X13Warning",
   "statsmodels.tools.testing": "Holder MarginTableTestBunch ParamsTableTestBunch",
   "statsmodels.tools.tools": "Bunch",
   "statsmodels.tools.transform_model": "StandardizeTransform",
   "statsmodels.tools.validation.validation": "PandasWrapper",
   "statsmodels.tsa._stl": "STL",
   "statsmodels.tsa.ar_model": "AR AROrderSelectionResults ARResults AutoReg AutoRegResults AutoRegResultsWrapper",
-  "statsmodels.tsa.ardl.model": "ARDL ARDLOrderSelectionResults ARDLResults ARDLResultsWrapper BoundsTestResult UECM UECMResults UECMResultsWrapper",
+  "statsmodels.tsa.ardl.model":
+    "ARDL ARDLOrderSelectionResults ARDLResults ARDLResultsWrapper BoundsTestResult UECM UECMResults UECMResultsWrapper",
   "statsmodels.tsa.arima.model": "ARIMA ARIMAResults ARIMAResultsWrapper",
   "statsmodels.tsa.arima.params": "SARIMAXParams",
   "statsmodels.tsa.arima.specification": "SARIMAXSpecification",
@@ -465,7 +531,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.tsa.base.prediction": "PredictionResults",
   "statsmodels.tsa.base.tsa_model": "TimeSeriesModel TimeSeriesModelResults TimeSeriesResultsWrapper",
   "statsmodels.tsa.descriptivestats": "TsaDescriptive",
-  "statsmodels.tsa.deterministic": "CalendarDeterministicTerm CalendarFourier CalendarSeasonality CalendarTimeTrend DeterministicProcess DeterministicTerm Fourier FourierDeterministicTerm Seasonality TimeTrend TimeTrendDeterministicTerm",
+  "statsmodels.tsa.deterministic":
+    "CalendarDeterministicTerm CalendarFourier CalendarSeasonality CalendarTimeTrend DeterministicProcess DeterministicTerm Fourier FourierDeterministicTerm Seasonality TimeTrend TimeTrendDeterministicTerm",
   "statsmodels.tsa.exponential_smoothing.base": "StateSpaceMLEModel StateSpaceMLEResults",
   "statsmodels.tsa.exponential_smoothing.ets": "ETSModel ETSResults ETSResultsWrapper PredictionResults PredictionResultsWrapper",
   "statsmodels.tsa.forecasting.stl": "STLForecast STLForecastResults",
@@ -475,11 +542,14 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.tsa.holtwinters.model": "ExponentialSmoothing Holt SimpleExpSmoothing _OptConfig",
   "statsmodels.tsa.holtwinters.results": "HoltWintersResults HoltWintersResultsWrapper",
   "statsmodels.tsa.mlemodel": "TSMLEModel",
-  "statsmodels.tsa.regime_switching.markov_autoregression": "MarkovAutoregression MarkovAutoregressionResults MarkovAutoregressionResultsWrapper",
+  "statsmodels.tsa.regime_switching.markov_autoregression":
+    "MarkovAutoregression MarkovAutoregressionResults MarkovAutoregressionResultsWrapper",
   "statsmodels.tsa.regime_switching.markov_regression": "MarkovRegression MarkovRegressionResults MarkovRegressionResultsWrapper",
-  "statsmodels.tsa.regime_switching.markov_switching": "HamiltonFilterResults KimSmootherResults MarkovSwitching MarkovSwitchingParams MarkovSwitchingResults MarkovSwitchingResultsWrapper",
+  "statsmodels.tsa.regime_switching.markov_switching":
+    "HamiltonFilterResults KimSmootherResults MarkovSwitching MarkovSwitchingParams MarkovSwitchingResults MarkovSwitchingResultsWrapper",
   "statsmodels.tsa.seasonal": "DecomposeResult",
-  "statsmodels.tsa.statespace._cfa_simulation_smoother": "cCFASimulationSmoother dCFASimulationSmoother sCFASimulationSmoother zCFASimulationSmoother",
+  "statsmodels.tsa.statespace._cfa_simulation_smoother":
+    "cCFASimulationSmoother dCFASimulationSmoother sCFASimulationSmoother zCFASimulationSmoother",
   "statsmodels.tsa.statespace._initialization": "cInitialization dInitialization sInitialization zInitialization",
   "statsmodels.tsa.statespace._kalman_filter": "cKalmanFilter dKalmanFilter sKalmanFilter zKalmanFilter",
   "statsmodels.tsa.statespace._kalman_smoother": "cKalmanSmoother dKalmanSmoother sKalmanSmoother zKalmanSmoother",
@@ -503,7 +573,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.tsa.statespace.varmax": "VARMAX VARMAXResults VARMAXResultsWrapper",
   "statsmodels.tsa.stattools": "ZivotAndrewsUnitRoot",
   "statsmodels.tsa.varma_process": "VarmaPoly _Var",
-  "statsmodels.tsa.vector_ar.hypothesis_test_results": "CausalityTestResults HypothesisTestResults NormalityTestResults WhitenessTestResults",
+  "statsmodels.tsa.vector_ar.hypothesis_test_results":
+    "CausalityTestResults HypothesisTestResults NormalityTestResults WhitenessTestResults",
   "statsmodels.tsa.vector_ar.irf": "BaseIRAnalysis IRAnalysis",
   "statsmodels.tsa.vector_ar.output": "VARSummary",
   "statsmodels.tsa.vector_ar.plotting": "MPLConfigurator",
@@ -512,25 +583,32 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "statsmodels.tsa.vector_ar.vecm": "CointRankResults JohansenTestResult VECM VECMResults",
   "statsmodels.tsa.x13": "SeriesSpec Spec X13ArimaAnalysisResult",
   "torch.nn.modules._functions": "BackwardHookFunction CrossMapLRN2d SyncBatchNorm",
-  "torch.nn.modules.activation": "CELU ELU GELU GLU Hardshrink Hardsigmoid Hardswish Hardtanh LeakyReLU LogSigmoid LogSoftmax Mish MultiheadAttention PReLU RReLU ReLU ReLU6 SELU SiLU Sigmoid Softmax Softmax2d Softmin Softplus Softshrink Softsign Tanh Tanhshrink Threshold",
+  "torch.nn.modules.activation":
+    "CELU ELU GELU GLU Hardshrink Hardsigmoid Hardswish Hardtanh LeakyReLU LogSigmoid LogSoftmax Mish MultiheadAttention PReLU RReLU ReLU ReLU6 SELU SiLU Sigmoid Softmax Softmax2d Softmin Softplus Softshrink Softsign Tanh Tanhshrink Threshold",
   "torch.nn.modules.adaptive": "AdaptiveLogSoftmaxWithLoss _ASMoutput",
-  "torch.nn.modules.batchnorm": "BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d SyncBatchNorm _BatchNorm _LazyNormBase _NormBase",
+  "torch.nn.modules.batchnorm":
+    "BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d SyncBatchNorm _BatchNorm _LazyNormBase _NormBase",
   "torch.nn.modules.channelshuffle": "ChannelShuffle",
   "torch.nn.modules.container": "Container ModuleDict ModuleList ParameterDict ParameterList Sequential",
-  "torch.nn.modules.conv": "Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d _ConvNd _ConvTransposeMixin _ConvTransposeNd _LazyConvXdMixin",
+  "torch.nn.modules.conv":
+    "Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d _ConvNd _ConvTransposeMixin _ConvTransposeNd _LazyConvXdMixin",
   "torch.nn.modules.distance": "CosineSimilarity PairwiseDistance",
   "torch.nn.modules.dropout": "AlphaDropout Dropout Dropout1d Dropout2d Dropout3d FeatureAlphaDropout _DropoutNd",
   "torch.nn.modules.flatten": "Flatten Unflatten",
   "torch.nn.modules.fold": "Fold Unfold",
-  "torch.nn.modules.instancenorm": "InstanceNorm1d InstanceNorm2d InstanceNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d _InstanceNorm",
+  "torch.nn.modules.instancenorm":
+    "InstanceNorm1d InstanceNorm2d InstanceNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d _InstanceNorm",
   "torch.nn.modules.lazy": "LazyModuleMixin _LazyProtocol",
   "torch.nn.modules.linear": "Bilinear Identity LazyLinear Linear NonDynamicallyQuantizableLinear",
-  "torch.nn.modules.loss": "BCELoss BCEWithLogitsLoss CTCLoss CosineEmbeddingLoss CrossEntropyLoss GaussianNLLLoss HingeEmbeddingLoss HuberLoss KLDivLoss L1Loss MSELoss MarginRankingLoss MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss NLLLoss NLLLoss2d PoissonNLLLoss SmoothL1Loss SoftMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss _Loss _WeightedLoss",
+  "torch.nn.modules.loss":
+    "BCELoss BCEWithLogitsLoss CTCLoss CosineEmbeddingLoss CrossEntropyLoss GaussianNLLLoss HingeEmbeddingLoss HuberLoss KLDivLoss L1Loss MSELoss MarginRankingLoss MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss NLLLoss NLLLoss2d PoissonNLLLoss SmoothL1Loss SoftMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss _Loss _WeightedLoss",
   "torch.nn.modules.module": "Module _IncompatibleKeys _WrappedHook",
   "torch.nn.modules.normalization": "CrossMapLRN2d GroupNorm LayerNorm LocalResponseNorm",
-  "torch.nn.modules.padding": "ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d ZeroPad2d _ConstantPadNd _ReflectionPadNd _ReplicationPadNd",
+  "torch.nn.modules.padding":
+    "ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d ZeroPad2d _ConstantPadNd _ReflectionPadNd _ReplicationPadNd",
   "torch.nn.modules.pixelshuffle": "PixelShuffle PixelUnshuffle",
-  "torch.nn.modules.pooling": "AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AvgPool1d AvgPool2d AvgPool3d FractionalMaxPool2d FractionalMaxPool3d LPPool1d LPPool2d MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d _AdaptiveAvgPoolNd _AdaptiveMaxPoolNd _AvgPoolNd _LPPoolNd _MaxPoolNd _MaxUnpoolNd",
+  "torch.nn.modules.pooling":
+    "AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AvgPool1d AvgPool2d AvgPool3d FractionalMaxPool2d FractionalMaxPool3d LPPool1d LPPool2d MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d _AdaptiveAvgPoolNd _AdaptiveMaxPoolNd _AvgPoolNd _LPPoolNd _MaxPoolNd _MaxUnpoolNd",
   "torch.nn.modules.rnn": "GRU GRUCell LSTM LSTMCell RNN RNNBase RNNCell RNNCellBase",
   "torch.nn.modules.sparse": "Embedding EmbeddingBag",
   "torch.nn.modules.transformer": "Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer",
@@ -542,7 +620,8 @@ export const GENERATED_ALLOWLIST: Readonly<Record<string, string>> = {
   "torch.optim.adamw": "AdamW",
   "torch.optim.asgd": "ASGD",
   "torch.optim.lbfgs": "LBFGS",
-  "torch.optim.lr_scheduler": "ChainedScheduler ConstantLR CosineAnnealingLR CosineAnnealingWarmRestarts CyclicLR ExponentialLR LambdaLR LinearLR MultiStepLR MultiplicativeLR OneCycleLR PolynomialLR ReduceLROnPlateau SequentialLR StepLR _LRScheduler",
+  "torch.optim.lr_scheduler":
+    "ChainedScheduler ConstantLR CosineAnnealingLR CosineAnnealingWarmRestarts CyclicLR ExponentialLR LambdaLR LinearLR MultiStepLR MultiplicativeLR OneCycleLR PolynomialLR ReduceLROnPlateau SequentialLR StepLR _LRScheduler",
   "torch.optim.nadam": "NAdam",
   "torch.optim.optimizer": "Optimizer _RequiredParameter",
   "torch.optim.radam": "RAdam",

@@ -82,7 +82,8 @@ const HAND_ALLOWLIST: Record<string, string> = {
   "torch.storage": "UntypedStorage TypedStorage _TypedStorage",
   "torch.nn.parameter": "Parameter Buffer UninitializedParameter UninitializedBuffer",
   "torch.serialization": "_get_layout",
-  "torch.nn.functional": "relu gelu silu tanh sigmoid softmax log_softmax leaky_relu elu selu celu glu hardtanh relu6 mish softplus softsign hardswish hardsigmoid",
+  "torch.nn.functional":
+    "relu gelu silu tanh sigmoid softmax log_softmax leaky_relu elu selu celu glu hardtanh relu6 mish softplus softsign hardswish hardsigmoid",
   // joblib's array wrappers (the array bytes follow the wrapper in the stream)
   "joblib.numpy_pickle": "NumpyArrayWrapper",
   "joblib.numpy_pickle_compat": "NDArrayWrapper ZNDArrayWrapper",
@@ -95,7 +96,8 @@ const HAND_ALLOWLIST: Record<string, string> = {
   "sklearn.cluster._kmeans": "_kmeans_single_lloyd _kmeans_single_elkan",
   "pandas._libs.missing": "NA",
   "scipy.optimize._optimize": "OptimizeResult",
-  "scipy.interpolate._interpolate": "interp1d._call_linear_np interp1d._call_linear interp1d._call_nearest interp1d._call_previousnext interp1d._call_spline",
+  "scipy.interpolate._interpolate":
+    "interp1d._call_linear_np interp1d._call_linear interp1d._call_nearest interp1d._call_previousnext interp1d._call_spline",
 };
 
 /**

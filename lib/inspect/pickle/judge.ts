@@ -11,8 +11,33 @@ export interface CallSite {
 }
 
 // base.__new__(cls, state) / base.__init__(obj, state) run for these bases in copyreg._reconstructor.
-const INERT_BASES = new Set(["builtins.object", "builtins.dict", "builtins.list", "builtins.set", "builtins.frozenset", "builtins.int", "builtins.float", "builtins.str", "builtins.bytes", "builtins.tuple", "builtins.complex", "builtins.bool"]);
-const PLAIN_CODECS = new Set(["latin1", "latin-1", "latin_1", "iso-8859-1", "iso8859-1", "l1", "utf-8", "utf8", "utf_8", "ascii", "us-ascii"]);
+const INERT_BASES = new Set([
+  "builtins.object",
+  "builtins.dict",
+  "builtins.list",
+  "builtins.set",
+  "builtins.frozenset",
+  "builtins.int",
+  "builtins.float",
+  "builtins.str",
+  "builtins.bytes",
+  "builtins.tuple",
+  "builtins.complex",
+  "builtins.bool",
+]);
+const PLAIN_CODECS = new Set([
+  "latin1",
+  "latin-1",
+  "latin_1",
+  "iso-8859-1",
+  "iso8859-1",
+  "l1",
+  "utf-8",
+  "utf8",
+  "utf_8",
+  "ascii",
+  "us-ascii",
+]);
 
 function arg(args: PValue, i: number): PValue | undefined {
   return args instanceof PyTuple ? args.items[i] : undefined;
@@ -49,7 +74,11 @@ function encode(site: CallSite, g: PyGlobal, args: PValue): PValue {
   const text = arg(args, 0);
   const codec = arg(args, 1);
   if (codec !== undefined && !(typeof codec === "string" && PLAIN_CODECS.has(codec.toLowerCase()))) {
-    site.escalate(g, "dangerous", `codec ${typeof codec === "string" ? JSON.stringify(codec.slice(0, 40)) : "(computed)"} is not a plain text encoding`);
+    site.escalate(
+      g,
+      "dangerous",
+      `codec ${typeof codec === "string" ? JSON.stringify(codec.slice(0, 40)) : "(computed)"} is not a plain text encoding`,
+    );
   }
   const bytes = new PyBytes(typeof text === "string" ? text.length : text instanceof PyLongStr ? text.len : 0);
   if (text instanceof PyLongStr && text.nested) bytes.nested = "safe";
@@ -59,7 +88,8 @@ function encode(site: CallSite, g: PyGlobal, args: PValue): PValue {
 function getattr(site: CallSite, g: PyGlobal, args: PValue): PValue {
   const target = arg(args, 0);
   const attr = str(arg(args, 1));
-  if (target instanceof PyGlobal && attr !== null) return resolvedThrough(site, g, site.global(target.module, `${target.qualname}.${attr}`));
+  if (target instanceof PyGlobal && attr !== null)
+    return resolvedThrough(site, g, site.global(target.module, `${target.qualname}.${attr}`));
   site.escalate(g, "dangerous", "getattr on a computed object or with a computed name");
   return new PyObj(g, args);
 }
@@ -76,7 +106,8 @@ function ufuncReconstruct(site: CallSite, g: PyGlobal, args: PValue): PValue {
 
 /** A judged global that reaches another name is as bad as what it reaches. */
 function resolvedThrough(site: CallSite, g: PyGlobal, target: PyGlobal): PyGlobal {
-  if (target.info.kind !== "safe") site.escalate(g, target.info.kind === "unlisted" ? "suspicious" : "dangerous", `resolves to ${target.name}`);
+  if (target.info.kind !== "safe")
+    site.escalate(g, target.info.kind === "unlisted" ? "suspicious" : "dangerous", `resolves to ${target.name}`);
   return target;
 }
 

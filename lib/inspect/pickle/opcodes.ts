@@ -179,6 +179,12 @@ for (const [name, code] of Object.entries(OP) as Array<[OpName, number]>) {
 }
 
 /** Opcodes whose argument is text (decoded and kept as a Python str). */
-export const TEXT_OPS: ReadonlySet<number> = new Set([OP.BINUNICODE, OP.SHORT_BINUNICODE, OP.BINUNICODE8, OP.BINSTRING, OP.SHORT_BINSTRING]);
+export const TEXT_OPS: ReadonlySet<number> = new Set([
+  OP.BINUNICODE,
+  OP.SHORT_BINUNICODE,
+  OP.BINUNICODE8,
+  OP.BINSTRING,
+  OP.SHORT_BINSTRING,
+]);
 /** Opcodes whose length prefix is signed (a negative length is corrupt). */
 export const SIGNED_LEN_OPS: ReadonlySet<number> = new Set([OP.BINSTRING, OP.LONG4]);

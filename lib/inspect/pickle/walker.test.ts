@@ -20,7 +20,11 @@ const names = (r: { globals: Array<{ name: string; verdict: string }> }) => Obje
 async function bothPaths(b: Uint8Array, name = "model.pkl") {
   const stored = await inspectStored(b, name);
   const streamed = await inspectBytes(b, name, 1);
-  expect({ v: streamed.verdict, f: streamed.format, g: streamed.globals }).toEqual({ v: stored.verdict, f: stored.format, g: stored.globals });
+  expect({ v: streamed.verdict, f: streamed.format, g: streamed.globals }).toEqual({
+    v: stored.verdict,
+    f: stored.format,
+    g: stored.globals,
+  });
   return stored;
 }
 
@@ -33,13 +37,50 @@ describe("STACK_GLOBAL resolved through the memo", () => {
   });
 
   it("strings memoized with BINPUT, dropped, and fetched back with BINGET", async () => {
-    const p = bytes(OP.PROTO, 4, sbu("os"), BINPUT, 7, POP, sbu("system"), BINPUT, 9, POP, BINGET, 7, BINGET, 9, STACK_GLOBAL, sbu("id"), TUPLE1, REDUCE, STOP);
+    const p = bytes(
+      OP.PROTO,
+      4,
+      sbu("os"),
+      BINPUT,
+      7,
+      POP,
+      sbu("system"),
+      BINPUT,
+      9,
+      POP,
+      BINGET,
+      7,
+      BINGET,
+      9,
+      STACK_GLOBAL,
+      sbu("id"),
+      TUPLE1,
+      REDUCE,
+      STOP,
+    );
     const r = await bothPaths(p);
     expect(names(r)).toEqual({ "os.system": "dangerous" });
   });
 
   it("LONG_BINPUT / LONG_BINGET with indexes above 255", async () => {
-    const p = bytes(OP.PROTO, 4, sbu("subprocess"), LONG_BINPUT, u32(70000), POP, sbu("Popen"), LONG_BINPUT, u32(1 << 24), POP, LONG_BINGET, u32(70000), LONG_BINGET, u32(1 << 24), STACK_GLOBAL, STOP);
+    const p = bytes(
+      OP.PROTO,
+      4,
+      sbu("subprocess"),
+      LONG_BINPUT,
+      u32(70000),
+      POP,
+      sbu("Popen"),
+      LONG_BINPUT,
+      u32(1 << 24),
+      POP,
+      LONG_BINGET,
+      u32(70000),
+      LONG_BINGET,
+      u32(1 << 24),
+      STACK_GLOBAL,
+      STOP,
+    );
     const r = await bothPaths(p);
     expect(names(r)).toEqual({ "subprocess.Popen": "dangerous" });
   });
@@ -53,7 +94,24 @@ describe("STACK_GLOBAL resolved through the memo", () => {
   it("still resolves names after the memo cap (hundreds of thousands of entries)", () => {
     const body = new Uint8Array(600_000 * 5);
     for (let i = 0; i < 600_000; i++) body.set([OP.SHORT_BINUNICODE, 1, 0x78, MEMOIZE, POP], i * 5);
-    const p = concat(bytes(OP.PROTO, 4), body, bytes(sbu("posix"), MEMOIZE, POP, sbu("system"), MEMOIZE, POP, LONG_BINGET, u32(600_000), LONG_BINGET, u32(600_001), STACK_GLOBAL, STOP));
+    const p = concat(
+      bytes(OP.PROTO, 4),
+      body,
+      bytes(
+        sbu("posix"),
+        MEMOIZE,
+        POP,
+        sbu("system"),
+        MEMOIZE,
+        POP,
+        LONG_BINGET,
+        u32(600_000),
+        LONG_BINGET,
+        u32(600_001),
+        STACK_GLOBAL,
+        STOP,
+      ),
+    );
     const s = walkPickle(p);
     expect(s.complete).toBe(true);
     expect([...s.globals]).toEqual([["posix.system", "dangerous"]]);
@@ -94,7 +152,21 @@ describe("other opcode tricks", () => {
   });
 
   it("NEWOBJ_EX and BUILD on a non-allowlisted class", async () => {
-    const r = await bothPaths(bytes(OP.PROTO, 4, sbu("mymodule"), sbu("Thing"), STACK_GLOBAL, OP.EMPTY_TUPLE, OP.EMPTY_DICT, OP.NEWOBJ_EX, OP.EMPTY_DICT, OP.BUILD, STOP));
+    const r = await bothPaths(
+      bytes(
+        OP.PROTO,
+        4,
+        sbu("mymodule"),
+        sbu("Thing"),
+        STACK_GLOBAL,
+        OP.EMPTY_TUPLE,
+        OP.EMPTY_DICT,
+        OP.NEWOBJ_EX,
+        OP.EMPTY_DICT,
+        OP.BUILD,
+        STOP,
+      ),
+    );
     expect(names(r)).toEqual({ "mymodule.Thing": "suspicious" });
     expect(r.verdict).toBe("suspicious");
   });
@@ -117,7 +189,9 @@ describe("other opcode tricks", () => {
   });
 
   it("PERSID / BINPERSID torch storages are fine in a plain pickle walk", () => {
-    const s = walkPickle(bytes(OP.PROTO, 2, "(", sbu("storage"), "ctorch\nFloatStorage\n", sbu("0"), sbu("cpu"), OP.BININT1, 4, "t", OP.BINPERSID, STOP));
+    const s = walkPickle(
+      bytes(OP.PROTO, 2, "(", sbu("storage"), "ctorch\nFloatStorage\n", sbu("0"), sbu("cpu"), OP.BININT1, 4, "t", OP.BINPERSID, STOP),
+    );
     expect(s.complete).toBe(true);
     expect(s.persistentIds).toBe(1);
   });
@@ -238,7 +312,9 @@ describe("fail closed: how a global is used decides", () => {
   const { NEWOBJ, EMPTY_TUPLE, EMPTY_DICT, BUILD } = OP;
 
   it("code outside the allowlist is suspicious when only instantiated, dangerous when called", async () => {
-    const made = await bothPaths(bytes(OP.PROTO, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, BUILD, STOP));
+    const made = await bothPaths(
+      bytes(OP.PROTO, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, BUILD, STOP),
+    );
     expect(names(made)).toEqual({ "mypkg.models.Net": "suspicious" });
     const called = await bothPaths(bytes(OP.PROTO, 4, sbu("mypkg.models"), sbu("Net"), STACK_GLOBAL, sbu("x"), TUPLE1, REDUCE, STOP));
     expect(names(called)).toEqual({ "mypkg.models.Net": "dangerous" });
@@ -250,9 +326,27 @@ describe("fail closed: how a global is used decides", () => {
   });
 
   it("functools.partial is judged by what it wraps", async () => {
-    const benign = await bothPaths(bytes(OP.PROTO, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("numpy"), sbu("clip"), STACK_GLOBAL, TUPLE1, REDUCE, STOP));
+    const benign = await bothPaths(
+      bytes(OP.PROTO, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("numpy"), sbu("clip"), STACK_GLOBAL, TUPLE1, REDUCE, STOP),
+    );
     expect(benign.verdict).toBe("safe");
-    const evil = await bothPaths(bytes(OP.PROTO, 4, sbu("functools"), sbu("partial"), STACK_GLOBAL, sbu("mypkg"), sbu("run"), STACK_GLOBAL, TUPLE1, REDUCE, EMPTY_TUPLE, REDUCE, STOP));
+    const evil = await bothPaths(
+      bytes(
+        OP.PROTO,
+        4,
+        sbu("functools"),
+        sbu("partial"),
+        STACK_GLOBAL,
+        sbu("mypkg"),
+        sbu("run"),
+        STACK_GLOBAL,
+        TUPLE1,
+        REDUCE,
+        EMPTY_TUPLE,
+        REDUCE,
+        STOP,
+      ),
+    );
     expect(names(evil)["mypkg.run"]).toBe("dangerous");
   });
 
@@ -277,7 +371,11 @@ describe("fail closed: how a global is used decides", () => {
 
   it("bytes handed to torch.storage._load_from_bytes are inspected as a file", async () => {
     const evil = fixture("malicious_torch.pt");
-    const p = concat(bytes(OP.PROTO, 4, sbu("torch.storage"), sbu("_load_from_bytes"), STACK_GLOBAL, OP.BINBYTES, u32(evil.length)), evil, bytes(TUPLE1, REDUCE, STOP));
+    const p = concat(
+      bytes(OP.PROTO, 4, sbu("torch.storage"), sbu("_load_from_bytes"), STACK_GLOBAL, OP.BINBYTES, u32(evil.length)),
+      evil,
+      bytes(TUPLE1, REDUCE, STOP),
+    );
     const r = await bothPaths(p);
     expect(names(r)).toMatchObject({ "torch.storage._load_from_bytes": "safe", "posix.system": "dangerous" });
   });

@@ -1,7 +1,22 @@
 import { DANGEROUS_AS_VALUE, describeGlobal, type GlobalVerdict } from "./globals";
 import { judgeCall, type CallSite } from "./judge";
 import { ARG_KIND, ARG_SIZE, ArgKind, OP, OP_NAME, SIGNED_LEN_OPS, TEXT_OPS } from "./opcodes";
-import { className, intItems, PyBytes, PyDict, PyGlobal, PyList, PyLongStr, PyObj, PyPartial, PyPersistent, PyTensor, PyTuple, UNKNOWN, type PValue } from "./values";
+import {
+  className,
+  intItems,
+  PyBytes,
+  PyDict,
+  PyGlobal,
+  PyList,
+  PyLongStr,
+  PyObj,
+  PyPartial,
+  PyPersistent,
+  PyTensor,
+  PyTuple,
+  UNKNOWN,
+  type PValue,
+} from "./values";
 
 /**
  * Streaming pickle opcode walker with stack + memo emulation. It never calls anything: REDUCE and
@@ -198,7 +213,10 @@ class Memo {
       if (this.size >= MEMO_CAP) {
         this.overflow = true;
         // Past the cap keep only what names a global: that is what STACK_GLOBAL and calls need.
-        const nameLike = (typeof v === "string" && v.length <= 128 && /^[A-Za-z_][\w.]*$/.test(v)) || v instanceof GlobalClass || v instanceof PartialClass;
+        const nameLike =
+          (typeof v === "string" && v.length <= 128 && /^[A-Za-z_][\w.]*$/.test(v)) ||
+          v instanceof GlobalClass ||
+          v instanceof PartialClass;
         if (!nameLike || this.size >= MEMO_CAP + MEMO_NAME_CAP) return;
       }
       this.size++;
@@ -332,12 +350,22 @@ export class PickleWalker implements CallSite {
         return this.stop("truncated", `file ends inside raw data (${this.skipLeft} bytes missing)`);
       case S_LEGACY_NUMEL:
         if (this.legacyIdx >= this.legacyKeys.length && this.numelHave === 0) {
-          if (this.legacyTrailing > 0) this.finding("info", "trailing-data", `${this.legacyTrailing} bytes follow the legacy PyTorch storages (torch.load ignores them)`);
+          if (this.legacyTrailing > 0)
+            this.finding(
+              "info",
+              "trailing-data",
+              `${this.legacyTrailing} bytes follow the legacy PyTorch storages (torch.load ignores them)`,
+            );
           return;
         }
         return this.stop("truncated", "legacy PyTorch file ends before all storages");
       default:
-        this.stop("truncated", this.frameOverrun ? "pickle data was truncated (a FRAME runs past the end of the file)" : "pickle data was truncated (no STOP opcode)");
+        this.stop(
+          "truncated",
+          this.frameOverrun
+            ? "pickle data was truncated (a FRAME runs past the end of the file)"
+            : "pickle data was truncated (no STOP opcode)",
+        );
     }
   }
 
@@ -591,7 +619,15 @@ export class PickleWalker implements CallSite {
     this.captureLen = 0;
     const isLong = op === OP.LONG1 || op === OP.LONG4;
     const isText = TEXT_OPS.has(op);
-    this.captureLimit = isText ? (len <= STR_CAP ? len : STR_HEAD) : isLong ? Math.min(len, 16) : len >= SECRET_MIN && len <= BYTES_TEXT_CAP ? len : 0;
+    this.captureLimit = isText
+      ? len <= STR_CAP
+        ? len
+        : STR_HEAD
+      : isLong
+        ? Math.min(len, 16)
+        : len >= SECRET_MIN && len <= BYTES_TEXT_CAP
+          ? len
+          : 0;
     if (this.capture.length < this.captureLimit) this.capture = new Uint8Array(Math.max(this.captureLimit, this.capture.length * 2));
     this.nestedSink = null;
     if (!isLong && len > 0) this.maybeOpenNested(isText);
@@ -676,7 +712,8 @@ export class PickleWalker implements CallSite {
       }
       case OP.STRING: {
         const q = text[0];
-        if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q) throw new Halt("corrupt", "the STRING opcode argument must be quoted");
+        if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q)
+          throw new Halt("corrupt", "the STRING opcode argument must be quoted");
         this.push(trunc ? new LongStrClass(text, text.length) : this.text(unescapePython(text.slice(1, -1)), text.length));
         return;
       }
@@ -910,7 +947,11 @@ export class PickleWalker implements CallSite {
     if (func instanceof ObjClass && func.cls instanceof GlobalClass) {
       this.escalate(func.cls, "dangerous", "an instance of this class is called by the pickle");
     } else {
-      this.finding("danger", "pickle-computed-call", "the pickle calls an object it computed (not a named global); what runs cannot be judged");
+      this.finding(
+        "danger",
+        "pickle-computed-call",
+        "the pickle calls an object it computed (not a named global); what runs cannot be judged",
+      );
     }
     return new ObjClass(UNKNOWN, args);
   }
@@ -936,7 +977,12 @@ export class PickleWalker implements CallSite {
     for (let i = 0; i + 1 < items.length; i += 2) {
       const code = items[i];
       const target = items[i + 1];
-      if (typeof code === "number" && target instanceof TupleClass && typeof target.items[0] === "string" && typeof target.items[1] === "string") {
+      if (
+        typeof code === "number" &&
+        target instanceof TupleClass &&
+        typeof target.items[0] === "string" &&
+        typeof target.items[1] === "string"
+      ) {
         this.extensions.set(code, [target.items[0], target.items[1]]);
       }
     }
@@ -952,7 +998,11 @@ export class PickleWalker implements CallSite {
   private ext(code: number): void {
     const registered = this.extensions.get(code);
     if (registered) {
-      this.finding("danger", "pickle-extension-code", `extension code ${code} was registered by the pickle for ${registered[0]}.${registered[1]}`);
+      this.finding(
+        "danger",
+        "pickle-extension-code",
+        `extension code ${code} was registered by the pickle for ${registered[0]}.${registered[1]}`,
+      );
       this.push(this.makeGlobal(registered[0], registered[1]));
       return;
     }
@@ -1004,9 +1054,17 @@ export class PickleWalker implements CallSite {
     this.unresolvedGlobals++;
     const m = typeof mod === "string" ? mod : mod instanceof LongStrClass ? `${mod.head}…` : "?";
     const nm = typeof name === "string" ? name : name instanceof LongStrClass ? `${name.head}…` : "?";
-    const g = new GlobalClass(m.slice(0, 200), nm.slice(0, 200), { kind: "dangerous", resolved: `${m}.${nm}`, reason: "the name cannot be read (too long or computed), so it cannot be judged" });
+    const g = new GlobalClass(m.slice(0, 200), nm.slice(0, 200), {
+      kind: "dangerous",
+      resolved: `${m}.${nm}`,
+      reason: "the name cannot be read (too long or computed), so it cannot be judged",
+    });
     this.record(g.name, "dangerous");
-    this.finding("danger", "unresolved-global", `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)}); the import cannot be judged`);
+    this.finding(
+      "danger",
+      "unresolved-global",
+      `STACK_GLOBAL operands are not plain strings (${m.slice(0, 80)} / ${nm.slice(0, 80)}); the import cannot be judged`,
+    );
     this.push(g);
   }
 
@@ -1021,7 +1079,8 @@ export class PickleWalker implements CallSite {
     }
     if (!(inst instanceof ObjClass)) return;
     inst.state = state;
-    if (state instanceof DictClass && inst.cls instanceof GlobalClass && inst.cls.info.resolved === "joblib.numpy_pickle.NumpyArrayWrapper") this.joblibArray(state);
+    if (state instanceof DictClass && inst.cls instanceof GlobalClass && inst.cls.info.resolved === "joblib.numpy_pickle.NumpyArrayWrapper")
+      this.joblibArray(state);
   }
 
   private persistent(pid: PValue): void {
@@ -1216,7 +1275,11 @@ export class PickleWalker implements CallSite {
   static {
     const on = (op: number, fn: Exec0) => (PickleWalker.EXEC0[op] = fn);
     on(OP.NEXT_BUFFER, (w) => {
-      w.finding("warning", "out-of-band-buffer", "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone");
+      w.finding(
+        "warning",
+        "out-of-band-buffer",
+        "pickle expects out-of-band buffers (NEXT_BUFFER); it cannot be loaded from this file alone",
+      );
       w.push(new BytesClass(0));
     });
     on(OP.READONLY_BUFFER, (w) => void w.top());
@@ -1318,7 +1381,19 @@ function unescapePython(s: string): string {
   return s.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|[\\'"abfnrtv\n])/g, (_, e: string) => {
     if (e[0] === "x") return String.fromCharCode(parseInt(e.slice(1), 16));
     if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
-    const map: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\n": "" };
+    const map: Record<string, string> = {
+      "\\": "\\",
+      "'": "'",
+      '"': '"',
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      n: "\n",
+      r: "\r",
+      t: "\t",
+      v: "\v",
+      "\n": "",
+    };
     return map[e] ?? e;
   });
 }
