@@ -1,7 +1,7 @@
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Inflater } from "./inflate";
-import { analyzeKerasConfig } from "./keras";
+import { Inflater } from "./codecs/inflate";
+import { analyzeKerasConfig } from "./formats/keras-config";
 import { Report } from "./report";
 import { bytes, concat, fixture, inspectBytes, inspectStored, u32, u64 } from "./test-support";
 
@@ -329,7 +329,8 @@ describe("keras", () => {
 });
 
 describe("onnx", () => {
-  it("external data pointing outside the model directory is flagged", async () => {
+  // Loading reads any local file into a tensor (CVE-2022-25882); UNC paths leak credentials: dangerous.
+  it("external data pointing outside the model directory is dangerous", async () => {
     const tensor = [
       ...pbInt(1, 4),
       ...pbInt(2, 1),
@@ -353,7 +354,7 @@ describe("onnx", () => {
     ]);
     const r = await inspectBytes(model, "m.onnx", 3);
     expect(r.format).toBe("onnx");
-    expect(r.verdict).toBe("suspicious");
+    expect(r.verdict).toBe("dangerous");
     expect(r.findings.map((f) => f.code)).toContain("onnx-external-path");
   });
 
@@ -375,8 +376,10 @@ describe("compressed pickles and other formats", () => {
     expect(evil.verdict).toBe("dangerous");
   });
 
-  it("bz2/xz streams are never called safe", async () => {
-    expect((await inspectBytes(bytes("BZh91AY&SY", new Uint8Array(40)), "m.joblib", 8)).verdict).toBe("suspicious");
+  it("a corrupt bz2 stream is decoded as far as it goes and rejected, never called safe", async () => {
+    const r = await inspectBytes(bytes("BZh91AY&SY", new Uint8Array(40)), "m.joblib", 8);
+    expect(r.verdict).toBe("invalid");
+    expect(r.findings.map((f) => f.code)).toContain("compressed-corrupt");
   });
 
   it("truncated xgboost binary and lightgbm text are invalid", async () => {

@@ -1,5 +1,8 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { walkPickle } from "./pickle-scanner";
+import { ARG_KIND, ARG_SIZE, ArgKind, OP } from "./pickle/opcodes";
+import { walkPickle } from "./pickle/walker";
 import { sniff } from "./sniff";
 import { fixture, inspectBytes, inspectStored, prng, readManifest } from "./test-support";
 
@@ -31,30 +34,7 @@ const FORMATS = new Set([
 ]);
 const VERDICTS = new Set(["safe", "suspicious", "dangerous", "invalid"]);
 
-// Argument sizes per opcode, as pickletools.genops knows them: an independent check of framing only.
-const FIXED: Record<number, number> = {
-  0x4a: 4,
-  0x4b: 1,
-  0x4d: 2,
-  0x47: 8,
-  0x68: 1,
-  0x6a: 4,
-  0x71: 1,
-  0x72: 4,
-  0x80: 1,
-  0x82: 1,
-  0x83: 2,
-  0x84: 4,
-  0x95: 8,
-};
-const LEN: Record<number, number> = { 0x54: 4, 0x55: 1, 0x58: 4, 0x8c: 1, 0x8d: 8, 0x42: 4, 0x43: 1, 0x8e: 8, 0x96: 8, 0x8a: 1, 0x8b: 4 };
-const LINES: Record<number, number> = { 0x46: 1, 0x49: 1, 0x4c: 1, 0x50: 1, 0x53: 1, 0x56: 1, 0x67: 1, 0x70: 1, 0x63: 2, 0x69: 2 };
-const NOARG = new Set([
-  0x28, 0x2e, 0x30, 0x31, 0x32, 0x4e, 0x51, 0x52, 0x61, 0x62, 0x64, 0x7d, 0x65, 0x6c, 0x5d, 0x6f, 0x73, 0x74, 0x29, 0x75, 0x81, 0x85, 0x86,
-  0x87, 0x88, 0x89, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x97, 0x98,
-]);
-
-/** Walks opcodes up to the first STOP like pickletools.genops; false when that cannot be done. */
+/** Walks opcodes up to the first STOP like pickletools.genops, framing them from the shared opcode table; false when that cannot be done. */
 function referenceWalk(b: Uint8Array): boolean {
   let p = 0;
   const le = (o: number, n: number) => {
@@ -64,15 +44,16 @@ function referenceWalk(b: Uint8Array): boolean {
   };
   while (p < b.length) {
     const op = b[p++]!;
-    if (op === 0x2e) return true;
-    if (NOARG.has(op)) continue;
-    if (FIXED[op] !== undefined) p += FIXED[op]!;
-    else if (LEN[op] !== undefined) {
-      const n = LEN[op]!;
-      if (p + n > b.length) return false;
-      p += n + le(p, n);
-    } else if (LINES[op] !== undefined) {
-      for (let i = 0; i < LINES[op]!; i++) {
+    if (op === OP.STOP) return true;
+    const kind = ARG_KIND[op]!;
+    const size = ARG_SIZE[op]!;
+    if (kind === ArgKind.NONE) continue;
+    if (kind === ArgKind.FIXED) p += size;
+    else if (kind === ArgKind.LEN) {
+      if (p + size > b.length) return false;
+      p += size + le(p, size);
+    } else if (kind === ArgKind.LINE || kind === ArgKind.LINE2) {
+      for (let i = 0; i < (kind === ArgKind.LINE2 ? 2 : 1); i++) {
         const nl = b.indexOf(10, p);
         if (nl < 0) return false;
         p = nl + 1;
@@ -143,12 +124,24 @@ function mutate(src: Uint8Array, rnd: () => number, donor: Uint8Array): [string,
   }
 }
 
-const manifest = readManifest();
-const cases = manifest.flatMap((e, fi) =>
-  Array.from({ length: CASES_PER_FIXTURE }, (_, k) => {
+// the model fixtures, and the adversarial corpus (archives, compressions, HDF5, templates: the decoders and readers)
+const ADVERSARIAL = path.resolve(process.cwd(), "test/fixtures/adversarial/files");
+const files: Array<{ file: string; read: () => Uint8Array; per: number }> = [
+  ...readManifest().map((e) => ({ file: e.file, read: () => fixture(e.file), per: CASES_PER_FIXTURE })),
+  ...fs
+    .readdirSync(ADVERSARIAL)
+    .sort()
+    .map((f) => ({
+      file: f,
+      read: () => new Uint8Array(fs.readFileSync(path.join(ADVERSARIAL, f))),
+      per: Math.ceil(CASES_PER_FIXTURE / 3),
+    })),
+];
+const cases = files.flatMap((e, fi) =>
+  Array.from({ length: e.per }, (_, k) => {
     const seed = 0x5eed0000 + fi * 101 + k;
     // the mutation is computed once here only for the test name; the case re-derives it from the seed
-    const make = () => mutate(fixture(e.file), prng(seed), fixture(manifest[(fi + 1 + k) % manifest.length]!.file));
+    const make = () => mutate(e.read(), prng(seed), files[(fi + 1 + k) % files.length]!.read());
     return { name: `${e.file} #${k} ${make()[0]}`, file: e.file, make, seed, stored: k % 2 === 1 };
   }),
 );

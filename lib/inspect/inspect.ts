@@ -1,136 +1,52 @@
 import { open } from "node:fs/promises";
 import { basename } from "node:path";
-import { createCompressedRoute } from "./compressed-route";
+import { ContentInspector } from "./dispatch";
 import { contentTypeOf, isExtensionMismatch } from "./file-kinds";
-import { createGgufRoute } from "./gguf";
-import { createHdf5Route } from "./hdf5-route";
-import { createJsonRoute } from "./json-route";
-import { createLightgbmRoute } from "./lightgbm";
-import { createOnnxRoute } from "./onnx";
-import { createPickleRoute } from "./pickle-route";
 import { boundJson, Report } from "./report";
-import type { Route, RouteContext } from "./route";
-import { createSafetensorsRoute } from "./safetensors";
-import { sniff, SNIFF_BYTES, type Sniff } from "./sniff";
 import type { InspectionResult, Inspector, InspectorOptions } from "./types";
-import { createXgboostBinaryRoute } from "./xgboost-binary";
-import { createZipRoute } from "./zip-route";
 
 export type { InspectionResult, Inspector, InspectorOptions } from "./types";
 
-/** Bytes kept from the start of the file for sniffing and for formats read by offset when no readRange exists. */
-export const HEAD_MAX = 4 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
-
-function chooseRoute(s: Sniff, ctx: RouteContext): Route {
-  switch (s.kind) {
-    case "pickle":
-      return createPickleRoute(ctx);
-    case "zip":
-      return createZipRoute(ctx);
-    case "hdf5":
-      return createHdf5Route(ctx, s.offset ?? 0);
-    case "gguf":
-      return createGgufRoute(ctx);
-    case "xgboost-binary":
-      return createXgboostBinaryRoute(ctx);
-    case "safetensors":
-      return createSafetensorsRoute(ctx);
-    case "json":
-    case "ubjson":
-      return createJsonRoute(ctx, s.kind);
-    case "lightgbm":
-      return createLightgbmRoute(ctx);
-    case "onnx":
-      return createOnnxRoute(ctx);
-    case "compressed":
-      return createCompressedRoute(ctx, s);
-    case "empty":
-      return {
-        write() {},
-        end() {},
-        finish: () => ctx.report.fail("empty-file", "file is empty"),
-      };
-    case "other":
-      return {
-        write() {},
-        end() {},
-        finish: () => {
-          ctx.report.fail("not-a-model", `content is ${s.label ?? "unrecognised data"}, not a model file`);
-          if (s.contentType) ctx.report.contentType = s.contentType;
-        },
-      };
-  }
-}
 
 class StreamingInspector implements Inspector {
   private readonly report = new Report();
-  private head: Uint8Array;
-  private headLen = 0;
-  private written = 0;
-  private route: Route | null = null;
-  private sniffed: Sniff | null = null;
-  private broken = false;
-  private ended = false;
-  private readonly ctx: RouteContext;
+  private readonly content: ContentInspector;
+  private result: Promise<InspectionResult> | null = null;
 
   constructor(private readonly opts: InspectorOptions) {
-    const initial = opts.size !== undefined ? Math.min(Math.max(opts.size, 0), HEAD_MAX) : 64 * 1024;
-    this.head = new Uint8Array(initial);
-    this.ctx = {
+    this.content = new ContentInspector({
       report: this.report,
       fileName: opts.fileName,
       size: opts.size,
       readRange: opts.readRange,
-      head: () => this.head.subarray(0, this.headLen),
-      total: () => this.written,
-    };
+      depth: 0,
+    });
   }
 
   write(input: Uint8Array): void {
-    if (this.ended || this.broken || input.length === 0) return;
-    // IMPORTANT: Node Buffers' slice() is a view, not a copy, and their .buffer is a shared pool.
-    // The parsers rely on Uint8Array semantics (slice copies, .buffer starts at offset 0 after slice).
-    const chunk = Buffer.isBuffer(input) ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : input;
-    try {
-      const before = this.headLen;
-      this.keepHead(chunk);
-      this.written += chunk.length;
-      if (this.route) {
-        this.route.write(chunk);
-      } else if (this.headLen >= SNIFF_BYTES || this.headLen - before < chunk.length) {
-        // Sniff on the head, then replay: the bytes before this chunk (all in the head), then the chunk.
-        this.startRoute(false, before);
-        this.route!.write(chunk);
-      }
-    } catch (e) {
-      this.internalError(e);
-    }
+    this.content.write(input);
   }
 
-  async end(): Promise<InspectionResult> {
+  end(): Promise<InspectionResult> {
+    this.result ??= this.finish();
+    return this.result;
+  }
+
+  private async finish(): Promise<InspectionResult> {
     const report = this.report;
-    if (!this.ended) {
-      this.ended = true;
-      try {
-        if (!this.broken) {
-          if (!this.route) this.startRoute(true, this.headLen);
-          this.route!.end();
-          await this.route!.finish();
-        }
-      } catch (e) {
-        this.internalError(e);
-      }
+    await this.content.end();
+    const written = this.content.written;
+    if (this.opts.size !== undefined && this.opts.size !== written && !this.content.isBroken) {
+      report.flag("size-mismatch", `declared size ${this.opts.size} but ${written} bytes were inspected`);
     }
-    if (this.opts.size !== undefined && this.opts.size !== this.written && !this.broken) {
-      report.flag("size-mismatch", `declared size ${this.opts.size} but ${this.written} bytes were inspected`);
-    }
-    const recognisedOther = this.sniffed?.kind === "other" && this.sniffed.label !== "binary data" && this.sniffed.label !== "text";
-    const mismatch = this.written > 0 && isExtensionMismatch(this.opts.fileName, report.format, recognisedOther);
+    const sniffed = this.content.sniffed;
+    const recognisedOther = sniffed?.kind === "other" && sniffed.label !== "binary data" && sniffed.label !== "text";
+    const mismatch = written > 0 && isExtensionMismatch(this.opts.fileName, report.format, recognisedOther);
     if (mismatch) {
       report.flag(
         "extension-mismatch",
-        `file name says .${this.opts.fileName.split(".").pop()} but the content is ${report.format === "unknown" ? (this.sniffed?.label ?? "unknown") : report.format}`,
+        `file name says .${this.opts.fileName.split(".").pop()} but the content is ${report.format === "unknown" ? (sniffed?.label ?? "unknown") : report.format}`,
       );
     }
     if (report.format !== "unknown" || report.contentType === "application/octet-stream") report.contentType = contentTypeOf(report.format);
@@ -145,29 +61,6 @@ class StreamingInspector implements Inspector {
       extensionMismatch: mismatch,
       contentType: report.contentType,
     };
-  }
-
-  private keepHead(chunk: Uint8Array): void {
-    if (this.headLen >= HEAD_MAX) return;
-    const take = Math.min(chunk.length, HEAD_MAX - this.headLen);
-    if (this.headLen + take > this.head.length) {
-      const grown = new Uint8Array(Math.min(HEAD_MAX, Math.max(this.head.length * 2, this.headLen + take)));
-      grown.set(this.head.subarray(0, this.headLen));
-      this.head = grown;
-    }
-    this.head.set(chunk.subarray(0, take), this.headLen);
-    this.headLen += take;
-  }
-
-  private startRoute(complete: boolean, replay: number): void {
-    this.sniffed = sniff(this.head.subarray(0, this.headLen), complete);
-    this.route = chooseRoute(this.sniffed, this.ctx);
-    if (replay > 0) this.route.write(this.head.subarray(0, replay));
-  }
-
-  private internalError(e: unknown): void {
-    this.broken = true;
-    this.report.fail("inspector-error", `inspection failed: ${(e as Error)?.message ?? String(e)}`);
   }
 }
 

@@ -68,6 +68,33 @@ export class Report {
     return this.invalid;
   }
 
+  get isDangerous(): boolean {
+    return this.dangerous;
+  }
+
+  /**
+   * Merges what was found inside a member (of an archive, a compressed stream, a nested file) into
+   * this report, locations prefixed with the member's name. `invalid` says what a member that could
+   * not be read means for the container: the container is unusable (`fail`), odd (`flag`), or
+   * nothing (`info`, for members no loader reads).
+   */
+  absorb(child: Report, location: string, invalid: "fail" | "flag" | "info"): void {
+    for (const [name, verdict] of child.globals) this.addGlobal(name, verdict);
+    for (const f of child.findings) {
+      const where = !location ? f.location : f.location ? `${location}:${f.location}` : location;
+      if (f.severity !== "error") this.add(f.severity, f.code, f.message, where);
+      else if (invalid === "fail") this.fail(f.code, f.message, where);
+      else if (invalid === "flag") this.flag(f.code, f.message, where);
+      else this.info(f.code, f.message, where);
+    }
+    if (child.dangerous) this.dangerous = true;
+    if (child.suspicious) this.suspicious = true;
+    if (child.invalid && invalid === "fail") this.invalid = true;
+    if (child.invalid && invalid === "flag") this.suspicious = true;
+    this.droppedFindings += child.droppedFindings;
+    this.droppedGlobals += child.droppedGlobals;
+  }
+
   verdict(): ScanVerdict {
     if (this.dangerous) return "dangerous";
     if (this.invalid) return "invalid";

@@ -168,13 +168,24 @@ function looksLikeCredentialValue(key: string, value: string): boolean {
   return v.length >= 16 && classes >= 2 && entropy >= (v.length >= 24 ? 3.5 : 3.0);
 }
 
+// One cheap test before the pattern list: a substring every token format above contains.
+const PREFILTER =
+  /sk-|A(?:KIA|SIA|BIA|CCA|GPA|IDA|ROA|NPA)|gh[pousr]_|github_pat_|xox[abposr]-|hooks\.slack\.com|AIza|hf_|_live_|PRIVATE KEY|eyJ|Bearer|:\/\/[^\s/@]{1,64}:[^\s/@]{3,128}@/;
+
+/** False when no token pattern can match (most strings in a model file): lets callers skip the full scan. */
+export function mightHoldSecret(value: string): boolean {
+  return value.length >= 12 && PREFILTER.test(value.length > 65536 ? value.slice(0, 65536) : value);
+}
+
 /** Secrets in one string value; `key` is the property it sits under (null for bare strings). */
 export function findSecrets(key: string | null, value: string): SecretHit[] {
   const hits: SecretHit[] = [];
   const text = value.length > 65536 ? value.slice(0, 65536) : value;
-  for (const [kind, re] of PATTERNS) {
-    const m = re.exec(text);
-    if (m && (!MIXED_CASE_KINDS.has(kind) || charClasses(m[0].slice(3)) >= 3)) hits.push({ kind, redacted: redact(m[0]) });
+  if (mightHoldSecret(text)) {
+    for (const [kind, re] of PATTERNS) {
+      const m = re.exec(text);
+      if (m && (!MIXED_CASE_KINDS.has(kind) || charClasses(m[0].slice(3)) >= 3)) hits.push({ kind, redacted: redact(m[0]) });
+    }
   }
   if (hits.length === 0 && key !== null && isSecretKey(key) && looksLikeCredentialValue(key, text)) {
     hits.push({ kind: "credential-value", redacted: redact(text.trim()) });

@@ -1,11 +1,15 @@
 import { u32le, u64le } from "./feeder";
-import { PickleWalker } from "./pickle-scanner";
-import { ascii } from "./route";
+import { OP } from "./pickle/opcodes";
+import { PickleWalker } from "./pickle/walker";
+import { ascii } from "./handler";
 
 export type SniffKind =
   | "empty"
   | "pickle"
   | "zip"
+  | "tar"
+  | "7z"
+  | "npy"
   | "hdf5"
   | "gguf"
   | "xgboost-binary"
@@ -24,7 +28,7 @@ export interface Sniff {
   contentType?: string;
   /** Offset of the HDF5 superblock (user block before it). */
   offset?: number;
-  compression?: "zlib" | "gzip" | "bzip2" | "xz" | "lz4" | "zstd";
+  compression?: "zlib" | "gzip" | "bzip2" | "xz" | "lzma" | "lz4" | "zstd";
 }
 
 /** Bytes the inspector collects before choosing a parser (it decides earlier at end of input). */
@@ -40,12 +44,10 @@ const OTHER: Array<[number[] | string, number, string, string]> = [
   [[0x7f, 0x45, 0x4c, 0x46], 0, "ELF executable", "application/x-executable"],
   ["MZ", 0, "Windows executable", "application/vnd.microsoft.portable-executable"],
   ["#!", 0, "script", "text/x-shellscript"],
-  [[0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59], 0, "NumPy .npy array", "application/octet-stream"],
   ["PK\u0005\u0006", 0, "empty zip archive", "application/zip"],
   ["GGML", 0, "legacy GGML model", "application/octet-stream"],
   ["GGJT", 0, "legacy GGJT model", "application/octet-stream"],
   ["TFL3", 4, "TensorFlow Lite flatbuffer", "application/octet-stream"],
-  ["ustar", 257, "tar archive", "application/x-tar"],
   ["RIFF", 0, "RIFF media", "application/octet-stream"],
   ["<?xml", 0, "XML document", "application/xml"],
   ["<!DOCTYPE", 0, "HTML document", "text/html"],
@@ -127,9 +129,27 @@ function looksLikeTextPickle(b: Uint8Array, complete: boolean): boolean {
   return h.kind === "truncated" && (w.globals.size > 0 || w.offset > 16);
 }
 
+/** A tar header: what Python's tarfile accepts (the checksum decides, with or without the ustar magic). */
+export function looksLikeTar(b: Uint8Array): boolean {
+  if (b.length < 512 || b[0] === 0) return false;
+  const field = ascii(b, 148, 156).replace(/\0.*$/, "").trim();
+  if (!/^[0-7]{1,8}$/.test(field)) return false;
+  const stored = parseInt(field, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < 512; i++) {
+    const v = i >= 148 && i < 156 ? 0x20 : b[i]!;
+    unsigned += v;
+    signed += v > 127 ? v - 256 : v;
+  }
+  return stored === unsigned || stored === signed;
+}
+
 /** Detects the file type from its first bytes (never from the name). */
 export function sniff(b: Uint8Array, complete: boolean): Sniff {
   if (b.length === 0) return { kind: "empty" };
+  if (startsWith(b, [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59])) return { kind: "npy" };
+  if (startsWith(b, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return { kind: "7z" };
   for (const at of [0, 512, 1024, 2048]) {
     if (startsWith(b, HDF5_SIG, at)) return { kind: "hdf5", offset: at };
   }
@@ -147,7 +167,7 @@ export function sniff(b: Uint8Array, complete: boolean): Sniff {
   ) {
     return { kind: "safetensors" };
   }
-  if (b[0] === 0x80 && b.length > 1 && b[1]! <= 5) return { kind: "pickle" };
+  if (b[0] === OP.PROTO && b.length > 1 && b[1]! <= 5) return { kind: "pickle" };
   if (b[0] === 0x7b && b.length > 1 && "iUIlL$#".includes(String.fromCharCode(b[1]!))) return { kind: "ubjson" };
   const i = firstNonSpace(b);
   if (i < b.length && (b[i] === 0x7b || b[i] === 0x5b)) return { kind: "json" };
@@ -160,6 +180,9 @@ export function sniff(b: Uint8Array, complete: boolean): Sniff {
   if (startsWith(b, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return { kind: "compressed", compression: "xz", label: "xz stream" };
   if (startsWith(b, [0x04, 0x22, 0x4d, 0x18])) return { kind: "compressed", compression: "lz4", label: "lz4 frame" };
   if (startsWith(b, [0x28, 0xb5, 0x2f, 0xfd])) return { kind: "compressed", compression: "zstd", label: "zstd frame" };
+  // joblib's own test for an .lzma (alone) stream: properties 0x5d, then a dictionary size whose low byte is 0
+  if (startsWith(b, [0x5d, 0x00, 0x00])) return { kind: "compressed", compression: "lzma", label: "lzma stream" };
+  if (looksLikeTar(b)) return { kind: "tar", label: "tar archive", contentType: "application/x-tar" };
   for (const [sig, at, label, contentType] of OTHER) {
     if (startsWith(b, sig, at)) return { kind: "other", label, contentType };
   }

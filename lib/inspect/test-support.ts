@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createInspector } from "./inspect";
+import { OP } from "./pickle/opcodes";
 import type { InspectionResult } from "./types";
 
 /** Test helpers: fixture access, chunked streaming, and a tiny byte assembler for hand-built files. */
@@ -76,7 +77,7 @@ export function u64(n: number | bigint): number[] {
 
 /** SHORT_BINUNICODE for ASCII text. */
 export function sbu(s: string): number[] {
-  return [0x8c, s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+  return [OP.SHORT_BINUNICODE, s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
