@@ -5,8 +5,9 @@ import { pageCsp } from "@/lib/http/security-headers";
 import { updateSession } from "@/lib/supabase/proxy";
 
 export async function proxy(request: NextRequest) {
-  // Server actions: Next refuses a cross-origin action itself, but as a 500. Answer 403 first.
-  if (request.method === "POST" && request.headers.has("next-action")) {
+  // Pages take POSTs only for server actions (by fetch with Next-Action, or as a form post before the
+  // page hydrated). Next refuses a cross-origin action itself, but as a 500: answer 403 first.
+  if (request.method !== "GET" && request.method !== "HEAD") {
     try {
       assertSameOrigin(request, process.env.APP_URL);
     } catch (e) {

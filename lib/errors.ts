@@ -151,7 +151,6 @@ export const ERRORS = {
   unavailable: (message: string) => new AppError("unavailable", message),
   databaseUnavailable: () => new AppError("unavailable", "The database is not answering right now. Try again in a moment."),
   bodyTimeout: () => new AppError("request_timeout", "The request body stopped arriving. Send it again."),
-  jsonContentType: () => new AppError("unsupported_media_type", "Send JSON with 'Content-Type: application/json'."),
   invalidText: () => new AppError("bad_request", "Text may not contain NUL characters or invalid UTF-8."),
   crossSiteRequest: () =>
     new AppError("forbidden", "Cross-site requests may not change anything. Call the API from this site, or with a bearer token."),

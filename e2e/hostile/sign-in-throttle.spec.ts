@@ -67,12 +67,13 @@ test.describe("sign-in throttling (API6)", () => {
   });
 
   test("rotating X-Forwarded-For, X-Real-IP and Forwarded does not escape the per-address limit", async ({ request }) => {
-    // Credential stuffing: one guess per account, a fresh forged address each time.
-    const answers = await wrongPasswords(request, 12, nobody, () => spoof(randomIp()));
-    const baseline = Math.min(answers[0]!.ms, answers[1]!.ms);
+    // Credential stuffing: one guess per account, a fresh forged address each time. Earlier tests may
+    // already have slowed this address down (it is shared by the whole suite), so the bar is absolute:
+    // an unthrottled wrong password answers in ~100 ms; the last guesses must wait over a second.
+    const answers = await wrongPasswords(request, 25, nobody, () => spoof(randomIp()));
     const tail = answers.slice(-2);
     expect(
-      tail.every((a) => slowedOrRefused(a, baseline, 1000)),
+      tail.every((a) => slowedOrRefused(a, 0, 1000)),
       `not slowed: ${describe(answers)}`,
     ).toBe(true);
     // And this machine's own users are not locked out by it.

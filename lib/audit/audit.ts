@@ -22,8 +22,12 @@ const encodeCursor = (ts: string, id: number) => Buffer.from(JSON.stringify([ts,
 function decodeCursor(c: string): [string, number] {
   try {
     const v = JSON.parse(Buffer.from(c, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && Number.isSafeInteger(v[1]))
-      return v as [string, number];
+    // [created_at with microseconds, as the query writes it; the event id]: checked to the letter, so
+    // nothing Postgres could refuse ever reaches it.
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && Number.isSafeInteger(v[1]) && v[1] > 0) {
+      const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})\d{3}Z$/.exec(v[0]);
+      if (m && new Date(`${m[1]}Z`).toISOString() === `${m[1]}Z`) return v as [string, number];
+    }
   } catch {}
   throw ERRORS.invalidCursor();
 }

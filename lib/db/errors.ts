@@ -17,7 +17,8 @@ export function pgErrorToAppError(
     case "23514": // check_violation
     case "22P02": // invalid_text_representation (bad uuid, bad enum)
     case "23502":
-      return new AppError("invalid_input", "Some values are not valid.", { reason: err.message });
+      // IMPORTANT: never the database's own message: it can name tables, columns and values.
+      return new AppError("invalid_input", "Some values are not valid.");
     case "23503": // foreign_key_violation
       return new AppError("not_found", messages.notFound ?? "A referenced object does not exist.");
     case "P0001": // raise exception in our triggers: the message is written for users

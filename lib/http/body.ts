@@ -1,5 +1,6 @@
 import "server-only";
 import { ERRORS } from "@/lib/errors";
+import { isCleanText } from "@/lib/validations/text";
 
 // One bounded body reader for every JSON route: the declared length is checked before a byte is
 // read, reading stops at the cap, a body that stops arriving is a 408, and text must be valid UTF-8
@@ -43,33 +44,36 @@ export async function readBoundedText(req: Request, maxBytes = JSON_BODY_LIMIT, 
   }
 }
 
-/** Throws when a parsed JSON value holds a string with U+0000 (in keys or values, at any depth). */
-export function mustHaveNoNul(value: unknown, depth = 0): void {
+
+/** Throws when a parsed JSON value holds text Postgres cannot store (in keys or values, at any depth). */
+export function mustBeCleanText(value: unknown, depth = 0): void {
   if (depth > 64) throw ERRORS.invalidJson();
   if (typeof value === "string") {
-    if (value.includes("\u0000")) throw ERRORS.invalidText();
+    if (!isCleanText(value)) throw ERRORS.invalidText();
   } else if (Array.isArray(value)) {
-    for (const v of value) mustHaveNoNul(v, depth + 1);
+    for (const v of value) mustBeCleanText(v, depth + 1);
   } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
-      if (k.includes("\u0000")) throw ERRORS.invalidText();
-      mustHaveNoNul(v, depth + 1);
+      if (!isCleanText(k)) throw ERRORS.invalidText();
+      mustBeCleanText(v, depth + 1);
     }
   }
 }
 
-/** Parses a JSON body: bounded, `Content-Type: application/json`, no NUL; an empty body is {}. */
+/**
+ * Parses a JSON body: bounded, no NUL; an empty body is {}. Scripts with a bearer token may send any
+ * content type; cookie-authenticated writes must not use the types other sites can send
+ * (lib/http/same-origin.ts).
+ */
 export async function readJson(req: Request, maxBytes = JSON_BODY_LIMIT): Promise<unknown> {
-  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const text = await readBoundedText(req, maxBytes);
   if (!text.trim()) return {};
-  if (type !== "application/json" && !type.endsWith("+json")) throw ERRORS.jsonContentType();
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw ERRORS.invalidJson();
   }
-  mustHaveNoNul(value);
+  mustBeCleanText(value);
   return value;
 }

@@ -5,7 +5,7 @@ import { getConfig } from "@/lib/config";
 import { ERRORS } from "@/lib/errors";
 import { getServices, type Services } from "@/lib/services/services";
 import { clientAddress } from "./client-address";
-import { assertSameOrigin } from "./same-origin";
+import { assertCookieWriteAllowed } from "./same-origin";
 
 // Who is calling, and from where: the one place a request's credentials become a Principal (route
 // handlers, the tus endpoint, server actions and pages all come through here).
@@ -41,7 +41,7 @@ export async function principalFromRequest(req: Request, services?: Services): P
   }
   const p = await s.platform.auth.principalFromCookies();
   // The cookie comes with every request a browser sends here, even one another site triggers.
-  if (p) assertSameOrigin(req, s.platform.config.appUrl);
+  if (p) assertCookieWriteAllowed(req, s.platform.config.appUrl);
   return p;
 }
 

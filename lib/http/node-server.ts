@@ -15,12 +15,65 @@ export const LENGTH_HEADER = "x-fairmind-content-length";
 // - Every request is stamped with its socket address (PEER_HEADER, overwriting whatever a client
 //   sent under that name): lib/http/client-address.ts needs it to decide the client's address.
 // - A download's length reaches the client (LENGTH_HEADER, above).
+// - A path whose percent-encoding is not UTF-8 is a JSON 400, and an API method a route does not
+//   have is a JSON 405: Next would answer a plain-text 500 and an empty 405.
 // - Node's requestTimeout (5 minutes by default) would cut a multi-gigabyte PUT upload on a slow
 //   link; it is raised to a day. A connection that goes quiet is still closed after IDLE_TIMEOUT_MS
 //   (the socket timeout), so a stalled client cannot hold an upload and its reservation for ever.
 
 const IDLE_TIMEOUT_MS = 120_000;
 const REQUEST_TIMEOUT_MS = 24 * 3600_000;
+
+/** True when every percent-escape in the URL's path decodes as UTF-8. */
+function wellFormedPath(url: string): boolean {
+  try {
+    decodeURIComponent(url.split("?")[0]!);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sendJson(res: http.ServerResponse, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+  res.end(body);
+}
+
+const METHOD_NOT_ALLOWED = JSON.stringify({ error: { code: "method_not_allowed", message: "This endpoint does not take that method." } });
+
+/**
+ * Next answers a method a route does not export with an empty (or plain-text) 405. On the API, the
+ * body becomes our error shape; the Allow header Next sets stays.
+ */
+function jsonMethodNotAllowed(res: http.ServerResponse): void {
+  const writeHead = res.writeHead as (this: http.ServerResponse, ...args: unknown[]) => http.ServerResponse;
+  const write = res.write as (this: http.ServerResponse, ...args: unknown[]) => boolean;
+  const end = res.end as (this: http.ServerResponse, ...args: unknown[]) => http.ServerResponse;
+  let replacing = false;
+  const start = (self: http.ServerResponse, status: unknown) => {
+    if (replacing || (status ?? self.statusCode) !== 405 || self.headersSent) return;
+    replacing = true;
+    self.setHeader("content-type", "application/json");
+    self.removeHeader("content-length");
+  };
+  res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
+    start(this, args[0]);
+    return writeHead.apply(this, args);
+  } as typeof res.writeHead;
+  res.write = function (this: http.ServerResponse, ...args: unknown[]) {
+    if (!replacing) return write.apply(this, args);
+    const cb = args.find((a) => typeof a === "function") as (() => void) | undefined;
+    cb?.();
+    return true;
+  } as typeof res.write;
+  res.end = function (this: http.ServerResponse, ...args: unknown[]) {
+    start(this, undefined);
+    if (!replacing) return end.apply(this, args);
+    const cb = args.find((a) => typeof a === "function");
+    return end.call(this, this.req?.method === "HEAD" ? undefined : METHOD_NOT_ALLOWED, cb);
+  } as typeof res.end;
+}
 
 export function tuneNodeServer(httpModule: typeof http): void {
   const proto = httpModule.Server.prototype as http.Server & { __fairmindTuned?: boolean };
@@ -46,7 +99,14 @@ export function tuneNodeServer(httpModule: typeof http): void {
         this.setTimeout(IDLE_TIMEOUT_MS);
       }
       const req = args[0] as http.IncomingMessage;
+      const res = args[1] as http.ServerResponse;
       req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
+      if (!wellFormedPath(req.url ?? "/")) {
+        // Next would answer this with a plain-text 500 ("URI malformed") before any route runs.
+        sendJson(res, 400, "bad_request", "The URL's percent-encoding is not valid UTF-8.");
+        return true;
+      }
+      if ((req.url ?? "").startsWith("/api/")) jsonMethodNotAllowed(res);
     }
     return emit.call(this, event, ...args);
   } as typeof proto.emit;

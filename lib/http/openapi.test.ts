@@ -10,7 +10,8 @@ function routes(): { path: string; method: string }[] {
   for (const file of fs.readdirSync(root, { recursive: true }) as string[]) {
     if (!file.endsWith("route.ts")) continue;
     const dir = path.dirname(file);
-    if (dir.startsWith("[...path]") || dir === "v1/openapi.json") continue; // the JSON 404 catch-all; this document itself
+    // The JSON 404s for /api and unknown paths below it; this document itself.
+    if (dir === "." || dir.startsWith("[...path]") || dir === "v1/openapi.json") continue;
     const source = fs.readFileSync(path.join(root, file), "utf8");
     const methods = [...source.matchAll(/export (?:const|async function|function) (GET|POST|PUT|PATCH|DELETE|HEAD)\b/g)].map((m) => m[1]!);
     const segments = dir.split(path.sep).filter((s) => s !== ".");

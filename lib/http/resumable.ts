@@ -6,7 +6,7 @@ import { Server } from "@tus/server";
 import { FileStore } from "@tus/file-store";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
-import { AppError, ERRORS, toAppError } from "@/lib/errors";
+import { AppError, ERRORS, toAppError, toResponse, type ErrorCode } from "@/lib/errors";
 import { getServices, type Services } from "@/lib/services/services";
 import { serializeVersion } from "@/lib/storage/serialize";
 import { principalFromRequest, requestMetaFrom } from "./caller";
@@ -54,6 +54,47 @@ async function callerOf(req: Request): Promise<{ p: Principal; services: Service
   const p = await principalFromRequest(req, services);
   if (!p) throw ERRORS.signInRequired();
   return { p, services };
+}
+
+const TUS_CODES: Record<number, ErrorCode> = {
+  400: "bad_request",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  410: "not_found",
+  412: "bad_request",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  460: "checksum_mismatch",
+};
+
+/** tus answers its protocol errors in plain text, and ours as text/plain: every error leaves in our JSON shape. */
+async function inOurErrorShape(res: Response): Promise<Response> {
+  if (res.status < 400) return res;
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const code = TUS_CODES[res.status] ?? (res.status >= 500 ? "internal" : "bad_request");
+    body = { error: { code, message: text.trim().slice(0, 200) || "The upload request was refused." } };
+  }
+  const headers = new Headers(res.headers);
+  headers.set("content-type", "application/json");
+  headers.delete("content-length");
+  return new Response(JSON.stringify(body), { status: res.status, headers });
+}
+
+/**
+ * The tus endpoint: an id that is not one of ours is a 404 before tus reads anything (encoded
+ * slashes, NUL, "..", a ".json" suffix), and every error comes back in the API's JSON shape.
+ */
+export async function handleTus(req: Request): Promise<Response> {
+  const rest = new URL(req.url).pathname.slice(TUS_PATH.length);
+  if (rest !== "" && rest !== "/" && !UPLOAD_ID.test(rest.slice(1))) {
+    return toResponse(ERRORS.noSuchUpload(), { "tus-resumable": "1.0.0", "cache-control": "no-store" });
+  }
+  return inOurErrorShape(await getTusServer().handleWeb(req));
 }
 
 /**

@@ -7,6 +7,7 @@ import { listCallerOrgs } from "@/lib/db/queries/orgs";
 import { listVersions, retireVersion, retireVersionsOfModel } from "@/lib/db/queries/versions";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import { ERRORS } from "@/lib/errors";
+import { isCleanText } from "@/lib/validations/text";
 import { Service } from "@/lib/services/base";
 import { resolveModel, resolveOrg, resolveVersion } from "@/lib/services/resolve";
 import {
@@ -31,6 +32,9 @@ function toTsQuery(q: string): string | undefined {
 
 const encodeCursor = (v: unknown[]) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
+/** A timestamp exactly as toISOString() writes it (what our cursors hold): nothing Postgres could refuse. */
+const isIsoInstant = (v: unknown) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v;
+
 /** A models-list cursor: [sort value, model id]; anything else is a 400, never a database error. */
 function decodeCursor(c: string, sort: models.ModelSort): [string | number, string] {
   try {
@@ -40,10 +44,10 @@ function decodeCursor(c: string, sort: models.ModelSort): [string | number, stri
       const value = v[0] as unknown;
       const ok =
         sort === "size"
-          ? Number.isSafeInteger(value)
+          ? Number.isSafeInteger(value) && (value as number) >= 0
           : sort === "name"
-            ? typeof value === "string" && value.length <= 200 && !value.includes("\u0000")
-            : typeof value === "string" && !Number.isNaN(Date.parse(value));
+            ? typeof value === "string" && value.length <= 200 && isCleanText(value)
+            : isIsoInstant(value);
       if (ok) return [value as string | number, v[1]];
     }
   } catch {}

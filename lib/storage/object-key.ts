@@ -124,7 +124,9 @@ export function sanitizeFileName(name: string): string {
   const clean = base
     .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "")
     .trim()
-    .slice(0, 255);
+    .slice(0, 255)
+    // A lone surrogate (sent, or made by the cut above) cannot be stored: shown as U+FFFD instead.
+    .toWellFormed();
   if (!clean || clean === "." || clean === "..")
     throw new AppError("invalid_input", "Invalid file name.", { fields: { filename: "Give the file a name." } });
   return clean;

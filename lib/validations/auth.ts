@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isCleanText } from "./text";
 
 export const emailSchema = z
   .string()
@@ -21,7 +22,7 @@ export const signUpSchema = z.object({
     .string()
     .trim()
     .max(100)
-    .refine((v) => !v.includes("\u0000"), "Text may not contain NUL characters.")
+    .refine(isCleanText, "Text may not contain NUL characters or broken Unicode.")
     .nullish()
     .transform((v) => v || undefined),
 });

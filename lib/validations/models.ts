@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isCleanText } from "./text";
 import { modelSlugSchema, orgSlugSchema, versionSchema } from "@/lib/storage/object-key";
 
 // The same schemas validate the upload form in the browser, the REST API and server actions.
@@ -34,13 +35,13 @@ export { modelSlugSchema, orgSlugSchema, versionSchema };
 export const aliasSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, "Use lowercase letters, digits, '_' or '-', starting with a letter.");
-/** Free text from people: trimmed, bounded, and without U+0000 (Postgres text cannot hold it). */
+/** Free text from people: trimmed, bounded, storable (no U+0000, no lone surrogate: Postgres refuses both). */
 export const text = (max: number) =>
   z
     .string()
     .trim()
     .max(max)
-    .refine((s) => !s.includes("\u0000"), "Text may not contain NUL characters.");
+    .refine(isCleanText, "Text may not contain NUL characters or broken Unicode.");
 
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "A SHA-256 is 64 lowercase hex digits.");
 const tagSchema = z
