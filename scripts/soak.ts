@@ -44,6 +44,8 @@ const PG_DB = `fairmind_soak_${process.pid}`;
 const PG_URL = PG_ADMIN.replace(/\/[^/]*$/, `/${PG_DB}`);
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "fm-soak-"));
 const FIXTURE = "test/fixtures/models/churn_model_v1.onnx";
+/** Pause of a listing client between two lists (mixed_load). */
+const THINK_MS = 1000;
 
 type Auth = Record<string, string>;
 type Check = Record<string, unknown> & { pass: boolean | null };
@@ -102,11 +104,16 @@ async function mixedLoad(a: AppServer, bob: Auth) {
   const rss = watchRss(a);
   const start = performance.now();
   const end = start + seconds * 1000;
-  const listers = range(200).map(async () => {
+  // A listing client is someone with the model browser open: a list, a second to read it, the next
+  // list (THINK_MS). 200 of them offer about 200 lists a second. (Without the pause every client is a
+  // tight loop and latency only measures the queue: see CLOSED_LOOP below.)
+  const listers = range(200).map(async (i) => {
+    await sleep((i * THINK_MS) / 200); // spread the first requests over one think time
     while (performance.now() < end) {
       const r = await request(`${a.url}/api/v1/orgs/demo_org/models`, { headers: bob, agent, timeoutMs: 60_000 });
       if (r.status === 200) latencies.push(r.ms);
       else errors.push(`list ${r.status} ${r.error ?? ""}`);
+      await sleep(THINK_MS);
     }
   });
   const grace = QUICK ? 60 : 120;

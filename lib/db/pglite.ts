@@ -1,11 +1,18 @@
 import "server-only";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Database, Queryable } from "./types";
 
 // int8 (counts, sums, sizes) as JS numbers: sizes stay far below 2^53.
 const PARSERS = { 20: (v: string) => Number(v) };
+
+// PGlite's own start parameters, plus a smaller buffer cache: Postgres' default 128 MB of
+// shared_buffers is most of the embedded server's memory (measured: 374 -> 273 MiB RSS with 32 MB),
+// and the embedded default serves one machine's models. Bigger installations use a Postgres server.
+const START_PARAMS = [...(PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams, "-c", "shared_buffers=32MB"];
 
 function wrap(q: Pick<PGlite, "query" | "exec">): Queryable & { exec(sql: string): Promise<void> } {
   return {
@@ -25,7 +32,12 @@ function fromPGlite(pg: PGlite, release: () => Promise<void>): Database {
   return {
     kind: "pglite",
     ...base,
-    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn, opts) =>
+      pg.transaction(async (tx) => {
+        // A simple-protocol exec: measured 0.17 ms against 0.43 ms for the same statement with a parameter.
+        if (opts?.setup) await tx.exec(opts.setup);
+        return fn(wrap(tx));
+      }),
     dumpDataDir: () => pg.dumpDataDir("gzip"),
     async close() {
       await pg.close();
@@ -104,6 +116,23 @@ function acquireLock(dir: string): () => void {
   return refuse(readLock(file));
 }
 
+// IMPORTANT: creating a cluster (initdb) takes ~600 MiB in WASM memory that the process never gives
+// back (measured: RSS 785 MiB right after, 636 after closing and reopening). So a new cluster is
+// created by a short-lived child process, and this one only ever opens an existing cluster.
+const INITDB_SCRIPT = `
+  const { PGlite } = await import("@electric-sql/pglite");
+  const pg = new PGlite(process.argv[1]);
+  await pg.waitReady;
+  await pg.close();
+`;
+
+function createCluster(dir: string): void {
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", INITDB_SCRIPT, dir], { cwd: process.cwd(), encoding: "utf8" });
+  if (r.status !== 0 || !fs.existsSync(path.join(dir, "PG_VERSION"))) {
+    throw new Error(`Could not create the embedded database in ${dir}: ${(r.stderr || r.error?.message || "").trim().slice(0, 500)}`);
+  }
+}
+
 /**
  * Opens the embedded database in `dir`, creating parent folders. Takes an exclusive lock first:
  * two processes on one PGlite directory corrupt it silently (measured), so the second gets a clear error.
@@ -112,7 +141,8 @@ export async function openPGlite(dir: string): Promise<Database> {
   fs.mkdirSync(dir, { recursive: true });
   const release = acquireLock(dir);
   try {
-    const pg = new PGlite(dir, { parsers: PARSERS });
+    if (!fs.existsSync(path.join(dir, "PG_VERSION"))) createCluster(dir);
+    const pg = new PGlite(dir, { parsers: PARSERS, startParams: START_PARAMS });
     await pg.waitReady;
     return fromPGlite(pg, async () => release());
   } catch (e) {

@@ -35,10 +35,11 @@ export function openPostgres(connectionString: string, opts: { max?: number } = 
   return {
     kind: "postgres",
     ...wrap(pool),
-    async transaction(fn) {
+    async transaction(fn, opts) {
       const client = await pool.connect();
       try {
-        await client.query("begin");
+        // One round trip for BEGIN and the setup (simple protocol takes several statements).
+        await client.query(opts?.setup ? `begin; ${opts.setup}` : "begin");
         const result = await fn(wrap(client));
         await client.query("commit");
         return result;

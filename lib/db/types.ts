@@ -7,7 +7,11 @@ export interface Database extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Runs several statements (migrations). Never with user input. */
   exec(sql: string): Promise<void>;
-  transaction<T>(fn: (tx: Queryable & { exec(sql: string): Promise<void> }) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a transaction. `setup` (trusted SQL, no parameters) runs right after BEGIN, in the
+   * same round trip where the driver allows it: withUser sets the caller's role and claims with it.
+   */
+  transaction<T>(fn: (tx: Queryable & { exec(sql: string): Promise<void> }) => Promise<T>, opts?: { setup?: string }): Promise<T>;
   close(): Promise<void>;
   /** PGlite only: a gzip tarball of the data directory (test templates). */
   dumpDataDir?(): Promise<Blob | File>;

@@ -9,6 +9,22 @@ import { PEER_HEADER } from "./client-address";
  */
 export const LENGTH_HEADER = "x-fairmind-content-length";
 
+/**
+ * Upload bodies are read straight from Node's request stream, not through the web stream Next
+ * builds from it (two extra stream layers per 64 KiB chunk: measured as most of an upload's CPU).
+ * The hook files each request under an id (overwriting any such header a client sent); a route
+ * handler finds it with rawRequestOf(). globalThis: instrumentation and routes are separate bundles.
+ */
+const RAW_ID_HEADER = "x-fairmind-raw-request";
+const RAW = ((globalThis as { __fairmindRaw?: Map<string, http.IncomingMessage> }).__fairmindRaw ??= new Map());
+let rawIds = 0;
+
+/** Node's own request stream behind a route handler's Request (undefined outside our server, e.g. in tests). */
+export function rawRequestOf(req: Request): http.IncomingMessage | undefined {
+  const id = req.headers.get(RAW_ID_HEADER);
+  return id ? RAW.get(id) : undefined;
+}
+
 // What the app adjusts on Node's HTTP server, which `next start` creates without a hook of its own.
 // Called once per process from instrumentation.ts, before the first request.
 //
@@ -101,6 +117,10 @@ export function tuneNodeServer(httpModule: typeof http): void {
       const req = args[0] as http.IncomingMessage;
       const res = args[1] as http.ServerResponse;
       req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
+      const id = `${process.pid}-${++rawIds}`;
+      req.headers[RAW_ID_HEADER] = id;
+      RAW.set(id, req);
+      res.once("close", () => RAW.delete(id));
       if (!wellFormedPath(req.url ?? "/")) {
         // Next would answer this with a plain-text 500 ("URI malformed") before any route runs.
         sendJson(res, 400, "bad_request", "The URL's percent-encoding is not valid UTF-8.");
