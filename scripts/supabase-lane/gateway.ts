@@ -22,7 +22,9 @@ export function startGateway(opts: GatewayOptions = {}): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const url = req.url ?? "/";
     if (url !== PREFIX && !url.startsWith(`${PREFIX}/`) && !url.startsWith(`${PREFIX}?`)) {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ message: "no route matched (this gateway serves /storage/v1 only)" }));
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ message: "no route matched (this gateway serves /storage/v1 only)" }));
       req.resume();
       return;
     }
@@ -33,7 +35,15 @@ export function startGateway(opts: GatewayOptions = {}): Promise<http.Server> {
     headers["x-forwarded-for"] = [req.headers["x-forwarded-for"], req.socket.remoteAddress].filter(Boolean).join(", ");
     headers.host = upstream.host;
 
-    const up = http.request({ protocol: upstream.protocol, hostname: upstream.hostname, port: upstream.port, method: req.method, path: url.slice(PREFIX.length) || "/", headers, agent });
+    const up = http.request({
+      protocol: upstream.protocol,
+      hostname: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: url.slice(PREFIX.length) || "/",
+      headers,
+      agent,
+    });
     let requestEnded = false;
     req.on("end", () => (requestEnded = true));
 
@@ -52,7 +62,9 @@ export function startGateway(opts: GatewayOptions = {}): Promise<http.Server> {
     });
     up.on("error", (e) => {
       if (!res.headersSent) {
-        res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ message: `gateway: upstream failed: ${e.message}` }));
+        res
+          .writeHead(502, { "content-type": "application/json" })
+          .end(JSON.stringify({ message: `gateway: upstream failed: ${e.message}` }));
       } else res.destroy(e);
     });
     req.on("aborted", () => up.destroy());

@@ -78,7 +78,9 @@ export async function bootstrapDatabase(db: LaneDb): Promise<void> {
  */
 export async function resetAppSchema(db: LaneDb): Promise<void> {
   await withClient(db.superUrl, async (c) => {
-    await c.query(`drop schema if exists supabase_migrations cascade; drop schema if exists public cascade; create schema public authorization "${db.hostedRole}"`);
+    await c.query(
+      `drop schema if exists supabase_migrations cascade; drop schema if exists public cascade; create schema public authorization "${db.hostedRole}"`,
+    );
   });
   await bootstrapDatabase(db);
   // Hosted projects grant the storage tables to postgres (Storage migration 0049 does it for `postgres`).
@@ -102,7 +104,9 @@ export interface HostedRoleShape {
 export async function shapeHostedRole(db: LaneDb, shape: HostedRoleShape): Promise<void> {
   await withClient(db.superUrl, async (c) => {
     await c.query(`alter role "${db.hostedRole}" nosuperuser ${shape.bypassrls ? "bypassrls" : "nobypassrls"}`);
-    await c.query(`${shape.storageAdminMember ? "grant supabase_storage_admin to" : "revoke supabase_storage_admin from"} "${db.hostedRole}"`);
+    await c.query(
+      `${shape.storageAdminMember ? "grant supabase_storage_admin to" : "revoke supabase_storage_admin from"} "${db.hostedRole}"`,
+    );
   });
 }
 
@@ -120,7 +124,8 @@ export async function pushMigrations(db: LaneDb, opts: { timeoutMs?: number } = 
   return new Promise((resolve) => {
     const url = new URL(db.hostedUrl);
     // The CLI insists on TLS unless told otherwise; the local server has none.
-    if (!url.searchParams.has("sslmode") && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) url.searchParams.set("sslmode", "disable");
+    if (!url.searchParams.has("sslmode") && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname))
+      url.searchParams.set("sslmode", "disable");
     const child = spawn(bin, ["db", "push", "--db-url", url.toString(), "--include-all", "--workdir", ROOT], {
       cwd: ROOT,
       env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },

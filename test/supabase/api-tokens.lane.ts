@@ -8,7 +8,10 @@ const MODEL = "tokens";
 describe.skipIf(!lane)(title("API tokens in supabase mode"), () => {
   it("a member creates an API token, then lists tokens, uploads and downloads with it alone", async () => {
     const c = ctx();
-    const created = await api("/api/v1/tokens", { token: await tokenFor("member"), json: { org: c.orgA.slug, name: `pipeline ${c.run}`, role: "member" } });
+    const created = await api("/api/v1/tokens", {
+      token: await tokenFor("member"),
+      json: { org: c.orgA.slug, name: `pipeline ${c.run}`, role: "member" },
+    });
     expect(created.status, show(created)).toBe(201);
     const fm = (created.json as { token: string }).token;
     expect(fm).toMatch(/^fm_/);

@@ -19,10 +19,12 @@ describe.skipIf(!lane)(title("downloads in supabase mode"), () => {
   });
 
   const downloads = async (versionId: string) =>
-    (await sql<{ n: number; bytes: number }>(
-      "select count(*)::int as n, coalesce(sum(bytes), 0)::bigint as bytes from public.audit_events where action = 'version.download' and target_id = $1",
-      [versionId],
-    )).rows[0]!;
+    (
+      await sql<{ n: number; bytes: number }>(
+        "select count(*)::int as n, coalesce(sum(bytes), 0)::bigint as bytes from public.audit_events where action = 'version.download' and target_id = $1",
+        [versionId],
+      )
+    ).rows[0]!;
   const versionId = async () => ((await api(path, { token: await tokenFor("owner") })).json as { id: string }).id;
 
   it.each(["an owner", "a member", "a viewer"] as const)("%s downloads the whole file with its Content-Length and SHA-256", async (who) => {
@@ -34,7 +36,10 @@ describe.skipIf(!lane)(title("downloads in supabase mode"), () => {
   });
 
   it("HEAD on a download answers the length without a body", async () => {
-    const res = await fetch(`${ctx().appUrl}${path}/download`, { method: "HEAD", headers: { authorization: `Bearer ${await tokenFor("member")}` } });
+    const res = await fetch(`${ctx().appUrl}${path}/download`, {
+      method: "HEAD",
+      headers: { authorization: `Bearer ${await tokenFor("member")}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-length")).toBe(String(data.length));
   });
@@ -93,7 +98,11 @@ describe.skipIf(!lane)(title("downloads in supabase mode"), () => {
     expect((await putVersion(token, c.orgA.slug, MODEL, second, safetensors(40 * 1024))).status).toBe(201);
     const a1 = await api(`/api/v1/orgs/${c.orgA.slug}/models/${MODEL}/aliases/production`, { token, method: "PUT", json: { version } });
     expect(a1.status, show(a1)).toBe(200);
-    const a2 = await api(`/api/v1/orgs/${c.orgA.slug}/models/${MODEL}/aliases/production`, { token, method: "PUT", json: { version: second } });
+    const a2 = await api(`/api/v1/orgs/${c.orgA.slug}/models/${MODEL}/aliases/production`, {
+      token,
+      method: "PUT",
+      json: { version: second },
+    });
     expect(a2.status, show(a2)).toBe(200);
     expect(a2.json).toMatchObject({ alias: "production", version: second, previous: version });
     const list = await api(`/api/v1/orgs/${c.orgA.slug}/models/${MODEL}/aliases`, { token: await tokenFor("viewer") });
@@ -101,7 +110,11 @@ describe.skipIf(!lane)(title("downloads in supabase mode"), () => {
     const body = list.json as { items: { alias: string; version: string }[]; history: unknown[] };
     expect(body.items).toContainEqual(expect.objectContaining({ alias: "production", version: second }));
     expect(body.history.length).toBeGreaterThanOrEqual(2);
-    const viewerMove = await api(`/api/v1/orgs/${c.orgA.slug}/models/${MODEL}/aliases/staging`, { token: await tokenFor("viewer"), method: "PUT", json: { version } });
+    const viewerMove = await api(`/api/v1/orgs/${c.orgA.slug}/models/${MODEL}/aliases/staging`, {
+      token: await tokenFor("viewer"),
+      method: "PUT",
+      json: { version },
+    });
     expect(viewerMove.status, show(viewerMove)).toBe(403);
   });
 
@@ -121,7 +134,11 @@ describe.skipIf(!lane)(title("downloads in supabase mode"), () => {
 
   it("another org's owner can neither see, download nor link this version (404)", async () => {
     const token = await tokenFor("otherOwner");
-    for (const [p, method] of [[path, "GET"], [`${path}/download`, "GET"], [`${path}/link`, "POST"]] as const) {
+    for (const [p, method] of [
+      [path, "GET"],
+      [`${path}/download`, "GET"],
+      [`${path}/link`, "POST"],
+    ] as const) {
       const a = await api(p, { token, method });
       expect(a.status, `${method} ${p}: ${show(a)}`).toBe(404);
     }

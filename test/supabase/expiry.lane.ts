@@ -1,6 +1,19 @@
 // Access tokens expire (Supabase's default is one hour) while big uploads are still running.
 import { describe, expect, it } from "vitest";
-import { api, ctx, lane, nextVersion, putVersion, safetensors, show, title, tokenFor, tusUpload, versionStatus, CHUNK } from "./support/lane";
+import {
+  api,
+  ctx,
+  lane,
+  nextVersion,
+  putVersion,
+  safetensors,
+  show,
+  title,
+  tokenFor,
+  tusUpload,
+  versionStatus,
+  CHUNK,
+} from "./support/lane";
 
 const MODEL = "expiry";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +51,10 @@ describe.skipIf(!lane)(title("access tokens that expire during an upload"), () =
     const c = ctx();
     const { reservation } = await (async () => {
       const token = await tokenFor("owner");
-      const r = await api("/api/v1/uploads/reservations", { token, json: { org: c.orgA.slug, model: MODEL, version: nextVersion(), filename: "m.safetensors", size: 2 * CHUNK } });
+      const r = await api("/api/v1/uploads/reservations", {
+        token,
+        json: { org: c.orgA.slug, model: MODEL, version: nextVersion(), filename: "m.safetensors", size: 2 * CHUNK },
+      });
       expect(r.status, show(r)).toBe(201);
       return { reservation: r.json as { object_key: string } };
     })();

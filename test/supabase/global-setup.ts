@@ -64,7 +64,10 @@ async function installSchema(db: LaneDb): Promise<LaneContext["install"]> {
 async function seed(db: LaneDb, run: string) {
   const email = (r: string) => `${r}.${run}@lane.test`;
   const users = Object.fromEntries(
-    (["owner", "admin", "member", "viewer", "otherOwner"] as LaneRole[]).map((r) => [r, { id: crypto.randomUUID(), email: email(r.toLowerCase()) }]),
+    (["owner", "admin", "member", "viewer", "otherOwner"] as LaneRole[]).map((r) => [
+      r,
+      { id: crypto.randomUUID(), email: email(r.toLowerCase()) },
+    ]),
   ) as Record<LaneRole, LaneUser>;
   // As the hosted postgres stand-in (the Auth admin API writes auth.users; there is no GoTrue here).
   return withClient(db.hostedUrl, async (c) => {
@@ -79,12 +82,19 @@ async function seed(db: LaneDb, run: string) {
       );
     }
     const org = async (slug: string, owner: LaneUser) => {
-      const { rows } = await c.query<{ id: string }>("insert into public.organizations (slug, name, created_by) values ($1, $2, $3) returning id", [slug, `Lane ${slug}`, owner.id]);
+      const { rows } = await c.query<{ id: string }>(
+        "insert into public.organizations (slug, name, created_by) values ($1, $2, $3) returning id",
+        [slug, `Lane ${slug}`, owner.id],
+      );
       return { id: rows[0]!.id, slug };
     };
     const orgA = await org(`lane_${run}`, users.owner);
     const orgB = await org(`lane_${run}_b`, users.otherOwner);
-    for (const [role, u] of [["admin", users.admin], ["member", users.member], ["viewer", users.viewer]] as const) {
+    for (const [role, u] of [
+      ["admin", users.admin],
+      ["member", users.member],
+      ["viewer", users.viewer],
+    ] as const) {
       await c.query("insert into public.memberships (org_id, user_id, role) values ($1, $2, $3)", [orgA.id, u.id, role]);
     }
     await c.query("commit");
@@ -97,11 +107,17 @@ async function startApp(env: NodeJS.ProcessEnv, port: number, log: string): Prom
     throw new Error("no production build: run `npx next build` first (the lane starts it, it does not build it)");
   }
   const out = fs.openSync(log, "w");
-  app = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", String(port), "-H", "127.0.0.1"], { cwd: ROOT, env, stdio: ["ignore", out, out], detached: false });
+  app = spawn(path.join(ROOT, "node_modules", ".bin", "next"), ["start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", out, out],
+    detached: false,
+  });
   const deadline = Date.now() + 90_000;
   let last = "";
   while (Date.now() < deadline) {
-    if (app.exitCode !== null) throw new Error(`the app exited (${app.exitCode}); see ${log}:\n${fs.readFileSync(log, "utf8").slice(-2000)}`);
+    if (app.exitCode !== null)
+      throw new Error(`the app exited (${app.exitCode}); see ${log}:\n${fs.readFileSync(log, "utf8").slice(-2000)}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/api/health`);
       last = `${res.status} ${await res.text()}`;
@@ -172,7 +188,9 @@ export default async function setup(project: TestProject) {
   banner([
     `real-Supabase lane, run ${run}: app ${lane.appUrl} (log ${appLog}), Storage ${storageBase}/storage/v1`,
     `schema via supabase db push as ${db.hostedRole}: ${install.bypassrls.ok ? "installed" : `FAILED (${install.bypassrls.error ?? "see test"})`}` +
-      (install.emulatedPolicyGrants ? " — continuing on a schema pushed with supabase_storage_admin membership (stand-in for supautils)" : ""),
+      (install.emulatedPolicyGrants
+        ? " — continuing on a schema pushed with supabase_storage_admin membership (stand-in for supautils)"
+        : ""),
   ]);
   project.provide("lane", lane);
 

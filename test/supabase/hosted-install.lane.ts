@@ -6,7 +6,11 @@ import { describe, expect, it } from "vitest";
 import { ctx, lane, show, sql, title, api } from "./support/lane";
 
 const MIGRATIONS = path.resolve(import.meta.dirname, "../../supabase/migrations");
-const outcome = (r: { ok: boolean; error?: string; output: string }) => ({ ok: r.ok, error: r.error ?? null, tail: r.output.trim().split("\n").slice(-12).join("\n") });
+const outcome = (r: { ok: boolean; error?: string; output: string }) => ({
+  ok: r.ok,
+  error: r.error ?? null,
+  tail: r.output.trim().split("\n").slice(-12).join("\n"),
+});
 
 describe.skipIf(!lane)(title("the schema installs on a hosted-style database"), () => {
   it("supabase db push succeeds as a non-superuser postgres with BYPASSRLS that does not own storage.objects (as on hosted projects)", () => {
@@ -18,7 +22,9 @@ describe.skipIf(!lane)(title("the schema installs on a hosted-style database"), 
   });
 
   it("storage.objects belongs to supabase_storage_admin, not to the role that pushed (the premise of the two tests above)", async () => {
-    const { rows } = await sql<{ owner: string }>("select pg_get_userbyid(relowner) as owner from pg_class where oid = 'storage.objects'::regclass");
+    const { rows } = await sql<{ owner: string }>(
+      "select pg_get_userbyid(relowner) as owner from pg_class where oid = 'storage.objects'::regclass",
+    );
     expect(rows[0]?.owner).toBe("supabase_storage_admin");
     const { rows: r2 } = await sql<{ super: boolean; member: boolean }>(
       "select rolsuper as super, pg_has_role($1, 'supabase_storage_admin', 'member') as member from pg_roles where rolname = $1",
@@ -28,7 +34,11 @@ describe.skipIf(!lane)(title("the schema installs on a hosted-style database"), 
   });
 
   it("every migration is recorded in supabase_migrations.schema_migrations", async () => {
-    const files = fs.readdirSync(MIGRATIONS).filter((f) => f.endsWith(".sql")).map((f) => f.split("_")[0]).sort();
+    const files = fs
+      .readdirSync(MIGRATIONS)
+      .filter((f) => f.endsWith(".sql"))
+      .map((f) => f.split("_")[0])
+      .sort();
     const { rows } = await sql<{ version: string }>("select version from supabase_migrations.schema_migrations order by version");
     expect(rows.map((r) => r.version)).toEqual(files);
   });
@@ -36,7 +46,9 @@ describe.skipIf(!lane)(title("the schema installs on a hosted-style database"), 
   it("every policy name fits in Postgres's 63 characters (longer ones are silently cut)", () => {
     const long: string[] = [];
     for (const f of fs.readdirSync(MIGRATIONS).filter((x) => x.endsWith(".sql"))) {
-      for (const m of fs.readFileSync(path.join(MIGRATIONS, f), "utf8").matchAll(/(?:create|drop|alter) policy (?:if exists )?"([^"]+)"/gi)) {
+      for (const m of fs
+        .readFileSync(path.join(MIGRATIONS, f), "utf8")
+        .matchAll(/(?:create|drop|alter) policy (?:if exists )?"([^"]+)"/gi)) {
         if (Buffer.byteLength(m[1]!) > 63) long.push(`${f}: "${m[1]}" (${Buffer.byteLength(m[1]!)})`);
       }
     }

@@ -112,7 +112,9 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
       const c = ctx();
       const token = await tokenFor("viewer");
       const bulk = await storage(`/object/${c.bucket}`, { token, method: "DELETE", json: { prefixes: [key] } });
-      expect(bulk.status === 200 ? bulk.json : "refused", show(bulk)).toSatisfy((v: unknown) => v === "refused" || (Array.isArray(v) && v.length === 0));
+      expect(bulk.status === 200 ? bulk.json : "refused", show(bulk)).toSatisfy(
+        (v: unknown) => v === "refused" || (Array.isArray(v) && v.length === 0),
+      );
       expect(await untouched()).toBe(true);
     });
 
@@ -144,7 +146,11 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
       const c = ctx();
       const k = keyFor(c.orgA.slug, MODEL, nextVersion());
       const outcomes: Record<string, string> = {};
-      for (const [name, opts] of [["POST", {}], ["PUT", { method: "PUT" as const }], ["upsert", { upsert: true }]] as const) {
+      for (const [name, opts] of [
+        ["POST", {}],
+        ["PUT", { method: "PUT" as const }],
+        ["upsert", { upsert: true }],
+      ] as const) {
         const a = await write("member", k, opts);
         outcomes[name] = show(a).slice(0, 160);
         if (!refused(a)) await storage(`/object/${c.bucket}`, { token: c.serviceKey, method: "DELETE", json: { prefixes: [k] } });
@@ -153,7 +159,11 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
       outcomes.tus = JSON.stringify(tus.steps.at(-1));
       const left = await objectExists(k);
       expect({ outcomes, left: left.api || left.row }).toEqual({
-        outcomes: expect.objectContaining({ POST: expect.not.stringMatching(/^2/), PUT: expect.not.stringMatching(/^2/), upsert: expect.not.stringMatching(/^2/) }),
+        outcomes: expect.objectContaining({
+          POST: expect.not.stringMatching(/^2/),
+          PUT: expect.not.stringMatching(/^2/),
+          upsert: expect.not.stringMatching(/^2/),
+        }),
         left: false,
       });
       expect(tus.ok, JSON.stringify(tus.steps)).toBe(false);
@@ -176,7 +186,9 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
       const put = await write("member", key, { method: "PUT" });
       expect(refused(put), show(put)).toBe(true);
       const bulk = await storage(`/object/${c.bucket}`, { token, method: "DELETE", json: { prefixes: [key] } });
-      expect(bulk.status === 200 ? bulk.json : "refused", show(bulk)).toSatisfy((v: unknown) => v === "refused" || (Array.isArray(v) && v.length === 0));
+      expect(bulk.status === 200 ? bulk.json : "refused", show(bulk)).toSatisfy(
+        (v: unknown) => v === "refused" || (Array.isArray(v) && v.length === 0),
+      );
       expect(await untouched()).toBe(true);
     });
   });
@@ -186,7 +198,11 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
     const read = await storage(`/object/authenticated/${c.bucket}/${encodeKey(key)}`, { token: c.anonKey });
     expect(refused(read), show(read)).toBe(true);
     const k = keyFor(c.orgA.slug, MODEL, nextVersion());
-    const put = await storage(`/object/${c.bucket}/${encodeKey(k)}`, { token: c.anonKey, body: Buffer.from("x"), headers: { "content-type": "application/octet-stream" } });
+    const put = await storage(`/object/${c.bucket}/${encodeKey(k)}`, {
+      token: c.anonKey,
+      body: Buffer.from("x"),
+      headers: { "content-type": "application/octet-stream" },
+    });
     expect(refused(put), show(put)).toBe(true);
     expect(await objectExists(k)).toMatchObject({ api: false, row: false });
   });

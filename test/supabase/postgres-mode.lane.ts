@@ -71,7 +71,9 @@ describe.skipIf(!lane)(title("postgres mode on a database whose schema supabase 
   });
 
   it("signing up works on GoTrue's auth.users (e-mail uniqueness is a partial index, not a constraint)", async () => {
-    const r = await inRolledBackTransaction((db) => attempt(() => signUpLocal({ email: `signup.${crypto.randomUUID()}@lane.test`, password: "lane-password-123" }, db)));
+    const r = await inRolledBackTransaction((db) =>
+      attempt(() => signUpLocal({ email: `signup.${crypto.randomUUID()}@lane.test`, password: "lane-password-123" }, db)),
+    );
     expect(r).toEqual({ ok: true, error: null });
   });
 
@@ -80,14 +82,29 @@ describe.skipIf(!lane)(title("postgres mode on a database whose schema supabase 
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sblane-pgmode-"));
     const config = parseConfig({ DATABASE_URL: c.hostedDbUrl, DATA_DIR: dataDir });
     const owner = c.users.owner;
-    const p: Principal = { claims: { sub: owner.id, email: owner.email, role: "authenticated" }, userId: owner.id, email: owner.email, via: "bearer" };
+    const p: Principal = {
+      claims: { sub: owner.id, email: owner.email, role: "authenticated" },
+      userId: owner.id,
+      email: owner.email,
+      via: "bearer",
+    };
     const r = await inRolledBackTransaction(async (db) => {
       const storage = createModelStorage(config, db);
       const data = safetensors(32 * 1024);
       const up = await attempt(() =>
-        storage.uploadVersion(p, { org: c.orgA.slug, model: "pgmode", version: nextVersion(), fileName: "m.safetensors", body: Readable.from([data]), contentLength: data.length }),
+        storage.uploadVersion(p, {
+          org: c.orgA.slug,
+          model: "pgmode",
+          version: nextVersion(),
+          fileName: "m.safetensors",
+          body: Readable.from([data]),
+          contentLength: data.length,
+        }),
       );
-      const { rows } = await db.query<{ n: number }>("select count(*)::int as n from storage.objects where bucket_id = $1 and name like $2", [c.bucket, `${c.orgA.slug}/pgmode_%`]);
+      const { rows } = await db.query<{ n: number }>(
+        "select count(*)::int as n from storage.objects where bucket_id = $1 and name like $2",
+        [c.bucket, `${c.orgA.slug}/pgmode_%`],
+      );
       return { upload: up, rowsInStorageObjects: rows[0]!.n };
     });
     expect(r).toEqual({ upload: { ok: true, error: null }, rowsInStorageObjects: 0 });

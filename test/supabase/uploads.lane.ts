@@ -75,7 +75,10 @@ describe.skipIf(!lane)(title("uploads in supabase mode"), () => {
       expect(r.complete?.status, r.complete && show(r.complete)).toBe(422);
       expect((r.complete?.json as { error?: { code?: string } })?.error?.code).toBe("invalid_model_file");
       const leftover = await objectExists(r.reservation!.object_key);
-      expect(leftover, "the refused object must be gone (via the Storage API and storage.objects)").toMatchObject({ api: false, row: false });
+      expect(leftover, "the refused object must be gone (via the Storage API and storage.objects)").toMatchObject({
+        api: false,
+        row: false,
+      });
       const again = await reservationUpload(role, c.orgA.slug, MODEL, v, safetensors(CHUNK + 2000));
       expect(again.reserve.status, show(again.reserve)).toBe(201);
       expect(again.tus?.ok, JSON.stringify(again.tus?.steps)).toBe(true);
@@ -138,16 +141,22 @@ describe.skipIf(!lane)(title("uploads in supabase mode"), () => {
 
   // Storage may answer 400 {"statusCode":"409","code":"KeyAlreadyExists"} before reading the body and
   // close the socket; the app must report the 409 and never delete the object that was there.
-  it.each([1, 2, 3, 4, 5, 2.5, 4.5])("an upload whose key already holds an object (%s MB) comes back as 409 and leaves that object alone", async (mb) => {
-    const c = ctx();
-    const v = nextVersion();
-    const key = keyFor(c.orgA.slug, MODEL, v);
-    const existing = safetensors(32 * 1024);
-    const planted = await plantObject(key, existing);
-    expect(planted.status, show(planted)).toBe(200);
-    const a = await putVersion(await tokenFor("owner"), c.orgA.slug, MODEL, v, safetensors(Math.round(mb * 1_000_000)));
-    const survivor = await objectExists(key);
-    expect({ answer: show(a).slice(0, 160), status: a.status, survived: survivor.api && survivor.row }).toMatchObject({ status: 409, survived: true });
-    expect(await versionStatus(c.orgA.slug, MODEL, v)).toBeUndefined();
-  });
+  it.each([1, 2, 3, 4, 5, 2.5, 4.5])(
+    "an upload whose key already holds an object (%s MB) comes back as 409 and leaves that object alone",
+    async (mb) => {
+      const c = ctx();
+      const v = nextVersion();
+      const key = keyFor(c.orgA.slug, MODEL, v);
+      const existing = safetensors(32 * 1024);
+      const planted = await plantObject(key, existing);
+      expect(planted.status, show(planted)).toBe(200);
+      const a = await putVersion(await tokenFor("owner"), c.orgA.slug, MODEL, v, safetensors(Math.round(mb * 1_000_000)));
+      const survivor = await objectExists(key);
+      expect({ answer: show(a).slice(0, 160), status: a.status, survived: survivor.api && survivor.row }).toMatchObject({
+        status: 409,
+        survived: true,
+      });
+      expect(await versionStatus(c.orgA.slug, MODEL, v)).toBeUndefined();
+    },
+  );
 });

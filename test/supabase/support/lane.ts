@@ -34,7 +34,8 @@ const tokens = new Map<string, string>();
 /** A fresh access token for a lane user (cached per role; `ttl` mints a new short-lived one). */
 export async function tokenFor(role: LaneRole, opts: { ttlSeconds?: number } = {}): Promise<string> {
   const c = ctx();
-  if (opts.ttlSeconds !== undefined) return signAccessToken(c.jwtSecret, c.users[role], { issuer: c.issuer, expiresInSeconds: opts.ttlSeconds });
+  if (opts.ttlSeconds !== undefined)
+    return signAccessToken(c.jwtSecret, c.users[role], { issuer: c.issuer, expiresInSeconds: opts.ttlSeconds });
   let t = tokens.get(role);
   if (!t) {
     t = await signAccessToken(c.jwtSecret, c.users[role], { issuer: c.issuer });
@@ -99,7 +100,10 @@ function send(url: string, init: { method?: string; headers?: Record<string, str
 }
 
 /** The app's API with a bearer token (an access token or an fm_ API token). */
-export async function api(path: string, opts: { token?: string; method?: string; json?: unknown; body?: Body; headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function api(
+  path: string,
+  opts: { token?: string; method?: string; json?: unknown; body?: Body; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body = opts.body;
@@ -111,7 +115,10 @@ export async function api(path: string, opts: { token?: string; method?: string;
 }
 
 /** Supabase Storage's REST API through the gateway, as the holder of `token` (a user token or the service key). */
-export async function storage(path: string, opts: { token: string; method?: string; json?: unknown; body?: Body; headers?: Record<string, string> }): Promise<Answer> {
+export async function storage(
+  path: string,
+  opts: { token: string; method?: string; json?: unknown; body?: Body; headers?: Record<string, string> },
+): Promise<Answer> {
   const c = ctx();
   const headers: Record<string, string> = { apikey: c.anonKey, authorization: `Bearer ${opts.token}`, ...(opts.headers ?? {}) };
   let body = opts.body;
@@ -128,14 +135,21 @@ export const encodeKey = (key: string) => key.split("/").map(encodeURIComponent)
 export async function objectExists(key: string): Promise<{ api: boolean; row: boolean; apiAnswer: string }> {
   const c = ctx();
   const a = await storage(`/object/info/${c.bucket}/${encodeKey(key)}`, { token: c.serviceKey });
-  const { rows } = await sql<{ n: number }>("select count(*)::int as n from storage.objects where bucket_id = $1 and name = $2", [c.bucket, key]);
+  const { rows } = await sql<{ n: number }>("select count(*)::int as n from storage.objects where bucket_id = $1 and name = $2", [
+    c.bucket,
+    key,
+  ]);
   return { api: a.status === 200, row: (rows[0]?.n ?? 0) > 0, apiAnswer: show(a) };
 }
 
 /** Puts an object with the service key (bypasses our policies): a stand-in for bytes already there. */
 export async function plantObject(key: string, data: Buffer): Promise<Answer> {
   const c = ctx();
-  return storage(`/object/${c.bucket}/${encodeKey(key)}`, { token: c.serviceKey, body: data, headers: { "content-type": "application/octet-stream", "x-upsert": "false" } });
+  return storage(`/object/${c.bucket}/${encodeKey(key)}`, {
+    token: c.serviceKey,
+    body: data,
+    headers: { "content-type": "application/octet-stream", "x-upsert": "false" },
+  });
 }
 
 /** A superuser query on the lane's database (checks only; the app never gets this). */
@@ -153,7 +167,8 @@ export async function sql<R>(text: string, params: unknown[] = []): Promise<{ ro
 export function safetensors(size: number): Buffer {
   const nonce = crypto.randomBytes(8).toString("hex");
   for (let pad = 0; pad < 64; pad++) {
-    const headerFor = (n: number) => JSON.stringify({ __metadata__: { lane: nonce, pad: "x".repeat(pad) }, w: { dtype: "U8", shape: [n], data_offsets: [0, n] } });
+    const headerFor = (n: number) =>
+      JSON.stringify({ __metadata__: { lane: nonce, pad: "x".repeat(pad) }, w: { dtype: "U8", shape: [n], data_offsets: [0, n] } });
     let dataLen = size - 8 - Buffer.byteLength(headerFor(size));
     for (let i = 0; i < 3; i++) dataLen = size - 8 - Buffer.byteLength(headerFor(dataLen));
     const header = Buffer.from(headerFor(dataLen));
@@ -185,8 +200,18 @@ export const nextVersion = () => `1.${++counter}.${Date.now() % 100000}`;
 export const versionPath = (org: string, model: string, version: string) => `/api/v1/orgs/${org}/models/${model}/versions/${version}`;
 
 /** PUT through the app (the pipeline path). */
-export function putVersion(token: string, org: string, model: string, version: string, data: Buffer | ReadableStream<Uint8Array>, opts: { sha256?: string; length?: number } = {}) {
-  const headers: Record<string, string> = { "x-model-metadata": JSON.stringify({ task_type: "other" }), "content-type": "application/octet-stream" };
+export function putVersion(
+  token: string,
+  org: string,
+  model: string,
+  version: string,
+  data: Buffer | ReadableStream<Uint8Array>,
+  opts: { sha256?: string; length?: number } = {},
+) {
+  const headers: Record<string, string> = {
+    "x-model-metadata": JSON.stringify({ task_type: "other" }),
+    "content-type": "application/octet-stream",
+  };
   if (opts.sha256) headers["x-content-sha256"] = opts.sha256;
   if (opts.length !== undefined) headers["content-length"] = String(opts.length);
   return api(`${versionPath(org, model, version)}?filename=model.safetensors`, { token, method: "PUT", body: data, headers });
@@ -195,11 +220,28 @@ export function putVersion(token: string, org: string, model: string, version: s
 export interface Reservation {
   id: string;
   object_key: string;
-  upload: { protocol: string; endpoint: string; chunk_size: number; metadata: Record<string, string>; headers: Record<string, string>; complete_url: string };
+  upload: {
+    protocol: string;
+    endpoint: string;
+    chunk_size: number;
+    metadata: Record<string, string>;
+    headers: Record<string, string>;
+    complete_url: string;
+  };
 }
 
-export async function reserve(token: string, org: string, model: string, version: string, size: number, metadata: Record<string, unknown> = {}) {
-  const a = await api("/api/v1/uploads/reservations", { token, json: { org, model, version, filename: "model.safetensors", size, metadata: { task_type: "other", ...metadata } } });
+export async function reserve(
+  token: string,
+  org: string,
+  model: string,
+  version: string,
+  size: number,
+  metadata: Record<string, unknown> = {},
+) {
+  const a = await api("/api/v1/uploads/reservations", {
+    token,
+    json: { org, model, version, filename: "model.safetensors", size, metadata: { task_type: "other", ...metadata } },
+  });
   return { answer: a, reservation: a.status === 201 ? (a.json as Reservation) : undefined };
 }
 
@@ -232,14 +274,24 @@ export async function tusUpload(opts: {
   const endpoint = opts.endpoint ?? `${c.storageBase}/storage/v1/upload/resumable`;
   const tokenAt = async (i: number) => (typeof opts.token === "function" ? opts.token(i) : opts.token);
   const steps: TusOutcome["steps"] = [];
-  const headers = async (i: number) => ({ apikey: c.anonKey, authorization: `Bearer ${await tokenAt(i)}`, "tus-resumable": "1.0.0", "x-upsert": opts.upsert ? "true" : "false" });
+  const headers = async (i: number) => ({
+    apikey: c.anonKey,
+    authorization: `Bearer ${await tokenAt(i)}`,
+    "tus-resumable": "1.0.0",
+    "x-upsert": opts.upsert ? "true" : "false",
+  });
   await opts.beforeRequest?.(0);
   const created = await send(endpoint, {
     method: "POST",
     headers: {
       ...(await headers(0)),
       "upload-length": String(opts.data.length),
-      "upload-metadata": tusMetadata({ bucketName: opts.bucket ?? c.bucket, objectName: opts.key, contentType: "application/octet-stream", cacheControl: "3600" }),
+      "upload-metadata": tusMetadata({
+        bucketName: opts.bucket ?? c.bucket,
+        objectName: opts.key,
+        contentType: "application/octet-stream",
+        cacheControl: "3600",
+      }),
     },
   });
   steps.push({ what: "POST create", status: created.status, text: created.text.slice(0, 500) });
@@ -266,11 +318,24 @@ export async function tusUpload(opts: {
 }
 
 /** The whole reservations flow: reserve → tus straight to Storage → complete. */
-export async function reservationUpload(role: LaneRole, org: string, model: string, version: string, data: Buffer, metadata: Record<string, unknown> = {}) {
+export async function reservationUpload(
+  role: LaneRole,
+  org: string,
+  model: string,
+  version: string,
+  data: Buffer,
+  metadata: Record<string, unknown> = {},
+) {
   const token = await tokenFor(role);
   const { answer, reservation } = await reserve(token, org, model, version, data.length, metadata);
   if (!reservation) return { reserve: answer, tus: undefined, complete: undefined, reservation };
-  const tus = await tusUpload({ endpoint: reservation.upload.endpoint, bucket: reservation.upload.metadata.bucketName, key: reservation.object_key, data, token });
+  const tus = await tusUpload({
+    endpoint: reservation.upload.endpoint,
+    bucket: reservation.upload.metadata.bucketName,
+    key: reservation.object_key,
+    data,
+    token,
+  });
   const complete = await api(reservation.upload.complete_url, { token, json: { size: data.length } });
   return { reserve: answer, tus, complete, reservation };
 }
