@@ -1,0 +1,169 @@
+// Issue 9 item 13: the same big file through the app and straight to Storage, back to back.
+// Opt-in (it moves gigabytes): SBLANE_THROUGHPUT_MIB=1024 npm run test:supabase -- throughput
+import crypto from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, ctx, encodeKey, lane, nextVersion, reserve, show, title, tokenFor, versionPath, CHUNK } from "./support/lane";
+
+const MIB = Number(process.env.SBLANE_THROUGHPUT_MIB ?? 0);
+const MODEL = "throughput";
+const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
+
+/** A safetensors file of `size` bytes on disk, random data, written in 8 MiB pieces. */
+function bigSafetensors(file: string, size: number) {
+  const headerFor = (n: number) =>
+    JSON.stringify({ __metadata__: { lane: "throughput" }, w: { dtype: "U8", shape: [n], data_offsets: [0, n] } });
+  let dataLen = size - 8 - Buffer.byteLength(headerFor(size));
+  dataLen = size - 8 - Buffer.byteLength(headerFor(dataLen));
+  const header = Buffer.from(headerFor(dataLen));
+  if (8 + header.length + dataLen !== size) throw new Error("could not size the file");
+  const fd = fs.openSync(file, "w");
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length));
+  fs.writeSync(fd, len);
+  fs.writeSync(fd, header);
+  const piece = crypto.randomBytes(8 * 1024 * 1024);
+  for (let left = dataLen; left > 0; left -= piece.length) fs.writeSync(fd, piece, 0, Math.min(left, piece.length));
+  fs.closeSync(fd);
+}
+
+/** tus straight to Storage from a file, 6 MiB chunks, one connection per request like the app's. */
+async function tusFromFile(file: string, key: string, token: string): Promise<number> {
+  const c = ctx();
+  const size = fs.statSync(file).size;
+  const headers = { apikey: c.anonKey, authorization: `Bearer ${token}`, "tus-resumable": "1.0.0", "x-upsert": "false" };
+  const meta = Object.entries({ bucketName: c.bucket, objectName: key, contentType: "application/octet-stream", cacheControl: "3600" })
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString("base64")}`)
+    .join(",");
+  const t0 = performance.now();
+  const created = await fetch(`${c.storageBase}/storage/v1/upload/resumable`, {
+    method: "POST",
+    headers: { ...headers, "upload-length": String(size), "upload-metadata": meta },
+  });
+  if (created.status !== 201) throw new Error(`tus create: ${created.status} ${await created.text()}`);
+  const url = new URL(created.headers.get("location")!, c.storageBase).toString();
+  const fh = await fs.promises.open(file, "r");
+  const buf = Buffer.alloc(CHUNK);
+  try {
+    for (let offset = 0; offset < size;) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, size - offset), offset);
+      const res = await fetch(url, {
+        method: "PATCH",
+        headers: { ...headers, "upload-offset": String(offset), "content-type": "application/offset+octet-stream" },
+        body: buf.subarray(0, bytesRead),
+      });
+      if (res.status !== 204) throw new Error(`tus PATCH @${offset}: ${res.status} ${await res.text()}`);
+      offset += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return performance.now() - t0;
+}
+
+/** GETs a URL and counts the bytes (never buffers them). */
+function drain(url: string, headers: Record<string, string>): Promise<{ ms: number; bytes: number; status: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers, agent: false }, (res) => {
+        let bytes = 0;
+        res.on("data", (c: Buffer) => (bytes += c.length));
+        res.on("end", () => resolve({ ms: performance.now() - t0, bytes, status: res.statusCode ?? 0 }));
+        res.on("error", reject);
+      })
+      .on("error", reject);
+  });
+}
+
+/** PUT a file through the app, streamed from disk. */
+function putFile(url: string, file: string, token: string): Promise<{ ms: number; status: number; text: string }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: "PUT",
+      agent: false,
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/octet-stream",
+        "content-length": fs.statSync(file).size,
+        "x-model-metadata": '{"task_type":"other"}',
+      },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString()));
+      res.on("end", () => resolve({ ms: performance.now() - t0, status: res.statusCode ?? 0, text: text.slice(0, 300) }));
+    });
+    req.on("error", reject);
+    fs.createReadStream(file).pipe(req);
+  });
+}
+
+describe.skipIf(!lane || !MIB)(
+  title(MIB ? `throughput, ${MIB} MiB` : "throughput — SKIPPED: set SBLANE_THROUGHPUT_MIB (e.g. 1024) to measure"),
+  () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sblane-tp-"));
+    const file = path.join(dir, "big.safetensors");
+    const size = MIB * 1024 * 1024;
+    const results: Record<string, number | string> = {};
+
+    beforeAll(() => bigSafetensors(file, size));
+    afterAll(() => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      console.log(`\nthroughput (${MIB} MiB, MB/s): ${JSON.stringify(results)}\n`);
+    });
+
+    it(
+      "uploads through the app's reservations flow at ≥ 0.8 of straight to Storage, and downloads through the app at ≥ 0.9",
+      { timeout: 1_800_000 },
+      async () => {
+        const c = ctx();
+        const token = await tokenFor("owner");
+
+        // Straight to Storage: tus to a reserved key, then the reservation is dropped.
+        const straight = await reserve(token, c.orgA.slug, MODEL, nextVersion(), size);
+        expect(straight.answer.status, show(straight.answer)).toBe(201);
+        const straightMs = await tusFromFile(file, straight.reservation!.object_key, token);
+        results.upload_straight = mbps(size, straightMs);
+        const straightKey = straight.reservation!.object_key;
+
+        // Through the app: reserve, tus straight to Storage, complete (the server verifies the bytes).
+        const v = nextVersion();
+        const t0 = performance.now();
+        const r = await reserve(token, c.orgA.slug, MODEL, v, size);
+        const tusMs = await tusFromFile(file, r.reservation!.object_key, token);
+        const done = await api(r.reservation!.upload.complete_url, { token, json: { size } });
+        const appMs = performance.now() - t0;
+        expect(done.status, show(done)).toBe(201);
+        results.upload_app_reservations = mbps(size, appMs);
+        results.upload_app_complete_seconds = Math.round((appMs - tusMs) / 100) / 10;
+
+        // Through the app by one PUT (streamed through the server).
+        const put = await putFile(`${c.appUrl}${versionPath(c.orgA.slug, MODEL, nextVersion())}?filename=big.safetensors`, file, token);
+        results.upload_app_put = put.status === 201 ? mbps(size, put.ms) : `${put.status} ${put.text}`;
+
+        // Downloads, back to back.
+        const direct = await drain(`${c.storageBase}/storage/v1/object/authenticated/${c.bucket}/${encodeKey(straightKey)}`, {
+          apikey: c.anonKey,
+          authorization: `Bearer ${c.serviceKey}`,
+        });
+        const viaApp = await drain(`${c.appUrl}${versionPath(c.orgA.slug, MODEL, v)}/download`, { authorization: `Bearer ${token}` });
+        expect([direct.status, direct.bytes, viaApp.status, viaApp.bytes]).toEqual([200, size, 200, size]);
+        results.download_straight = mbps(size, direct.ms);
+        results.download_app = mbps(size, viaApp.ms);
+        await api(`/api/v1/uploads/reservations/${straight.reservation!.id}`, { token, method: "DELETE" });
+
+        results.upload_ratio = Math.round((straightMs / appMs) * 100) / 100;
+        results.download_ratio = Math.round((direct.ms / viaApp.ms) * 100) / 100;
+        expect({ upload_ratio: results.upload_ratio, download_ratio: results.download_ratio }).toEqual({
+          upload_ratio: expect.toSatisfy((x: number) => x >= 0.8),
+          download_ratio: expect.toSatisfy((x: number) => x >= 0.9),
+        });
+      },
+    );
+  },
+);
