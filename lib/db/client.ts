@@ -18,7 +18,9 @@ export async function withUser<T>(db: Database, claims: Claims, fn: (tx: Tx) => 
 
 /** Runs `fn` as role `anon` (no user yet: resolving an API token, like Supabase Auth would). */
 export async function withAnon<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(fn, { setup: `select set_config('role', 'anon', true), set_config('request.jwt.claims', '{"role":"anon"}', true)` });
+  return db.transaction(fn, {
+    setup: `select set_config('role', 'anon', true), set_config('request.jwt.claims', '{"role":"anon"}', true)`,
+  });
 }
 
 /**

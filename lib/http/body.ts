@@ -44,7 +44,6 @@ export async function readBoundedText(req: Request, maxBytes = JSON_BODY_LIMIT, 
   }
 }
 
-
 /** Throws when a parsed JSON value holds text Postgres cannot store (in keys or values, at any depth). */
 export function mustBeCleanText(value: unknown, depth = 0): void {
   if (depth > 64) throw ERRORS.invalidJson();

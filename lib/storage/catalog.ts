@@ -33,7 +33,8 @@ function toTsQuery(q: string): string | undefined {
 const encodeCursor = (v: unknown[]) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
 /** A timestamp exactly as toISOString() writes it (what our cursors hold): nothing Postgres could refuse. */
-const isIsoInstant = (v: unknown) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v;
+const isIsoInstant = (v: unknown) =>
+  typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v;
 
 /** A models-list cursor: [sort value, model id]; anything else is a 400, never a database error. */
 function decodeCursor(c: string, sort: models.ModelSort): [string | number, string] {

@@ -37,11 +37,7 @@ export const aliasSchema = z
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, "Use lowercase letters, digits, '_' or '-', starting with a letter.");
 /** Free text from people: trimmed, bounded, storable (no U+0000, no lone surrogate: Postgres refuses both). */
 export const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .refine(isCleanText, "Text may not contain NUL characters or broken Unicode.");
+  z.string().trim().max(max).refine(isCleanText, "Text may not contain NUL characters or broken Unicode.");
 
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "A SHA-256 is 64 lowercase hex digits.");
 const tagSchema = z

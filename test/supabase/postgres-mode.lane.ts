@@ -13,7 +13,8 @@ import { signUpLocal } from "@/lib/auth/local";
 import { parseConfig } from "@/lib/config";
 import { migrate } from "@/lib/db/migrate";
 import type { Database, Queryable } from "@/lib/db/types";
-import { createModelStorage } from "@/lib/storage/service";
+import { createPlatform } from "@/lib/platform/platform";
+import { createServices } from "@/lib/services/services";
 import { ctx, lane, nextVersion, safetensors, title } from "./support/lane";
 
 /** A Database whose transactions are savepoints inside one outer transaction that is always rolled back. */
@@ -72,7 +73,7 @@ describe.skipIf(!lane)(title("postgres mode on a database whose schema supabase 
 
   it("signing up works on GoTrue's auth.users (e-mail uniqueness is a partial index, not a constraint)", async () => {
     const r = await inRolledBackTransaction((db) =>
-      attempt(() => signUpLocal({ email: `signup.${crypto.randomUUID()}@lane.test`, password: "lane-password-123" }, db)),
+      attempt(() => signUpLocal(db, { email: `signup.${crypto.randomUUID()}@lane.test`, password: "lane-password-123" })),
     );
     expect(r).toEqual({ ok: true, error: null });
   });
@@ -89,10 +90,10 @@ describe.skipIf(!lane)(title("postgres mode on a database whose schema supabase 
       via: "bearer",
     };
     const r = await inRolledBackTransaction(async (db) => {
-      const storage = createModelStorage(config, db);
+      const services = createServices(createPlatform(config, { database: db }), db);
       const data = safetensors(32 * 1024);
       const up = await attempt(() =>
-        storage.uploadVersion(p, {
+        services.uploads.uploadVersion(p, {
           org: c.orgA.slug,
           model: "pgmode",
           version: nextVersion(),
