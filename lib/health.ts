@@ -9,7 +9,40 @@ export interface Health {
   mode: Mode;
   version: string;
   database: { ok: boolean; kind?: string; detail?: string; latency_ms?: number };
-  storage: { ok: boolean; backend: "local" | "supabase"; bucket: string; encrypted: boolean; key_id?: string; detail?: string };
+  storage: {
+    ok: boolean;
+    backend: "local" | "supabase";
+    bucket: string;
+    encrypted: boolean;
+    key_id?: string;
+    detail?: string;
+    /** Supabase mode: Storage enforces the storage.objects policies our migrations define; without them it must not serve. */
+    policies?: { ok: boolean; detail?: string };
+  };
+}
+
+/**
+ * Supabase mode: are our storage.objects policies installed, for the bucket the app uses? Without them
+ * Storage would refuse every user (or, with older policies, let members write any key).
+ */
+async function storagePolicies(platform: Platform): Promise<{ ok: boolean; detail?: string }> {
+  const db = await platform.database();
+  const { rows } = await db.query<{ installed: boolean; bucket: string }>(
+    "select public.storage_policies_installed() as installed, public.model_bucket() as bucket",
+  );
+  const r = rows[0];
+  if (!r?.installed)
+    return {
+      ok: false,
+      detail:
+        "The storage policies are missing on storage.objects: run supabase/storage-policies.sql once in the project's SQL editor (docs/supabase.md).",
+    };
+  if (r.bucket !== platform.config.bucket)
+    return {
+      ok: false,
+      detail: `The storage policies guard bucket '${r.bucket}' but STORAGE_BUCKET is '${platform.config.bucket}': set public.storage_settings.bucket (docs/supabase.md).`,
+    };
+  return { ok: true };
 }
 
 /** What a failure may say to anyone who asks (health is public): no file paths, no process ids. */
@@ -22,6 +55,8 @@ export function publicDetail(message: string): string {
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer within ${ms} ms`)), ms))]);
+
+let lastPolicyWarning: string | undefined;
 
 /** Mode and reachability of the database and the blob store. Configured means required: failures show. */
 export async function checkHealth(platform: Platform = getPlatform()): Promise<Health> {
@@ -45,6 +80,20 @@ export async function checkHealth(platform: Platform = getPlatform()): Promise<H
     if (!r.ok && r.detail) storage.detail = publicDetail(r.detail);
   } catch (e) {
     storage.detail = publicDetail((e as Error).message);
+  }
+  if (backend === "supabase" && database.ok) {
+    // Logged once per change, not on every probe of a load balancer.
+    storage.policies = await withTimeout(storagePolicies(platform), 5_000).catch((e: Error) => ({
+      ok: false,
+      detail: publicDetail(e.message),
+    }));
+    if (storage.policies.ok) lastPolicyWarning = undefined;
+    else {
+      storage.ok = false;
+      storage.detail ??= storage.policies.detail;
+      if (storage.policies.detail !== lastPolicyWarning) console.error(`[fairmind] ${storage.policies.detail}`);
+      lastPolicyWarning = storage.policies.detail;
+    }
   }
   return { status: database.ok && storage.ok ? "ok" : "degraded", mode: platform.mode, version: pkg.version, database, storage };
 }

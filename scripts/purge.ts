@@ -27,7 +27,6 @@ runCli("purge", async () => {
       store: opsStore(() => platform.blobs.admin()),
       backend: platform.uploads.backend,
       bucket: config.bucket,
-      managesObjectRows: platform.uploads.recordsObjectRows,
       ...settings,
       dryRun: Boolean(values["dry-run"]),
       log: values.json ? undefined : (l) => console.log(l),

@@ -46,14 +46,18 @@ export interface AuditEvents {
 }
 
 export interface AuthUsers {
+  aud: string | null;
   created_at: Generated<Timestamp>;
   email: string | null;
   email_confirmed_at: Timestamp | null;
   encrypted_password: string | null;
   id: string;
+  is_anonymous: Generated<boolean>;
+  is_sso_user: Generated<boolean>;
   last_sign_in_at: Timestamp | null;
   raw_app_meta_data: Generated<ColumnType<Record<string, unknown>, string, string>>;
   raw_user_meta_data: Generated<ColumnType<Record<string, unknown>, string, string>>;
+  role: string | null;
   updated_at: Generated<Timestamp>;
 }
 
@@ -189,6 +193,11 @@ export interface StorageObjects {
   version: string | null;
 }
 
+export interface StorageSettings {
+  bucket: Generated<string>;
+  id: Generated<boolean>;
+}
+
 export interface DB {
   api_tokens: ApiTokens;
   audit_events: AuditEvents;
@@ -201,6 +210,7 @@ export interface DB {
   organizations: Organizations;
   profiles: Profiles;
   sign_in_failures: SignInFailures;
+  storage_settings: StorageSettings;
   "storage.buckets": StorageBuckets;
   "storage.objects": StorageObjects;
 }

@@ -296,15 +296,11 @@ export async function seedDemo(services: Services, log: (msg: string) => void = 
 
 /** Removes the demo organizations and users, for `seed --reset`; the object keys they held. */
 export async function removeDemo(services: Services): Promise<string[]> {
-  const bucket = services.platform.config.bucket;
   return withService(services.db, async (tx) => {
     const { rows } = await tx.query<{ object_key: string }>(
       `select v.object_key from public.model_versions v join public.organizations o on o.id = v.org_id where o.slug = any($1)`,
       [ORG_SLUGS],
     );
-    if (services.platform.uploads.recordsObjectRows) {
-      await tx.query("delete from storage.objects where bucket_id = $1 and split_part(name, '/', 1) = any($2)", [bucket, ORG_SLUGS]);
-    }
     await tx.query("delete from public.organizations where slug = any($1)", [ORG_SLUGS]);
     await tx.query("delete from auth.users where email = any($1)", [DEMO_USERS.map((u) => u.email)]);
     return rows.map((r) => r.object_key);

@@ -18,7 +18,7 @@ export interface TableDump {
 }
 
 /** Rows written by migrations themselves (present in any freshly migrated database). */
-const SEEDED_BY_MIGRATIONS = new Set(["fairmind.schema_migrations", "storage.buckets"]);
+const SEEDED_BY_MIGRATIONS = new Set(["fairmind.schema_migrations", "storage.buckets", "public.storage_settings"]);
 
 const FETCH = 2000;
 

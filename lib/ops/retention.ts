@@ -9,7 +9,7 @@ import type { BlobStore } from "@/lib/storage/blob-store";
 // 1. Stale reservations: a `pending` version older than 24 h is an upload that will never finish.
 //    Its bytes (if any) and its row are deleted.
 // 2. Purge: a soft-deleted version whose deleted_at is older than RETENTION_DAYS loses its bytes
-//    (and, in local modes, its storage.objects row). Its version row stays as a tombstone with
+//    Its version row stays as a tombstone with
 //    purged_at set; audit events are append-only and untouched (a version.purge event is added).
 //    Never purged ("held"), whatever its age:
 //      - a version any alias points at now;
@@ -23,8 +23,7 @@ import type { BlobStore } from "@/lib/storage/blob-store";
 //      - bytes of an already purged version are deleted;
 //      - ready/quarantined versions whose bytes are missing, or whose size differs, are reported
 //        loudly and marked MISSING / SIZE MISMATCH — rows are never deleted for that;
-//      - local modes: storage.objects rows with neither bytes nor a version row are deleted, and
-//        temporary upload files older than an hour are removed.
+//      - local modes: temporary upload files older than an hour are removed.
 // Everything runs through the service connection (admin tool); --dry-run changes nothing.
 
 export interface RetentionOptions {
@@ -34,8 +33,6 @@ export interface RetentionOptions {
   /** Which versions live in `store` (model_versions.storage_backend). */
   backend: "local" | "supabase";
   bucket: string;
-  /** Local modes keep storage.objects rows themselves (Supabase Storage does in supabase mode). */
-  managesObjectRows: boolean;
   retentionDays: number;
   protectedAliases: string[];
   dryRun: boolean;
@@ -65,7 +62,6 @@ export interface RetentionReport {
   sizeMismatches: (VersionRef & { recorded: number; stored: number })[];
   /** Local copies of versions already migrated to another backend. */
   leftoverCopies: string[];
-  objectRowsDeleted: string[];
   tempFilesRemoved: number;
   errors: string[];
 }
@@ -136,7 +132,6 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
     missing: [],
     sizeMismatches: [],
     leftoverCopies: [],
-    objectRowsDeleted: [],
     tempFilesRemoved: 0,
     errors: [],
   };
@@ -146,9 +141,6 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
       await tx.query("set local lock_timeout = '10s'");
       return fn(tx);
     });
-  const deleteObjectRow = async (tx: Queryable, key: string) => {
-    if (opts.managesObjectRows) await tx.query("delete from storage.objects where bucket_id = $1 and name = $2", [opts.bucket, key]);
-  };
 
   // 1. Stale reservations.
   const { rows: stale } = await db.query<{
@@ -172,7 +164,6 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
         await service(async (tx) => {
           const { rowCount } = await tx.query("delete from public.model_versions where id = $1 and status = 'pending'", [v.id]);
           if (rowCount) {
-            await deleteObjectRow(tx, v.object_key);
             await auditSystem(tx, {
               org: v.org_id,
               action: "upload.expire",
@@ -239,7 +230,6 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
             v.id,
             now,
           ]);
-          await deleteObjectRow(tx, v.object_key);
           if (rowCount) {
             await auditSystem(tx, {
               org: v.org_id,
@@ -282,9 +272,6 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
     [cutoff],
   );
   const deletedModels = new Map(deletedModelRows.map((d) => [d.model, d.at]));
-  const objectRows = opts.managesObjectRows
-    ? (await db.query<{ name: string }>("select name from storage.objects where bucket_id = $1", [opts.bucket])).rows.map((x) => x.name)
-    : [];
 
   const stored = new Map<string, number>();
   for await (const s of opts.store.list("")) {
@@ -310,7 +297,6 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
     try {
       if (!opts.dryRun) {
         await opts.store.delete(s.key);
-        await service((tx) => deleteObjectRow(tx, s.key));
       }
       r.orphansDeleted.push(s.key);
       log(`${opts.dryRun ? "would delete" : "deleted"} ${row ? "leftover bytes of purged version" : "orphan"} ${s.key}`);
@@ -324,13 +310,6 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
     const ref = { id: v.id, key: v.object_key, label: v.label };
     if (size === undefined) r.missing.push(ref);
     else if (v.size_bytes !== null && size !== v.size_bytes) r.sizeMismatches.push({ ...ref, recorded: v.size_bytes, stored: size });
-  }
-  if (opts.managesObjectRows) {
-    for (const name of objectRows) {
-      if (stored.has(name) || byKey.has(name)) continue;
-      if (!opts.dryRun) await service((tx) => deleteObjectRow(tx, name));
-      r.objectRowsDeleted.push(name);
-    }
   }
   const sweepTemp = (opts.store as { sweepTemp?: (ms: number) => Promise<number> }).sweepTemp;
   if (sweepTemp && !opts.dryRun) r.tempFilesRemoved = await sweepTemp(grace);
@@ -349,8 +328,6 @@ export function formatRetentionReport(r: RetentionReport): { lines: string[]; pr
   for (const k of r.orphansKept) lines.push(`  kept ${k.key}: ${k.reason}`);
   if (r.leftoverCopies.length)
     lines.push(`Local copies of migrated versions: ${r.leftoverCopies.length} (migrate:cloud --delete-local removes them after verifying)`);
-  if (r.objectRowsDeleted.length)
-    lines.push(`storage.objects rows without bytes or version ${would}deleted: ${r.objectRowsDeleted.length}`);
   if (r.tempFilesRemoved) lines.push(`Temporary upload files removed: ${r.tempFilesRemoved}`);
   const problems = [
     ...r.missing.map(

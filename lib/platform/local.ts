@@ -9,6 +9,7 @@ import { clearSessionCookie, setSessionCookie } from "@/lib/auth/session-cookie"
 import { SESSION_COOKIE, sessionSecret, verifySessionToken } from "@/lib/auth/session-token";
 import type { LocalConfig } from "@/lib/config";
 import { withService } from "@/lib/db/client";
+import { syncBucketSetting } from "@/lib/db/bucket";
 import { migrate } from "@/lib/db/migrate";
 import { upsertUserWithPassword } from "@/lib/db/queries/users";
 import { openPGlite } from "@/lib/db/pglite";
@@ -61,6 +62,7 @@ export async function openLocalDatabase(config: LocalConfig): Promise<Database> 
   const db = config.mode === "embedded" ? await openPGlite(config.dbDir) : openPostgres(config.databaseUrl);
   try {
     await migrate(db);
+    await syncBucketSetting(db, config.bucket, { createBucketRow: true });
   } catch (e) {
     console.error("[fairmind] could not open the database:", (e as Error).message);
     await db.close().catch(() => {});
@@ -170,7 +172,6 @@ export function createLocalPlatform(config: LocalConfig, opts: { database?: Data
     },
     uploads: {
       backend: "local",
-      recordsObjectRows: true,
       directUploadTarget: (r) => ({
         protocol: "put",
         url: `/api/v1/orgs/${r.orgSlug}/models/${r.modelSlug}/versions/${r.version}?filename=${encodeURIComponent(r.fileName)}`,

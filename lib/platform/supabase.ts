@@ -4,6 +4,7 @@ import { toPrincipal, type Principal } from "@/lib/auth/principal";
 import { verifySupabaseAccessToken } from "@/lib/auth/supabase-token";
 import type { Claims } from "@/lib/db/types";
 import type { SupabaseConfig } from "@/lib/config";
+import { syncBucketSetting } from "@/lib/db/bucket";
 import { openPostgres } from "@/lib/db/postgres";
 import type { Database } from "@/lib/db/types";
 import { ERRORS } from "@/lib/errors";
@@ -101,6 +102,7 @@ async function storageTokenFor(config: SupabaseConfig, p: Principal): Promise<st
 export function createSupabasePlatform(config: SupabaseConfig, opts: { database?: Database } = {}): Platform {
   const s = config.supabase;
   const db = opts.database ?? openPostgres(config.databaseUrl);
+  let bucketSynced: Promise<void> | undefined;
   const storeWith = (accessToken: string, anonKey = s.anonKey) =>
     createBlobStore({ kind: "supabase", url: s.url, anonKey, accessToken, bucket: config.bucket });
   const forPrincipal = async (p: Principal) => storeWith(await storageTokenFor(config, p));
@@ -115,7 +117,14 @@ export function createSupabasePlatform(config: SupabaseConfig, opts: { database?
     label: "Supabase",
     demo: false,
     // IMPORTANT: never migrated from here: `supabase db push` owns the schema of a Supabase project.
-    database: async () => db,
+    database: async () => {
+      bucketSynced ??= syncBucketSetting(db, config.bucket, { createBucketRow: false }).catch((e: Error) => {
+        // A connection role without rights on storage_settings: /api/health names the mismatch, if any.
+        console.error(`[fairmind] could not record STORAGE_BUCKET in public.storage_settings: ${e.message}`);
+      });
+      await bucketSynced;
+      return db;
+    },
     openAdminDatabase: (o = {}) => openAnsweringPostgres(config.databaseUrl, o.timeoutMs),
     traits: { singleProcessDatabase: false, backupSchemas: ["public", "fairmind"], ownsDataDir: false },
     auth: supabaseAuth(config),
@@ -131,7 +140,6 @@ export function createSupabasePlatform(config: SupabaseConfig, opts: { database?
     },
     uploads: {
       backend: "supabase",
-      recordsObjectRows: false,
       directUploadTarget: (r) => ({
         protocol: "tus",
         endpoint: `${s.url.replace(/\/$/, "")}/storage/v1/upload/resumable`,

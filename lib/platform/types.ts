@@ -61,8 +61,6 @@ export type DirectUploadTarget =
 export interface UploadProtocol {
   /** storage_backend recorded for new versions. */
   backend: "local" | "supabase";
-  /** The local modes keep storage.objects rows themselves, as Supabase Storage does for its bucket. */
-  recordsObjectRows: boolean;
   directUploadTarget(r: {
     versionId: string;
     key: string;

@@ -2,7 +2,7 @@ import "server-only";
 import { Readable, Transform } from "node:stream";
 import type { Principal, RequestMeta } from "@/lib/auth/principal";
 import { recordAudit } from "@/lib/db/queries/audit";
-import { objectRowVisible } from "@/lib/db/queries/versions";
+import { canReadModelObject } from "@/lib/db/queries/versions";
 import { ERRORS, isAppError } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
 import { resolveOrg, resolveVersion } from "@/lib/services/resolve";
@@ -71,12 +71,13 @@ export class DownloadService extends Service {
     version: string,
     opts: { acknowledgeRisk?: boolean } = {},
   ): Promise<{ org: Org; model: ModelSummary; version: ModelVersion }> {
-    const { recordsObjectRows } = this.deps.platform.uploads;
     return this.as(p, async (tx) => {
       const org = await resolveOrg(tx, orgSlug);
       const { model, version: v } = await resolveVersion(tx, org, modelSlug, version);
       assertDownloadable(org, v, opts.acknowledgeRisk);
-      if (recordsObjectRows && !(await objectRowVisible(tx, this.config.bucket, v.object_key))) throw ERRORS.objectNotVisible();
+      // Supabase Storage checks its storage.objects policies itself; for bytes on local disk the app
+      // asks the same rule (can_read_model_object) as the caller before serving them.
+      if (v.storage_backend === "local" && !(await canReadModelObject(tx, v.object_key))) throw ERRORS.objectNotVisible();
       return { org, model, version: v };
     });
   }

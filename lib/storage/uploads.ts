@@ -8,7 +8,6 @@ import {
   findOwnPendingVersion,
   findVersionById,
   finishPendingVersion,
-  insertObjectRow,
   insertPendingVersion,
   releaseStaleReservation,
   renewLease,
@@ -308,11 +307,6 @@ export class UploadService extends Service {
       ...(inspection.extensionMismatch ? { extension_mismatch: true } : {}),
     };
     return this.as(p, async (tx) => {
-      if (this.deps.platform.uploads.recordsObjectRows) {
-        // The local store keeps storage.objects like Supabase Storage does, so the bucket
-        // policies decide here too (a writer of this org, the object never overwritten).
-        await insertObjectRow(tx, this.config.bucket, r.key, { size: put.size, mimetype: inspection.contentType, sha256: put.sha256 });
-      }
       const updated = await finishPendingVersion(tx, r.versionId, {
         status,
         size: put.size,

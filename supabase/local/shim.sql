@@ -31,17 +31,33 @@ create schema if not exists extensions;
 grant usage on schema auth, storage, extensions to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;
 
+-- auth.users with the column types and e-mail index of Supabase Auth (GoTrue), so SQL that works here
+-- works there (a `text` e-mail here once hid a varchar(255) mismatch that broke every API token there).
 create table if not exists auth.users (
   id uuid primary key,
-  email text unique,
-  encrypted_password text,
+  aud varchar(255),
+  role varchar(255),
+  email varchar(255),
+  encrypted_password varchar(255),
   raw_user_meta_data jsonb not null default '{}'::jsonb,
   raw_app_meta_data jsonb not null default '{}'::jsonb,
   email_confirmed_at timestamptz,
   last_sign_in_at timestamptz,
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  is_sso_user boolean not null default false,
+  is_anonymous boolean not null default false
 );
+-- Databases made by an earlier shim: the same shape.
+alter table auth.users alter column email type varchar(255);
+alter table auth.users alter column encrypted_password type varchar(255);
+alter table auth.users add column if not exists aud varchar(255);
+alter table auth.users add column if not exists role varchar(255);
+alter table auth.users add column if not exists is_sso_user boolean not null default false;
+alter table auth.users add column if not exists is_anonymous boolean not null default false;
+-- GoTrue's uniqueness is a partial index, not a constraint: `on conflict (email)` cannot target it.
+alter table auth.users drop constraint if exists users_email_key;
+create unique index if not exists users_email_partial_key on auth.users (email) where (is_sso_user = false);
 
 -- Same definitions as Supabase's auth helpers: claims come from the request.jwt.claims GUC.
 create or replace function auth.jwt() returns jsonb

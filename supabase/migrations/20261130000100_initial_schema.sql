@@ -650,30 +650,41 @@ grant execute on function public.resolve_api_token(text) to anon, authenticated;
 -- ---------------------------------------------------------------------------------------------
 -- Storage: the private bucket and who may touch its objects. The first folder of an object's
 -- name is the organization's slug: ai-models/<org_slug>/<model_slug>_v<version>.<ext>
-insert into storage.buckets (id, name, public) values ('ai-models', 'ai-models', false)
-on conflict (id) do nothing;
+-- (Amended: inside one guarded block. Where the role running the migrations may not write to
+-- storage.buckets or create policies on storage.objects — a hosted-style database whose storage
+-- tables belong to supabase_storage_admin — the block is skipped with a warning instead of failing
+-- the whole migration. 20261202000200_storage_policies.sql replaces these policies, and says what
+-- to run where it cannot; /api/health reports missing policies.)
+do $storage$
+begin
+  insert into storage.buckets (id, name, public) values ('ai-models', 'ai-models', false)
+  on conflict (id) do nothing;
 
-create policy "Members can read their organization's model files" on storage.objects
-  for select to authenticated
-  using (
-    bucket_id = 'ai-models'
-    and public.is_org_member(public.org_id_for_slug((storage.foldername(name))[1]))
-    and public.object_is_downloadable(bucket_id, name)
-  );
-create policy "Writers can upload model files to their organization" on storage.objects
-  for insert to authenticated
-  with check (
-    bucket_id = 'ai-models'
-    and public.has_org_role(public.org_id_for_slug((storage.foldername(name))[1]), 'member')
-  );
--- No update policy: stored model files are never overwritten.
-create policy "Admins, or the writer who uploaded it, can delete a model file" on storage.objects
-  for delete to authenticated
-  using (
-    bucket_id = 'ai-models'
-    and (
-      public.has_org_role(public.org_id_for_slug((storage.foldername(name))[1]), 'admin')
-      or (owner_id = auth.uid()::text
-          and public.has_org_role(public.org_id_for_slug((storage.foldername(name))[1]), 'member'))
-    )
-  );
+  create policy "Members can read their organization's model files" on storage.objects
+    for select to authenticated
+    using (
+      bucket_id = 'ai-models'
+      and public.is_org_member(public.org_id_for_slug((storage.foldername(name))[1]))
+      and public.object_is_downloadable(bucket_id, name)
+    );
+  create policy "Writers can upload model files to their organization" on storage.objects
+    for insert to authenticated
+    with check (
+      bucket_id = 'ai-models'
+      and public.has_org_role(public.org_id_for_slug((storage.foldername(name))[1]), 'member')
+    );
+  -- No update policy: stored model files are never overwritten.
+  create policy "Admins, or the writer who uploaded it, can delete a model file" on storage.objects
+    for delete to authenticated
+    using (
+      bucket_id = 'ai-models'
+      and (
+        public.has_org_role(public.org_id_for_slug((storage.foldername(name))[1]), 'admin')
+        or (owner_id = auth.uid()::text
+            and public.has_org_role(public.org_id_for_slug((storage.foldername(name))[1]), 'member'))
+      )
+    );
+exception when insufficient_privilege then
+  raise warning 'storage bucket and policies not created here (%): see 20261202000200_storage_policies.sql', sqlerrm;
+end
+$storage$;

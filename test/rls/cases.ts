@@ -1092,9 +1092,17 @@ export const CASES: RlsCase[] = [
   ...row(
     "storage.objects",
     "select",
-    "A's pending upload's file",
+    "A's pending upload's file (memberA's, leased)",
     (w) => ["select id from storage.objects where id = $1", [w.objPendingA]],
-    { ownerA: A, adminA: A, memberA: H, viewerA: H, token: H },
+    // Its uploader reads it: Storage asks this policy to finish a resumable upload and to delete.
+    { ownerA: A, adminA: A, memberA: A, viewerA: H, both: H, token: H },
+  ),
+  ...row(
+    "storage.objects",
+    "select",
+    "A's stale upload's file (memberA's, lease expired)",
+    (w) => ["select id from storage.objects where id = $1", [w.objStaleA]],
+    { ownerA: A, adminA: A, memberA: H, viewerA: H },
   ),
   ...row(
     "storage.objects",
@@ -1133,19 +1141,61 @@ export const CASES: RlsCase[] = [
     { memberB: H },
   ),
   ...row("storage.objects", "select", "any file at all", () => ["select 1 from storage.objects"], { revoked: H }),
+  // Writes: only the exact key of one's own pending, leased reservation (Storage's direct upload and
+  // tus); any other key in the organization's folder would bypass the scan and block the real upload.
   ...row(
     "storage.objects",
     "insert",
-    "a file in A's folder",
+    "the key of memberA's own leased reservation",
+    () => [
+      "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
+      [BUCKET, `${ORG_A_SLUG}/model_a_v1.2.0.bin`],
+    ],
+    { anon: D, memberA: A, ownerA: D, adminA: D, viewerA: D, both: D, holder: D, token: D, memberB: D, revoked: D },
+  ),
+  ...row(
+    "storage.objects",
+    "insert",
+    "the key of memberA's reservation whose lease expired",
+    () => [
+      "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
+      [BUCKET, `${ORG_A_SLUG}/model_a_v1.3.0.bin`],
+    ],
+    { memberA: D },
+  ),
+  ...row(
+    "storage.objects",
+    "insert",
+    "the key of a ready version (over it: a duplicate; beside it: no reservation)",
+    () => [
+      "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
+      [BUCKET, `${ORG_A_SLUG}/model_a_v2.0.0.bin`],
+    ],
+    { memberA: D, adminA: D, ownerA: D },
+  ),
+  ...row(
+    "storage.objects",
+    "insert",
+    "any other key in A's folder",
     () => ["insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)", [BUCKET, `${ORG_A_SLUG}/new.bin`]],
-    writersA(D),
+    { anon: D, ownerA: D, adminA: D, memberA: D, viewerA: D, memberB: D, revoked: D, both: D, holder: D, token: D },
   ),
   ...row(
     "storage.objects",
     "insert",
     "a file in B's folder",
     () => ["insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)", [BUCKET, `${ORG_B_SLUG}/new.bin`]],
-    { memberA: D, ownerA: D, token: D, both: A, holder: A },
+    { memberA: D, ownerA: D, token: D, both: D, holder: D, memberB: D },
+  ),
+  ...row(
+    "storage.objects",
+    "insert",
+    "the key of memberA's own reservation in another bucket",
+    () => [
+      "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
+      [OTHER_BUCKET, `${ORG_A_SLUG}/model_a_v1.2.0.bin`],
+    ],
+    { memberA: D },
   ),
   ...row(
     "storage.objects",

@@ -24,6 +24,9 @@ export interface World {
   vReadyA: string;
   vReady2A: string;
   vPendingA: string;
+  /** memberA's reservations 1.2.0 (leased, nothing stored yet) and 1.3.0 (lease expired, bytes stored). */
+  vUploadingA: string;
+  vStaleA: string;
   vQuarA: string;
   vDeletedA: string;
   vReadyB: string;
@@ -46,6 +49,7 @@ export interface World {
   objQuarA: string;
   objPendingA: string;
   objDeletedA: string;
+  objStaleA: string;
   objOfRevokedA: string;
   objB: string;
   objGhost: string;
@@ -129,6 +133,9 @@ export async function buildWorld(db: Database): Promise<World> {
     const vReadyA = await version(orgA, ORG_A_SLUG, modelA, "1.0.0", "ready", "memberA");
     const vReady2A = await version(orgA, ORG_A_SLUG, modelA, "2.0.0", "ready", "adminA");
     const vPendingA = await version(orgA, ORG_A_SLUG, modelA, "1.1.0", "pending", "memberA");
+    const vUploadingA = await version(orgA, ORG_A_SLUG, modelA, "1.2.0", "pending", "memberA");
+    const vStaleA = await version(orgA, ORG_A_SLUG, modelA, "1.3.0", "pending", "memberA");
+    await tx.query("update public.model_versions set lease_until = now() - interval '1 minute' where id = $1", [vStaleA]);
     const vQuarA = await version(orgA, ORG_A_SLUG, modelA, "0.9.0", "quarantined", "memberA");
     const vDeletedA = await version(orgA, ORG_A_SLUG, modelA, "0.8.0", "deleted", "memberA");
     const vReadyB = await version(orgB, ORG_B_SLUG, modelB, "1.0.0", "ready", "memberB");
@@ -189,6 +196,7 @@ export async function buildWorld(db: Database): Promise<World> {
     const objReadyA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.0.0.bin`, "memberA");
     const objQuarA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v0.9.0.bin`, "memberA");
     const objPendingA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.1.0.bin`, "memberA");
+    const objStaleA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.3.0.bin`, "memberA");
     const objDeletedA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v0.8.0.bin`, "memberA");
     const objOfRevokedA = await object(BUCKET, `${ORG_A_SLUG}/left_behind.bin`, "revoked");
     const objB = await object(BUCKET, `${ORG_B_SLUG}/model_b_v1.0.0.bin`, "memberB");
@@ -207,6 +215,8 @@ export async function buildWorld(db: Database): Promise<World> {
       vReadyA,
       vReady2A,
       vPendingA,
+      vUploadingA,
+      vStaleA,
       vQuarA,
       vDeletedA,
       vReadyB,
@@ -227,6 +237,7 @@ export async function buildWorld(db: Database): Promise<World> {
       objQuarA,
       objPendingA,
       objDeletedA,
+      objStaleA,
       objOfRevokedA,
       objB,
       objGhost,

@@ -238,31 +238,11 @@ export async function retireVersionsOfModel(tx: Queryable, modelId: string): Pro
   );
 }
 
-// storage.objects: the local modes keep it like Supabase Storage does, so the bucket policies decide there too.
-
-export async function insertObjectRow(tx: Queryable, bucket: string, key: string, metadata: Record<string, unknown>): Promise<void> {
-  await run(
-    tx,
-    qb.insertInto("storage.objects").values({
-      bucket_id: bucket,
-      name: key,
-      owner: sql`auth.uid()`,
-      owner_id: sql`auth.uid()::text`,
-      metadata: JSON.stringify(metadata),
-    }),
-  );
-}
-
-/** Whether the caller may read the object (the storage.objects SELECT policy decides). */
-export async function objectRowVisible(tx: Queryable, bucket: string, key: string): Promise<boolean> {
-  return Boolean(
-    await first(
-      tx,
-      qb
-        .selectFrom("storage.objects")
-        .select(sql`1`.as("one"))
-        .where("bucket_id", "=", bucket)
-        .where("name", "=", key),
-    ),
-  );
+/**
+ * Whether the caller may read the object at `key`: the rule the storage.objects SELECT policy applies
+ * for Supabase Storage (public.can_read_model_object), asked directly for bytes on local disk.
+ */
+export async function canReadModelObject(tx: Queryable, key: string): Promise<boolean> {
+  const r = await first(tx, qb.selectNoFrom(sql<boolean>`public.can_read_model_object(${key})`.as("ok")));
+  return r?.ok === true;
 }
