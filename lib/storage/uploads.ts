@@ -225,9 +225,12 @@ export class UploadService extends Service {
       if (inspection.verdict === "invalid") throw notAModel(inspection);
       return await this.finalize(p, r, put, inspection, meta);
     } catch (e) {
-      // Supabase may hold a partial object after a failed upload; a conflict means the object was not ours.
-      const deleteBytes = stored || (store.kind === "supabase" && !(isAppError(e) && e.code === "conflict"));
-      await this.abandonUpload(p, r, { deleteBytes }).catch((cleanup) =>
+      // Bytes we stored go. Before that, only a failure that proves nothing is at the key as ours may
+      // delete there: a conflict means the object is someone else's, and after `unavailable` Storage's
+      // state is unknown (the clean-up sweep settles it; the adapter already inferred what it could).
+      const unknownState = isAppError(e) && (e.code === "conflict" || e.code === "unavailable");
+      const deleteBytes = stored || (store.kind === "supabase" && !unknownState);
+      await this.abandonUpload(p, r, { deleteBytes, stored }).catch((cleanup) =>
         console.error("[upload] clean-up failed; the orphan sweep will retry:", (cleanup as Error).message),
       );
       throw pgErrorToAppError(e);
@@ -273,8 +276,23 @@ export class UploadService extends Service {
   }
 
   /** Drops a reservation and whatever bytes it wrote. Idempotent. */
-  async abandonUpload(p: Principal, r: UploadReservation, opts: { deleteBytes?: boolean } = {}): Promise<void> {
-    if (opts.deleteBytes !== false) await (await this.deps.platform.blobs.forPrincipal(p)).delete(r.key);
+  async abandonUpload(p: Principal, r: UploadReservation, opts: { deleteBytes?: boolean; stored?: boolean } = {}): Promise<void> {
+    if (opts.deleteBytes !== false) {
+      let removed: boolean;
+      try {
+        removed = await (await this.deps.platform.blobs.forPrincipal(p)).delete(r.key);
+      } catch (e) {
+        // The bytes could not be removed now (Storage down, an expired session): keep the reservation
+        // but end its lease, so the next upload of this version takes it over at once and removes
+        // them with its own credentials — a retry is not blocked, nothing is left for good.
+        await this.as(p, (tx) => renewLease(tx, r.versionId, 0)).catch(() => {});
+        throw e;
+      }
+      // The uploader may always see (and delete) the object of their own pending reservation; when
+      // bytes were stored and none could be removed, the storage policies are not ours: say so.
+      if (!removed && opts.stored)
+        console.error(`[upload] ${r.key}: stored bytes were not removed (hidden by storage policies?); the sweep will`);
+    }
     await this.as(p, async (tx) => {
       const reservedAt = await deletePendingVersion(tx, r.versionId);
       // The model this upload created goes too (RLS: only its creator, only while it holds no version).
