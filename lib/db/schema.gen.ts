@@ -90,7 +90,6 @@ export interface Blobs {
   status: Generated<"pending" | "stored">;
   storage_backend: Generated<"local" | "supabase">;
   stored_at: Timestamp | null;
-  upload_url: string | null;
   upload_version_id: string | null;
 }
 
@@ -198,6 +197,18 @@ export interface Profiles {
   id: string;
 }
 
+export interface ResumableUploads {
+  blob_id: string;
+  created_at: Generated<Timestamp>;
+  id: string;
+  one_file: Generated<boolean>;
+  path: string;
+  size_bytes: number;
+  storage_url: string;
+  user_id: string;
+  version_id: string;
+}
+
 export interface SignInFailures {
   failures: Generated<number>;
   key: string;
@@ -253,6 +264,7 @@ export interface DB {
   models: Models;
   organizations: Organizations;
   profiles: Profiles;
+  resumable_uploads: ResumableUploads;
   sign_in_failures: SignInFailures;
   storage_settings: StorageSettings;
   "storage.buckets": StorageBuckets;

@@ -10,6 +10,7 @@ describe.each(DB_KINDS)("server-only transitions on %s", (kind) => {
   const org = crypto.randomUUID();
   const model = crypto.randomUUID();
   const version = crypto.randomUUID();
+  const blob = crypto.randomUUID();
 
   beforeAll(async () => {
     t = await openTestDatabase(kind);
@@ -18,8 +19,10 @@ describe.each(DB_KINDS)("server-only transitions on %s", (kind) => {
       insert into public.organizations (id, slug, name) values ('${org}', 'srv_org', 'Org');
       insert into public.memberships (org_id, user_id, role) values ('${org}', '${user}', 'owner');
       insert into public.models (id, org_id, slug, name) values ('${model}', '${org}', 'm', 'M');
-      insert into public.model_versions (id, org_id, model_id, version, object_key, created_by)
-        values ('${version}', '${org}', '${model}', '1.0', 'srv_org/m_v1.0.pkl', '${user}');`);
+      insert into public.model_versions (id, org_id, model_id, version, created_by)
+        values ('${version}', '${org}', '${model}', '1.0', '${user}');
+      insert into public.blobs (id, org_id, object_key, upload_version_id, created_by)
+        values ('${blob}', '${org}', 'srv_org/blobs/aa/${blob}', '${version}', '${user}');`);
   });
   afterAll(() => t.cleanup());
 
@@ -41,6 +44,12 @@ describe.each(DB_KINDS)("server-only transitions on %s", (kind) => {
   it("a direct caller cannot finish an upload; the server can", async () => {
     expect(await asUser(finish, false)).toBe("error:42501");
     expect(await asUser(finish, true)).toBe("ok:1");
+  });
+
+  it("a direct caller cannot mark a blob stored (bytes nobody verified); the server can", async () => {
+    const store = `update public.blobs set status = 'stored', size_bytes = 1, sha256 = repeat('b', 64) where id = '${blob}'`;
+    expect(await asUser(store, false)).toBe("error:42501");
+    expect(await asUser(store, true)).toBe("ok:1");
   });
 
   it("a direct caller cannot record audit events (forged downloads); the server can", async () => {

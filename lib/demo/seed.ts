@@ -298,7 +298,7 @@ export async function seedDemo(services: Services, log: (msg: string) => void = 
 export async function removeDemo(services: Services): Promise<string[]> {
   return withService(services.db, async (tx) => {
     const { rows } = await tx.query<{ object_key: string }>(
-      `select v.object_key from public.model_versions v join public.organizations o on o.id = v.org_id where o.slug = any($1)`,
+      `select b.object_key from public.blobs b join public.organizations o on o.id = b.org_id where o.slug = any($1)`,
       [ORG_SLUGS],
     );
     await tx.query("delete from public.organizations where slug = any($1)", [ORG_SLUGS]);

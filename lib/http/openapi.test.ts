@@ -19,7 +19,7 @@ function routes(): { path: string; method: string }[] {
     const variants =
       optional >= 0
         ? [segments.slice(0, optional), [...segments.slice(0, optional), `{${segments[optional]!.slice(5, -2)}}`]]
-        : [segments.map((s) => s.replace(/^\[(\w+)\]$/, "{$1}"))];
+        : [segments.map((s) => s.replace(/^\[(?:\.\.\.)?(\w+)\]$/, "{$1}"))];
     for (const v of variants) for (const m of methods) out.push({ path: `/api/${v.join("/")}`, method: m.toLowerCase() });
   }
   return out;

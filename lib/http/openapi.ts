@@ -28,24 +28,14 @@ import {
   updateModelSchema,
   uploadMetadataSchema,
 } from "@/lib/validations/models";
+import { linkRequest } from "@/lib/validations/api-files";
 import pkg from "@/package.json";
+import { FILE_OPERATIONS } from "./openapi-files";
+import type { Method, Operation } from "./openapi-types";
 
 // The OpenAPI 3.1 description of REST API v1, served at /api/v1/openapi.json, GENERATED from the
 // zod schemas the route handlers validate with and the serializers are typed by. Adding a route
 // means adding its operation here; e2e/api.spec.ts checks every route in app/api/v1 is listed.
-
-type Method = "get" | "post" | "put" | "patch" | "delete" | "head";
-
-interface Operation {
-  summary: string;
-  description?: string;
-  query?: z.ZodObject;
-  headers?: { name: string; description: string; schema?: z.ZodType; required?: boolean }[];
-  body?: z.ZodType | { raw: string };
-  ok: { status: number; description: string; schema?: z.ZodType; raw?: string };
-  errors: number[];
-  public?: boolean;
-}
 
 const ERROR_TEXT: Record<number, string> = {
   400: "Bad request (length mismatch, bad JSON, bad cursor)",
@@ -66,7 +56,8 @@ const PATH_PARAMS: Record<string, string> = {
   model: "Model slug, e.g. credit_risk",
   version: "MAJOR[.MINOR[.PATCH]][-pre], e.g. 2.1",
   alias: "Alias name, e.g. production",
-  id: "Id (uuid) of the token, upload or reservation",
+  id: "Id (uuid) of the token, upload, reservation or commit",
+  path: "A file's path in the version, e.g. tokenizer/vocab.json (each segment URL-encoded)",
   token: "The signed link's token",
 };
 
@@ -75,6 +66,7 @@ const ORGM = `${V}/orgs/{org}/models/{model}`;
 
 /** Every operation of the API, by path and method. */
 export const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
+  ...FILE_OPERATIONS,
   [`${V}/auth/sign-in`]: {
     post: {
       summary: "Exchange e-mail and password for an access token",
@@ -159,8 +151,12 @@ export const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   },
   [`${ORGM}/versions/{version}/download`]: {
     get: {
-      summary: "Download the file (Range, If-None-Match, If-Range supported)",
+      summary: "Download a one-file version's file (Range, If-None-Match, If-Range), or any version as a zip or tar",
       query: z.object({
+        format: z
+          .enum(["zip", "tar"])
+          .optional()
+          .describe("The whole version as one streamed archive (files stored, exact Content-Length)"),
         acknowledge_risk: z.enum(["true"]).optional().describe("Owners and admins: download a quarantined version (audited)"),
       }),
       ok: {
@@ -178,7 +174,8 @@ export const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   },
   [`${ORGM}/versions/{version}/link`]: {
     post: {
-      summary: "A short-lived signed download link",
+      summary: "A short-lived signed download link: a one-file version's file, one file by path, or an archive",
+      body: linkRequest,
       ok: { status: 201, description: "Link", schema: linkResponse },
       errors: [401, 403, 404],
     },

@@ -6,10 +6,14 @@ import { Server } from "@tus/server";
 import { FileStore } from "@tus/file-store";
 import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
-import { AppError, ERRORS, toAppError, toResponse, type ErrorCode } from "@/lib/errors";
+import { AppError, ERRORS, toResponse, type ErrorCode } from "@/lib/errors";
+import { getPlatform } from "@/lib/platform/platform";
 import { getServices, type Services } from "@/lib/services/services";
 import { serializeCommitFile, serializeVersion } from "@/lib/storage/serialize";
+import type { CommitFile } from "@/lib/storage/commits";
 import { principalFromRequest, requestMetaFrom } from "./caller";
+import { tusError } from "./tus-errors";
+import { SupabaseTusStore, tusCaller } from "./tus-supabase-store";
 
 export const TUS_PATH = "/api/v1/uploads";
 /** Upload ids are ours (namingFunction below): 32 hex digits. Anything else is not an upload. */
@@ -43,16 +47,13 @@ function sweepTusDirectory(datastore: FileStore, directory: string) {
 }
 const STATE = globalThis as unknown as { __fairmindTus?: Server };
 
-// tus hooks reject with {status_code, body}; give them our one JSON error shape.
-const tusError = (e: unknown) => {
-  const err = toAppError(e);
-  return { status_code: err.status, body: JSON.stringify(err.toJSON()) };
-};
-
+/** The caller of a tus request; also handed to the Supabase store (which works as the caller). */
 async function callerOf(req: Request): Promise<{ p: Principal; services: Services }> {
   const services = await getServices();
   const p = await principalFromRequest(req, services);
   if (!p) throw ERRORS.signInRequired();
+  const ctx = tusCaller.getStore();
+  if (ctx) Object.assign(ctx, { p, services });
   return { p, services };
 }
 
@@ -94,7 +95,7 @@ export async function handleTus(req: Request): Promise<Response> {
   if (rest !== "" && rest !== "/" && !UPLOAD_ID.test(rest.slice(1))) {
     return toResponse(ERRORS.noSuchUpload(), { "tus-resumable": "1.0.0", "cache-control": "no-store" });
   }
-  return inOurErrorShape(await getTusServer().handleWeb(req));
+  return tusCaller.run({}, async () => inOurErrorShape(await getTusServer().handleWeb(req)));
 }
 
 /**
@@ -107,9 +108,15 @@ export function getTusServer(): Server {
   if (STATE.__fairmindTus) return STATE.__fairmindTus;
   const config = getConfig();
   const directory = path.join(config.dataDir, "tus");
-  fs.mkdirSync(directory, { recursive: true });
-  const datastore = new FileStore({ directory, expirationPeriodInMilliseconds: UPLOAD_EXPIRY_MS });
-  sweepTusDirectory(datastore, directory);
+  // Local modes: chunks land in DATA_DIR/tus, and the finished file goes into the store (one more
+  // local pass). Supabase mode: chunks stream on to Storage's own resumable upload (tus-supabase-store.ts).
+  const proxied = getPlatform().uploads.backend === "supabase" ? new SupabaseTusStore() : undefined;
+  const fileStore = proxied ? undefined : new FileStore({ directory, expirationPeriodInMilliseconds: UPLOAD_EXPIRY_MS });
+  const datastore = proxied ?? fileStore!;
+  if (fileStore) {
+    fs.mkdirSync(directory, { recursive: true });
+    sweepTusDirectory(fileStore, directory);
+  }
   const server = new Server({
     path: TUS_PATH,
     datastore,
@@ -131,7 +138,7 @@ export function getTusServer(): Server {
         if (req.method === "DELETE") {
           // Cancelling a one-file upload releases the reserved version number; cancelling one file
           // of a commit leaves the commit (the client may send that file again, or abandon it).
-          if (!upload.metadata?.path) await services.uploads.abandonUpload(p, { versionId }).catch(() => {});
+          if (!upload.metadata?.commit) await services.uploads.abandonUpload(p, { versionId }).catch(() => {});
         } else if (!(await services.uploads.renewLease(p, versionId))) {
           // The reservation is gone (taken over after its lease ran out, or abandoned): start again.
           await datastore.remove(uploadId).catch(() => {});
@@ -182,30 +189,46 @@ export function getTusServer(): Server {
       }
     },
     async onUploadFinish(req, upload): Promise<{ status_code: number; headers: Record<string, string>; body: string }> {
-      const file = path.join(directory, upload.id);
+      const m = upload.metadata ?? {};
+      const commitId = m.version_id ?? "";
       try {
         const { p, services } = await callerOf(req);
-        if (upload.metadata?.path) {
-          const f = await services.uploads.uploadFile(
-            p,
-            upload.metadata.version_id ?? "",
-            upload.metadata.path,
-            { file },
-            { contentLength: upload.size },
-          );
-          return { status_code: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(serializeCommitFile(f)) };
+        const meta = requestMetaFrom(req.headers);
+        // A one-file upload started with org/model/version metadata completes its version too.
+        const oneFile = !m.commit;
+        const filePath = m.path ?? (await services.uploads.findReservation(p, commitId)).path;
+        let f: CommitFile;
+        try {
+          if (proxied) {
+            const streamed = await proxied.takeFinished(upload.id);
+            f = streamed
+              ? await services.uploads.settleStreamed(p, commitId, filePath, streamed)
+              : await services.uploads.verifyStoredFile(p, commitId, filePath);
+          } else {
+            f = await services.uploads.uploadFile(
+              p,
+              commitId,
+              filePath,
+              { file: path.join(directory, upload.id) },
+              { contentLength: upload.size },
+            );
+          }
+        } catch (e) {
+          if (oneFile) await services.uploads.abandonUpload(p, { versionId: commitId }).catch(() => {});
+          throw e;
         }
-        const r = await services.uploads.findReservation(p, upload.metadata?.version_id ?? "");
-        const v = await services.uploads.completeUpload(p, r, { file }, { contentLength: upload.size }, requestMetaFrom(req.headers));
+        if (!oneFile)
+          return { status_code: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(serializeCommitFile(f)) };
+        const v = await services.uploads.commits.completeCommit(p, commitId, meta);
         return {
           status_code: 200,
-          headers: { "content-type": "application/json", "x-version-id": v.id ?? "" },
+          headers: { "content-type": "application/json", "x-version-id": v.id },
           body: JSON.stringify(serializeVersion(v)),
         };
       } catch (e) {
         throw tusError(e);
       } finally {
-        await datastore.remove(upload.id).catch(() => {});
+        if (fileStore) await fileStore.remove(upload.id).catch(() => {});
       }
     },
   });

@@ -172,11 +172,6 @@ export function createLocalPlatform(config: LocalConfig, opts: { database?: Data
     },
     uploads: {
       backend: "local",
-      directUploadTarget: (r) => ({
-        protocol: "put",
-        url: `/api/v1/orgs/${r.orgSlug}/models/${r.modelSlug}/versions/${r.version}?filename=${encodeURIComponent(r.fileName)}`,
-        note: "Local modes: release this reservation (DELETE) and PUT the file, or use the tus endpoint /api/v1/uploads directly.",
-      }),
     },
   };
 }

@@ -9,7 +9,6 @@ import { openPostgres } from "@/lib/db/postgres";
 import type { Database } from "@/lib/db/types";
 import { ERRORS } from "@/lib/errors";
 import { createBlobStore } from "@/lib/storage/create-blob-store";
-import { RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 import { createAdminClient } from "@/lib/supabase/admin";
 import { createNodeSupabaseClient } from "@/lib/supabase/node-client";
 import { createClient as createServerClient } from "@/lib/supabase/server";
@@ -171,14 +170,6 @@ export function createSupabasePlatform(config: SupabaseConfig, opts: { database?
     },
     uploads: {
       backend: "supabase",
-      directUploadTarget: (r) => ({
-        protocol: "tus",
-        endpoint: `${s.url.replace(/\/$/, "")}/storage/v1/upload/resumable`,
-        chunk_size: RESUMABLE_CHUNK_BYTES,
-        metadata: { bucketName: config.bucket, objectName: r.key, contentType: "application/octet-stream", cacheControl: "3600" },
-        headers: { "x-upsert": "false" },
-        complete_url: `/api/v1/uploads/reservations/${r.versionId}/complete`,
-      }),
     },
   };
 }

@@ -46,29 +46,9 @@ export interface BlobStores {
   atRest(): BlobStore;
 }
 
-/** Where the bytes of a reserved upload are sent when the client uploads them itself. */
-export type DirectUploadTarget =
-  | {
-      protocol: "tus";
-      endpoint: string;
-      chunk_size: number;
-      metadata: Record<string, string>;
-      headers: Record<string, string>;
-      complete_url: string;
-    }
-  | { protocol: "put"; url: string; note: string };
-
 export interface UploadProtocol {
   /** storage_backend recorded for new versions. */
   backend: "local" | "supabase";
-  directUploadTarget(r: {
-    versionId: string;
-    key: string;
-    orgSlug: string;
-    modelSlug: string;
-    version: string;
-    fileName: string;
-  }): DirectUploadTarget;
 }
 
 export interface Platform {

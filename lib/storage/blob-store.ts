@@ -78,4 +78,17 @@ export interface BlobStore {
   createSignedUrl?(key: string, expiresInSeconds: number, opts?: { downloadName?: string }): Promise<string>;
   /** Reachability for /api/health. */
   ping(): Promise<{ ok: boolean; detail?: string }>;
+  /** Supabase Storage only: its resumable uploads, driven chunk by chunk by our own tus endpoint. */
+  resumable?: ResumableSession;
+}
+
+/** A remote resumable (tus) upload endpoint that our tus endpoint streams each chunk on to. */
+export interface ResumableSession {
+  /** Starts an upload of `size` bytes at `key` (never over an existing object); its URL. */
+  create(key: string, size: number, contentType: string): Promise<string>;
+  /** The bytes the upload holds; undefined when it is gone (finished, expired or terminated). */
+  offset(url: string): Promise<number | undefined>;
+  /** Appends `body` (`length` bytes when known) at `offset`; the new offset. */
+  append(url: string, offset: number, body: Readable, length?: number, signal?: AbortSignal): Promise<number>;
+  terminate(url: string): Promise<void>;
 }

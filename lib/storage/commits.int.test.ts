@@ -1,7 +1,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { withService } from "@/lib/db/client";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";

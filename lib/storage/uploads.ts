@@ -170,6 +170,30 @@ export class UploadService extends Service {
   }
 
   /**
+   * The bytes streamed through our resumable endpoint into the store, hashed and inspected on the way
+   * (supabase mode, lib/http/tus-supabase-store.ts): record them like any other verified upload.
+   */
+  async settleStreamed(
+    p: Principal,
+    commitId: string,
+    path: string,
+    streamed: { size: number; sha256: string; inspection: InspectionResult },
+  ): Promise<CommitFile> {
+    const commit = await this.commits.getCommit(p, commitId);
+    const file = this.fileOf(commit, path);
+    if (file.state === "stored") return file;
+    const store = await this.deps.platform.blobs.forPrincipal(p);
+    try {
+      if (file.sha256 && streamed.sha256 !== file.sha256) throw ERRORS.checksumMismatch();
+      const put = { key: file.key, size: streamed.size, sha256: streamed.sha256 };
+      return await this.settle(p, commit, file, store, put, streamed.inspection, commit.files.length === 1);
+    } catch (e) {
+      await this.dropBytes(store, file, e, true);
+      throw pgErrorToAppError(e);
+    }
+  }
+
+  /**
    * Records the verified bytes: a model format broken inside is refused (422, naming the file); so is
    * a one-file version that is not a model at all. When the organization already stores these bytes
    * (another commit got there first, or a PUT did not announce its hash), the file points at that copy

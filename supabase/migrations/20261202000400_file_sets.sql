@@ -44,8 +44,6 @@ create table public.blobs (
   scanned_at timestamptz,
   -- The commit uploading it (pending), then the one that first stored it.
   upload_version_id uuid references public.model_versions (id) on delete set null,
-  -- Supabase mode: the Storage resumable upload the bytes stream through (ours proxies to it).
-  upload_url text,
   created_by uuid references auth.users (id) on delete set null,
   created_at timestamptz not null default now(),
   stored_at timestamptz,
@@ -295,6 +293,11 @@ as $$
 declare
   v_status text;
 begin
+  -- Cascades (a version, model or organization deleted) remove files with it: depth > 1 is the
+  -- referential action's own statement, never a user's.
+  if tg_op = 'DELETE' and pg_trigger_depth() > 1 then
+    return old;
+  end if;
   select v.status into v_status from public.model_versions v where v.id = coalesce(old.version_id, new.version_id);
   if v_status is not null and v_status <> 'pending' then
     raise exception 'the files of a version are immutable' using errcode = 'P0001';
@@ -355,3 +358,31 @@ end
 $$;
 create trigger version_files_release_blob after delete on public.version_files
   for each row execute function public.version_files_release_blob();
+
+-- ---------------------------------------------------------------------------------------------
+-- 8. Resumable uploads of commit files in supabase mode: our tus endpoint streams each chunk through
+-- to Storage's own resumable upload (the bytes reach Storage once, hashed and inspected on the way).
+-- Any app server can continue an upload: which Storage upload an id of ours is, lives here.
+create table public.resumable_uploads (
+  id text primary key check (id ~ '^[0-9a-f]{32}$'),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  version_id uuid not null references public.model_versions (id) on delete cascade,
+  blob_id uuid not null references public.blobs (id) on delete cascade,
+  path text not null check (public.is_valid_file_path(path)),
+  size_bytes bigint not null check (size_bytes >= 0),
+  storage_url text not null check (storage_url ~ '^https?://'),
+  -- Started with org/model/version metadata: finishing it completes its one-file version too.
+  one_file boolean not null default false,
+  created_at timestamptz not null default now()
+);
+alter table public.resumable_uploads enable row level security;
+create policy "Uploaders see their own resumable uploads" on public.resumable_uploads
+  for select to authenticated using (user_id = auth.uid());
+create policy "Uploaders start resumable uploads of their own pending blobs" on public.resumable_uploads
+  for insert to authenticated
+  with check (user_id = auth.uid() and exists (
+    select 1 from public.blobs b join public.model_versions v on v.id = b.upload_version_id
+    where b.id = blob_id and b.status = 'pending' and b.created_by = auth.uid() and v.id = version_id and v.created_by = auth.uid()));
+create policy "Uploaders end their own resumable uploads" on public.resumable_uploads
+  for delete to authenticated using (user_id = auth.uid());
+grant select, insert, delete on public.resumable_uploads to authenticated;

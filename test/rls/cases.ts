@@ -499,9 +499,9 @@ export const CASES: RlsCase[] = [
     "insert",
     "start an upload in A",
     (w) => [
-      `insert into public.model_versions (org_id, model_id, version, object_key, created_by)
-       values ($1, $2, '3.0.0', $3, auth.uid())`,
-      [w.orgA, w.modelA, `${ORG_A_SLUG}/model_a_v3.0.0.bin`],
+      `insert into public.model_versions (org_id, model_id, version, created_by)
+       values ($1, $2, '3.0.0', auth.uid())`,
+      [w.orgA, w.modelA],
     ],
     writersA(D),
   ),
@@ -510,9 +510,9 @@ export const CASES: RlsCase[] = [
     "insert",
     "a version in A that is ready at once",
     (w) => [
-      `insert into public.model_versions (org_id, model_id, version, object_key, created_by, status, size_bytes, sha256)
-       values ($1, $2, '3.0.0', $3, auth.uid(), 'ready', 1, $4)`,
-      [w.orgA, w.modelA, `${ORG_A_SLUG}/model_a_v3.0.0.bin`, hash()],
+      `insert into public.model_versions (org_id, model_id, version, created_by, status, size_bytes, sha256)
+       values ($1, $2, '3.0.0', auth.uid(), 'ready', 1, $3)`,
+      [w.orgA, w.modelA, hash()],
     ],
     { memberA: D, ownerA: D },
   ),
@@ -521,43 +521,20 @@ export const CASES: RlsCase[] = [
     "insert",
     "an upload in A in someone else's name",
     (w) => [
-      `insert into public.model_versions (org_id, model_id, version, object_key, created_by)
-       values ($1, $2, '3.0.0', $3, $4)`,
-      [w.orgA, w.modelA, `${ORG_A_SLUG}/model_a_v3.0.0.bin`, w.users.memberA.id],
+      `insert into public.model_versions (org_id, model_id, version, created_by)
+       values ($1, $2, '3.0.0', $3)`,
+      [w.orgA, w.modelA, w.users.memberA.id],
     ],
     { adminA: D },
-  ),
-  // The object key's first folder is the org's slug: a version of A may not claim a key of B's folder.
-  ...row(
-    "model_versions",
-    "insert",
-    "an upload in A whose key is in B's folder",
-    (w) => [
-      `insert into public.model_versions (org_id, model_id, version, object_key, created_by)
-       values ($1, $2, '3.0.0', $3, auth.uid())`,
-      [w.orgA, w.modelA, `${ORG_B_SLUG}/model_b_v9.0.0.bin`],
-    ],
-    { memberA: D, both: D, holder: D },
-  ),
-  ...row(
-    "model_versions",
-    "insert",
-    "an upload in A whose key has no folder",
-    (w) => [
-      `insert into public.model_versions (org_id, model_id, version, object_key, created_by)
-       values ($1, $2, '3.0.0', 'model_a_v3.0.0.bin', auth.uid())`,
-      [w.orgA, w.modelA],
-    ],
-    { memberA: D },
   ),
   ...row(
     "model_versions",
     "insert",
     "start an upload in B",
     (w) => [
-      `insert into public.model_versions (org_id, model_id, version, object_key, created_by)
-       values ($1, $2, '3.0.0', $3, auth.uid())`,
-      [w.orgB, w.modelB, `${ORG_B_SLUG}/model_b_v3.0.0.bin`],
+      `insert into public.model_versions (org_id, model_id, version, created_by)
+       values ($1, $2, '3.0.0', auth.uid())`,
+      [w.orgB, w.modelB],
     ],
     { memberA: D, token: D, both: A, memberB: A },
   ),
@@ -602,8 +579,15 @@ export const CASES: RlsCase[] = [
   ...row(
     "model_versions",
     "update",
-    "object key of A's ready version",
-    (w) => ["update public.model_versions set object_key = $2 where id = $1", [w.vReadyA, `${ORG_A_SLUG}/other.bin`]],
+    "file count of A's ready version",
+    (w) => ["update public.model_versions set file_count = 7 where id = $1", [w.vReadyA]],
+    { service: DENIED_BY_RULE, ownerA: DENIED_BY_RULE, memberA: DENIED_BY_RULE },
+  ),
+  ...row(
+    "model_versions",
+    "update",
+    "tags of A's ready version",
+    (w) => [`update public.model_versions set tags = '{"dataset": "other"}' where id = $1`, [w.vReadyA]],
     { service: DENIED_BY_RULE, ownerA: DENIED_BY_RULE, memberA: DENIED_BY_RULE },
   ),
   ...row(
@@ -656,13 +640,7 @@ export const CASES: RlsCase[] = [
     (w) => ["update public.model_versions set status = 'ready', size_bytes = 10, sha256 = $2 where id = $1", [w.vPendingA, hash()]],
     { memberA: A, both: H, adminA: H, viewerA: H, token: H },
   ),
-  ...row(
-    "model_versions",
-    "update",
-    "move member of A's pending upload's key into B's folder",
-    (w) => ["update public.model_versions set object_key = $2 where id = $1", [w.vPendingA, `${ORG_B_SLUG}/model_b_v9.0.0.bin`]],
-    { memberA: D },
-  ),
+
   ...row(
     "model_versions",
     "update",
@@ -1071,6 +1049,176 @@ export const CASES: RlsCase[] = [
     "add an outsider to B",
     (w) => ["select public.add_member_by_email($1, $2, 'member')", [w.orgB, w.users.outsider.email]],
     { adminA: D, holder: D, token: D, ownerB: A },
+  ),
+
+  // ---------------------------------------------------------------------------------------------
+  // blobs: an organization's stored contents. Members see stored ones; pending ones only their
+  // uploader; only the server stores them; stored ones never change.
+  ...nothingElse("blobs", "public.blobs", "org_id"),
+  ...row("blobs", "select", "A's stored blob", (w) => ["select id from public.blobs where id = $1", [w.blobReadyA]], SEES_A),
+  ...row("blobs", "select", "member of A's pending blob", (w) => ["select id from public.blobs where id = $1", [w.blobPendingA]], {
+    memberA: A,
+    ownerA: H,
+    adminA: H,
+    viewerA: H,
+    both: H,
+    token: H,
+    memberB: H,
+  }),
+  ...row("blobs", "select", "B's stored blob", (w) => ["select id from public.blobs where id = $1", [w.blobB]], SEES_B),
+  ...row(
+    "blobs",
+    "insert",
+    "a pending blob under A's folder",
+    (w) => [
+      "insert into public.blobs (org_id, object_key, created_by) values ($1, $2, auth.uid())",
+      [w.orgA, `${ORG_A_SLUG}/blobs/aa/${crypto.randomUUID()}`],
+    ],
+    writersA(D),
+  ),
+  ...row(
+    "blobs",
+    "insert",
+    "a blob of A whose key is in B's folder",
+    (w) => ["insert into public.blobs (org_id, object_key, created_by) values ($1, $2, auth.uid())", [w.orgA, `${ORG_B_SLUG}/blobs/aa/x`]],
+    { memberA: D, both: D, holder: D },
+  ),
+  ...row(
+    "blobs",
+    "insert",
+    "a blob of A whose key has no folder",
+    (w) => ["insert into public.blobs (org_id, object_key, created_by) values ($1, 'loose.bin', auth.uid())", [w.orgA]],
+    { memberA: D, ownerA: D },
+  ),
+  ...row(
+    "blobs",
+    "insert",
+    "a blob of A that is stored at once",
+    (w) => [
+      "insert into public.blobs (org_id, object_key, created_by, status, size_bytes, sha256) values ($1, $2, auth.uid(), 'stored', 1, $3)",
+      [w.orgA, `${ORG_A_SLUG}/blobs/aa/${crypto.randomUUID()}`, hash()],
+    ],
+    { memberA: D, ownerA: D },
+  ),
+  ...row(
+    "blobs",
+    "update",
+    "store member of A's pending blob (through the app's server; server-only-transitions tests the Data API)",
+    (w) => ["update public.blobs set status = 'stored', size_bytes = 1, sha256 = $2 where id = $1", [w.blobPendingA, hash()]],
+    { memberA: A, ownerA: H, adminA: H, viewerA: H },
+  ),
+  ...row(
+    "blobs",
+    "update",
+    "sha256 of A's stored blob",
+    (w) => ["update public.blobs set sha256 = $2 where id = $1", [w.blobReadyA, hash()]],
+    { service: DENIED_BY_RULE, ownerA: H, memberA: H },
+  ),
+  ...row(
+    "blobs",
+    "update",
+    "move member of A's pending blob into B's folder",
+    (w) => ["update public.blobs set object_key = $2 where id = $1", [w.blobPendingA, `${ORG_B_SLUG}/blobs/aa/x`]],
+    { memberA: D },
+  ),
+  ...row(
+    "blobs",
+    "update",
+    "mark A's stored blob purged",
+    (w) => ["update public.blobs set purged_at = now() where id = $1", [w.blobReadyA]],
+    { ownerA: H, memberA: H },
+  ),
+  // (A file of the pending version still points at it: the abandon path deletes the version first.)
+  ...row("blobs", "delete", "member of A's pending blob", (w) => ["delete from public.blobs where id = $1", [w.blobPendingA]], {
+    memberA: "denied:23503",
+    ownerA: H,
+    adminA: H,
+    viewerA: H,
+  }),
+  ...row("blobs", "delete", "A's stored blob", (w) => ["delete from public.blobs where id = $1", [w.blobReadyA]], {
+    ownerA: H,
+    adminA: H,
+    memberA: H,
+    service: "denied:23503",
+  }),
+
+  // ---------------------------------------------------------------------------------------------
+  // version_files: a version's files, fixed once it leaves pending.
+  ...nothingElse("version_files", "public.version_files", "org_id"),
+  ...row(
+    "version_files",
+    "select",
+    "the file of A's ready version",
+    (w) => ["select 1 from public.version_files where version_id = $1", [w.vReadyA]],
+    SEES_A,
+  ),
+  ...row(
+    "version_files",
+    "select",
+    "the file of member of A's pending version",
+    (w) => ["select 1 from public.version_files where version_id = $1", [w.vPendingA]],
+    { memberA: A, ownerA: H, adminA: H, viewerA: H, token: H },
+  ),
+  ...row(
+    "version_files",
+    "insert",
+    "a file in member of A's pending version, pointing at A's stored blob",
+    (w) => [
+      "insert into public.version_files (version_id, path, org_id, blob_id) values ($1, 'extra.bin', $2, $3)",
+      [w.vPendingA, w.orgA, w.blobReadyA],
+    ],
+    { memberA: A, ownerA: D, adminA: D, viewerA: D, token: D },
+  ),
+  ...row(
+    "version_files",
+    "insert",
+    "a file in member of A's pending version, pointing at B's blob",
+    (w) => [
+      "insert into public.version_files (version_id, path, org_id, blob_id) values ($1, 'extra.bin', $2, $3)",
+      [w.vPendingA, w.orgA, w.blobB],
+    ],
+    { memberA: D, both: D },
+  ),
+  ...row(
+    "version_files",
+    "insert",
+    "a file with a path that climbs out of the folder",
+    (w) => [
+      "insert into public.version_files (version_id, path, org_id, blob_id) values ($1, '../x.bin', $2, $3)",
+      [w.vPendingA, w.orgA, w.blobReadyA],
+    ],
+    { memberA: DENIED_BY_CHECK },
+  ),
+  ...row(
+    "version_files",
+    "insert",
+    "a file added to A's ready version",
+    (w) => [
+      "insert into public.version_files (version_id, path, org_id, blob_id) values ($1, 'extra.bin', $2, $3)",
+      [w.vReadyA, w.orgA, w.blobReadyA],
+    ],
+    { memberA: DENIED_BY_RULE, ownerA: DENIED_BY_RULE, service: DENIED_BY_RULE },
+  ),
+  ...row(
+    "version_files",
+    "update",
+    "point A's ready version's file at another blob",
+    (w) => ["update public.version_files set blob_id = $2 where version_id = $1", [w.vReadyA, w.blobPendingA]],
+    { memberA: H, ownerA: H, service: DENIED_BY_RULE },
+  ),
+  ...row(
+    "version_files",
+    "delete",
+    "A's ready version's file",
+    (w) => ["delete from public.version_files where version_id = $1", [w.vReadyA]],
+    { memberA: H, ownerA: H, service: DENIED_BY_RULE },
+  ),
+  ...row(
+    "version_files",
+    "delete",
+    "member of A's pending version's file",
+    (w) => ["delete from public.version_files where version_id = $1", [w.vPendingA]],
+    { memberA: A, ownerA: H, viewerA: H },
   ),
 
   // ---------------------------------------------------------------------------------------------

@@ -50,6 +50,10 @@ export interface World {
   objPendingA: string;
   objDeletedA: string;
   objStaleA: string;
+  /** Blobs: A's ready 1.0.0 (stored), memberA's pending 1.1.0, B's ready 1.0.0 (stored). */
+  blobReadyA: string;
+  blobPendingA: string;
+  blobB: string;
   objOfRevokedA: string;
   objB: string;
   objGhost: string;
@@ -114,22 +118,39 @@ export async function buildWorld(db: Database): Promise<World> {
       [orgB, users.memberB.id],
     );
 
-    const version = (org: string, slug: string, model: string, v: string, status: string, by: UserKey) =>
-      one(
+    // Each version holds one file, whose blob sits at the key the version's object had before file sets.
+    const blobs: Record<string, string> = {};
+    const version = async (org: string, slug: string, model: string, v: string, status: string, by: UserKey) => {
+      const id = await one(
         tx,
-        `insert into public.model_versions (org_id, model_id, version, object_key, size_bytes, sha256, status, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
+        // Pending first: a version's file list is fixed once it leaves pending.
+        `insert into public.model_versions (org_id, model_id, version, size_bytes, sha256, status, created_by)
+         values ($1, $2, $3, $4, $5, 'pending', $6) returning id`,
+        [org, model, v, status === "pending" ? null : 1024, status === "pending" ? null : sha(v), users[by].id],
+      );
+      const key = `${slug}/${model === modelA ? "model_a" : "model_b"}_v${v}.bin`;
+      blobs[key] = await one(
+        tx,
+        `insert into public.blobs (org_id, object_key, status, size_bytes, sha256, upload_version_id, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7) returning id`,
         [
           org,
-          model,
-          v,
-          `${slug}/${model === modelA ? "model_a" : "model_b"}_v${v}.bin`,
+          key,
+          status === "pending" ? "pending" : "stored",
           status === "pending" ? null : 1024,
           status === "pending" ? null : sha(v),
-          status,
+          id,
           users[by].id,
         ],
       );
+      await tx.query("insert into public.version_files (version_id, path, org_id, blob_id) values ($1, 'model.bin', $2, $3)", [
+        id,
+        org,
+        blobs[key],
+      ]);
+      if (status !== "pending") await tx.query("update public.model_versions set status = $2 where id = $1", [id, status]);
+      return id;
+    };
     const vReadyA = await version(orgA, ORG_A_SLUG, modelA, "1.0.0", "ready", "memberA");
     const vReady2A = await version(orgA, ORG_A_SLUG, modelA, "2.0.0", "ready", "adminA");
     const vPendingA = await version(orgA, ORG_A_SLUG, modelA, "1.1.0", "pending", "memberA");
@@ -202,6 +223,9 @@ export async function buildWorld(db: Database): Promise<World> {
     const objB = await object(BUCKET, `${ORG_B_SLUG}/model_b_v1.0.0.bin`, "memberB");
     const objGhost = await object(BUCKET, "ghost_org/model_v1.0.0.bin", "memberA");
     const objOtherBucket = await object(OTHER_BUCKET, `${ORG_A_SLUG}/model_a_v1.0.0.bin`, "memberA");
+    const blobReadyA = blobs[`${ORG_A_SLUG}/model_a_v1.0.0.bin`]!;
+    const blobPendingA = blobs[`${ORG_A_SLUG}/model_a_v1.1.0.bin`]!;
+    const blobB = blobs[`${ORG_B_SLUG}/model_b_v1.0.0.bin`]!;
 
     // The revoked member was in A (and made a token and a file there); the membership is gone now.
     await tx.query("delete from public.memberships where org_id = $1 and user_id = $2", [orgA, users.revoked.id]);
@@ -242,6 +266,9 @@ export async function buildWorld(db: Database): Promise<World> {
       objB,
       objGhost,
       objOtherBucket,
+      blobReadyA,
+      blobPendingA,
+      blobB,
     };
   });
 }

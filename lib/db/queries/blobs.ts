@@ -121,16 +121,10 @@ export async function storeBlob(tx: Queryable, id: string, c: StoredContent): Pr
         scan_verdict: c.verdict,
         scan_findings: JSON.stringify(c.findings),
         scanned_at: sql`now()`,
-        upload_url: null,
       })
       .where("id", "=", id)
       .where("status", "=", "pending"),
   );
-}
-
-/** Supabase mode: the Storage resumable upload this blob streams through (any app server may continue it). */
-export async function setBlobUploadUrl(tx: Queryable, id: string, url: string | null): Promise<void> {
-  await run(tx, qb.updateTable("blobs").set({ upload_url: url }).where("id", "=", id).where("status", "=", "pending"));
 }
 
 /** Drops pending blobs (the caller's); their keys, for removing whatever bytes they got. */

@@ -10,6 +10,7 @@ import { contentTypeFor, RESUMABLE_THRESHOLD_BYTES } from "../limits";
 import { mustBeValidKey, mustBeValidPrefix } from "../object-key";
 import { mustBeValidRange, parseContentRange, rangeHeader, resolveRange } from "./range";
 import { mapSupabaseError, MESSAGES, parseSupabaseErrorBody } from "./supabase-errors";
+import { createResumableSession } from "./supabase-resumable";
 import { createSupabaseUploader, encodeKey } from "./supabase-upload";
 
 /*
@@ -222,7 +223,8 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
   }
 
   const putFile = (key: string, file: string, putOpts?: PutOptions) => put(key, createReadStream(file), putOpts);
-  return { kind: "supabase", bucket, put, putFile, get, stat, delete: del, list, createSignedUrl, ping };
+  const resumable = createResumableSession({ storageUrl, bucket, anonKey, token, fetch: doFetch });
+  return { kind: "supabase", bucket, put, putFile, get, stat, delete: del, list, createSignedUrl, ping, resumable };
 }
 
 /** Bytes start..end (inclusive) of a stream; the source is destroyed once they are through. */

@@ -1,0 +1,224 @@
+import "server-only";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { createHash, type Hash } from "node:crypto";
+import { Transform, type Readable } from "node:stream";
+import { DataStore, Upload } from "@tus/utils";
+import type { Principal } from "@/lib/auth/principal";
+import { withUser } from "@/lib/db/client";
+import { deleteResumable, findResumable, insertResumable } from "@/lib/db/queries/resumable";
+import { AppError, ERRORS } from "@/lib/errors";
+import { createInspector } from "@/lib/inspect/inspect";
+import type { Inspector, InspectionResult } from "@/lib/inspect/types";
+import type { Services } from "@/lib/services/services";
+import type { ResumableSession } from "@/lib/storage/blob-store";
+import { contentTypeFor } from "@/lib/storage/limits";
+import { asTus } from "./tus-errors";
+
+// Supabase mode's resumable uploads: our tus endpoint (the same protocol, hooks and checks as in the
+// local modes) streams every chunk on to Supabase Storage's own resumable upload as it arrives. The
+// bytes reach Storage once; they are hashed and inspected on the way, and the chunk that would
+// complete the object is sent only when size, SHA-256 and inspection agree — so Storage never creates
+// an object we would refuse.
+//
+// Several app servers: which Storage upload an id is lives in public.resumable_uploads; any server can
+// continue an upload. The running hash lives in this process's memory: a chunk that arrives at
+// another server (or after a restart) is still forwarded, and the file is then verified by reading it
+// back once from Storage when it completes (two passes in that case only).
+
+interface Caller {
+  p?: Principal;
+  services?: Services;
+}
+
+/** The caller of the tus request being handled (set by the endpoint's hooks, read by the store). */
+export const tusCaller = new AsyncLocalStorage<Caller>();
+
+interface Running {
+  offset: number;
+  size: number;
+  hash: Hash;
+  inspector: Inspector;
+  expectedSha256?: string;
+  touched: number;
+}
+
+/** What a completed upload measured, for onUploadFinish (this process only). */
+export interface Streamed {
+  size: number;
+  sha256: string;
+  inspection: InspectionResult;
+}
+
+const STATE_TTL_MS = 24 * 3600 * 1000;
+
+export class SupabaseTusStore extends DataStore {
+  private readonly running = new Map<string, Running>();
+  private readonly finished = new Map<string, Streamed>();
+
+  constructor() {
+    super();
+    this.extensions = ["creation", "termination"];
+    setInterval(() => {
+      const old = Date.now() - STATE_TTL_MS;
+      for (const [id, r] of this.running) if (r.touched < old) this.running.delete(id);
+    }, 3600_000).unref();
+  }
+
+  private caller(): { p: Principal; services: Services } {
+    const c = tusCaller.getStore();
+    if (!c?.p || !c.services) throw ERRORS.signInRequired();
+    return { p: c.p, services: c.services };
+  }
+
+  private async session(): Promise<ResumableSession> {
+    const { p, services } = this.caller();
+    const store = await services.platform.blobs.forPrincipal(p);
+    if (!store.resumable) throw new AppError("internal", "This store has no resumable uploads.");
+    return store.resumable;
+  }
+
+  /**
+   * The measured result of a completed upload (undefined when this process did not see all of it),
+   * and the end of our record of it: Storage now holds the object.
+   */
+  async takeFinished(id: string): Promise<Streamed | undefined> {
+    const f = this.finished.get(id);
+    this.finished.delete(id);
+    this.running.delete(id);
+    const { p, services } = this.caller();
+    await withUser(services.db, p.claims, (tx) => deleteResumable(tx, id));
+    return f;
+  }
+
+  override create(upload: Upload): Promise<Upload> {
+    return asTus(() => this.createUpload(upload));
+  }
+
+  private async createUpload(upload: Upload): Promise<Upload> {
+    const { p, services } = this.caller();
+    const m = upload.metadata ?? {};
+    const commit = await services.uploads.commits.getCommit(p, m.version_id ?? "");
+    const file = m.path ? commit.files.find((f) => f.path === m.path) : commit.files[0];
+    if (!file || upload.size === undefined) throw ERRORS.noSuchUpload();
+    const url = await (await this.session()).create(file.key, upload.size, contentTypeFor(file.path));
+    await withUser(services.db, p.claims, (tx) =>
+      insertResumable(tx, {
+        id: upload.id,
+        user_id: p.userId,
+        version_id: commit.id,
+        blob_id: file.blobId,
+        path: file.path,
+        size_bytes: upload.size!,
+        storage_url: url,
+        one_file: !m.commit,
+      }),
+    );
+    this.running.set(upload.id, this.start(file.path, upload.size, file.sha256 ?? undefined));
+    return new Upload({ ...upload, offset: 0, metadata: { ...m, path: file.path } });
+  }
+
+  private start(path: string, size: number, expectedSha256?: string): Running {
+    return {
+      offset: 0,
+      size,
+      hash: createHash("sha256"),
+      inspector: createInspector({ fileName: path.slice(path.lastIndexOf("/") + 1), size }),
+      expectedSha256,
+      touched: Date.now(),
+    };
+  }
+
+  override getUpload(id: string): Promise<Upload> {
+    return asTus(() => this.findUpload(id));
+  }
+
+  private async findUpload(id: string): Promise<Upload> {
+    const { p, services } = this.caller();
+    const row = await withUser(services.db, p.claims, (tx) => findResumable(tx, id));
+    if (!row) throw ERRORS.noSuchUpload();
+    const offset = (await (await this.session()).offset(row.storage_url)) ?? (this.finished.has(id) ? row.size_bytes : undefined);
+    if (offset === undefined) throw ERRORS.noSuchUpload();
+    return new Upload({
+      id,
+      size: row.size_bytes,
+      offset,
+      metadata: {
+        version_id: row.version_id,
+        ...(row.one_file ? {} : { commit: row.version_id }),
+        path: row.path,
+        user_id: row.user_id,
+      },
+    });
+  }
+
+  override write(stream: Readable, id: string, offset: number): Promise<number> {
+    return asTus(() => this.append(stream, id, offset));
+  }
+
+  private async append(stream: Readable, id: string, offset: number): Promise<number> {
+    const { p, services } = this.caller();
+    const row = await withUser(services.db, p.claims, (tx) => findResumable(tx, id));
+    if (!row) throw ERRORS.noSuchUpload();
+    let run = this.running.get(id);
+    // Only a hash that has seen every byte before this offset can vouch for the file.
+    if (run && run.offset !== offset) run = undefined;
+    if (!run && offset === 0) {
+      const commit = await services.uploads.commits.getCommit(p, row.version_id);
+      run = this.start(row.path, row.size_bytes, commit.files.find((f) => f.path === row.path)?.sha256 ?? undefined);
+    }
+    this.running.delete(id);
+    const session = await this.session();
+    let seen = offset;
+    const through = new Transform({
+      transform: (chunk: Buffer, _enc, cb) => {
+        seen += chunk.length;
+        if (seen > row.size_bytes) return cb(new AppError("length_mismatch", "More bytes than the upload's length."));
+        if (!run) return cb(null, chunk);
+        run.hash.update(chunk);
+        run.inspector.write(chunk);
+        if (seen < row.size_bytes) return cb(null, chunk);
+        // The chunk that completes the object goes out only for a file we accept.
+        const sha256 = run.hash.digest("hex");
+        if (run.expectedSha256 && sha256 !== run.expectedSha256) return cb(ERRORS.checksumMismatch());
+        run.inspector.end().then(
+          (inspection) => {
+            this.finished.set(id, { size: row.size_bytes, sha256, inspection });
+            cb(null, chunk);
+          },
+          (e: Error) => cb(e),
+        );
+      },
+    });
+    stream.once("error", (e) => through.destroy(e));
+    const next = await session.append(row.storage_url, offset, stream.pipe(through));
+    if (run && next === seen && next < row.size_bytes) {
+      run.offset = next;
+      run.touched = Date.now();
+      this.running.set(id, run);
+    }
+    return next;
+  }
+
+  override remove(id: string): Promise<void> {
+    return asTus(() => this.terminate(id));
+  }
+
+  private async terminate(id: string): Promise<void> {
+    const { p, services } = this.caller();
+    this.running.delete(id);
+    this.finished.delete(id);
+    const row = await withUser(services.db, p.claims, (tx) => findResumable(tx, id));
+    if (!row) return;
+    await (await this.session()).terminate(row.storage_url);
+    await withUser(services.db, p.claims, (tx) => deleteResumable(tx, id));
+  }
+
+  /** Storage expires its own abandoned uploads; ours are removed with their commit. */
+  override async deleteExpired(): Promise<number> {
+    return 0;
+  }
+
+  override getExpiration(): number {
+    return 0;
+  }
+}
