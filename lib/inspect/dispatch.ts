@@ -1,4 +1,5 @@
 import { createCompressedHandler } from "./formats/compressed";
+import { createCoremlHandler } from "./formats/coreml";
 import { createGgufHandler } from "./formats/gguf";
 import { createHdf5Handler } from "./formats/hdf5";
 import { createJsonHandler } from "./formats/json";
@@ -9,6 +10,9 @@ import { createPickleHandler } from "./formats/pickle";
 import { createSafetensorsHandler } from "./formats/safetensors";
 import { createSevenZipHandler } from "./formats/sevenzip";
 import { createTarHandler } from "./formats/tar";
+import { createTensorflowHandler } from "./formats/tensorflow";
+import { createTfliteHandler } from "./formats/tflite";
+import { createUnknownHandler } from "./formats/unknown";
 import { createXgboostBinaryHandler } from "./formats/xgboost-binary";
 import { createZipHandler, TailRing } from "./formats/zip";
 import { findEocd } from "./formats/zip-reader";
@@ -22,7 +26,7 @@ export const HEAD_MAX = 4 * 1024 * 1024;
 /** Archives inside archives (inside compressed streams …) are opened this deep; deeper is not scanned and never safe. */
 export const MAX_DEPTH = 6;
 const NESTED_HEAD = 64 * 1024;
-const RANDOM_ACCESS_KINDS = new Set(["hdf5", "zip", "7z"]);
+const RANDOM_ACCESS_KINDS = new Set(["hdf5", "zip", "7z", "tflite"]);
 
 function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
   switch (s.kind) {
@@ -51,6 +55,13 @@ function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
       return createLightgbmHandler(ctx);
     case "onnx":
       return createOnnxHandler(ctx);
+    case "tflite":
+      return createTfliteHandler(ctx);
+    case "coreml":
+      return createCoremlHandler(ctx);
+    case "tf-savedmodel":
+    case "tf-graphdef":
+      return createTensorflowHandler(ctx, s.kind);
     case "compressed":
       return createCompressedHandler(ctx, s);
     case "empty":
@@ -60,7 +71,9 @@ function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
   }
 }
 
+/** Content no parser reads. Inside a container it is plain data; the uploaded file itself is judged by createUnknownHandler. */
 function createOtherHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
+  if (ctx.depth === 0) return createUnknownHandler(ctx, s);
   return {
     write() {},
     end() {},
@@ -80,8 +93,14 @@ function createMaybeZipHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
   const zip = createZipHandler({ ...ctx, report: side }, "speculative");
   const other = createOtherHandler(ctx, s);
   return {
-    write: (c) => zip.write(c),
-    end: () => zip.end(),
+    write: (c) => {
+      zip.write(c);
+      other.write(c);
+    },
+    end: () => {
+      zip.end();
+      other.end();
+    },
     async finish() {
       await zip.finish();
       if (!zip.eocdFound) return other.finish();
@@ -215,7 +234,8 @@ export class ContentInspector {
   }
 
   private startHandler(complete: boolean, replay: number): void {
-    this.sniffed = sniff(this.head.subarray(0, this.headLen), complete);
+    // Exactly the first SNIFF_BYTES decide, however the stream was cut into chunks (and as sniffFile decides in the browser).
+    this.sniffed = sniff(this.head.subarray(0, Math.min(this.headLen, SNIFF_BYTES)), complete);
     // Members keep a short head; formats read by offset keep up to HEAD_MAX when nothing else gives random access.
     if (RANDOM_ACCESS_KINDS.has(this.sniffed.kind) && !this.opts.readRange) this.headMax = Math.max(this.headMax, HEAD_MAX);
     this.handler = chooseHandler(this.sniffed, this.ctx);

@@ -30,6 +30,12 @@ const FORMATS = new Set([
   "gguf",
   "llm-config-json",
   "timeseries-config-json",
+  "numpy",
+  "tflite",
+  "coreml",
+  "tf-savedmodel",
+  "tf-graphdef",
+  "archive",
   "unknown",
 ]);
 const VERDICTS = new Set(["safe", "suspicious", "dangerous", "invalid"]);

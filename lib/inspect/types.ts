@@ -14,10 +14,29 @@ export type ModelFormat =
   | "gguf"
   | "llm-config-json"
   | "timeseries-config-json"
+  | "numpy"
+  | "tflite"
+  | "coreml"
+  | "tf-savedmodel"
+  | "tf-graphdef"
+  | "archive"
   | "unknown";
 
 export type Framework =
-  "scikit-learn" | "xgboost" | "lightgbm" | "pytorch" | "tensorflow-keras" | "onnx" | "statsmodels" | "prophet" | "llm" | "none";
+  | "scikit-learn"
+  | "xgboost"
+  | "lightgbm"
+  | "pytorch"
+  | "tensorflow-keras"
+  | "tensorflow"
+  | "tensorflow-lite"
+  | "coreml"
+  | "numpy"
+  | "onnx"
+  | "statsmodels"
+  | "prophet"
+  | "llm"
+  | "none";
 
 /** `invalid` = the manifest's "n/a": empty, truncated, corrupt, or not a model at all. */
 export type ScanVerdict = "safe" | "suspicious" | "dangerous" | "invalid";

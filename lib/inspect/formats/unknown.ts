@@ -1,0 +1,78 @@
+import { checkSecrets, type FormatHandler, type HandlerContext } from "../handler";
+import { mightHoldSecret } from "../secrets";
+import { refusalFor, type Sniff } from "../sniff";
+
+/**
+ * The uploaded file when no parser reads its content. Clear non-models (an image, a document, an
+ * executable, media) and unidentified bytes under a name that promises a format (random bytes named
+ * .pt) are refused with a sentence that says what they are. Anything else is stored as "unknown
+ * format": never safe, since nothing vouches for it, and dangerous when text in it holds a credential.
+ */
+
+const MAX_LINE = 64 * 1024;
+const KEY_VALUE = /^\s*(?:export\s+)?["']?([A-Za-z_][\w.-]{0,63})["']?\s*[:=]\s*(.+)$/;
+
+/** Scans text line by line for credentials (KEY=value and key: value lines are judged by their key too). */
+export class TextSecretScanner {
+  private carry = "";
+  private readonly decoder = new TextDecoder("utf-8", { fatal: false });
+  lines = 0;
+
+  constructor(private readonly onLine: (key: string | null, value: string, line: number) => void) {}
+
+  write(chunk: Uint8Array): void {
+    let text = this.carry + this.decoder.decode(chunk, { stream: true });
+    let nl = text.indexOf("\n");
+    while (nl >= 0) {
+      this.line(text.slice(0, nl));
+      text = text.slice(nl + 1);
+      nl = text.indexOf("\n");
+    }
+    // a line longer than MAX_LINE is scanned in windows (a token cut at a window edge is the price of a bound)
+    while (text.length > MAX_LINE) {
+      this.line(text.slice(0, MAX_LINE), false);
+      text = text.slice(MAX_LINE);
+    }
+    this.carry = text;
+  }
+
+  end(): void {
+    this.carry += this.decoder.decode();
+    if (this.carry) this.line(this.carry);
+    this.carry = "";
+  }
+
+  private line(raw: string, count = true): void {
+    if (count) this.lines++;
+    const kv = KEY_VALUE.exec(raw);
+    if (kv) this.onLine(kv[1]!, kv[2]!.trim().replace(/^["']|["'],?$/g, ""), this.lines);
+    else if (mightHoldSecret(raw)) this.onLine(null, raw, this.lines);
+  }
+}
+
+export function createUnknownHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
+  const { report } = ctx;
+  const refusal = refusalFor(ctx.fileName, s);
+  const textual = !refusal && (s.label === "text" || s.label === "script" || s.label === "XML document");
+  const scanner = textual ? new TextSecretScanner((key, value, line) => checkSecrets(report, key, value, `line ${line}`)) : null;
+  return {
+    write: (c) => scanner?.write(c),
+    end: () => scanner?.end(),
+    finish() {
+      if (s.contentType) report.contentType = s.contentType;
+      report.format = "unknown";
+      if (refusal) {
+        report.fail("not-a-model", refusal.message);
+        return;
+      }
+      const what = s.label ?? "unrecognised data";
+      report.metadata = { content: what, ...(scanner ? { lines: scanner.lines } : {}) };
+      report.flag(
+        "unknown-format",
+        s.model
+          ? `${what}: a model format this inspector does not read, stored as unknown format; nothing in it was checked`
+          : `not a model format we recognise (${what}): stored as unknown format${scanner ? " after a scan for credentials" : ""}; nothing vouches for it`,
+      );
+    },
+  };
+}
