@@ -73,7 +73,7 @@ function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
 
 /** Content no parser reads. Inside a container it is plain data; the uploaded file itself is judged by createUnknownHandler. */
 function createOtherHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
-  if (ctx.depth === 0) return createUnknownHandler(ctx, s);
+  if (ctx.top) return createUnknownHandler(ctx, s);
   return {
     write() {},
     end() {},
@@ -119,6 +119,8 @@ export interface ContentOptions {
   size?: number;
   readRange?: ReadRange;
   depth: number;
+  /** See HandlerContext.top (defaults to depth 0). */
+  top?: boolean;
   /** Cap of the head buffer (the whole file when it is smaller). */
   headMax?: number;
 }
@@ -152,14 +154,20 @@ export class ContentInspector {
       size: opts.size,
       readRange: opts.readRange,
       depth: opts.depth,
+      top: opts.top ?? opts.depth === 0,
       head: () => this.head.subarray(0, this.headLen),
       total: () => this.written,
-      nested: (name, o) => openNested(name, opts.depth + 1, o),
+      nested: (name, o) => openNested(name, opts.depth + 1, { ...o, top: o?.whole === true && (opts.top ?? opts.depth === 0) }),
     };
   }
 
   get report(): Report {
     return this.opts.report;
+  }
+
+  /** The first bytes kept so far (a view: copy it to keep it across writes). */
+  headBytes(): Uint8Array {
+    return this.head.subarray(0, this.headLen);
   }
 
   get isBroken(): boolean {
@@ -251,13 +259,21 @@ export class ContentInspector {
 }
 
 /** A nested inspection at `depth`; past MAX_DEPTH nothing is read and the member is reported, never vouched for. */
-function openNested(name: string, depth: number, o?: { size?: number; readRange?: ReadRange }): NestedContent {
+function openNested(name: string, depth: number, o: { size?: number; readRange?: ReadRange; top: boolean }): NestedContent {
   const report = new Report();
   if (depth > MAX_DEPTH) {
     report.danger("nesting-too-deep", `containers nested more than ${MAX_DEPTH} deep: ${name.slice(0, 200)} was not opened`);
     return { report, write() {}, end: async () => {}, kind: () => null };
   }
-  const inner = new ContentInspector({ report, fileName: name, size: o?.size, readRange: o?.readRange, depth, headMax: NESTED_HEAD });
+  const inner = new ContentInspector({
+    report,
+    fileName: name,
+    size: o.size,
+    readRange: o.readRange,
+    depth,
+    top: o.top,
+    headMax: NESTED_HEAD,
+  });
   return {
     report,
     write: (c) => inner.write(c),

@@ -27,7 +27,7 @@ export function createJsonHandler(ctx: HandlerContext, kind: "json" | "ubjson"):
     report.metadata = c.metadata;
     if (c.format !== "unknown") return;
     // the uploaded file itself: a JSON document is stored as unknown format (tokenizers, configs); inside an archive it is data
-    if (ctx.depth === 0)
+    if (ctx.top)
       report.flag(
         "unknown-format",
         "a JSON document that matches no model layout we know: stored as unknown format after a scan for credentials",

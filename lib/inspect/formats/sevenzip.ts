@@ -440,7 +440,7 @@ async function inspectFiles(
     report.framework = primary.content.report.framework;
     report.metadata = { ...primary.content.report.metadata, archive: "7z", member: primary.name, files: files.length };
     report.info("7z-member", `7z archive: ${primary.name.slice(0, 200)} was decoded and inspected`);
-  } else if (ctx.depth === 0) {
+  } else if (ctx.top) {
     judgePlainArchive(
       report,
       "7z",

@@ -217,7 +217,7 @@ export function createTarHandler(ctx: HandlerContext): FormatHandler {
       } else {
         report.format = "unknown";
         report.framework = "none";
-        if (ctx.depth > 0) report.fail("tar-not-a-model", "tar archive that is not a legacy PyTorch checkpoint");
+        if (!ctx.top) report.fail("tar-not-a-model", "tar archive that is not a legacy PyTorch checkpoint");
         else
           judgePlainArchive(
             report,

@@ -164,8 +164,10 @@ function* tensorInfo(end: number, s: State, key: string): ParserGen<TensorInfo> 
           const dimEnd = yield* fieldEnd(shapeEnd, f);
           let size: number | string = -1;
           for (let w = yield* tag(dimEnd, f); w; w = yield* tag(dimEnd, f)) {
-            if (w.field === 1 && w.wire === 0) size = yield* int();
-            else if (w.field === 2 && w.wire === 2) size = yield* str(dimEnd, f, 64);
+            if (w.field === 1 && w.wire === 0) {
+              const v = yield* int();
+              size = v > Number.MAX_SAFE_INTEGER ? -1 : v; // -1 (unknown) arrives as a 10-byte varint
+            } else if (w.field === 2 && w.wire === 2) size = yield* str(dimEnd, f, 64);
             else yield* skipField(w.wire, dimEnd, f);
           }
           if (dims.length < 16) dims.push(size === -1 ? "?" : size);

@@ -418,7 +418,7 @@ function describe(
     if (base === "version" && !name.includes(".data/")) meta.serializationVersion = text;
     if (base === "byteorder") meta.byteOrder = text;
   }
-  const doc = ctx.depth === 0 ? documentOf(names, texts) : null;
+  const doc = ctx.top ? documentOf(names, texts) : null;
   if (doc) {
     report.format = "unknown";
     report.fail("not-a-model", `This is ${doc}, not a model file.`);
@@ -455,7 +455,7 @@ function describe(
     report.format = "unknown";
     report.framework = "none";
     checkPythonMembers(report, configs);
-    if (ctx.depth > 0) report.fail("zip-not-a-model", "zip archive that is not a PyTorch, Keras, NumPy or TorchServe file");
+    if (!ctx.top) report.fail("zip-not-a-model", "zip archive that is not a PyTorch, Keras, NumPy or TorchServe file");
     else judgePlainArchive(report, "zip", scans, names.filter((n) => !n.endsWith("/")).length, meta);
   }
   report.metadata = meta;
