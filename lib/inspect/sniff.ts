@@ -466,6 +466,9 @@ const DECLARED: Record<string, { means: string; kinds: SniffKind[] }> = {
   lz4: { means: "an lz4 file", kinds: ["compressed"] },
 };
 
+/** Extensions that promise a format: unidentified content under them is refused (see refusalFor). */
+export const DECLARED_EXTENSIONS: readonly string[] = Object.keys(DECLARED);
+
 /** The lower-case extension of a file name ("" when it has none). */
 export function extensionOf(fileName: string): string {
   const base = fileName.slice(Math.max(fileName.lastIndexOf("/"), fileName.lastIndexOf("\\")) + 1);
