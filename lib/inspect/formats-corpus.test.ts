@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { inspectFile } from "./inspect";
+import { TextSecretScanner } from "./formats/unknown";
 import { inspectBytes, inspectStored } from "./test-support";
 import type { InspectionResult } from "./types";
 
@@ -99,5 +100,23 @@ describe("metadata of the formats read by content", () => {
     const env = await get("deploy.env.txt");
     expect(env.findings).toContainEqual(expect.objectContaining({ code: "secret-aws-access-key-id", location: "line 3" }));
     expect(JSON.stringify(env)).not.toContain("Q3EGRTZB7HXN4KPW");
+  });
+});
+
+describe("the credential scan of unknown text", () => {
+  it("finds keys on KEY=value lines, in free text, and in lines longer than its window, whatever the chunking", () => {
+    const token = "ghp_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7c";
+    const text = `a: 1\nGITHUB_TOKEN="${token}"\nsee ${token} here\n${"x ".repeat(50_000)}${token}\n`;
+    const bytes = new TextEncoder().encode(text);
+    for (const chunk of [1, 7, 4096, bytes.length]) {
+      const hits: Array<[string | null, number]> = [];
+      const s = new TextSecretScanner((key, value, line) => {
+        if (value.includes(token)) hits.push([key, line]);
+      });
+      for (let i = 0; i < bytes.length; i += chunk) s.write(bytes.subarray(i, i + chunk));
+      s.end();
+      expect(hits.map(([, line]) => line)).toEqual([2, 3, 4]);
+      expect(hits[0]![0]).toBe("GITHUB_TOKEN");
+    }
   });
 });

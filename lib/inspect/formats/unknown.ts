@@ -21,19 +21,16 @@ export class TextSecretScanner {
   constructor(private readonly onLine: (key: string | null, value: string, line: number) => void) {}
 
   write(chunk: Uint8Array): void {
-    let text = this.carry + this.decoder.decode(chunk, { stream: true });
-    let nl = text.indexOf("\n");
-    while (nl >= 0) {
-      this.line(text.slice(0, nl));
-      text = text.slice(nl + 1);
-      nl = text.indexOf("\n");
+    const text = this.carry + this.decoder.decode(chunk, { stream: true });
+    let from = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", from)) {
+      // a line longer than MAX_LINE is scanned in windows (a token cut at a window edge is the price of a bound)
+      for (; nl - from > MAX_LINE; from += MAX_LINE) this.line(text.slice(from, from + MAX_LINE), false);
+      this.line(text.slice(from, nl));
+      from = nl + 1;
     }
-    // a line longer than MAX_LINE is scanned in windows (a token cut at a window edge is the price of a bound)
-    while (text.length > MAX_LINE) {
-      this.line(text.slice(0, MAX_LINE), false);
-      text = text.slice(MAX_LINE);
-    }
-    this.carry = text;
+    for (; text.length - from > MAX_LINE; from += MAX_LINE) this.line(text.slice(from, from + MAX_LINE), false);
+    this.carry = text.slice(from);
   }
 
   end(): void {
@@ -42,11 +39,13 @@ export class TextSecretScanner {
     this.carry = "";
   }
 
-  private line(raw: string, count = true): void {
-    if (count) this.lines++;
+  /** One line, or one window of a long line (`last` false: the line goes on, so it is not counted yet). */
+  private line(raw: string, last = true): void {
+    const at = this.lines + 1;
+    if (last) this.lines = at;
     const kv = KEY_VALUE.exec(raw);
-    if (kv) this.onLine(kv[1]!, kv[2]!.trim().replace(/^["']|["'],?$/g, ""), this.lines);
-    else if (mightHoldSecret(raw)) this.onLine(null, raw, this.lines);
+    if (kv) this.onLine(kv[1]!, kv[2]!.trim().replace(/^["']|["'],?$/g, ""), at);
+    else if (mightHoldSecret(raw)) this.onLine(null, raw, at);
   }
 }
 
