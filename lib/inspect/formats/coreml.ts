@@ -1,8 +1,8 @@
-import { EofError, ParseError, type Feeder, type ParserGen } from "../feeder";
+import { ParseError, type Feeder, type ParserGen } from "../feeder";
 import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 import type { Report } from "../report";
 import { COREML_TYPES } from "../sniff";
-import { fieldEnd, int, skipField, str, tag, type Tag } from "./protobuf";
+import { fieldEnd, int, nextTag, skipField, str, tag } from "./protobuf";
 
 /**
  * Core ML `.mlmodel` (Model.proto), streamed: specification version, the description (inputs,
@@ -164,15 +164,7 @@ function* model(end: number, s: State, depth: number, topLevel = false): ParserG
   const { f } = s;
   if (depth > MAX_DEPTH) throw new ParseError("Core ML pipelines nested too deep", "depth");
   let sawType = false;
-  for (;;) {
-    let t: Tag | null;
-    try {
-      t = yield* tag(end, f);
-    } catch (e) {
-      if (topLevel && e instanceof EofError) break;
-      throw e;
-    }
-    if (!t) break;
+  for (let t = yield* nextTag(end, f, topLevel); t; t = yield* nextTag(end, f, topLevel)) {
     if (t.field === 1 && t.wire === 0) {
       const v = yield* int();
       if (depth === 0) s.version = v;

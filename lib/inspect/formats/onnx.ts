@@ -1,5 +1,5 @@
-import { EofError, ParseError, readBytes, skipBytes, type Feeder, type ParserGen } from "../feeder";
-import { fieldEnd, int, keyValue, skipField, str, tag, type Tag } from "./protobuf";
+import { ParseError, readBytes, skipBytes, type Feeder, type ParserGen } from "../feeder";
+import { fieldEnd, int, keyValue, nextTag, skipField, str, tag } from "./protobuf";
 import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 import type { Report } from "../report";
 
@@ -214,15 +214,7 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
     };
     state = s;
     const end = ctx.size ?? Number.MAX_SAFE_INTEGER;
-    for (;;) {
-      let t: Tag | null;
-      try {
-        t = yield* tag(end, f);
-      } catch (e) {
-        if (e instanceof EofError) return; // clean end between two fields
-        throw e;
-      }
-      if (!t) return;
+    for (let t = yield* nextTag(end, f, true); t; t = yield* nextTag(end, f, true)) {
       if (t.field === 1 && t.wire === 0) meta.irVersion = yield* int();
       else if (t.field === 2 && t.wire === 2) meta.producerName = yield* str(end, f);
       else if (t.field === 3 && t.wire === 2) meta.producerVersion = yield* str(end, f);

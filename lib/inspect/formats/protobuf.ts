@@ -1,4 +1,4 @@
-import { ParseError, readBytes, readVarint, skipBytes, type Feeder, type ParserGen } from "../feeder";
+import { EofError, ParseError, readBytes, readVarint, skipBytes, type Feeder, type ParserGen } from "../feeder";
 
 /**
  * Protobuf wire-format readers for the generator parsers (ONNX, TensorFlow, Core ML): fields are read
@@ -18,6 +18,19 @@ export function* tag(end: number, f: Feeder): ParserGen<Tag | null> {
   const wire = t % 8;
   if (wire === 3 || wire === 4 || wire > 5) throw new ParseError(`unsupported protobuf wire type ${wire}`, "corrupt");
   return { field: Math.floor(t / 8), wire };
+}
+
+/**
+ * The next tag of a message that may run to the end of the file: null at `end` and at a clean end of
+ * the file between two fields (`topLevel`); inside a message an early end is an error, as with tag().
+ */
+export function* nextTag(end: number, f: Feeder, topLevel: boolean): ParserGen<Tag | null> {
+  try {
+    return yield* tag(end, f);
+  } catch (e) {
+    if (topLevel && e instanceof EofError) return null;
+    throw e;
+  }
 }
 
 export function* skipField(wire: number, end: number, f: Feeder): ParserGen<void> {

@@ -1,7 +1,7 @@
-import { EofError, ParseError, type Feeder, type ParserGen } from "../feeder";
+import { ParseError, type Feeder, type ParserGen } from "../feeder";
 import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 import type { Report } from "../report";
-import { fieldEnd, int, skipField, str, tag, type Tag } from "./protobuf";
+import { fieldEnd, int, nextTag, skipField, str, tag } from "./protobuf";
 
 /**
  * TensorFlow protobufs, read from the wire format as they stream: a SavedModel's `saved_model.pb`
@@ -132,15 +132,7 @@ function* library(end: number, s: State, depth: number): ParserGen<void> {
 function* graphDef(end: number, s: State, depth: number, topLevel = false): ParserGen<void> {
   const { f } = s;
   s.sawGraph = true;
-  for (;;) {
-    let t: Tag | null;
-    try {
-      t = yield* tag(end, f);
-    } catch (e) {
-      if (topLevel && e instanceof EofError) return;
-      throw e;
-    }
-    if (!t) return;
+  for (let t = yield* nextTag(end, f, topLevel); t; t = yield* nextTag(end, f, topLevel)) {
     if (t.field === 1 && t.wire === 2) yield* nodeDef(yield* fieldEnd(end, f), s, depth + 1);
     else if (t.field === 2 && t.wire === 2) yield* library(yield* fieldEnd(end, f), s, depth + 1);
     else if (topLevel && t.field > 16) throw new ParseError(`field ${t.field} is not part of GraphDef`, "corrupt");
@@ -295,15 +287,7 @@ export function createTensorflowHandler(ctx: HandlerContext, kind: "tf-savedmode
       yield* graphDef(end, s, 0, true);
       return;
     }
-    for (;;) {
-      let t: Tag | null;
-      try {
-        t = yield* tag(end, f);
-      } catch (e) {
-        if (e instanceof EofError) return;
-        throw e;
-      }
-      if (!t) return;
+    for (let t = yield* nextTag(end, f, true); t; t = yield* nextTag(end, f, true)) {
       if (t.field === 1 && t.wire === 0) s.schemaVersion = yield* int();
       else if (t.field === 2 && t.wire === 2) yield* metaGraph(yield* fieldEnd(end, f), s);
       else throw new ParseError(`field ${t.field} is not part of SavedModel`, "corrupt");

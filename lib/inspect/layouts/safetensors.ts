@@ -1,4 +1,5 @@
 import { u64le } from "../feeder";
+import { DTYPE_BYTES } from "../formats/safetensors";
 import { asString, isObject, MAX_HEADER_BYTES, MAX_INDEX_BYTES, MAX_TOTAL_HEADER_BYTES, resolveRelative, type VersionFiles } from "./files";
 
 /**
@@ -8,27 +9,6 @@ import { asString, isObject, MAX_HEADER_BYTES, MAX_INDEX_BYTES, MAX_TOTAL_HEADER
  * present, and every tensor it places in a shard must be in that shard's header.
  */
 
-const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1,
-  U8: 1,
-  I8: 1,
-  F8_E5M2: 1,
-  F8_E4M3: 1,
-  F8_E8M0: 1,
-  I16: 2,
-  U16: 2,
-  F16: 2,
-  BF16: 2,
-  I32: 4,
-  U32: 4,
-  F32: 4,
-  I64: 8,
-  U64: 8,
-  F64: 8,
-  F4: 0.5,
-  F6_E2M3: 0.75,
-  F6_E3M2: 0.75,
-};
 const LISTED = 64;
 
 export interface SafetensorsHeader {
