@@ -146,6 +146,45 @@ export const ERRORS = {
   modelTaken: (slug: string) => new AppError("conflict", `A model called '${slug}' already exists in this organization.`),
   orgSlugTaken: () => new AppError("conflict", "That organization slug is taken. Pick another."),
   uploadGone: () => new AppError("conflict", "This upload was abandoned or already finished."),
+  noSuchCommit: () => new AppError("not_found", "This commit is unknown, finished or abandoned (or its lease was taken over)."),
+  noSuchFileInCommit: (path: string) => new AppError("not_found", `The commit has no file at ${path}.`, { path }),
+  noSuchFile: (path: string) => new AppError("not_found", `The version has no file at ${path}.`, { path }),
+  filesMissing: (paths: string[]) =>
+    new AppError(
+      "conflict",
+      `${paths.length} file(s) of this commit are not uploaded yet: ${paths.slice(0, 5).join(", ")}${paths.length > 5 ? ", …" : ""}.`,
+      {
+        missing: paths.slice(0, 100),
+        missing_count: paths.length,
+      },
+    ),
+  fileNotAModel: (path: string, reason: string | undefined, details: Record<string, unknown>) =>
+    new AppError("invalid_model_file", `${path} is not a usable model file: ${reason ?? "its content could not be read"}.`, {
+      path,
+      ...details,
+    }),
+  invalidLayout: (problems: { path?: string; message: string }[]) =>
+    new AppError(
+      "invalid_model_file",
+      `The folder is not a valid model: ${problems
+        .map((p) => (p.path ? `${p.path}: ${p.message}` : p.message))
+        .slice(0, 3)
+        .join("; ")}.`,
+      { problems: problems.slice(0, 50) },
+    ),
+  noModelFile: () =>
+    new AppError(
+      "invalid_model_file",
+      "None of these files is a model (weights, a serialized model or a model config); nothing was stored.",
+    ),
+  singleFileOnly: (files: number) =>
+    new AppError(
+      "conflict",
+      `This version has ${files} files: download one by path (…/files/{path}) or the whole version as an archive (?format=zip or tar).`,
+      {
+        file_count: files,
+      },
+    ),
   aliasNeedsReadyVersion: (version: string, status: string) =>
     new AppError("conflict", `Version ${version} is ${status}; only a ready version can carry an alias.`),
   unavailable: (message: string) => new AppError("unavailable", message),

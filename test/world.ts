@@ -40,6 +40,8 @@ export interface World {
     file?: string,
     extra?: { metadata?: UploadMetadata; contentLength?: number },
   ): Promise<ModelVersion>;
+  /** The object key of a one-file version's file (read with the service connection: any status). */
+  keyOf(v: Pick<ModelVersion, "id">): Promise<string>;
   cleanup(): void;
 }
 
@@ -114,6 +116,15 @@ export async function makeWorld(
     principal,
     tokenPrincipal,
     upload,
+    keyOf: async (v) =>
+      withService(db, async (tx) => {
+        const { rows } = await tx.query<{ object_key: string }>(
+          "select b.object_key from public.version_files f join public.blobs b on b.id = f.blob_id where f.version_id = $1",
+          [v.id],
+        );
+        if (rows.length !== 1) throw new Error(`version ${v.id} has ${rows.length} files`);
+        return rows[0]!.object_key;
+      }),
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }

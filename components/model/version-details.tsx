@@ -48,9 +48,12 @@ export function VersionDetails({ version: v }: { version: ModelVersion }) {
           <dd className="break-all font-mono text-xs">{v.sha256 ?? "—"}</dd>
           <dt className="text-slate-500">Uploaded file</dt>
           <dd className="break-all">{v.file_name || "—"}</dd>
-          <dt className="text-slate-500">Stored as</dt>
-          <dd className="break-all font-mono text-xs">
-            {v.object_key} <span className="font-sans text-slate-500">({v.storage_backend})</span>
+          <dt className="text-slate-500">Files</dt>
+          <dd>
+            {v.file_count}{" "}
+            <span className="text-slate-500">
+              ({v.layout ?? "—"}, stored in {v.storage_backend === "local" ? "this server's storage" : "Supabase Storage"})
+            </span>
           </dd>
           <dt className="text-slate-500">Content type</dt>
           <dd>{v.content_type ?? "—"}</dd>

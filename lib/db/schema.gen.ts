@@ -61,6 +61,39 @@ export interface AuthUsers {
   updated_at: Generated<Timestamp>;
 }
 
+export interface Blobs {
+  content_type: string | null;
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  expected_sha256: string | null;
+  expected_size: number | null;
+  file_name: Generated<string>;
+  format: string | null;
+  framework: string | null;
+  id: Generated<string>;
+  metadata: Generated<ColumnType<Record<string, unknown>, string, string>>;
+  object_key: string;
+  org_id: string;
+  purged_at: Timestamp | null;
+  released_at: Timestamp | null;
+  scan_findings: Generated<
+    ColumnType<
+      Array<{ severity: "info" | "warning" | "danger" | "error"; code: string; message: string; location?: string }>,
+      string,
+      string
+    >
+  >;
+  scan_verdict: Generated<"not_scanned" | "safe" | "suspicious" | "dangerous">;
+  scanned_at: Timestamp | null;
+  sha256: string | null;
+  size_bytes: number | null;
+  status: Generated<"pending" | "stored">;
+  storage_backend: Generated<"local" | "supabase">;
+  stored_at: Timestamp | null;
+  upload_url: string | null;
+  upload_version_id: string | null;
+}
+
 export interface Memberships {
   created_at: Generated<Timestamp>;
   org_id: string;
@@ -118,17 +151,19 @@ export interface ModelVersions {
   created_by: string | null;
   deleted_at: Timestamp | null;
   deleted_by: string | null;
-  expected_sha256: string | null;
-  expected_size: number | null;
+  file_count: Generated<number>;
   file_name: Generated<string>;
   format: string | null;
   framework: string | null;
   id: Generated<string>;
+  layout: string | null;
+  layout_details: Generated<ColumnType<Record<string, unknown>, string, string>>;
   lease_until: Timestamp | null;
   metadata: Generated<ColumnType<Record<string, unknown>, string, string>>;
   model_id: string;
-  object_key: string;
   org_id: string;
+  parent_version_id: string | null;
+  provenance: Generated<ColumnType<Record<string, unknown>, string, string>>;
   purged_at: Timestamp | null;
   ready_at: Timestamp | null;
   scan_findings: Generated<
@@ -144,6 +179,7 @@ export interface ModelVersions {
   size_bytes: number | null;
   status: Generated<"pending" | "ready" | "quarantined" | "deleted">;
   storage_backend: Generated<"local" | "supabase">;
+  tags: Generated<ColumnType<Record<string, string>, string, string>>;
   version: string;
 }
 
@@ -198,10 +234,18 @@ export interface StorageSettings {
   id: Generated<boolean>;
 }
 
+export interface VersionFiles {
+  blob_id: string;
+  org_id: string;
+  path: string;
+  version_id: string;
+}
+
 export interface DB {
   api_tokens: ApiTokens;
   audit_events: AuditEvents;
   "auth.users": AuthUsers;
+  blobs: Blobs;
   memberships: Memberships;
   model_alias_history: ModelAliasHistory;
   model_aliases: ModelAliases;
@@ -213,4 +257,5 @@ export interface DB {
   storage_settings: StorageSettings;
   "storage.buckets": StorageBuckets;
   "storage.objects": StorageObjects;
+  version_files: VersionFiles;
 }

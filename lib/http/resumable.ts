@@ -8,7 +8,7 @@ import type { Principal } from "@/lib/auth/principal";
 import { getConfig } from "@/lib/config";
 import { AppError, ERRORS, toAppError, toResponse, type ErrorCode } from "@/lib/errors";
 import { getServices, type Services } from "@/lib/services/services";
-import { serializeVersion } from "@/lib/storage/serialize";
+import { serializeCommitFile, serializeVersion } from "@/lib/storage/serialize";
 import { principalFromRequest, requestMetaFrom } from "./caller";
 
 export const TUS_PATH = "/api/v1/uploads";
@@ -129,9 +129,9 @@ export function getTusServer(): Server {
         if (!upload || upload.metadata?.user_id !== p.userId) throw ERRORS.noSuchUpload();
         const versionId = upload.metadata?.version_id ?? "";
         if (req.method === "DELETE") {
-          // Cancelling releases the reserved version number.
-          const r = await services.uploads.findReservation(p, versionId).catch(() => undefined);
-          if (r) await services.uploads.abandonUpload(p, r, { deleteBytes: false });
+          // Cancelling a one-file upload releases the reserved version number; cancelling one file
+          // of a commit leaves the commit (the client may send that file again, or abandon it).
+          if (!upload.metadata?.path) await services.uploads.abandonUpload(p, { versionId }).catch(() => {});
         } else if (!(await services.uploads.renewLease(p, versionId))) {
           // The reservation is gone (taken over after its lease ran out, or abandoned): start again.
           await datastore.remove(uploadId).catch(() => {});
@@ -141,10 +141,21 @@ export function getTusServer(): Server {
         throw tusError(e);
       }
     },
-    async onUploadCreate(req, upload) {
+    async onUploadCreate(req, upload): Promise<{ metadata: Record<string, string> }> {
       try {
         const { p, services } = await callerOf(req);
         const m = upload.metadata ?? {};
+        if (m.commit) {
+          // One file of a commit (POST …/commits announced it): its bytes, resumable.
+          const commit = await services.uploads.commits.getCommit(p, m.commit);
+          const file = commit.files.find((f) => f.path === m.path);
+          if (!file) throw ERRORS.noSuchFileInCommit(m.path ?? "");
+          if (file.state === "stored")
+            throw new AppError("conflict", `${file.path} is already stored: nothing to upload.`, { path: file.path });
+          if (file.size !== null && upload.size !== undefined && upload.size !== file.size)
+            throw ERRORS.storedSizeMismatch(upload.size, file.size);
+          return { metadata: { commit: commit.id, path: file.path, version_id: commit.id, user_id: p.userId } };
+        }
         let extra: Record<string, unknown> = {};
         if (m.metadata) {
           try {
@@ -165,20 +176,30 @@ export function getTusServer(): Server {
           },
           requestMetaFrom(req.headers),
         );
-        return { metadata: { ...m, version_id: r.versionId, user_id: p.userId } };
+        return { metadata: { ...(m as Record<string, string>), version_id: r.versionId, user_id: p.userId } };
       } catch (e) {
         throw tusError(e);
       }
     },
-    async onUploadFinish(req, upload) {
+    async onUploadFinish(req, upload): Promise<{ status_code: number; headers: Record<string, string>; body: string }> {
       const file = path.join(directory, upload.id);
       try {
         const { p, services } = await callerOf(req);
+        if (upload.metadata?.path) {
+          const f = await services.uploads.uploadFile(
+            p,
+            upload.metadata.version_id ?? "",
+            upload.metadata.path,
+            { file },
+            { contentLength: upload.size },
+          );
+          return { status_code: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(serializeCommitFile(f)) };
+        }
         const r = await services.uploads.findReservation(p, upload.metadata?.version_id ?? "");
         const v = await services.uploads.completeUpload(p, r, { file }, { contentLength: upload.size }, requestMetaFrom(req.headers));
         return {
           status_code: 200,
-          headers: { "content-type": "application/json", "x-version-id": v.id },
+          headers: { "content-type": "application/json", "x-version-id": v.id ?? "" },
           body: JSON.stringify(serializeVersion(v)),
         };
       } catch (e) {

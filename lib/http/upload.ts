@@ -52,3 +52,19 @@ export function parseUploadHeaders(req: Request): {
   // Node's own request stream when we have it (lib/http/node-server.ts): fewer layers per chunk.
   return { fileName, contentLength, metadata, body: rawRequestOf(req) ?? req.body };
 }
+
+/** The raw body of one file of a commit (PUT …/commits/{id}/files/{path}): its length checked first. */
+export function parseFileBody(req: Request): { contentLength?: number; body: BlobBody } {
+  const lengthHeader = req.headers.get("content-length");
+  let contentLength: number | undefined;
+  if (lengthHeader !== null) {
+    contentLength = Number(lengthHeader);
+    if (!Number.isSafeInteger(contentLength) || contentLength < 0) throw new AppError("bad_request", "Invalid Content-Length.");
+  }
+  const max = getConfig().maxUploadBytes;
+  if (contentLength !== undefined && contentLength > max) {
+    throw new AppError("payload_too_large", `The file is ${contentLength} bytes; the limit is ${max} bytes.`, { limit: max });
+  }
+  if (contentLength === 0 || !req.body) throw new AppError("invalid_model_file", "The file is empty.");
+  return { contentLength, body: rawRequestOf(req) ?? req.body };
+}

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
-import { readTarEntries, readTarEntryData, TarFormatError } from "./tar";
+import { readTarEntries, readTarEntryData, TarFormatError } from "@/lib/archive/tar";
 
 // The backup archive: a plain tar (`tar -tf` lists it) of
 //   backup.json                       what made it (first entry, so a reader knows at once)

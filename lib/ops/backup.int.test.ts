@@ -14,7 +14,7 @@ import { verifyBackup } from "./archive";
 import { createBackup, type BackupReport } from "./backup";
 import { UsageError } from "./ops-env";
 import { restoreBackup, RestoreVerificationError } from "./restore";
-import { readTarEntries } from "./tar";
+import { readTarEntries } from "@/lib/archive/tar";
 import { hashStore, ourRowCounts, seedVersions, type SeededVersions } from "./testing";
 
 const SCHEMAS = ["public", "fairmind", "auth", "storage"];

@@ -22,7 +22,7 @@ import { createThrottle } from "./cli";
 import { exportTables } from "./db-dump";
 import { syncPath, takePidLock } from "./files";
 import { UsageError } from "./ops-env";
-import { TarWriter } from "./tar";
+import { TarWriter } from "@/lib/archive/tar";
 
 export interface BackupOptions {
   db: Database;

@@ -23,7 +23,7 @@ import {
 import { countRows, importTables, nonEmptyTables } from "./db-dump";
 import { isEmptyDir, syncPath, takePidLock } from "./files";
 import { UsageError } from "./ops-env";
-import { readTarEntries, readTarEntryData, TarFormatError } from "./tar";
+import { readTarEntries, readTarEntryData, TarFormatError } from "@/lib/archive/tar";
 
 export interface RestoreOptions {
   archive: string;

@@ -81,21 +81,48 @@ function supabaseAuth(config: SupabaseConfig): AuthProvider {
   };
 }
 
+const MINTED_TOKEN_SECONDS = 300;
+/** A token with less than this left is not sent: a chunk may take that long to arrive. */
+const TOKEN_MARGIN_SECONDS = 60;
+
+/** Seconds since the epoch at which a JWT expires (its signature was checked when the request came in). */
+function expiryOf(jwt: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp?: unknown };
+    return typeof payload.exp === "number" ? payload.exp : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
 /**
- * Supabase Storage must see the user, so it applies its own policies. Sessions carry their access
- * token; API-token requests get a 5-minute token for the same user, signed with the project's JWT
- * secret (only possible when SUPABASE_JWT_SECRET is configured).
+ * Supabase Storage must see the user, so it applies its own policies; it checks the token on every
+ * request, and a multi-gigabyte upload outlives any one token. The source answers a token valid for
+ * at least another minute: the session's own access token while it lasts; then — and always for
+ * API-token requests — a 5-minute token for the same user (same subject, role `authenticated`),
+ * signed with the project's JWT secret. Without SUPABASE_JWT_SECRET sessions use their token until it
+ * expires (Storage's refusal then reads "session expired") and API tokens cannot reach Storage.
  */
-async function storageTokenFor(config: SupabaseConfig, p: Principal): Promise<string> {
-  if (p.accessToken) return p.accessToken;
+function storageTokenSource(config: SupabaseConfig, p: Principal): () => Promise<string> {
   const secret = config.supabase.jwtSecret;
-  if (!secret) throw ERRORS.unavailable("API tokens need SUPABASE_JWT_SECRET in supabase mode; sign in with /api/v1/auth/sign-in instead.");
-  return new SignJWT({ role: "authenticated", email: p.email, aud: "authenticated" })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(p.userId)
-    .setIssuedAt()
-    .setExpirationTime("5m")
-    .sign(new TextEncoder().encode(secret));
+  let current = p.accessToken;
+  let expires = current ? expiryOf(current) : 0;
+  return async () => {
+    const now = Date.now() / 1000;
+    if (current && expires - now > TOKEN_MARGIN_SECONDS) return current;
+    if (!secret) {
+      if (current) return current;
+      throw ERRORS.unavailable("API tokens need SUPABASE_JWT_SECRET in supabase mode; sign in with /api/v1/auth/sign-in instead.");
+    }
+    current = await new SignJWT({ role: "authenticated", email: p.email, aud: "authenticated" })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(p.userId)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(now) + MINTED_TOKEN_SECONDS)
+      .sign(new TextEncoder().encode(secret));
+    expires = Math.floor(now) + MINTED_TOKEN_SECONDS;
+    return current;
+  };
 }
 
 /** Supabase mode: Supabase Auth, the project's database (schema by `supabase db push`), Storage for bytes. */
@@ -103,9 +130,13 @@ export function createSupabasePlatform(config: SupabaseConfig, opts: { database?
   const s = config.supabase;
   const db = opts.database ?? openPostgres(config.databaseUrl);
   let bucketSynced: Promise<void> | undefined;
-  const storeWith = (accessToken: string, anonKey = s.anonKey) =>
+  const storeWith = (accessToken: string | (() => Promise<string>), anonKey = s.anonKey) =>
     createBlobStore({ kind: "supabase", url: s.url, anonKey, accessToken, bucket: config.bucket });
-  const forPrincipal = async (p: Principal) => storeWith(await storageTokenFor(config, p));
+  const forPrincipal = async (p: Principal) => {
+    const token = storageTokenSource(config, p);
+    await token(); // fail here, not mid-request, when there is no way to reach Storage as this caller
+    return storeWith(token);
+  };
   const local = sharedLocalStore(config);
   const serviceStore = () => {
     if (!s.serviceRoleKey) throw ERRORS.unavailable("This admin tool needs SUPABASE_SERVICE_ROLE_KEY.");

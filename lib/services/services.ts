@@ -9,6 +9,7 @@ import { AliasService } from "@/lib/storage/aliases";
 import { CatalogService } from "@/lib/storage/catalog";
 import { DownloadService } from "@/lib/storage/downloads";
 import { UploadService } from "@/lib/storage/uploads";
+import { VersionFileService } from "@/lib/storage/version-files";
 import { UsageService } from "@/lib/usage/usage";
 
 /** Every service, over one platform and its database: what route handlers, actions and pages call. */
@@ -17,6 +18,7 @@ export interface Services {
   db: Database;
   catalog: CatalogService;
   uploads: UploadService;
+  files: VersionFileService;
   downloads: DownloadService;
   aliases: AliasService;
   tokens: TokenService;
@@ -33,6 +35,7 @@ export function createServices(platform: Platform, db: Database): Services {
     db,
     catalog: new CatalogService(deps),
     uploads: new UploadService(deps),
+    files: new VersionFileService(deps),
     downloads: new DownloadService(deps),
     aliases: new AliasService(deps),
     tokens: new TokenService(deps),

@@ -67,7 +67,12 @@ export interface BlobStore {
   putFile(key: string, file: string, opts?: PutOptions): Promise<PutResult>;
   get(key: string, opts?: { range?: ByteRange }): Promise<GetResult>;
   stat(key: string): Promise<BlobStat | null>;
-  delete(key: string): Promise<void>;
+  /**
+   * Removes the object. Idempotent: true when an object was removed, false when there was none the
+   * caller could see (Supabase Storage answers the same for a missing object and for one its policies
+   * hide from the caller — callers that expected one must not take false for success).
+   */
+  delete(key: string): Promise<boolean>;
   list(prefix: string): AsyncIterable<BlobStat>;
   /** A short-lived URL that downloads the object without our server (supabase); undefined when the backend has none. */
   createSignedUrl?(key: string, expiresInSeconds: number, opts?: { downloadName?: string }): Promise<string>;

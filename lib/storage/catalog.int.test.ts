@@ -29,7 +29,7 @@ describe.each(DB_KINDS)("catalog on %s", (kind) => {
     const v = await catalog.getVersion(w.users.viewer, w.orgs.a.slug, "temp", "1.0");
     expect(v.status).toBe("deleted");
     expect(await code(w.services.downloads.openDownload(w.users.owner, w.orgs.a.slug, "temp", "1.0"))).toBe("not_found");
-    expect(await w.store.stat(v.object_key)).not.toBeNull();
+    expect(await w.store.stat(await w.keyOf(v))).not.toBeNull();
     expect(await code(w.upload("member", "temp", "1.0"))).toBe("conflict");
   });
 

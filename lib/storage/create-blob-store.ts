@@ -6,7 +6,7 @@ import { createSupabaseBlobStore } from "./adapters/supabase";
 
 export type BlobStoreConfig =
   | { kind: "local"; rootDir: string; bucket: string; encryption?: EncryptionKeys }
-  | { kind: "supabase"; url: string; anonKey: string; accessToken: string; bucket: string };
+  | { kind: "supabase"; url: string; anonKey: string; accessToken: string | (() => Promise<string>); bucket: string };
 
 /** The BlobStore for a configuration. Supabase stores act for one user (their access token): make one per request. */
 export function createBlobStore(opts: { kind: "local"; rootDir: string; bucket: string; encryption?: EncryptionKeys }): LocalBlobStore;

@@ -57,7 +57,7 @@ describe.each(DB_KINDS)("downloads on %s", (kind) => {
     expect((await w.services.catalog.listOrgs(w.users.outsider)).map((o) => o.slug)).toEqual([w.orgs.b.slug]);
   });
 
-  it("reads a version from the store its storage_backend names (supabase mode: not yet migrated = local disk)", async () => {
+  it("reads a file from the store its blob's storage_backend names (supabase mode: not yet migrated = local disk)", async () => {
     const cloudAsked: string[] = [];
     const w = await world({
       platform: (p) => ({
@@ -81,9 +81,10 @@ describe.each(DB_KINDS)("downloads on %s", (kind) => {
     const v = await w.upload("member", "credit_risk", "2.1");
     const d = await w.services.downloads.openDownload(w.users.viewer, w.orgs.a.slug, "credit_risk", "2.1");
     expect((await read(d.stream)).length).toBe(d.size);
-    await t.db.query("update public.model_versions set storage_backend = 'supabase' where id = $1", [v.id]);
+    const key = await w.keyOf(v);
+    await t.db.query("update public.blobs set storage_backend = 'supabase' where object_key = $1", [key]);
     expect(await code(w.services.downloads.openDownload(w.users.viewer, w.orgs.a.slug, "credit_risk", "2.1"))).toBe("unavailable");
-    expect(cloudAsked).toEqual([v.object_key]);
+    expect(cloudAsked).toEqual([key]);
   });
 
   it("quarantined versions: only admins who acknowledge the risk may download", async () => {

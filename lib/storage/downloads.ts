@@ -2,15 +2,23 @@ import "server-only";
 import { Readable, Transform } from "node:stream";
 import type { Principal, RequestMeta } from "@/lib/auth/principal";
 import { recordAudit } from "@/lib/db/queries/audit";
+import { findVersionFile, listVersionFiles, type FileRow } from "@/lib/db/queries/files";
 import { canReadModelObject } from "@/lib/db/queries/versions";
+import type { Queryable } from "@/lib/db/types";
 import { ERRORS, isAppError } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
 import { resolveOrg, resolveVersion } from "@/lib/services/resolve";
+import { createArchive, type ArchiveFormat } from "./archive";
 import type { ModelSummary, ModelVersion, Org } from "./types";
 
 export interface Download {
   version: ModelVersion;
+  /** The file served (its path in the version), or undefined for an archive of the whole version. */
+  file?: FileRow;
   fileName: string;
+  contentType: string;
+  /** The ETag: the file's SHA-256, or the version's with the archive format. */
+  etag: string;
   /** The bytes; counted as they leave, and audited (with the count) when the stream ends or breaks. */
   stream: Readable;
   size: number;
@@ -25,6 +33,9 @@ export interface DownloadOptions {
   acknowledgeRisk?: boolean;
   via?: "link";
 }
+
+/** What a download serves: one file by path (or the only file of a one-file version), or the whole version as an archive. */
+export type DownloadTarget = { path?: string; format?: undefined } | { path?: undefined; format: ArchiveFormat };
 
 const isAdmin = (org: Pick<Org, "role">) => org.role === "owner" || org.role === "admin";
 
@@ -61,46 +72,95 @@ async function firstChunkReadable(source: Readable): Promise<void> {
 /** Downloads and signed links: authorized under RLS, audited with the bytes actually sent. */
 export class DownloadService extends Service {
   /**
-   * Everything a download checks, without reading or recording anything: the version row and its
-   * storage object under RLS, deleted and quarantined versions. HEAD and conditional requests use it.
+   * Everything a download checks, without reading or recording anything: the version row and the
+   * file under RLS, deleted and quarantined versions. HEAD and conditional requests use it. Without a
+   * path, a one-file version's file; an archive lists every file.
    */
   async authorizeDownload(
     p: Principal,
     orgSlug: string,
     modelSlug: string,
     version: string,
-    opts: { acknowledgeRisk?: boolean } = {},
-  ): Promise<{ org: Org; model: ModelSummary; version: ModelVersion }> {
+    opts: { acknowledgeRisk?: boolean } & DownloadTarget = {},
+  ): Promise<{ org: Org; model: ModelSummary; version: ModelVersion; files: FileRow[] }> {
     return this.as(p, async (tx) => {
       const org = await resolveOrg(tx, orgSlug);
       const { model, version: v } = await resolveVersion(tx, org, modelSlug, version);
       assertDownloadable(org, v, opts.acknowledgeRisk);
-      // Supabase Storage checks its storage.objects policies itself; for bytes on local disk the app
-      // asks the same rule (can_read_model_object) as the caller before serving them.
-      if (v.storage_backend === "local" && !(await canReadModelObject(tx, v.object_key))) throw ERRORS.objectNotVisible();
-      return { org, model, version: v };
+      let files: FileRow[];
+      if (opts.format) files = await listVersionFiles(tx, v.id);
+      else if (opts.path !== undefined) {
+        const f = await findVersionFile(tx, v.id, opts.path);
+        if (!f) throw ERRORS.noSuchFile(opts.path);
+        files = [f];
+      } else {
+        if (v.file_count !== 1) throw ERRORS.singleFileOnly(v.file_count);
+        files = await listVersionFiles(tx, v.id);
+      }
+      for (const f of files) await this.mayRead(tx, f);
+      return { org, model, version: v, files };
     });
   }
 
   /**
-   * Authorizes and opens a download. The audit event (egress) is recorded when the stream closes,
-   * with the bytes that actually left — a client that hangs up halfway is counted for what it got.
-   * Quarantined versions need an admin who acknowledges the risk.
+   * Supabase Storage checks its storage.objects policies itself; for bytes on local disk the app asks
+   * the same rule (can_read_model_object) as the caller before serving them.
+   */
+  private async mayRead(tx: Queryable, f: FileRow) {
+    if (f.purged_at) throw ERRORS.objectNotVisible();
+    if (f.storage_backend === "local" && !(await canReadModelObject(tx, f.object_key))) throw ERRORS.objectNotVisible();
+  }
+
+  /**
+   * Authorizes and opens a download: one file (Range, ETag) or the whole version as a zip or tar. The
+   * audit event (egress) is recorded when the stream closes, with the bytes that actually left — a
+   * client that hangs up halfway is counted for what it got. Quarantined versions need an admin who
+   * acknowledges the risk.
    */
   async openDownload(
     p: Principal,
     orgSlug: string,
     modelSlug: string,
     version: string,
-    opts: DownloadOptions = {},
+    opts: DownloadOptions & DownloadTarget = {},
     meta: RequestMeta = {},
   ): Promise<Download> {
-    const { org, model, version: v } = await this.authorizeDownload(p, orgSlug, modelSlug, version, opts);
-    const store = await this.deps.platform.blobs.forVersion(p, v.storage_backend);
-    const got = await store.get(v.object_key, opts.range ? { range: opts.range } : {}).catch((e) => {
-      throw damaged(e);
-    });
-    const source = got.stream;
+    const { org, model, version: v, files } = await this.authorizeDownload(p, orgSlug, modelSlug, version, opts);
+    const open = async (f: FileRow, range?: { start: number; end: number }) => {
+      const store = await this.deps.platform.blobs.forVersion(p, f.storage_backend);
+      return store.get(f.object_key, range ? { range } : {}).catch((e) => {
+        throw damaged(e);
+      });
+    };
+    let source: Readable;
+    let size: number;
+    let start = 0;
+    let end: number;
+    let file: FileRow | undefined;
+    let fileName: string;
+    let contentType = "application/octet-stream";
+    let etag: string;
+    if (opts.format) {
+      const byPath = new Map(files.map((f) => [f.path, f]));
+      const root = `${model.slug}-${v.version}`;
+      const archive = await createArchive(
+        opts.format,
+        root,
+        files.map((f) => ({ path: f.path, size: Number(f.size_bytes) })),
+        async (e) => (await open(byPath.get(e.path)!)).stream,
+        v.created_at,
+      );
+      ({ stream: source, size, contentType } = archive);
+      end = size - 1;
+      fileName = `${root}.${opts.format}`;
+      etag = `${v.sha256}-${opts.format}`;
+    } else {
+      file = files[0]!;
+      const got = await open(file, opts.range);
+      ({ stream: source, size, start, end } = got);
+      fileName = file.path.slice(file.path.lastIndexOf("/") + 1);
+      etag = file.sha256!;
+    }
     await firstChunkReadable(source);
     let sent = 0;
     const counted = source.pipe(
@@ -112,7 +172,8 @@ export class DownloadService extends Service {
       }),
     );
     source.once("error", (e) => counted.destroy(e));
-    const expected = got.end - got.start + 1;
+    const expected = end - start + 1;
+    const what = opts.format ? { format: opts.format, files: files.length } : { path: file!.path };
     const recorded = new Promise<void>((resolve) => {
       counted.once("close", () => {
         source.destroy();
@@ -126,6 +187,7 @@ export class DownloadService extends Service {
             target: ["model_version", v.id],
             details: {
               version,
+              ...what,
               ...(opts.range ? { range: [opts.range.start, opts.range.end] } : {}),
               ...(sent < expected ? { incomplete: true, expected_bytes: expected } : {}),
               ...(opts.acknowledgeRisk && v.status === "quarantined" ? { acknowledged_risk: true } : {}),
@@ -134,37 +196,40 @@ export class DownloadService extends Service {
             meta,
           }),
         )
-          .catch((e: Error) => console.error(`[download] could not record the download of ${v.object_key}: ${e.message}`))
+          .catch((e: Error) => console.error(`[download] could not record the download of ${model.slug}@${v.version}: ${e.message}`))
           .finally(resolve);
       });
     });
-    return {
-      version: v,
-      fileName: v.object_key.split("/").pop()!,
-      stream: counted,
-      size: got.size,
-      start: got.start,
-      end: got.end,
-      recorded,
-    };
+    return { version: v, file, fileName, contentType, etag, stream: counted, size, start, end, recorded };
   }
 
   /** Records that a signed link was issued (audited); the caller turns it into a URL. */
-  async authorizeLink(p: Principal, orgSlug: string, modelSlug: string, version: string, ttlSeconds: number, meta: RequestMeta = {}) {
-    return this.as(p, async (tx) => {
-      const org = await resolveOrg(tx, orgSlug);
-      const { model, version: v } = await resolveVersion(tx, org, modelSlug, version);
-      assertDownloadable(org, v, false);
-      await recordAudit(tx, {
+  async authorizeLink(
+    p: Principal,
+    orgSlug: string,
+    modelSlug: string,
+    version: string,
+    ttlSeconds: number,
+    meta: RequestMeta = {},
+    target: DownloadTarget = {},
+  ) {
+    const { org, model, version: v } = await this.authorizeDownload(p, orgSlug, modelSlug, version, target);
+    await this.as(p, (tx) =>
+      recordAudit(tx, {
         orgId: org.id,
         action: "link.create",
         modelId: model.id,
         versionId: v.id,
         target: ["model_version", v.id],
-        details: { version, ttl_seconds: ttlSeconds },
+        details: {
+          version,
+          ttl_seconds: ttlSeconds,
+          ...(target.path ? { path: target.path } : {}),
+          ...(target.format ? { format: target.format } : {}),
+        },
         meta,
-      });
-      return { org, model, version: v };
-    });
+      }),
+    );
+    return { org, model, version: v };
   }
 }

@@ -31,7 +31,7 @@ describe("encryption at rest, wired through the platform's local store", () => {
     });
     expect(v.sha256).toBe(sha256File(file));
     expect(v.scan_verdict).toBe("safe");
-    const onDisk = fs.readFileSync(`${w.config.storageDir}/${w.config.bucket}/${v.object_key}`);
+    const onDisk = fs.readFileSync(`${w.config.storageDir}/${w.config.bucket}/${await w.keyOf(v)}`);
     expect(onDisk.includes(fs.readFileSync(file).subarray(0, 64))).toBe(false);
     const read = async (s: Readable) => Buffer.concat(await s.toArray());
     const d = await w.services.downloads.openDownload(w.users.viewer, w.orgs.a.slug, "enc", "1.0", { range: { start: 100, end: 299 } });

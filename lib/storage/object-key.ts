@@ -111,6 +111,21 @@ export function buildObjectKey(parts: ObjectKeyParts): string {
   return key;
 }
 
+const BLOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * `<org_slug>/blobs/<first two hex digits>/<blob id>`: where a blob's bytes live. The organization's
+ * folder first (the storage policies key on it); the id, not the content hash, so that two uploads of
+ * the same bytes never race for one key; two hex digits of fan-out keep directories small on disk.
+ */
+export function blobKey(orgSlug: string, blobId: string): string {
+  if (!orgSlugSchema.safeParse(orgSlug).success || !BLOB_ID.test(blobId))
+    throw new AppError("internal", "Cannot build a blob key from these values.");
+  const key = `${orgSlug}/blobs/${blobId.slice(0, 2)}/${blobId}`;
+  mustBeValidKey(key);
+  return key;
+}
+
 /** Like mustBeValidKey for a list() prefix: "" (everything), a folder ("org/") or a partial name. */
 export function mustBeValidPrefix(prefix: string): void {
   if (prefix === "") return;

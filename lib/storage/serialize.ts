@@ -9,6 +9,9 @@ import type {
   versionResponse,
 } from "@/lib/validations/api";
 import type { AliasMove, ModelDetail, ModelSummary, ModelVersion, Org } from "./types";
+import type { FileRow } from "@/lib/db/queries/files";
+import type { commitFileResponse, commitResponse, versionFileResponse } from "@/lib/validations/api-files";
+import type { Commit, CommitFile } from "./commits";
 
 // The REST API's JSON shapes (snake_case, ISO dates), typed by the zod schemas the OpenAPI document
 // is generated from (lib/validations/api.ts): a field here that the document lacks fails to compile.
@@ -54,7 +57,11 @@ export function serializeVersion(v: ModelVersion): z.infer<typeof versionRespons
     framework: v.framework,
     content_type: v.content_type,
     file_name: v.file_name,
-    object_key: v.object_key,
+    file_count: v.file_count,
+    layout: v.layout,
+    layout_details: v.layout_details ?? {},
+    tags: v.tags ?? {},
+    provenance: { ...(v.provenance ?? {}), ...(v.parent ? { parent: v.parent } : {}) },
     storage_backend: v.storage_backend,
     aliases: v.aliases,
     scan: { verdict: v.scan_verdict, findings: v.scan_findings ?? [], globals: pickle_globals ?? [] },
@@ -105,5 +112,59 @@ export function serializeToken(t: ApiTokenRecord, secret?: string): z.infer<type
     created_at: iso(t.created_at),
     user_id: t.user_id,
     ...(secret ? { token: secret } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// File sets
+
+const V1 = "/api/v1";
+const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+
+export function serializeCommitFile(f: CommitFile, c?: Pick<Commit, "id" | "orgSlug" | "modelSlug">): z.infer<typeof commitFileResponse> {
+  return {
+    path: f.path,
+    size: f.size,
+    sha256: f.sha256,
+    state: f.state,
+    deduplicated: f.deduplicated,
+    ...(c && f.state === "upload"
+      ? {
+          upload: {
+            put_url: `${V1}/orgs/${c.orgSlug}/models/${c.modelSlug}/commits/${c.id}/files/${encodePath(f.path)}`,
+            tus: { endpoint: `${V1}/uploads`, metadata: { commit: c.id, path: f.path } },
+          },
+        }
+      : {}),
+  };
+}
+
+export function serializeCommit(c: Commit): z.infer<typeof commitResponse> {
+  return {
+    id: c.id,
+    org: c.orgSlug,
+    model: c.modelSlug,
+    version: c.version,
+    lease_until: iso(c.leaseUntil),
+    files: c.files.map((f) => serializeCommitFile(f, c)),
+    upload_bytes: c.files.filter((f) => f.state === "upload").reduce((n, f) => n + (f.size ?? 0), 0),
+    deduplicated_bytes: c.files.filter((f) => f.deduplicated).reduce((n, f) => n + (f.size ?? 0), 0),
+    complete_url: `${V1}/orgs/${c.orgSlug}/models/${c.modelSlug}/commits/${c.id}/complete`,
+  };
+}
+
+export function serializeVersionFile(f: FileRow, at: { org: string; model: string; version: string }): z.infer<typeof versionFileResponse> {
+  const { pickle_globals, role, ...metadata } = (f.metadata ?? {}) as Record<string, unknown>;
+  void pickle_globals;
+  return {
+    path: f.path,
+    size: Number(f.size_bytes ?? 0),
+    sha256: f.sha256 ?? "",
+    format: f.format,
+    role: role === "asset" ? "asset" : "model",
+    content_type: f.content_type,
+    scan: { verdict: f.scan_verdict, findings: f.scan_findings ?? [] },
+    metadata,
+    download_url: `${V1}/orgs/${at.org}/models/${at.model}/versions/${at.version}/files/${encodePath(f.path)}`,
   };
 }

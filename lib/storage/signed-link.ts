@@ -11,6 +11,9 @@ export interface LinkTarget {
   org: string;
   model: string;
   version: string;
+  /** One file of the version; absent: the only file of a one-file version, or the archive in `format`. */
+  path?: string;
+  format?: "zip" | "tar";
 }
 
 /**
@@ -42,6 +45,8 @@ export async function verifyDownloadLink(
     const { payload } = await jwtVerify(token, sessionSecret(config), { algorithms: ["HS256"], audience: AUDIENCE });
     const t = payload.t as LinkTarget | undefined;
     if (!payload.sub || !t?.org || !t.model || !t.version) throw new Error("bad link");
+    if (t.format !== undefined && t.format !== "zip" && t.format !== "tar") throw new Error("bad link");
+    if (t.path !== undefined && typeof t.path !== "string") throw new Error("bad link");
     const claims: Claims = { sub: payload.sub, email: payload.email as string | undefined, role: "authenticated", fm_link: true };
     if (payload.fm_token) claims.fm_token = payload.fm_token as Claims["fm_token"];
     return { claims, target: t };

@@ -40,7 +40,7 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
     await t?.cleanup();
   });
 
-  it("uploads a version: streamed, hashed, inspected, visible, stored under <org>/<model>_v<version>.<ext>", async () => {
+  it("uploads a version: streamed, hashed, inspected, visible, one file stored under <org>/blobs/", async () => {
     const w = await world();
     const v = await w.upload("member", "credit_risk", "2.1", "credit_risk_v2.1.pkl", {
       metadata: { name: "Credit risk", task_type: "classification", tags: ["finance"] },
@@ -48,10 +48,13 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
     expect(v.status).toBe("ready");
     expect(v.sha256).toBe(sha256File(fixture("credit_risk_v2.1.pkl")));
     expect(v.size_bytes).toBe(fs.statSync(fixture("credit_risk_v2.1.pkl")).size);
-    expect(v.object_key).toBe(`${w.orgs.a.slug}/credit_risk_v2.1.pkl`);
     expect(v.format).toBe("pickle");
     expect(v.scan_verdict).toBe("safe");
-    expect(storedFiles(w)).toContain(`${w.orgs.a.slug}/credit_risk_v2.1.pkl`);
+    expect({ file_count: v.file_count, layout: v.layout }).toEqual({ file_count: 1, layout: "single-file" });
+    const { files } = await w.services.files.listFiles(w.users.viewer, w.orgs.a.slug, "credit_risk", "2.1");
+    expect(files.map((f) => [f.path, f.sha256, Number(f.size_bytes)])).toEqual([["credit_risk_v2.1.pkl", v.sha256, v.size_bytes]]);
+    expect(files[0]!.object_key).toMatch(new RegExp(`^${w.orgs.a.slug}/blobs/[0-9a-f]{2}/[0-9a-f-]{36}$`));
+    expect(storedFiles(w)).toContain(files[0]!.object_key);
     const model = await w.services.catalog.getModel(w.users.viewer, w.orgs.a.slug, "credit_risk");
     expect(model).toMatchObject({
       name: "Credit risk",
@@ -68,7 +71,8 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
     expect(await code(w.upload("owner", "credit_risk", "2.1", "customer_segmentation_v1.0.pkl"))).toBe("conflict");
     const after = await w.services.catalog.getVersion(w.users.member, w.orgs.a.slug, "credit_risk", "2.1");
     expect(after.sha256).toBe(before.sha256);
-    const stored = await read((await w.store.get(before.object_key)).stream);
+    const { files } = await w.services.files.listFiles(w.users.member, w.orgs.a.slug, "credit_risk", "2.1");
+    const stored = await read((await w.store.get(files[0]!.object_key)).stream);
     expect(crypto.createHash("sha256").update(stored).digest("hex")).toBe(before.sha256);
   });
 

@@ -1,41 +1,31 @@
 import "server-only";
 import { Writable } from "node:stream";
 import type { Principal, RequestMeta } from "@/lib/auth/principal";
-import { recordAudit } from "@/lib/db/queries/audit";
-import { deleteModelCreatedWith, ensureModel, fillModelFramework } from "@/lib/db/queries/models";
-import {
-  deletePendingVersion,
-  findOwnPendingVersion,
-  findVersionById,
-  finishPendingVersion,
-  insertPendingVersion,
-  releaseStaleReservation,
-  renewLease,
-  type StaleReservation,
-} from "@/lib/db/queries/versions";
+import { deletePendingBlobs, findStoredBlob, storeBlob } from "@/lib/db/queries/blobs";
+import { repointVersionFile } from "@/lib/db/queries/files";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import { ERRORS, isAppError } from "@/lib/errors";
 import { createInspector } from "@/lib/inspect/inspect";
 import type { InspectionResult } from "@/lib/inspect/types";
-import { Service } from "@/lib/services/base";
-import { resolveOrg } from "@/lib/services/resolve";
-import { modelSlugSchema, orgSlugSchema, uploadMetadataSchema, versionSchema, type UploadMetadata } from "@/lib/validations/models";
-import type { BlobBody, BlobStore } from "./blob-store";
-import { pipeWithHash } from "./hash-stream";
-import { buildObjectKey, extensionFromFileName, sanitizeFileName } from "./object-key";
+import { Service, type ServiceDeps } from "@/lib/services/base";
+import type { UploadMetadata } from "@/lib/validations/models";
+import type { BlobBody, BlobStore, PutResult } from "./blob-store";
+import { CommitService, type Commit, type CommitFile } from "./commits";
+import { discardBody, pipeWithHash } from "./hash-stream";
+import { extensionFromFileName, sanitizeFileName } from "./object-key";
 import type { ModelVersion } from "./types";
+import { blobContent, fileRole } from "./version-content";
 
-/** A reserved (pending) version: bytes may be written to `key`, nothing is visible yet. */
+/** A one-file commit, as the reservations API and the resumable endpoint's one-file uploads see it. */
 export interface UploadReservation {
   versionId: string;
-  orgId: string;
   orgSlug: string;
-  modelId: string;
   modelSlug: string;
   version: string;
+  /** Where the file's bytes go (a client with direct access to Supabase Storage writes here). */
   key: string;
+  path: string;
   fileName: string;
-  /** What the client announced at reservation, checked when the bytes are in. */
   expectedSize?: number;
   expectedSha256?: string;
 }
@@ -49,15 +39,10 @@ export interface ReserveInput {
   metadata?: UploadMetadata;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * A reservation is a lease: held while the upload streams (renewed every LEASE_RENEW_MS), lost when
- * the process serving it dies. The next upload of that version then takes the number over (after at
- * most LEASE_SECONDS) instead of meeting a 409 for a day.
- */
-export const LEASE_SECONDS = 45;
-const LEASE_RENEW_MS = 15_000;
+interface BytesOptions {
+  contentLength?: number;
+  signal?: AbortSignal;
+}
 
 /** Reads bytes [start, end] (inclusive, like HTTP Range) for the inspector's random access. */
 async function readRange(store: BlobStore, key: string, start: number, end: number): Promise<Uint8Array> {
@@ -68,218 +53,260 @@ async function readRange(store: BlobStore, key: string, start: number, end: numb
   return Buffer.concat(chunks);
 }
 
+const discardingSink = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
+
+function toReservation(c: Commit): UploadReservation {
+  const f = c.files[0]!;
+  return {
+    versionId: c.id,
+    orgSlug: c.orgSlug,
+    modelSlug: c.modelSlug,
+    version: c.version,
+    key: f.key,
+    path: f.path,
+    fileName: c.fileName,
+    expectedSize: f.size ?? undefined,
+    expectedSha256: f.sha256 ?? undefined,
+  };
+}
+
 /**
- * Uploads: reserve -> stream -> verify -> finalize. A reservation is a pending version row (invisible
- * to others; a second upload of the same version is a 409 from then on). Bytes are hashed and
- * inspected as they stream; the version becomes visible in one transaction, or the reservation and
- * its bytes are removed: nothing is ever half-visible.
+ * The bytes of a commit's files: stream -> verify -> inspect -> store. Each file is hashed and
+ * inspected as it streams; its blob is stored only when size and SHA-256 match what the commit
+ * announced (the stores never let an unverified body complete). Bytes another commit stored in the
+ * meantime are not kept twice. A failed file leaves no bytes and can be sent again.
  */
 export class UploadService extends Service {
-  /**
-   * Step 1: validates everything that can be checked before any byte arrives and reserves the
-   * version. Creates the model when it does not exist.
-   */
-  async reserveUpload(p: Principal, input: ReserveInput, meta: RequestMeta = {}): Promise<UploadReservation> {
-    if (!orgSlugSchema.safeParse(input.org).success) throw ERRORS.noSuchOrg();
-    const modelSlug = modelSlugSchema.safeParse(input.model);
-    if (!modelSlug.success) throw ERRORS.invalidField("model", modelSlug.error.issues[0]?.message ?? "Invalid.", "Invalid model name.");
-    const version = versionSchema.safeParse(input.version);
-    if (!version.success) throw ERRORS.invalidField("version", version.error.issues[0]?.message ?? "Invalid.", "Invalid version.");
-    const metadata = uploadMetadataSchema.parse(input.metadata ?? {});
-    const fileName = sanitizeFileName(input.fileName);
-    const ext = extensionFromFileName(fileName);
-    const limit = this.config.maxUploadBytes;
-    if (input.size !== undefined && input.size > limit) throw ERRORS.fileTooLarge(limit);
-    void meta;
-    const staleKeys: StaleReservation[] = [];
-    try {
-      const reservation = await this.as(p, async (tx) => {
-        const org = await resolveOrg(tx, input.org, "member");
-        const key = buildObjectKey({ orgSlug: org.slug, modelSlug: modelSlug.data, version: version.data, ext });
-        const modelId = await ensureModel(tx, {
-          orgId: org.id,
-          slug: modelSlug.data,
-          name: metadata.name ?? modelSlug.data,
-          taskType: metadata.task_type ?? "other",
-          framework: metadata.framework,
-          description: metadata.description,
-          tags: metadata.tags,
-        });
-        const pending = {
-          orgId: org.id,
-          modelId,
-          version: version.data,
-          key,
-          backend: this.deps.platform.uploads.backend,
-          fileName,
-          leaseSeconds: LEASE_SECONDS,
-          expectedSize: input.size,
-          expectedSha256: metadata.sha256,
-        };
-        let versionId = await insertPendingVersion(tx, pending);
-        if (!versionId) {
-          // Taken — unless by an upload whose lease ran out (its process died): take the number over.
-          const stale = await releaseStaleReservation(tx, modelId, version.data);
-          if (stale) {
-            staleKeys.push(stale);
-            versionId = await insertPendingVersion(tx, pending);
-          }
-        }
-        if (!versionId) throw ERRORS.versionTaken(modelSlug.data, version.data);
-        return {
-          versionId,
-          orgId: org.id,
-          orgSlug: org.slug,
-          modelId,
-          modelSlug: modelSlug.data,
-          version: version.data,
-          key,
-          fileName,
-          expectedSize: input.size,
-          expectedSha256: metadata.sha256,
-        };
-      });
-      // Whatever the dead upload left at its key would block this one (keys are never overwritten).
-      for (const stale of staleKeys) await this.removeStaleBytes(p, stale);
-      return reservation;
-    } catch (e) {
-      throw pgErrorToAppError(e);
-    }
+  readonly commits: CommitService;
+
+  constructor(deps: ServiceDeps) {
+    super(deps);
+    this.commits = new CommitService(deps);
   }
 
-  private async removeStaleBytes(p: Principal, stale: StaleReservation): Promise<void> {
-    const store = await this.deps.platform.blobs.forVersion(p, stale.storage_backend);
-    await store.delete(stale.object_key).catch((e: Error) => console.error(`[upload] could not remove ${stale.object_key}: ${e.message}`));
-  }
-
-  /** Extends the caller's reservation (a resumable upload sending its next chunk); false when it is gone. */
-  async renewLease(p: Principal, versionId: string): Promise<boolean> {
-    if (!UUID.test(versionId)) return false;
-    return this.as(p, (tx) => renewLease(tx, versionId, LEASE_SECONDS));
-  }
-
-  /** Renews the lease while `work` runs (a long stream), so nobody takes the version over meanwhile. */
-  private async holdingLease<T>(p: Principal, r: UploadReservation, work: () => Promise<T>): Promise<T> {
-    const timer = setInterval(() => {
-      this.renewLease(p, r.versionId).catch((e: Error) => console.error("[upload] lease renewal failed:", e.message));
-    }, LEASE_RENEW_MS);
-    timer.unref();
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-    }
-  }
-
-  /** Looks up the caller's own pending reservation again (resumable uploads finish in a later request). */
-  async findReservation(p: Principal, versionId: string): Promise<UploadReservation> {
-    if (!UUID.test(versionId)) throw ERRORS.noSuchUpload();
-    const r = await this.as(p, (tx) => findOwnPendingVersion(tx, versionId));
-    if (!r) throw ERRORS.noSuchUpload();
-    return {
-      versionId: r.id,
-      orgId: r.org_id,
-      orgSlug: r.org_slug,
-      modelId: r.model_id,
-      modelSlug: r.model_slug,
-      version: r.version,
-      key: r.object_key,
-      fileName: r.file_name,
-      expectedSize: r.expected_size ?? undefined,
-      expectedSha256: r.expected_sha256 ?? undefined,
-    };
+  private fileOf(commit: Commit, path: string): CommitFile {
+    const f = commit.files.find((x) => x.path === path);
+    if (!f) throw ERRORS.noSuchFileInCommit(path);
+    return f;
   }
 
   /**
-   * Step 2: streams the bytes to the blob store (size and SHA-256 computed on the way, inspection fed
-   * from the same chunks), then makes the version visible in one transaction. Any failure abandons
-   * the reservation: no visible version, no bytes left behind.
+   * Streams one file of the caller's commit into the store (a PUT body, or a finished resumable
+   * upload on this machine). A file already stored answers at once without reading the body.
    */
-  async completeUpload(
+  async uploadFile(
     p: Principal,
-    r: UploadReservation,
+    commitId: string,
+    path: string,
     body: BlobBody | { file: string },
-    opts: { contentLength?: number; signal?: AbortSignal } = {},
-    meta: RequestMeta = {},
-  ): Promise<ModelVersion> {
+    opts: BytesOptions = {},
+  ): Promise<CommitFile> {
+    const commit = await this.commits.getCommit(p, commitId);
+    const file = this.fileOf(commit, path);
+    if (file.state === "stored") {
+      if (!("file" in body)) discardBody(body);
+      return file;
+    }
     const store = await this.deps.platform.blobs.forPrincipal(p);
+    const single = commit.files.length === 1;
     const inspector = createInspector({
-      fileName: r.fileName,
-      size: opts.contentLength,
-      readRange: (start, end) => readRange(store, r.key, start, end - 1),
+      fileName: file.path.slice(file.path.lastIndexOf("/") + 1),
+      size: opts.contentLength ?? file.size ?? undefined,
+      readRange: (start, end) => readRange(store, file.key, start, end - 1),
     });
-    let stored = false;
+    let put: PutResult | undefined;
     try {
       const putOpts = {
-        expectedSize: opts.contentLength,
-        expectedSha256: r.expectedSha256,
+        expectedSize: opts.contentLength ?? file.size ?? undefined,
+        expectedSha256: file.sha256 ?? undefined,
         maxBytes: this.config.maxUploadBytes,
         signal: opts.signal,
         onChunk: (c: Uint8Array) => inspector.write(c),
       };
-      const put = await this.holdingLease(p, r, () =>
-        "file" in body ? store.putFile(r.key, body.file, putOpts) : store.put(r.key, body, putOpts),
+      if (putOpts.expectedSize !== undefined && file.size !== null && putOpts.expectedSize !== file.size)
+        throw ERRORS.storedSizeMismatch(putOpts.expectedSize, file.size);
+      put = await this.commits.holdingLease(p, commitId, () =>
+        "file" in body ? store.putFile(file.key, body.file, putOpts) : store.put(file.key, body, putOpts),
       );
-      stored = true;
-      const inspection = await inspector.end();
-      if (inspection.verdict === "invalid") throw notAModel(inspection);
-      return await this.finalize(p, r, put, inspection, meta);
+      return await this.settle(p, commit, file, store, put, await inspector.end(), single);
     } catch (e) {
-      // Supabase may hold a partial object after a failed upload; a conflict means the object was not ours.
-      const deleteBytes = stored || (store.kind === "supabase" && !(isAppError(e) && e.code === "conflict"));
-      await this.abandonUpload(p, r, { deleteBytes }).catch((cleanup) =>
-        console.error("[upload] clean-up failed; the orphan sweep will retry:", (cleanup as Error).message),
-      );
+      await this.dropBytes(store, file, e, put !== undefined);
       throw pgErrorToAppError(e);
     }
   }
 
   /**
-   * The client uploaded straight to Supabase's resumable endpoint under the reserved key. Stream the
-   * object back once to verify its size and SHA-256 and to inspect it, then finalize.
+   * The bytes are already at the file's key (a client wrote them to Supabase Storage directly, or a
+   * proxied resumable upload lost its in-memory hash): read them back once to verify and inspect.
    */
+  async verifyStoredFile(p: Principal, commitId: string, path: string, opts: { expectedSize?: number } = {}): Promise<CommitFile> {
+    const commit = await this.commits.getCommit(p, commitId);
+    const file = this.fileOf(commit, path);
+    if (file.state === "stored") return file;
+    const store = await this.deps.platform.blobs.forPrincipal(p);
+    try {
+      const stat = await store.stat(file.key);
+      if (!stat) throw ERRORS.nothingUploaded();
+      const expectedSize = opts.expectedSize ?? file.size ?? undefined;
+      if (expectedSize !== undefined && stat.size !== expectedSize) throw ERRORS.storedSizeMismatch(stat.size, expectedSize);
+      if (stat.size > this.config.maxUploadBytes) throw ERRORS.fileTooLarge(this.config.maxUploadBytes, stat.size);
+      const inspector = createInspector({
+        fileName: file.path.slice(file.path.lastIndexOf("/") + 1),
+        size: stat.size,
+        readRange: (start, end) => readRange(store, file.key, start, end - 1),
+      });
+      const verified = await this.commits.holdingLease(p, commitId, async () =>
+        pipeWithHash((await store.get(file.key)).stream, discardingSink(), {
+          expectedSize: stat.size,
+          expectedSha256: file.sha256 ?? undefined,
+          onChunk: (c) => inspector.write(c),
+        }),
+      );
+      return await this.settle(p, commit, file, store, { key: file.key, ...verified }, await inspector.end(), commit.files.length === 1);
+    } catch (e) {
+      await this.dropBytes(store, file, e, true);
+      throw pgErrorToAppError(e);
+    }
+  }
+
+  /**
+   * Records the verified bytes: a model format broken inside is refused (422, naming the file); so is
+   * a one-file version that is not a model at all. When the organization already stores these bytes
+   * (another commit got there first, or a PUT did not announce its hash), the file points at that copy
+   * and ours is removed: stored once, billed once.
+   */
+  private async settle(
+    p: Principal,
+    commit: Commit,
+    file: CommitFile,
+    store: BlobStore,
+    put: PutResult,
+    inspection: InspectionResult,
+    single: boolean,
+  ) {
+    if (put.size === 0) throw ERRORS.emptyFile();
+    const role = fileRole(inspection);
+    if (role === "invalid" || (single && role === "asset")) {
+      const reasons = inspection.findings.filter((f) => f.severity === "error").map((f) => f.message);
+      const details = { format: inspection.format, findings: inspection.findings };
+      throw single ? ERRORS.notAModel(reasons[0], details) : ERRORS.fileNotAModel(file.path, reasons[0], details);
+    }
+    const content = blobContent(file.path, inspection, put.size, put.sha256);
+    const existing = await this.as(p, async (tx) => {
+      const other = await findStoredBlob(tx, commit.orgId, put.sha256);
+      if (other && other.id !== file.blobId) {
+        for (const f of commit.files.filter((x) => x.blobId === file.blobId)) await repointVersionFile(tx, commit.id, f.path, other.id);
+        await deletePendingBlobs(tx, [file.blobId]);
+        return other;
+      }
+      if ((await storeBlob(tx, file.blobId, content)) !== 1) throw ERRORS.uploadGone();
+      return undefined;
+    });
+    if (existing) {
+      await store.delete(file.key).catch((e: Error) => console.error(`[upload] could not remove duplicate ${file.key}: ${e.message}`));
+      return {
+        ...file,
+        blobId: existing.id,
+        key: existing.object_key,
+        size: put.size,
+        sha256: put.sha256,
+        state: "stored" as const,
+        deduplicated: true,
+      };
+    }
+    return { ...file, size: put.size, sha256: put.sha256, state: "stored" as const };
+  }
+
+  /**
+   * After a failed file: bytes we stored go. Before that, only a failure that proves nothing of ours
+   * is at the key may delete there — a conflict means the object is someone else's, and after
+   * `unavailable` Storage's state is unknown (the adapter already inferred what it could; the clean-up
+   * sweep settles the rest).
+   */
+  private async dropBytes(store: BlobStore, file: CommitFile, e: unknown, stored: boolean) {
+    const unknownState = isAppError(e) && (e.code === "conflict" || e.code === "unavailable");
+    if (!stored && (store.kind !== "supabase" || unknownState)) return;
+    try {
+      const removed = await store.delete(file.key);
+      // The uploader may always see (and delete) the object of their own pending blob; when bytes
+      // were stored and none could be removed, the storage policies are not ours: say so.
+      if (!removed && stored)
+        console.error(`[upload] ${file.key}: stored bytes were not removed (hidden by storage policies?); the sweep will`);
+    } catch (cleanup) {
+      console.error("[upload] clean-up failed; the orphan sweep will retry:", (cleanup as Error).message);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // One-file versions: PUT …/versions/{version}, the reservations API, one-file resumable uploads.
+
+  /** Reserves a one-file version (a commit of one file whose hash may be unknown yet). */
+  async reserveUpload(p: Principal, input: ReserveInput, meta: RequestMeta = {}): Promise<UploadReservation> {
+    const path = sanitizeFileName(input.fileName);
+    // A one-file version is a model file: its name says which kind, and what it is not (415 before a byte).
+    extensionFromFileName(path);
+    const commit = await this.commits.createCommit(
+      p,
+      {
+        org: input.org,
+        model: input.model,
+        version: input.version,
+        files: [{ path, size: input.size, sha256: input.metadata?.sha256 }],
+        metadata: input.metadata,
+      },
+      meta,
+    );
+    return toReservation(commit);
+  }
+
+  /** The caller's own pending one-file commit. */
+  async findReservation(p: Principal, id: string): Promise<UploadReservation> {
+    const c = await this.commits.getCommit(p, id).catch(() => {
+      throw ERRORS.noSuchUpload();
+    });
+    if (c.files.length !== 1) throw ERRORS.noSuchUpload();
+    return toReservation(c);
+  }
+
+  /** Streams the file and completes the version; any failure abandons it: nothing half-visible. */
+  async completeUpload(
+    p: Principal,
+    r: UploadReservation,
+    body: BlobBody | { file: string },
+    opts: BytesOptions = {},
+    meta: RequestMeta = {},
+  ): Promise<ModelVersion> {
+    try {
+      await this.uploadFile(p, r.versionId, r.path, body, opts);
+      return await this.commits.completeCommit(p, r.versionId, meta);
+    } catch (e) {
+      await this.commits.abandonCommit(p, r.versionId).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** The client wrote the file straight to the store under the reserved key: verify, inspect, complete. */
   async completeStoredUpload(
     p: Principal,
     r: UploadReservation,
     opts: { expectedSize?: number } = {},
     meta: RequestMeta = {},
   ): Promise<ModelVersion> {
-    const store = await this.deps.platform.blobs.forPrincipal(p);
     try {
-      const stat = await store.stat(r.key);
-      if (!stat) throw ERRORS.nothingUploaded();
-      const expectedSize = opts.expectedSize ?? r.expectedSize;
-      if (expectedSize !== undefined && stat.size !== expectedSize) throw ERRORS.storedSizeMismatch(stat.size, expectedSize);
-      if (stat.size > this.config.maxUploadBytes) throw ERRORS.fileTooLarge(this.config.maxUploadBytes, stat.size);
-      const inspector = createInspector({
-        fileName: r.fileName,
-        size: stat.size,
-        readRange: (start, end) => readRange(store, r.key, start, end - 1),
-      });
-      const verified = await this.holdingLease(p, r, async () =>
-        pipeWithHash((await store.get(r.key)).stream, discardingSink(), {
-          expectedSize: stat.size,
-          expectedSha256: r.expectedSha256,
-          onChunk: (c) => inspector.write(c),
-        }),
-      );
-      const inspection = await inspector.end();
-      if (inspection.verdict === "invalid") throw notAModel(inspection);
-      return await this.finalize(p, r, verified, inspection, meta);
+      await this.verifyStoredFile(p, r.versionId, r.path, opts);
+      return await this.commits.completeCommit(p, r.versionId, meta);
     } catch (e) {
-      await this.abandonUpload(p, r).catch(() => {});
-      throw pgErrorToAppError(e);
+      await this.commits.abandonCommit(p, r.versionId).catch(() => {});
+      throw e;
     }
   }
 
-  /** Drops a reservation and whatever bytes it wrote. Idempotent. */
-  async abandonUpload(p: Principal, r: UploadReservation, opts: { deleteBytes?: boolean } = {}): Promise<void> {
-    if (opts.deleteBytes !== false) await (await this.deps.platform.blobs.forPrincipal(p)).delete(r.key);
-    await this.as(p, async (tx) => {
-      const reservedAt = await deletePendingVersion(tx, r.versionId);
-      // The model this upload created goes too (RLS: only its creator, only while it holds no version).
-      if (reservedAt) await deleteModelCreatedWith(tx, r.modelId, reservedAt);
-    });
+  async abandonUpload(p: Principal, r: Pick<UploadReservation, "versionId">): Promise<void> {
+    await this.commits.abandonCommit(p, r.versionId);
+  }
+
+  async renewLease(p: Principal, id: string): Promise<boolean> {
+    return this.commits.renewLease(p, id);
   }
 
   /** reserve + complete, for single-request uploads (PUT with the raw body). */
@@ -288,55 +315,13 @@ export class UploadService extends Service {
     input: ReserveInput & { body: BlobBody; contentLength?: number; signal?: AbortSignal },
     meta: RequestMeta = {},
   ): Promise<ModelVersion> {
-    const r = await this.reserveUpload(p, { ...input, size: input.contentLength }, meta);
+    let r: UploadReservation;
+    try {
+      r = await this.reserveUpload(p, { ...input, size: input.contentLength }, meta);
+    } catch (e) {
+      discardBody(input.body);
+      throw e;
+    }
     return this.completeUpload(p, r, input.body, { contentLength: input.contentLength, signal: input.signal }, meta);
   }
-
-  private async finalize(
-    p: Principal,
-    r: UploadReservation,
-    put: { size: number; sha256: string },
-    inspection: InspectionResult,
-    meta: RequestMeta,
-  ): Promise<ModelVersion> {
-    const status = inspection.verdict === "dangerous" ? "quarantined" : "ready";
-    const framework = inspection.framework === "none" ? null : inspection.framework;
-    const metadata = {
-      ...inspection.metadata,
-      ...(inspection.globals.length ? { pickle_globals: inspection.globals } : {}),
-      ...(inspection.extensionMismatch ? { extension_mismatch: true } : {}),
-    };
-    return this.as(p, async (tx) => {
-      const updated = await finishPendingVersion(tx, r.versionId, {
-        status,
-        size: put.size,
-        sha256: put.sha256,
-        contentType: inspection.contentType,
-        format: inspection.format,
-        framework,
-        metadata,
-        verdict: inspection.verdict as "safe" | "suspicious" | "dangerous",
-        findings: inspection.findings,
-      });
-      if (updated !== 1) throw ERRORS.uploadGone();
-      if (framework) await fillModelFramework(tx, r.modelId, framework);
-      await recordAudit(tx, {
-        orgId: r.orgId,
-        action: "version.upload",
-        modelId: r.modelId,
-        versionId: r.versionId,
-        target: ["model_version", r.versionId],
-        details: { version: r.version, key: r.key, size: put.size, sha256: put.sha256, verdict: inspection.verdict, status },
-        meta,
-      });
-      return (await findVersionById(tx, r.versionId))!;
-    });
-  }
-}
-
-const discardingSink = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
-
-function notAModel(inspection: InspectionResult) {
-  const reasons = inspection.findings.filter((f) => f.severity === "error").map((f) => f.message);
-  return ERRORS.notAModel(reasons[0], { format: inspection.format, findings: inspection.findings });
 }

@@ -71,8 +71,20 @@ export const versionResponse = z
     format: z.string().nullable(),
     framework: z.string().nullable(),
     content_type: z.string().nullable(),
-    file_name: z.string(),
-    object_key: z.string(),
+    file_name: z.string().describe("A one-file version's file name"),
+    file_count: z.number().int().describe("Files in the version (GET …/versions/{version}/files lists them)"),
+    layout: z.string().nullable().describe("single-file, transformers, mlflow, safetensors-sharded, … (null while pending)"),
+    layout_details: z.record(z.string(), z.unknown()).describe("What the layout says: architectures, parameter count, flavors, problems…"),
+    tags: z.record(z.string(), z.string()).describe("Free key-value tags"),
+    provenance: z
+      .object({
+        source_run_url: z.string().optional(),
+        git_commit: z.string().optional(),
+        git_repo: z.string().optional(),
+        dataset: z.string().optional(),
+        parent: z.object({ model: z.string(), version: z.string() }).optional(),
+      })
+      .describe("Where the version comes from"),
     storage_backend: z.enum(["local", "supabase"]),
     aliases: z.array(z.string()),
     scan: z.object({

@@ -33,16 +33,25 @@ function pausedBody(data: Buffer, first: number, pauseMs: number): ReadableStrea
 }
 
 describe.skipIf(!lane)(title("access tokens that expire during an upload"), () => {
-  it("a token that expires in the middle of a PUT is reported as an expired session, and the same version uploads again at once", async () => {
+  it("a token that expires in the middle of a PUT does not break the upload: the app re-mints one for the same user", async () => {
     const c = ctx();
     const v = nextVersion();
     const data = safetensors(3 * CHUNK + 1000);
     const short = await tokenFor("member", { ttlSeconds: 6 });
     // Past the first tus chunk at once, then wait until the token is dead.
     const a = await putVersion(short, c.orgA.slug, MODEL, v, pausedBody(data, CHUNK + 512 * 1024, 9000), { length: data.length });
+    expect(a.status, show(a)).toBe(201);
+    expect(await versionStatus(c.orgA.slug, MODEL, v)).toBe("ready");
+  });
+
+  it("a request whose token has already expired reads as an expired session (401), and blocks nothing", async () => {
+    const c = ctx();
+    const v = nextVersion();
+    const dead = await tokenFor("member", { ttlSeconds: 1 });
+    await sleep(2500);
+    const a = await putVersion(dead, c.orgA.slug, MODEL, v, safetensors(64 * 1024));
     expect(a.status, show(a)).toBe(401);
-    expect(a.text, "the answer must say the session expired").toMatch(/expired/i);
-    expect(await versionStatus(c.orgA.slug, MODEL, v), "nothing may stay pending").toBeUndefined();
+    expect(await versionStatus(c.orgA.slug, MODEL, v)).toBeUndefined();
     const again = await putVersion(await tokenFor("member"), c.orgA.slug, MODEL, v, safetensors(64 * 1024));
     expect(again.status, show(again)).toBe(201);
   });
@@ -68,7 +77,12 @@ describe.skipIf(!lane)(title("access tokens that expire during an upload"), () =
       },
     });
     expect(out.ok).toBe(false);
-    expect(out.steps.at(-1)).toMatchObject({ status: 400 });
-    expect(JSON.parse(out.last.text)).toMatchObject({ statusCode: "403", code: "AccessDenied" });
+    // Storage refuses before reading the chunk and closes its socket; the lane's gateway (like a real
+    // one that streams request bodies) then sometimes loses that answer and says 502 of its own —
+    // the same loss the app's adapter settles by looking at the key (supabase-wiring.test.ts).
+    const last = out.steps.at(-1)!;
+    expect([400, 502], show(out.last)).toContain(last.status);
+    if (last.status === 400) expect(JSON.parse(out.last.text)).toMatchObject({ statusCode: "403", code: "AccessDenied" });
+    else expect(out.last.text).toMatch(/gateway: upstream failed/);
   });
 });

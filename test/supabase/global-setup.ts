@@ -53,7 +53,16 @@ async function installSchema(db: LaneDb): Promise<LaneContext["install"]> {
   };
   const noBypassrls = await attempt(false, false);
   const bypassrls = await attempt(true, false);
-  if (bypassrls.ok) return { bypassrls, noBypassrls };
+  if (bypassrls.ok) {
+    // Plain Postgres has no supautils, so the push could not create the storage policies: the
+    // one-time step of docs/supabase.md, with a superuser as the SQL editor's stand-in.
+    const installed = await withClient(db.superUrl, async (c) => {
+      if ((await c.query<{ ok: boolean }>("select public.storage_policies_installed() as ok")).rows[0]?.ok) return false;
+      await c.query(fs.readFileSync(path.resolve(import.meta.dirname, "../../supabase/storage-policies.sql"), "utf8"));
+      return true;
+    });
+    return { bypassrls, noBypassrls, policiesByHand: installed };
+  }
   const emulatedPolicyGrants = await attempt(true, true);
   if (!emulatedPolicyGrants.ok) {
     throw new Error(`the schema does not install even with supabase_storage_admin membership:\n${emulatedPolicyGrants.output}`);
@@ -188,6 +197,7 @@ export default async function setup(project: TestProject) {
   banner([
     `real-Supabase lane, run ${run}: app ${lane.appUrl} (log ${appLog}), Storage ${storageBase}/storage/v1`,
     `schema via supabase db push as ${db.hostedRole}: ${install.bypassrls.ok ? "installed" : `FAILED (${install.bypassrls.error ?? "see test"})`}` +
+      (install.policiesByHand ? " — storage policies by supabase/storage-policies.sql (no supautils here)" : "") +
       (install.emulatedPolicyGrants
         ? " — continuing on a schema pushed with supabase_storage_admin membership (stand-in for supautils)"
         : ""),

@@ -31,10 +31,13 @@ async function inRolledBackTransaction<T>(fn: (db: Database) => Promise<T>): Pro
     kind: "postgres",
     query: q,
     exec,
-    async transaction(inner) {
+    async transaction(inner, opts) {
       const sp = `sp${++n}`;
       await client.query(`savepoint ${sp}`);
       try {
+        // withUser's role and claims (`set local` holds until the outer transaction ends: these
+        // savepoints run one after another, each setting its own).
+        if (opts?.setup) await client.query(opts.setup);
         const r = await inner({ query: q, exec });
         await client.query(`release savepoint ${sp}`);
         return r;

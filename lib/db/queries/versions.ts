@@ -28,9 +28,16 @@ const versions = () =>
       "v.org_id",
       "v.version",
       "v.status",
-      "v.object_key",
       "v.storage_backend",
       "v.file_name",
+      "v.file_count",
+      "v.layout",
+      "v.layout_details",
+      "v.tags",
+      "v.provenance",
+      "v.parent_version_id",
+      sql<{ model: string; version: string } | null>`(select json_build_object('model', pm.slug, 'version', pv.version)
+        from public.model_versions pv join public.models pm on pm.id = pv.model_id where pv.id = v.parent_version_id)`.as("parent"),
       "v.size_bytes",
       "v.sha256",
       "v.content_type",
@@ -79,12 +86,14 @@ export async function insertPendingVersion(
     orgId: string;
     modelId: string;
     version: string;
-    key: string;
     backend: StorageBackend;
+    /** One-file versions: the file's name; several: the folder's (display only). */
     fileName: string;
+    fileCount: number;
     leaseSeconds: number;
-    expectedSize?: number;
-    expectedSha256?: string;
+    tags?: Record<string, string>;
+    provenance?: Record<string, unknown>;
+    parentVersionId?: string | null;
   },
 ): Promise<string | undefined> {
   const row = await first(
@@ -95,14 +104,15 @@ export async function insertPendingVersion(
         org_id: v.orgId,
         model_id: v.modelId,
         version: v.version,
-        object_key: v.key,
         storage_backend: v.backend,
         file_name: v.fileName,
+        file_count: v.fileCount,
         created_by: sql`auth.uid()`,
         status: "pending",
         lease_until: sql`now() + make_interval(secs => ${v.leaseSeconds})`,
-        expected_size: v.expectedSize ?? null,
-        expected_sha256: v.expectedSha256 ?? null,
+        tags: JSON.stringify(v.tags ?? {}),
+        provenance: JSON.stringify(v.provenance ?? {}),
+        parent_version_id: v.parentVersionId ?? null,
       })
       .onConflict((oc) => oc.doNothing())
       .returning("id"),
@@ -117,10 +127,10 @@ export interface PendingRow {
   model_id: string;
   model_slug: string;
   version: string;
-  object_key: string;
   file_name: string;
-  expected_size: number | null;
-  expected_sha256: string | null;
+  file_count: number;
+  storage_backend: StorageBackend;
+  lease_until: Date | null;
 }
 
 /** Extends the lease of the caller's own pending reservation; false when it is gone. */
@@ -137,21 +147,22 @@ export async function renewLease(tx: Queryable, id: string, leaseSeconds: number
   return n === 1;
 }
 
+/** What a released commit left: the keys of its pending blobs (null when it had reserved none). */
 export interface StaleReservation {
   id: string;
   org_id: string;
-  object_key: string;
-  storage_backend: StorageBackend;
+  object_key: string | null;
+  storage_backend: StorageBackend | null;
   created_by: string | null;
 }
 
-/** Removes the pending reservation of (model, version) if its lease ran out (SECURITY DEFINER: any writer may). */
-export async function releaseStaleReservation(tx: Queryable, modelId: string, version: string): Promise<StaleReservation | undefined> {
+/** Removes the pending commit of (model, version) if its lease ran out (SECURITY DEFINER: any writer may). */
+export async function releaseStaleReservation(tx: Queryable, modelId: string, version: string): Promise<StaleReservation[]> {
   const { rows } = await tx.query<StaleReservation>(
     "select id, org_id, object_key, storage_backend, created_by from public.release_stale_reservation($1, $2)",
     [modelId, version],
   );
-  return rows[0];
+  return rows;
 }
 
 /** The caller's own pending reservation. */
@@ -169,10 +180,10 @@ export async function findOwnPendingVersion(tx: Queryable, id: string): Promise<
         "v.model_id",
         "m.slug as model_slug",
         "v.version",
-        "v.object_key",
         "v.file_name",
-        "v.expected_size",
-        "v.expected_sha256",
+        "v.file_count",
+        "v.storage_backend",
+        "v.lease_until",
       ])
       .where("v.id", "=", id)
       .where("v.status", "=", "pending")
@@ -184,12 +195,15 @@ export interface VersionContent {
   status: "ready" | "quarantined";
   size: number;
   sha256: string;
+  fileCount: number;
   contentType: string;
   format: string;
   framework: string | null;
   metadata: Record<string, unknown>;
   verdict: ScanVerdict;
   findings: ScanFinding[];
+  layout: string;
+  layoutDetails: Record<string, unknown>;
 }
 
 /** Pending -> ready | quarantined with what was stored and found; 0 when the reservation is gone. */
@@ -202,6 +216,9 @@ export async function finishPendingVersion(tx: Queryable, id: string, c: Version
         status: c.status,
         size_bytes: c.size,
         sha256: c.sha256,
+        file_count: c.fileCount,
+        layout: c.layout,
+        layout_details: JSON.stringify(c.layoutDetails),
         content_type: c.contentType,
         format: c.format,
         framework: c.framework,

@@ -260,12 +260,12 @@ export function runBlobStoreContract(name: string, makeStore: () => Promise<Blob
     });
 
     describe("delete and list", () => {
-      it("delete is idempotent", async () => {
+      it("delete is idempotent and says whether it removed something", async () => {
         const key = newKey("del");
-        await store.delete(key);
+        expect(await store.delete(key)).toBe(false);
         await store.put(key, nodeBody(randomBytes(10)));
-        await store.delete(key);
-        await store.delete(key);
+        expect(await store.delete(key)).toBe(true);
+        expect(await store.delete(key)).toBe(false);
         expect(await store.stat(key)).toBeNull();
       });
 

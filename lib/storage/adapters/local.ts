@@ -214,13 +214,14 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): LocalBlobStor
     }
   }
 
-  async function del(key: string): Promise<void> {
+  async function del(key: string): Promise<boolean> {
     const file = pathOf(key);
     try {
       await fs.unlink(file);
+      return true;
     } catch (e) {
-      if (errnoOf(e) === "ENOENT" || errnoOf(e) === "ENOTDIR") return;
-      if (errnoOf(e) === "EISDIR") return; // a "folder", not an object
+      if (errnoOf(e) === "ENOENT" || errnoOf(e) === "ENOTDIR") return false;
+      if (errnoOf(e) === "EISDIR") return false; // a "folder", not an object
       throw e;
     }
   }

@@ -82,6 +82,28 @@ describe("mapSupabaseError (our table)", () => {
     expect(e.code).toBe(code);
   });
 
+  it("an expired access token reads as an expired session, not as a policy refusal", () => {
+    // What the real server answers a tus chunk sent after the token expired (HTTP 400, 403 inside).
+    const expired = mapSupabaseError(
+      parseSupabaseErrorBody(
+        400,
+        '{"statusCode":"403","code":"AccessDenied","error":"Unauthorized","message":"\\"exp\\" claim timestamp check failed"}',
+      ),
+    );
+    expect({ code: expired.code, reason: (expired.details as { reason?: string }).reason }).toEqual({
+      code: "unauthorized",
+      reason: "session_expired",
+    });
+    expect(expired.message).toMatch(/session expired/);
+    const refused = mapSupabaseError(
+      parseSupabaseErrorBody(
+        400,
+        '{"statusCode":"403","code":"AccessDenied","error":"Unauthorized","message":"new row violates row-level security policy"}',
+      ),
+    );
+    expect(refused.code).toBe("forbidden");
+  });
+
   it("keeps AppErrors as they are", () => {
     const original = new AppError("checksum_mismatch", "x");
     expect(mapSupabaseError(original)).toBe(original);

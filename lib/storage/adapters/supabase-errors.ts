@@ -71,6 +71,9 @@ export const MESSAGES: Partial<Record<ErrorCode, string>> = {
   unavailable: "Supabase Storage is unavailable right now.",
 };
 
+const EXPIRED_JWT = /"exp" claim|jwt expired|token (?:is )?expired|ExpiredToken/i;
+export const SESSION_EXPIRED = "Your session expired before Supabase Storage finished this request. Sign in again and retry.";
+
 export interface SupabaseErrorShape {
   /** HTTP status of the response (Supabase uses 400 for most errors). */
   status?: number;
@@ -99,6 +102,16 @@ export function mapSupabaseError(e: unknown): AppError {
     }
   }
   const upstream = shape.statusCode ?? shape.status;
+  // Storage verifies the caller's JWT on every request (each tus chunk too) and answers an expired one
+  // as AccessDenied 403 with jose's message ('"exp" claim timestamp check failed'): not a policy refusal.
+  if ((code === "forbidden" || code === "unauthorized") && EXPIRED_JWT.test(`${shape.message ?? ""} ${shape.error ?? ""}`)) {
+    return new AppError(
+      "unauthorized",
+      SESSION_EXPIRED,
+      { reason: "session_expired", upstream: { status: upstream, code: shape.code } },
+      { cause: e },
+    );
+  }
   if (!code) {
     const numeric = Number(upstream);
     // 5xx, unknown shapes and transport failures (fetch failed, ECONNREFUSED, StorageUnknownError).

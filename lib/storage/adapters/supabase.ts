@@ -1,20 +1,16 @@
 import { createReadStream } from "node:fs";
-import http from "node:http";
-import https from "node:https";
 import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
 import type { SupabaseClient } from "@supabase/supabase-js";
-import { DefaultHttpStack, Upload } from "tus-js-client";
 import { AppError } from "@/lib/errors";
 import { createNodeSupabaseClient } from "@/lib/supabase/node-client";
 import type { BlobBody, BlobStat, BlobStore, ByteRange, GetResult, PutOptions, PutResult } from "../blob-store";
-import { checkPutOptions, createHashingStream, discardBody, toAbortAppError, toNodeReadable, type HashingStream } from "../hash-stream";
-import { contentTypeFor, RESUMABLE_CHUNK_BYTES, RESUMABLE_THRESHOLD_BYTES } from "../limits";
+import { checkPutOptions, createHashingStream, discardBody, toAbortAppError, toNodeReadable } from "../hash-stream";
+import { contentTypeFor, RESUMABLE_THRESHOLD_BYTES } from "../limits";
 import { mustBeValidKey, mustBeValidPrefix } from "../object-key";
 import { mustBeValidRange, parseContentRange, rangeHeader, resolveRange } from "./range";
-import { fromTusError, mapSupabaseError, MESSAGES, parseSupabaseErrorBody } from "./supabase-errors";
-import { TusStreamSource } from "./tus-stream-source";
+import { mapSupabaseError, MESSAGES, parseSupabaseErrorBody } from "./supabase-errors";
+import { createSupabaseUploader, encodeKey } from "./supabase-upload";
 
 /*
  * Supabase Storage, acting as the signed-in user (their access token), so Supabase's own RLS on
@@ -29,16 +25,17 @@ import { TusStreamSource } from "./tus-stream-source";
  * connection lost after the last byte went out: the object may or may not exist. For that the
  * service's pending version row is the source of truth: it deletes the key when it abandons the
  * upload, and an object without a ready row is an orphan for the clean-up job.
- *
- * IMPORTANT (measured): an upload Supabase rejects before reading the body can leave a kept-alive
- * socket stuck for about a minute. Uploads therefore use node:http with a fresh connection that is
- * closed afterwards (agent: false, Connection: close), never the shared fetch pool.
+ * The uploads themselves live in supabase-upload.ts.
  */
 
 export interface SupabaseBlobStoreOptions {
   url: string;
   anonKey: string;
-  accessToken: string;
+  /**
+   * The caller's access token, or a function that answers a currently valid one: Storage checks the
+   * token on every request, so a long upload (many tus chunks) asks again before each.
+   */
+  accessToken: string | (() => Promise<string>);
   bucket: string;
   /** Used by the SDK calls and ranged downloads (not uploads, see above). */
   fetch?: typeof fetch;
@@ -46,15 +43,10 @@ export interface SupabaseBlobStoreOptions {
   resumableThresholdBytes?: number;
 }
 
-const CACHE_CONTROL_SECONDS = "3600";
-const UPLOAD_IDLE_TIMEOUT_MS = 120_000;
 const PING_TIMEOUT_MS = 5_000;
 const LIST_PAGE = 1000;
-const TUS_RETRY_DELAYS = [0, 1000, 3000, 5000];
 
 // ---------------------------------------------------------------------------------------------
-
-const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
 
 /** A BlobStore on a Supabase Storage bucket, acting as the user whose access token it holds. Make one per request. */
 export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobStore {
@@ -63,14 +55,22 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
   const storageUrl = `${base}/storage/v1`;
   const doFetch = opts.fetch ?? globalThis.fetch;
   const threshold = opts.resumableThresholdBytes ?? RESUMABLE_THRESHOLD_BYTES;
-  const authHeaders = { authorization: `Bearer ${accessToken}`, apikey: anonKey };
+  const token = typeof accessToken === "string" ? async () => accessToken : accessToken;
+  const authHeaders = async () => ({ authorization: `Bearer ${await token()}`, apikey: anonKey });
+  // The SDK's requests carry the token of the moment too.
+  const sdkFetch: typeof fetch = async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set("authorization", `Bearer ${await token()}`);
+    return doFetch(input, { ...init, headers });
+  };
 
   // Lazily: most requests use one or two SDK calls, some none.
   let client: SupabaseClient | undefined;
   const files = () => {
-    client ??= createNodeSupabaseClient(base, anonKey, { accessToken, fetch: opts.fetch });
+    client ??= createNodeSupabaseClient(base, anonKey, { fetch: sdkFetch });
     return client.storage.from(bucket);
   };
+  const uploader = createSupabaseUploader({ storageUrl, bucket, anonKey, token, stat: (k) => stat(k), get: (k) => get(k) });
 
   async function put(key: string, body: BlobBody, putOpts: PutOptions = {}): Promise<PutResult> {
     try {
@@ -86,8 +86,8 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
     const contentType = putOpts.contentType ?? contentTypeFor(key);
     const resumable = putOpts.expectedSize !== undefined && putOpts.expectedSize > threshold;
     try {
-      if (resumable) await uploadResumable(key, source, hasher, contentType, putOpts);
-      else await uploadStandard(key, source, hasher, contentType, putOpts);
+      if (resumable) await uploader.uploadResumable(key, source, hasher, contentType, putOpts);
+      else await uploader.uploadStandard(key, source, hasher, contentType, putOpts);
     } catch (e) {
       source.destroy();
       hasher.destroy();
@@ -95,120 +95,6 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
     }
     if (!hasher.outcome) throw new AppError("internal", "The upload finished without being verified.");
     return { key, ...hasher.outcome };
-  }
-
-  /** One POST to /object/<bucket>/<key>, streamed, on its own connection. */
-  async function uploadStandard(
-    key: string,
-    source: Readable,
-    hasher: HashingStream,
-    contentType: string,
-    putOpts: PutOptions,
-  ): Promise<void> {
-    const target = new URL(`${storageUrl}/object/${encodeURIComponent(bucket)}/${encodeKey(key)}`);
-    const headers: http.OutgoingHttpHeaders = {
-      ...authHeaders,
-      "content-type": contentType,
-      "cache-control": `max-age=${CACHE_CONTROL_SECONDS}`,
-      "x-upsert": "false",
-      connection: "close",
-    };
-    if (putOpts.expectedSize !== undefined) headers["content-length"] = putOpts.expectedSize;
-    const req = (target.protocol === "https:" ? https : http).request(target, {
-      method: "POST",
-      headers,
-      agent: false,
-      timeout: UPLOAD_IDLE_TIMEOUT_MS,
-    });
-    req.on("timeout", () => req.destroy(new AppError("unavailable", "Supabase Storage stopped responding during the upload.")));
-
-    const response = readResponse(req);
-    // A rejection can come before the body is read (RLS, 409, 413): stop sending at once.
-    response.then(
-      ({ status, text }) => {
-        if (status >= 300 && !req.writableFinished) req.destroy(mapSupabaseError(parseSupabaseErrorBody(status, text)));
-      },
-      () => {},
-    );
-    req.on("error", () => {}); // surfaced through `response` and the pipeline below
-
-    try {
-      await pipeline(source, hasher, req, putOpts.signal ? { signal: putOpts.signal } : {});
-    } catch (e) {
-      const err = toAbortAppError(e, putOpts.signal);
-      if (err instanceof AppError) throw err;
-      // A transport error (EPIPE, reset) often just means the server answered and closed first.
-      const answer = await withTimeout(response, 2000).catch(() => undefined);
-      if (answer && answer.status >= 300) throw mapSupabaseError(parseSupabaseErrorBody(answer.status, answer.text));
-      throw new AppError("unavailable", "The upload to Supabase Storage was interrupted.", undefined, { cause: e });
-    }
-    let answer: { status: number; text: string };
-    try {
-      answer = await response;
-    } catch (e) {
-      throw new AppError("unavailable", "Supabase Storage did not confirm the upload.", undefined, { cause: e });
-    }
-    if (answer.status >= 300) throw mapSupabaseError(parseSupabaseErrorBody(answer.status, answer.text));
-  }
-
-  /** tus to <url>/storage/v1/upload/resumable in 6 MiB chunks (Supabase's required chunk size). */
-  async function uploadResumable(
-    key: string,
-    source: Readable,
-    hasher: HashingStream,
-    contentType: string,
-    putOpts: PutOptions,
-  ): Promise<void> {
-    let sourceError: unknown;
-    // The hashing stream is what tus reads; its failures (length, checksum, limit) win over tus's wrapping.
-    const feeding = pipeline(source, hasher).catch((e: unknown) => {
-      sourceError ??= toAbortAppError(e, putOpts.signal);
-    });
-
-    await new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const finish = (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        putOpts.signal?.removeEventListener("abort", onAbort);
-        if (err === undefined) return resolve();
-        // Frees the partial upload on the server; the object is never created without its last chunk.
-        void upload.abort(true).catch(() => {});
-        reject(err);
-      };
-      const upload = new Upload(hasher as unknown as Buffer, {
-        endpoint: `${storageUrl}/upload/resumable`,
-        uploadSize: putOpts.expectedSize,
-        chunkSize: RESUMABLE_CHUNK_BYTES,
-        retryDelays: TUS_RETRY_DELAYS,
-        headers: { ...authHeaders, "x-upsert": "false" },
-        metadata: { bucketName: bucket, objectName: key, contentType, cacheControl: CACHE_CONTROL_SECONDS },
-        uploadDataDuringCreation: false,
-        storeFingerprintForResuming: false,
-        removeFingerprintOnSuccess: true,
-        // A fresh connection per request (see the trap above); Connection: close for the same reason.
-        httpStack: new DefaultHttpStack({ agent: false, headers: { connection: "close" } }),
-        fileReader: { openFile: async () => new TusStreamSource(hasher, putOpts.expectedSize!) },
-        onShouldRetry: (err) => {
-          if (sourceError !== undefined) return false;
-          const status = err.originalResponse?.getStatus() ?? 0;
-          return status === 0 || status >= 500 || status === 423;
-        },
-        onError: (err) => finish(sourceError ?? fromTusError(err)),
-        onSuccess: () => finish(),
-      });
-      const onAbort = () => {
-        hasher.destroy(toAbortAppError(putOpts.signal?.reason, putOpts.signal) as Error);
-      };
-      putOpts.signal?.addEventListener("abort", onAbort, { once: true });
-      hasher.once("error", (e) => {
-        sourceError ??= toAbortAppError(e, putOpts.signal);
-        finish(sourceError);
-      });
-      upload.start();
-    });
-    await feeding;
-    if (sourceError !== undefined) throw sourceError;
   }
 
   async function get(key: string, getOpts: { range?: ByteRange } = {}): Promise<GetResult> {
@@ -219,7 +105,7 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
     try {
       res = await doFetch(`${storageUrl}/object/authenticated/${encodeURIComponent(bucket)}/${encodeKey(key)}`, {
         // identity: a compressed response would make Content-Length and ranges count other bytes.
-        headers: { ...authHeaders, "accept-encoding": "identity", ...(range ? { range: rangeHeader(range) } : {}) },
+        headers: { ...(await authHeaders()), "accept-encoding": "identity", ...(range ? { range: rangeHeader(range) } : {}) },
       });
     } catch (e) {
       throw mapSupabaseError(e);
@@ -277,14 +163,17 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
     };
   }
 
-  async function del(key: string): Promise<void> {
+  async function del(key: string): Promise<boolean> {
     mustBeValidKey(key);
-    // Idempotent: removing a missing object answers 200 with an empty list.
-    const { error } = await files().remove([key]);
+    // The bulk delete answers 200 with the rows it removed: [] both for a missing object and for one
+    // the storage policies hide from this caller.
+    const { data, error } = await files().remove([key]);
     if (error) {
       const err = mapSupabaseError(error);
       if (err.code !== "not_found") throw err;
+      return false;
     }
+    return (data ?? []).some((o) => o.name === key);
   }
 
   async function* list(prefix: string): AsyncIterable<BlobStat> {
@@ -334,42 +223,6 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
 
   const putFile = (key: string, file: string, putOpts?: PutOptions) => put(key, createReadStream(file), putOpts);
   return { kind: "supabase", bucket, put, putFile, get, stat, delete: del, list, createSignedUrl, ping };
-}
-
-/** Reads a response (status and up to 64 KiB of body) for a streaming request. */
-function readResponse(req: http.ClientRequest): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    req.once("error", reject);
-    req.once("response", (res) => {
-      const chunks: Buffer[] = [];
-      let n = 0;
-      const done = () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
-      res.on("data", (c: Buffer) => {
-        if (n < 65_536) chunks.push(c);
-        n += c.length;
-      });
-      res.once("end", done);
-      // The server may close right after a rejection; what arrived is enough to map it.
-      res.once("close", done);
-      res.once("error", () => done());
-    });
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error("timeout")), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** Bytes start..end (inclusive) of a stream; the source is destroyed once they are through. */

@@ -25,7 +25,7 @@ export interface LaneContext {
   orgB: { id: string; slug: string };
   users: Record<LaneRole, LaneUser>;
   /** `supabase db push` as the hosted-postgres stand-in, in the shapes tried. */
-  install: { bypassrls: PushResult; noBypassrls: PushResult; emulatedPolicyGrants?: PushResult };
+  install: { bypassrls: PushResult; noBypassrls: PushResult; emulatedPolicyGrants?: PushResult; policiesByHand?: boolean };
 }
 
 declare module "vitest" {

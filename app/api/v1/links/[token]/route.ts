@@ -1,7 +1,7 @@
 import { toPrincipal } from "@/lib/auth/principal";
 import { apiRoute } from "@/lib/http/api";
 import { requestMetaFrom } from "@/lib/http/caller";
-import { downloadHeadResponse, downloadResponse, requestedRange } from "@/lib/http/download";
+import { serveDownload } from "@/lib/http/download";
 import { getServices } from "@/lib/services/services";
 import { verifyDownloadLink } from "@/lib/storage/signed-link";
 
@@ -12,19 +12,7 @@ async function handle(req: Request, { params }: Ctx) {
   const { token } = await params;
   const services = await getServices();
   const { claims, target } = await verifyDownloadLink(services.platform.config, token);
-  const principal = toPrincipal(claims, "bearer");
-  const { version: v } = await services.downloads.authorizeDownload(principal, target.org, target.model, target.version);
-  const range = requestedRange(req, v);
-  if (req.method === "HEAD") return downloadHeadResponse(v, range);
-  const d = await services.downloads.openDownload(
-    principal,
-    target.org,
-    target.model,
-    target.version,
-    { range, via: "link" },
-    requestMetaFrom(req.headers),
-  );
-  return downloadResponse(d);
+  return serveDownload(req, services, toPrincipal(claims, "bearer"), requestMetaFrom(req.headers), { ...target, via: "link" });
 }
 
 export const GET = apiRoute(handle);

@@ -49,7 +49,7 @@ export default async function ModelPage({
   const origin = await requestOrigin();
   let ext = "pkl";
   try {
-    ext = extensionFromFileName((latestReady ?? model.versions[0])?.object_key ?? "model.pkl");
+    ext = extensionFromFileName((latestReady ?? model.versions[0])?.file_name || "model.pkl");
   } catch {}
 
   return (
@@ -286,8 +286,8 @@ export default async function ModelPage({
           ext={ext}
           canUpload={writer}
           download={
-            latestReady?.sha256
-              ? { version: latestReady.version, sha256: latestReady.sha256, fileName: latestReady.object_key.split("/").pop()! }
+            latestReady?.sha256 && latestReady.file_count === 1
+              ? { version: latestReady.version, sha256: latestReady.sha256, fileName: latestReady.file_name || "model" }
               : undefined
           }
         />
