@@ -28,7 +28,7 @@ export function createJsonHandler(ctx: HandlerContext, kind: "json" | "ubjson"):
     if (c.format !== "unknown") return;
     // the uploaded file itself: a JSON document is stored as unknown format (tokenizers, configs); inside an archive it is data
     if (ctx.top)
-      report.flag(
+      report.info(
         "unknown-format",
         "a JSON document that matches no model layout we know: stored as unknown format after a scan for credentials",
       );

@@ -500,7 +500,7 @@ function describeKeras(report: Report, configs: Map<string, { parts: Uint8Array[
 }
 
 /** Calls in Python source that reach the shell, the network or dynamic code (TorchScript's code/ is not Python and is not checked here). */
-const DANGEROUS_PYTHON =
+export const DANGEROUS_PYTHON =
   /\b(os\.(system|popen|exec\w*|spawn\w*|fork)|subprocess\.|pty\.spawn|socket\.socket|ctypes\.|marshal\.loads|pickle\.loads|urllib\.request|requests\.(get|post))|(?<![\w.])(eval|exec|compile|__import__)\s*\(/;
 
 function checkPythonMembers(report: Report, configs: Map<string, { parts: Uint8Array[]; size: number }>): void {
