@@ -19,6 +19,23 @@ export const FRAMEWORK_BY_EXTENSION: Record<AllowedExtension, string> = {
   onnx: "onnx",
   gguf: "llm",
   json: "llm",
+  pickle: "scikit-learn",
+  sav: "scikit-learn",
+  ckpt: "pytorch",
+  bin: "pytorch",
+  mar: "pytorch",
+  npy: "other",
+  npz: "other",
+  bst: "xgboost",
+  model: "xgboost",
+  lgbm: "lightgbm",
+  txt: "lightgbm",
+  tflite: "tensorflow-keras",
+  pb: "tensorflow-keras",
+  mlmodel: "other",
+  zip: "other",
+  tar: "other",
+  "7z": "other",
 };
 
 export function extensionOf(fileName: string): string {

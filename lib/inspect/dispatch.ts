@@ -1,4 +1,5 @@
 import { createCompressedHandler } from "./formats/compressed";
+import { createCoremlHandler } from "./formats/coreml";
 import { createGgufHandler } from "./formats/gguf";
 import { createHdf5Handler } from "./formats/hdf5";
 import { createJsonHandler } from "./formats/json";
@@ -9,6 +10,9 @@ import { createPickleHandler } from "./formats/pickle";
 import { createSafetensorsHandler } from "./formats/safetensors";
 import { createSevenZipHandler } from "./formats/sevenzip";
 import { createTarHandler } from "./formats/tar";
+import { createTensorflowHandler } from "./formats/tensorflow";
+import { createTfliteHandler } from "./formats/tflite";
+import { createUnknownHandler } from "./formats/unknown";
 import { createXgboostBinaryHandler } from "./formats/xgboost-binary";
 import { createZipHandler, TailRing } from "./formats/zip";
 import { findEocd } from "./formats/zip-reader";
@@ -22,7 +26,7 @@ export const HEAD_MAX = 4 * 1024 * 1024;
 /** Archives inside archives (inside compressed streams …) are opened this deep; deeper is not scanned and never safe. */
 export const MAX_DEPTH = 6;
 const NESTED_HEAD = 64 * 1024;
-const RANDOM_ACCESS_KINDS = new Set(["hdf5", "zip", "7z"]);
+const RANDOM_ACCESS_KINDS = new Set(["hdf5", "zip", "7z", "tflite"]);
 
 function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
   switch (s.kind) {
@@ -51,6 +55,13 @@ function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
       return createLightgbmHandler(ctx);
     case "onnx":
       return createOnnxHandler(ctx);
+    case "tflite":
+      return createTfliteHandler(ctx);
+    case "coreml":
+      return createCoremlHandler(ctx);
+    case "tf-savedmodel":
+    case "tf-graphdef":
+      return createTensorflowHandler(ctx, s.kind);
     case "compressed":
       return createCompressedHandler(ctx, s);
     case "empty":
@@ -60,7 +71,9 @@ function chooseHandler(s: Sniff, ctx: HandlerContext): FormatHandler {
   }
 }
 
+/** Content no parser reads. Inside a container it is plain data; the uploaded file itself is judged by createUnknownHandler. */
 function createOtherHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
+  if (ctx.top) return createUnknownHandler(ctx, s);
   return {
     write() {},
     end() {},
@@ -80,8 +93,14 @@ function createMaybeZipHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
   const zip = createZipHandler({ ...ctx, report: side }, "speculative");
   const other = createOtherHandler(ctx, s);
   return {
-    write: (c) => zip.write(c),
-    end: () => zip.end(),
+    write: (c) => {
+      zip.write(c);
+      other.write(c);
+    },
+    end: () => {
+      zip.end();
+      other.end();
+    },
     async finish() {
       await zip.finish();
       if (!zip.eocdFound) return other.finish();
@@ -100,6 +119,8 @@ export interface ContentOptions {
   size?: number;
   readRange?: ReadRange;
   depth: number;
+  /** See HandlerContext.top (defaults to depth 0). */
+  top?: boolean;
   /** Cap of the head buffer (the whole file when it is smaller). */
   headMax?: number;
 }
@@ -133,14 +154,20 @@ export class ContentInspector {
       size: opts.size,
       readRange: opts.readRange,
       depth: opts.depth,
+      top: opts.top ?? opts.depth === 0,
       head: () => this.head.subarray(0, this.headLen),
       total: () => this.written,
-      nested: (name, o) => openNested(name, opts.depth + 1, o),
+      nested: (name, o) => openNested(name, opts.depth + 1, { ...o, top: o?.whole === true && (opts.top ?? opts.depth === 0) }),
     };
   }
 
   get report(): Report {
     return this.opts.report;
+  }
+
+  /** The first bytes kept so far (a view: copy it to keep it across writes). */
+  headBytes(): Uint8Array {
+    return this.head.subarray(0, this.headLen);
   }
 
   get isBroken(): boolean {
@@ -215,7 +242,8 @@ export class ContentInspector {
   }
 
   private startHandler(complete: boolean, replay: number): void {
-    this.sniffed = sniff(this.head.subarray(0, this.headLen), complete);
+    // Exactly the first SNIFF_BYTES decide, however the stream was cut into chunks (and as sniffFile decides in the browser).
+    this.sniffed = sniff(this.head.subarray(0, Math.min(this.headLen, SNIFF_BYTES)), complete);
     // Members keep a short head; formats read by offset keep up to HEAD_MAX when nothing else gives random access.
     if (RANDOM_ACCESS_KINDS.has(this.sniffed.kind) && !this.opts.readRange) this.headMax = Math.max(this.headMax, HEAD_MAX);
     this.handler = chooseHandler(this.sniffed, this.ctx);
@@ -231,13 +259,21 @@ export class ContentInspector {
 }
 
 /** A nested inspection at `depth`; past MAX_DEPTH nothing is read and the member is reported, never vouched for. */
-function openNested(name: string, depth: number, o?: { size?: number; readRange?: ReadRange }): NestedContent {
+function openNested(name: string, depth: number, o: { size?: number; readRange?: ReadRange; top: boolean }): NestedContent {
   const report = new Report();
   if (depth > MAX_DEPTH) {
     report.danger("nesting-too-deep", `containers nested more than ${MAX_DEPTH} deep: ${name.slice(0, 200)} was not opened`);
     return { report, write() {}, end: async () => {}, kind: () => null };
   }
-  const inner = new ContentInspector({ report, fileName: name, size: o?.size, readRange: o?.readRange, depth, headMax: NESTED_HEAD });
+  const inner = new ContentInspector({
+    report,
+    fileName: name,
+    size: o.size,
+    readRange: o.readRange,
+    depth,
+    top: o.top,
+    headMax: NESTED_HEAD,
+  });
   return {
     report,
     write: (c) => inner.write(c),

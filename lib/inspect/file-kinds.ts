@@ -17,6 +17,12 @@ const CONTENT_TYPES: Record<ModelFormat, string> = {
   gguf: "application/octet-stream",
   "llm-config-json": "application/json",
   "timeseries-config-json": "application/json",
+  numpy: "application/octet-stream",
+  tflite: "application/octet-stream",
+  coreml: "application/octet-stream",
+  "tf-savedmodel": "application/octet-stream",
+  "tf-graphdef": "application/octet-stream",
+  archive: "application/octet-stream",
   unknown: "application/octet-stream",
 };
 
@@ -37,7 +43,7 @@ const EXTENSIONS: Record<string, ModelFormat[]> = {
   pt: PICKLE_LIKE,
   pth: PICKLE_LIKE,
   ckpt: PICKLE_LIKE,
-  bin: [...PICKLE_LIKE, "xgboost-binary", "gguf", "safetensors"],
+  bin: [...PICKLE_LIKE, "xgboost-binary", "gguf", "safetensors", "numpy", "onnx"],
   h5: ["hdf5-keras", "hdf5"],
   hdf5: ["hdf5-keras", "hdf5"],
   hdf: ["hdf5-keras", "hdf5"],
@@ -55,6 +61,12 @@ const EXTENSIONS: Record<string, ModelFormat[]> = {
   safetensors: ["safetensors"],
   onnx: ["onnx"],
   gguf: ["gguf"],
+  npy: ["numpy", "pickle"],
+  npz: ["numpy", "pickle"],
+  tflite: ["tflite"],
+  mlmodel: ["coreml"],
+  pb: ["tf-savedmodel", "tf-graphdef"],
+  mar: ["pytorch-zip"],
 };
 
 export function contentTypeOf(format: ModelFormat): string {

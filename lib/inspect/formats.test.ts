@@ -250,9 +250,11 @@ describe("json", () => {
     expect(schema).toEqual(expect.arrayContaining(["parameters.temperature", "parameters.max_tokens", "api.api_key_env"]));
   });
 
-  it("truncated or non-model JSON is invalid", async () => {
+  it("truncated JSON is invalid; well-formed JSON of no model layout is stored as unknown after the scan", async () => {
     expect((await inspectBytes(te.encode('{"provider":"openai","base_'), "c.json", 5)).verdict).toBe("invalid");
-    expect((await inspectBytes(te.encode('{"name":"my package","dependencies":{}}'), "package.json", 5)).verdict).toBe("invalid");
+    const other = await inspectBytes(te.encode('{"name":"my package","dependencies":{}}'), "package.json", 5);
+    expect({ format: other.format, verdict: other.verdict }).toEqual({ format: "unknown", verdict: "safe" });
+    expect(other.findings.map((f) => f.code)).toContain("unknown-format");
   });
 
   it("a __proto__ key cannot pollute prototypes", async () => {

@@ -30,6 +30,12 @@ const FORMATS = new Set([
   "gguf",
   "llm-config-json",
   "timeseries-config-json",
+  "numpy",
+  "tflite",
+  "coreml",
+  "tf-savedmodel",
+  "tf-graphdef",
+  "archive",
   "unknown",
 ]);
 const VERDICTS = new Set(["safe", "suspicious", "dangerous", "invalid"]);
@@ -126,6 +132,8 @@ function mutate(src: Uint8Array, rnd: () => number, donor: Uint8Array): [string,
 
 // the model fixtures, and the adversarial corpus (archives, compressions, HDF5, templates: the decoders and readers)
 const ADVERSARIAL = path.resolve(process.cwd(), "test/fixtures/adversarial/files");
+// the formats read by content (TFLite tables by offset, Core ML and TensorFlow protobufs)
+const FORMATS_DIR = path.resolve(process.cwd(), "test/fixtures/formats/files");
 const files: Array<{ file: string; read: () => Uint8Array; per: number }> = [
   ...readManifest().map((e) => ({ file: e.file, read: () => fixture(e.file), per: CASES_PER_FIXTURE })),
   ...fs
@@ -136,6 +144,13 @@ const files: Array<{ file: string; read: () => Uint8Array; per: number }> = [
       read: () => new Uint8Array(fs.readFileSync(path.join(ADVERSARIAL, f))),
       per: Math.ceil(CASES_PER_FIXTURE / 3),
     })),
+  ...["tiny_classifier.tflite", "tiny_regressor.mlmodel", "saved_model.pb", "frozen_graph.pb", "weights.npz", "two_models.tar"].map(
+    (f) => ({
+      file: f,
+      read: () => new Uint8Array(fs.readFileSync(path.join(FORMATS_DIR, f))),
+      per: CASES_PER_FIXTURE * 3,
+    }),
+  ),
 ];
 const cases = files.flatMap((e, fi) =>
   Array.from({ length: e.per }, (_, k) => {

@@ -16,8 +16,17 @@ export interface HandlerContext {
   total(): number;
   /** Nesting depth: 0 for the uploaded file, 1 for a member of it, and so on. */
   depth: number;
-  /** Starts the inspection of bytes a loader reads as a file of its own (an archive member, a decompressed stream). */
-  nested(name: string, opts?: { size?: number; readRange?: ReadRange }): NestedContent;
+  /**
+   * The content is the uploaded file as its loader sees it: the file itself, or the whole of it
+   * decompressed (a gzip'd tar). Such content is judged as an upload (unknown content is stored as
+   * unknown, plain archives as archives); a member of an archive is data of its container.
+   */
+  top: boolean;
+  /**
+   * Starts the inspection of bytes a loader reads as a file of its own (an archive member, a
+   * decompressed stream). `whole`: the bytes are this content entirely, decompressed (keeps `top`).
+   */
+  nested(name: string, opts?: { size?: number; readRange?: ReadRange; whole?: boolean }): NestedContent;
 }
 
 /** A nested inspection: write the member's bytes, then `end()`; its findings are in `report` (merge them with Report.absorb). */

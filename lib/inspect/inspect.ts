@@ -3,9 +3,10 @@ import { basename } from "node:path";
 import { ContentInspector } from "./dispatch";
 import { contentTypeOf, isExtensionMismatch } from "./file-kinds";
 import { boundJson, Report } from "./report";
-import type { InspectionResult, Inspector, InspectorOptions } from "./types";
+import { SNIFF_BYTES, sniffFile } from "./sniff";
+import type { EarlyVerdict, InspectionResult, Inspector, InspectorOptions } from "./types";
 
-export type { InspectionResult, Inspector, InspectorOptions } from "./types";
+export type { EarlyVerdict, InspectionResult, Inspector, InspectorOptions } from "./types";
 
 const READ_CHUNK = 1024 * 1024;
 
@@ -24,8 +25,29 @@ class StreamingInspector implements Inspector {
     });
   }
 
+  private earlyVerdict: EarlyVerdict | null = null;
+  private earlyDecided = false;
+
   write(input: Uint8Array): void {
     this.content.write(input);
+    if (!this.earlyDecided) this.decideEarly();
+  }
+
+  early(): EarlyVerdict | null {
+    if (!this.earlyDecided && this.opts.size === 0) this.decideEarly();
+    return this.earlyVerdict;
+  }
+
+  /** Once the first SNIFF_BYTES (or the whole, smaller, file) are in, the browser's sniff decides on exactly those bytes. */
+  private decideEarly(): void {
+    const head = this.content.headBytes();
+    const whole = this.opts.size !== undefined && head.length >= this.opts.size;
+    if (head.length < SNIFF_BYTES && !whole) return;
+    this.earlyDecided = true;
+    const s = sniffFile(this.opts.fileName, head, this.opts.size);
+    if (s.kind !== "not_a_model") return;
+    this.earlyVerdict = { verdict: "invalid", code: "not-a-model", what: s.what, message: s.message };
+    this.opts.onEarlyVerdict?.(this.earlyVerdict);
   }
 
   end(): Promise<InspectionResult> {
@@ -64,7 +86,11 @@ class StreamingInspector implements Inspector {
   }
 }
 
-/** Streaming inspector: feed chunks in order as they arrive (during an upload), then end(). */
+/**
+ * Streaming inspector: feed chunks in order as they arrive (during an upload), then end(). Poll
+ * early() after each chunk (or pass onEarlyVerdict) to refuse a clear non-model after its first
+ * 4 KiB instead of after the whole upload.
+ */
 export function createInspector(opts: InspectorOptions): Inspector {
   return new StreamingInspector(opts);
 }

@@ -10,6 +10,7 @@ import {
   RESUMABLE_CHUNK_BYTES,
 } from "./limits";
 import { formatBytes } from "@/lib/format";
+import { DECLARED_EXTENSIONS } from "@/lib/inspect/sniff";
 
 describe("limits", () => {
   it("has the documented sizes", () => {
@@ -22,6 +23,42 @@ describe("limits", () => {
     expect(listed.sort()).toEqual(ALLOWED_EXTENSIONS.map((e) => `.${e}`).sort());
     expect(ACCEPTED_FILE_TYPES["application/json"]).toEqual([".json"]);
     expect(ACCEPTED_FILE_TYPES["application/octet-stream"]).toContain(".pkl");
+  });
+
+  it("accepts what ML tools write and refuses clear non-models by name, as the inspector does by content", () => {
+    for (const ext of [
+      "bin",
+      "pt",
+      "pth",
+      "ckpt",
+      "pkl",
+      "npy",
+      "npz",
+      "tflite",
+      "pb",
+      "mlmodel",
+      "mar",
+      "tar",
+      "7z",
+      "zip",
+      "onnx",
+      "gguf",
+    ])
+      expect(isAllowedExtension(ext), ext).toBe(true);
+    for (const ext of ["png", "jpg", "jpeg", "gif", "webp", "pdf", "docx", "xlsx", "odt", "html", "exe", "dll", "mp4", "mp3", "wav"])
+      expect(isAllowedExtension(ext), ext).toBe(false);
+    // the names whose content the inspector checks against the name: all droppable except compressed
+    // streams and rare pickle names, which object keys do not take yet
+    expect(DECLARED_EXTENSIONS.filter((e) => !isAllowedExtension(e)).sort()).toEqual([
+      "bz2",
+      "dill",
+      "gz",
+      "jbl",
+      "lz4",
+      "lzma",
+      "tgz",
+      "xz",
+    ]);
   });
 
   it("knows allowed extensions and their content types", () => {

@@ -1,21 +1,43 @@
 // Shared by the browser dropzone and the server: keep this file free of Node imports.
 
-/** File extensions a model upload may have (lower-case, no dot). */
+/**
+ * File extensions a model upload may have (lower-case, no dot): what ML tools write. The content
+ * decides what a file is (lib/inspect identifies it by its bytes, and refuses images, documents,
+ * executables and media for what they are); names outside this list are refused at drop because an
+ * object key needs a known extension. Clear non-models (.png, .pdf, .docx, .exe, .mp4 …) are never here.
+ */
 export const ALLOWED_EXTENSIONS = [
   "pkl",
+  "pickle",
+  "sav",
   "joblib",
   "h5",
   "hdf5",
   "keras",
   "pt",
   "pth",
+  "ckpt",
+  "bin",
+  "npy",
+  "npz",
   "xgb",
   "ubj",
+  "bst",
+  "model",
   "lgb",
+  "lgbm",
+  "txt",
   "json",
   "safetensors",
   "onnx",
   "gguf",
+  "tflite",
+  "pb",
+  "mlmodel",
+  "mar",
+  "zip",
+  "tar",
+  "7z",
 ] as const;
 
 export type AllowedExtension = (typeof ALLOWED_EXTENSIONS)[number];

@@ -13,7 +13,7 @@ import { BOMB_MIN_BYTES, BOMB_RATIO } from "./zip-reader";
 export function createCompressedHandler(ctx: HandlerContext, s: Sniff): FormatHandler {
   const { report } = ctx;
   const kind = (s.compression ?? "zstd") as Compression;
-  const inner = ctx.nested(ctx.fileName);
+  const inner = ctx.nested(ctx.fileName, { whole: true });
   let compressedIn = 0;
   let inflated = 0;
   let error: DecodeError | null = null;

@@ -25,7 +25,14 @@ export function createJsonHandler(ctx: HandlerContext, kind: "json" | "ubjson"):
     report.format = c.format;
     report.framework = c.framework;
     report.metadata = c.metadata;
-    if (c.format === "unknown") report.fail("json-not-a-model", "JSON does not match any known model or configuration layout");
+    if (c.format !== "unknown") return;
+    // the uploaded file itself: a JSON document is stored as unknown format (tokenizers, configs); inside an archive it is data
+    if (ctx.top)
+      report.info(
+        "unknown-format",
+        "a JSON document that matches no model layout we know: stored as unknown format after a scan for credentials",
+      );
+    else report.fail("json-not-a-model", "JSON does not match any known model or configuration layout");
   };
 
   if (kind === "ubjson") {

@@ -4,7 +4,8 @@ import { feederHandler, type FormatHandler, type HandlerContext, type NestedCont
 /**
  * NumPy .npy files (also the members of an .npz). An array whose dtype holds Python objects is
  * stored as a pickle after the header (np.load unpickles it when allow_pickle=True), so that pickle
- * is inspected like any other and decides the verdict; a plain numeric array is data, not a model.
+ * is inspected like any other and decides the verdict; a plain numeric array (weights, embeddings) is
+ * read without unpickling anything and is accepted as format "numpy".
  */
 
 const ITEM_SIZE: Record<string, number> = {
@@ -109,9 +110,13 @@ export function createNpyHandler(ctx: HandlerContext): FormatHandler {
       }
       report.metadata = meta;
       const expected = h.shape && h.itemSize !== null ? h.shape.reduce((a, b) => a * b, 1) * h.itemSize : null;
-      if (expected !== null && dataBytes < expected)
+      if (expected !== null && dataBytes < expected) {
         report.fail("npy-truncated", `array needs ${expected} bytes, the file has ${dataBytes}`);
-      else report.fail("not-a-model", "a plain NumPy array (numbers only): data, not a model");
+        return;
+      }
+      // numbers only (weights, embeddings): np.load reads them without unpickling anything
+      report.format = "numpy";
+      report.framework = "numpy";
     },
   );
 }

@@ -1,4 +1,5 @@
-import { EofError, ParseError, readBytes, readVarint, skipBytes, type Feeder, type ParserGen } from "../feeder";
+import { ParseError, readBytes, skipBytes, type Feeder, type ParserGen } from "../feeder";
+import { fieldEnd, int, keyValue, nextTag, skipField, str, tag } from "./protobuf";
 import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } from "../handler";
 import type { Report } from "../report";
 
@@ -34,11 +35,6 @@ const ELEM_TYPES: Record<number, string> = {
 const MAX_DEPTH = 24;
 const LISTED = 256;
 
-interface Tag {
-  field: number;
-  wire: number;
-}
-
 interface ValueInfo {
   name: string;
   elemType: string | null;
@@ -55,63 +51,6 @@ interface State {
   params: number;
   external: string[];
   domains: Set<string>;
-}
-
-function* tag(end: number, f: Feeder): ParserGen<Tag | null> {
-  if (f.pos >= end) return null;
-  const t = yield* readVarint();
-  if (!Number.isFinite(t) || t === 0) throw new ParseError("bad protobuf tag", "corrupt");
-  const wire = t % 8;
-  if (wire === 3 || wire === 4 || wire > 5) throw new ParseError(`unsupported protobuf wire type ${wire}`, "corrupt");
-  return { field: Math.floor(t / 8), wire };
-}
-
-function* skipField(wire: number, end: number, f: Feeder): ParserGen<void> {
-  if (wire === 0) yield* readVarint();
-  else if (wire === 1) yield* skipBytes(8);
-  else if (wire === 5) yield* skipBytes(4);
-  else {
-    const len = yield* readVarint();
-    if (!Number.isFinite(len) || f.pos + len > end) throw new ParseError("field length runs past its message", "corrupt");
-    yield* skipBytes(len);
-  }
-}
-
-function* length(end: number, f: Feeder): ParserGen<number> {
-  const len = yield* readVarint();
-  if (!Number.isFinite(len) || f.pos + len > end) throw new ParseError("field length runs past its message", "corrupt");
-  return len;
-}
-
-/** End offset of a length-delimited field. IMPORTANT: read the length first — `f.pos + (yield* ...)` would use the old pos. */
-function* fieldEnd(end: number, f: Feeder): ParserGen<number> {
-  const len = yield* length(end, f);
-  return f.pos + len;
-}
-
-function* str(end: number, f: Feeder, cap = 4096): ParserGen<string> {
-  const len = yield* length(end, f);
-  const take = Math.min(len, cap);
-  const s = new TextDecoder().decode(yield* readBytes(take));
-  yield* skipBytes(len - take);
-  return len > cap ? `${s}…` : s;
-}
-
-function* int(): ParserGen<number> {
-  const v = yield* readVarint();
-  // negative int64 values arrive as 10-byte varints, which readVarint reports as NaN
-  return Number.isFinite(v) ? v : -1;
-}
-
-function* keyValue(end: number, f: Feeder): ParserGen<[string, string]> {
-  let k = "";
-  let v = "";
-  for (let t = yield* tag(end, f); t; t = yield* tag(end, f)) {
-    if (t.field === 1 && t.wire === 2) k = yield* str(end, f);
-    else if (t.field === 2 && t.wire === 2) v = yield* str(end, f, 64 * 1024);
-    else yield* skipField(t.wire, end, f);
-  }
-  return [k, v];
 }
 
 function* valueInfo(end: number, f: Feeder): ParserGen<ValueInfo> {
@@ -275,15 +214,7 @@ export function createOnnxHandler(ctx: HandlerContext): FormatHandler {
     };
     state = s;
     const end = ctx.size ?? Number.MAX_SAFE_INTEGER;
-    for (;;) {
-      let t: Tag | null;
-      try {
-        t = yield* tag(end, f);
-      } catch (e) {
-        if (e instanceof EofError) return; // clean end between two fields
-        throw e;
-      }
-      if (!t) return;
+    for (let t = yield* nextTag(end, f, true); t; t = yield* nextTag(end, f, true)) {
       if (t.field === 1 && t.wire === 0) meta.irVersion = yield* int();
       else if (t.field === 2 && t.wire === 2) meta.producerName = yield* str(end, f);
       else if (t.field === 3 && t.wire === 2) meta.producerVersion = yield* str(end, f);

@@ -6,7 +6,8 @@ import { checkSecrets, feederHandler, type FormatHandler, type HandlerContext } 
 const MAX_HEADER = 100_000_000;
 const LISTED = 256;
 
-const DTYPE_BYTES: Record<string, number> = {
+/** Bytes per element of each safetensors dtype. */
+export const DTYPE_BYTES: Record<string, number> = {
   BOOL: 1,
   U8: 1,
   I8: 1,

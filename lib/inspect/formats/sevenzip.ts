@@ -5,6 +5,7 @@ import { Lzma2Decoder, lzma2DictSize, LzmaDecoder } from "../codecs/lzma";
 import { u32le, u64le } from "../feeder";
 import { readAt, type FormatHandler, type HandlerContext, type NestedContent } from "../handler";
 import type { Report } from "../report";
+import { judgePlainArchive } from "./archive";
 
 /**
  * 7z archives (models shared as .7z; picklescan opens them too). The header at the end of the file
@@ -439,6 +440,14 @@ async function inspectFiles(
     report.framework = primary.content.report.framework;
     report.metadata = { ...primary.content.report.metadata, archive: "7z", member: primary.name, files: files.length };
     report.info("7z-member", `7z archive: ${primary.name.slice(0, 200)} was decoded and inspected`);
+  } else if (ctx.top) {
+    judgePlainArchive(
+      report,
+      "7z",
+      results.map((r) => ({ name: r.name, kind: r.content.kind() })),
+      files.filter((f) => f.hasStream).length,
+      report.metadata,
+    );
   } else if (!report.isDangerous) {
     report.fail("7z-not-a-model", "7z archive without a model file inside");
   }

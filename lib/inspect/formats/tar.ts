@@ -3,6 +3,7 @@ import { ascii, feederHandler, type FormatHandler, type HandlerContext, type Nes
 import { PyGlobal, PyTuple } from "../pickle/values";
 import { storageElementSize, type PickleWalker } from "../pickle/walker";
 import { applyPickleSummary, createReportingWalker } from "./pickle";
+import { judgePlainArchive } from "./archive";
 
 /**
  * tar archives, above all the oldest PyTorch layout that torch.load still tries first: members
@@ -216,7 +217,15 @@ export function createTarHandler(ctx: HandlerContext): FormatHandler {
       } else {
         report.format = "unknown";
         report.framework = "none";
-        report.fail("tar-not-a-model", "tar archive that is not a legacy PyTorch checkpoint");
+        if (!ctx.top) report.fail("tar-not-a-model", "tar archive that is not a legacy PyTorch checkpoint");
+        else
+          judgePlainArchive(
+            report,
+            "tar",
+            scans.map((s) => ({ name: s.name, kind: s.content.kind() })),
+            members.filter((m) => m.type === "0" || m.type === "\0" || m.type === "7").length,
+            report.metadata,
+          );
       }
     },
   );

@@ -2,6 +2,8 @@ import { createZipMemberDecoder } from "../codecs/index";
 import { readAt, type FormatHandler, type HandlerContext, type NestedContent } from "../handler";
 import type { Report } from "../report";
 import type { ReadRange } from "../types";
+import { zipDocument } from "../sniff";
+import { judgePlainArchive } from "./archive";
 import { analyzeKerasConfig } from "./keras-config";
 import {
   archiveOffset,
@@ -29,7 +31,7 @@ const TAIL_BYTES = 128 * 1024;
 const MAX_MEMBER_SCANS = 20_000;
 const MAX_RANGE_SCANS = 64;
 const MAX_CONFIG_BYTES = 32 * 1024 * 1024;
-const TEXT_MEMBERS = new Set(["version", "byteorder", "serialization_id"]);
+const TEXT_MEMBERS = new Set(["version", "byteorder", "serialization_id", "mimetype"]);
 const RANGE_STEP = 1024 * 1024;
 
 interface MemberScan {
@@ -416,7 +418,11 @@ function describe(
     if (base === "version" && !name.includes(".data/")) meta.serializationVersion = text;
     if (base === "byteorder") meta.byteOrder = text;
   }
-  if (isTorch) {
+  const doc = ctx.top ? documentOf(names, texts) : null;
+  if (doc) {
+    report.format = "unknown";
+    report.fail("not-a-model", `This is ${doc}, not a model file.`);
+  } else if (isTorch) {
     report.format = "pytorch-zip";
     report.framework = "pytorch";
     if (torchPkl?.report)
@@ -437,22 +443,28 @@ function describe(
     Object.assign(meta, describeKeras(report, configs));
   } else if (isNpz) {
     const objects = scans.filter((s) => s.report?.metadata.objectArray === true);
-    report.format = objects.length ? "pickle" : "unknown";
-    report.framework = "none";
+    report.format = objects.length ? "pickle" : "numpy";
+    report.framework = objects.length ? "none" : "numpy";
     meta.arrays = npy.length;
     if (objects.length)
       report.info(
         "npz-object-arrays",
         `${objects.length} array(s) hold Python objects: np.load(allow_pickle=True) unpickles them; the pickles were inspected`,
       );
-    else report.fail("not-a-model", "an .npz of plain NumPy arrays: data, not a model");
   } else {
     report.format = "unknown";
     report.framework = "none";
     checkPythonMembers(report, configs);
-    report.fail("zip-not-a-model", "zip archive that is not a PyTorch, Keras, NumPy or TorchServe file");
+    if (!ctx.top) report.fail("zip-not-a-model", "zip archive that is not a PyTorch, Keras, NumPy or TorchServe file");
+    else judgePlainArchive(report, "zip", scans, names.filter((n) => !n.endsWith("/")).length, meta);
   }
   report.metadata = meta;
+}
+
+/** Documents that happen to be zips (Office, OpenDocument, EPUB): told apart by the members their writers always add. */
+function documentOf(names: string[], texts: Map<string, string>): string | null {
+  if (names.includes("[Content_Types].xml")) return zipDocument("[Content_Types].xml", null);
+  return names.includes("mimetype") ? zipDocument("mimetype", texts.get("mimetype") ?? null) : null;
 }
 
 function joinParts(c: { parts: Uint8Array[]; size: number } | undefined): string | null {
@@ -488,7 +500,7 @@ function describeKeras(report: Report, configs: Map<string, { parts: Uint8Array[
 }
 
 /** Calls in Python source that reach the shell, the network or dynamic code (TorchScript's code/ is not Python and is not checked here). */
-const DANGEROUS_PYTHON =
+export const DANGEROUS_PYTHON =
   /\b(os\.(system|popen|exec\w*|spawn\w*|fork)|subprocess\.|pty\.spawn|socket\.socket|ctypes\.|marshal\.loads|pickle\.loads|urllib\.request|requests\.(get|post))|(?<![\w.])(eval|exec|compile|__import__)\s*\(/;
 
 function checkPythonMembers(report: Report, configs: Map<string, { parts: Uint8Array[]; size: number }>): void {
