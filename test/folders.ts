@@ -73,6 +73,15 @@ export function hfFolder(opts: { configNote?: string } = {}): FolderFile[] {
   ];
 }
 
+/** A folder of test/fixtures/folders, read into memory. */
+export function fixtureFolder(name: string): FolderFile[] {
+  const root = path.resolve("test/fixtures/folders", name);
+  return (fs.readdirSync(root, { recursive: true }) as string[])
+    .filter((f) => fs.statSync(path.join(root, f)).isFile())
+    .sort()
+    .map((f) => ({ path: f.split(path.sep).join("/"), data: fs.readFileSync(path.join(root, f)) }));
+}
+
 /** The commit request's file list for a folder. */
 export const announce = (files: FolderFile[]) => files.map((f) => ({ path: f.path, size: f.data.length, sha256: sha256(f.data) }));
 

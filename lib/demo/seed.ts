@@ -7,6 +7,7 @@ import { qb, run } from "@/lib/db/query";
 import type { Database } from "@/lib/db/types";
 import type { Services } from "@/lib/services/services";
 import type { OrgRole } from "@/lib/validations/models";
+import { FOLDERS, seedFolder } from "./seed-folders";
 
 /** The demo accounts (README lists them). One password for all: this is demo data. */
 export const DEMO_PASSWORD = "fairmind-demo";
@@ -282,6 +283,17 @@ export async function seedDemo(services: Services, log: (msg: string) => void = 
       if (m.alias) await services.aliases.setAlias(p, m.org, m.model, m.alias, m.version, meta);
       fresh.add(m.model);
       log(`  ${m.org}/${m.model} v${m.version}`);
+    }
+    if (org.slug === "demo_org") {
+      for (const f of FOLDERS) {
+        const exists = await services.catalog
+          .listVersions(p, org.slug, f.model)
+          .then((vs) => vs.some((v) => v.version === f.version))
+          .catch(() => false);
+        if (exists) continue;
+        await seedFolder(services, p, org.slug, f, meta);
+        log(`  ${org.slug}/${f.model} v${f.version} (folder)`);
+      }
     }
     // A few downloads, so the usage dashboard and the audit log have egress to show.
     for (const m of MODELS.filter((x) => x.org === org.slug && x.alias && fresh.has(x.model))) {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { withService } from "@/lib/db/client";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
-import { announce, body, hfFolder, sha256, streamToFile, untar, unzip, type FolderFile } from "@/test/folders";
+import { announce, body, fixtureFolder, hfFolder, sha256, streamToFile, untar, unzip, type FolderFile } from "@/test/folders";
 import { errorCode as code, fixture, makeWorld, type World } from "@/test/world";
 
 /** Files under the store's bucket (apart from the temp folder). */
@@ -135,6 +135,25 @@ describe.each(DB_KINDS)("file sets (commits) on %s", (kind) => {
       Number(version.size_bytes) -
         Number((await w.services.catalog.getVersion(w.users.viewer, w.orgs.a.slug, "tiny_lm", "1.0")).size_bytes),
     );
+  });
+
+  it("recognises layouts: a Hugging Face folder (architecture, parameters, card), an MLflow model (flavor)", async () => {
+    const w = await world();
+    const { version: hf } = await commitFolder(w, "tiny_llama", "1.0", fixtureFolder("tiny-transformers"));
+    expect(hf.layout).toBe("transformers");
+    expect(hf.layout_details).toMatchObject({ card: "README.md" });
+    expect(JSON.stringify(hf.layout_details)).toContain("LlamaForCausalLM");
+    expect(JSON.stringify(hf.layout_details)).toContain("12368");
+    expect(hf.framework).toBe("pytorch");
+    const { version: ml } = await commitFolder(w, "churn", "1.0", fixtureFolder("tiny-mlflow"));
+    expect({ layout: ml.layout, framework: ml.framework }).toEqual({ layout: "mlflow", framework: "scikit-learn" });
+  });
+
+  it("a sharded model whose index names a missing shard is refused (422) and leaves nothing visible", async () => {
+    const w = await world();
+    const e = await code(commitFolder(w, "broken_llama", "1.0", fixtureFolder("tiny-transformers-missing-shard")));
+    expect(e).toBe("invalid_model_file");
+    expect(await code(w.services.catalog.getVersion(w.users.owner, w.orgs.a.slug, "broken_llama", "1.0"))).toBe("not_found");
   });
 
   it("the same bytes at two paths are uploaded once", async () => {

@@ -76,6 +76,9 @@ export const LEASE_SECONDS = 45;
 const LEASE_RENEW_MS = 15_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Asset formats (version-content.ts assetFormat) that are documents, never weights. */
+const DOCUMENT_FORMATS = new Set(["markdown", "json", "yaml", "text", "image"]);
+
 const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 function toCommitFile(f: FileRow, commitId: string): CommitFile {
@@ -268,7 +271,10 @@ export class CommitService extends Service {
       if (layout.problems.some((x) => x.severity === "invalid"))
         throw ERRORS.invalidLayout(layout.problems.filter((x) => x.severity === "invalid"));
       const models = files.filter((f) => (f.metadata as { role?: string }).role !== "asset");
-      if (models.length === 0 && layout.layout === "unknown") throw ERRORS.noModelFile();
+      // A folder must hold something that can be a model: weights, a serialized model, or bytes the
+      // inspector could not identify — not only cards, configs, text and images.
+      const onlyDocuments = files.every((f) => DOCUMENT_FORMATS.has(f.format ?? ""));
+      if (files.length > 1 && onlyDocuments && layout.layout === "unknown") throw ERRORS.noModelFile();
       const verdict = worstVerdict(files.map((f) => f.scan_verdict));
       const one = files.length === 1 ? files[0]! : undefined;
       const main = one ?? models[0];

@@ -105,6 +105,32 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
     expect((await w.upload("member", model, "1.0")).status).toBe("ready");
   });
 
+  it("refuses junk from its first bytes: 50 MB of random bytes named .pt stop after the first chunk", async () => {
+    const w = await makeWorld(t.db);
+    worlds.push(w);
+    let sent = 0;
+    const junk = new Readable({
+      read() {
+        if (sent >= 50 * 1024 * 1024) return this.push(null);
+        sent += 64 * 1024;
+        this.push(crypto.randomBytes(64 * 1024));
+      },
+    });
+    const p = w.services.uploads.uploadVersion(w.users.member, {
+      org: w.orgs.a.slug,
+      model: "junk",
+      version: "1.0",
+      fileName: "weights.pt",
+      body: junk,
+    });
+    const e = (await p.then(
+      () => ({}),
+      (x: unknown) => x,
+    )) as { code?: string; message?: string };
+    expect(e.code).toBe("invalid_model_file");
+    expect(sent).toBeLessThan(2 * 1024 * 1024);
+  });
+
   it("aborts a client that disconnects halfway and keeps nothing", async () => {
     const w = await world();
     const files = storedFiles(w);
@@ -112,7 +138,8 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
     const body = new Readable({ read() {} });
     // The abort may already have ended the upload when the socket error arrives: nobody reads it then.
     body.on("error", () => {});
-    body.push(Buffer.alloc(64 * 1024, 1));
+    // The start of a real pickle (the first bytes must not already refuse the upload as "not a model").
+    body.push(fs.readFileSync(fixture("demand_arima_v1.0.pkl")).subarray(0, 64 * 1024));
     const p = w.services.uploads.uploadVersion(w.users.member, {
       org: w.orgs.a.slug,
       model: "dropped",

@@ -121,7 +121,12 @@ export class UploadService extends Service {
         expectedSha256: file.sha256 ?? undefined,
         maxBytes: this.config.maxUploadBytes,
         signal: opts.signal,
-        onChunk: (c: Uint8Array) => inspector.write(c),
+        onChunk: (c: Uint8Array) => {
+          inspector.write(c);
+          // A one-file version whose first bytes already say "not a model" stops here, not gigabytes later.
+          const early = single ? inspector.early() : null;
+          if (early) throw ERRORS.notAModel(early.message.replace(/\.$/, ""), { what: early.what, early: true });
+        },
       };
       if (putOpts.expectedSize !== undefined && file.size !== null && putOpts.expectedSize !== file.size)
         throw ERRORS.storedSizeMismatch(putOpts.expectedSize, file.size);
@@ -209,8 +214,10 @@ export class UploadService extends Service {
     single: boolean,
   ) {
     if (put.size === 0) throw ERRORS.emptyFile();
-    const role = fileRole(inspection);
-    if (role === "invalid" || (single && role === "asset")) {
+    // Content decides: what the inspector could not identify is stored as an unknown format with the
+    // scanner's verdict. A one-file version must not be clearly something else (an image, a document);
+    // in a folder such files are its assets — but a model format broken inside is refused anywhere.
+    if (fileRole(inspection) === "invalid" || (single && inspection.verdict === "invalid")) {
       const reasons = inspection.findings.filter((f) => f.severity === "error").map((f) => f.message);
       const details = { format: inspection.format, findings: inspection.findings };
       throw single ? ERRORS.notAModel(reasons[0], details) : ERRORS.fileNotAModel(file.path, reasons[0], details);

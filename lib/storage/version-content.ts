@@ -44,8 +44,14 @@ const NOT_A_MODEL = /not-a-model|not_a_model/;
  *  - `invalid`: a model format whose content is broken (a truncated safetensors, a corrupt pickle).
  * A one-file version must be a `model`; a folder needs at least one.
  */
-export function fileRole(inspection: Pick<InspectionResult, "verdict" | "format" | "findings">): "model" | "asset" | "invalid" {
-  if (inspection.verdict !== "invalid") return inspection.format === "unknown" ? "asset" : "model";
+export function fileRole(
+  inspection: Pick<InspectionResult, "verdict" | "format" | "findings" | "contentType">,
+  path = "",
+): "model" | "asset" | "invalid" {
+  if (inspection.verdict !== "invalid") {
+    // Unidentified bytes may be weights in a format we do not parse: a model file of unknown format.
+    return inspection.format === "unknown" && assetFormat(path, inspection.contentType) !== "binary" ? "asset" : "model";
+  }
   const errors = inspection.findings.filter((f) => f.severity === "error");
   return errors.length > 0 && errors.every((f) => NOT_A_MODEL.test(f.code)) ? "asset" : "invalid";
 }
@@ -69,7 +75,7 @@ export function assetFormat(path: string, contentType: string): string {
 
 /** What a stored blob records of an inspection, for a file in the role fileRole() gave it. */
 export function blobContent(path: string, inspection: InspectionResult, size: number, sha256: string) {
-  const role = fileRole(inspection);
+  const role = fileRole(inspection, path);
   const asset = role === "asset";
   return {
     size,
