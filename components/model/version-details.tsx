@@ -55,6 +55,51 @@ export function VersionDetails({ version: v }: { version: ModelVersion }) {
               ({v.layout ?? "—"}, stored in {v.storage_backend === "local" ? "this server's storage" : "Supabase Storage"})
             </span>
           </dd>
+          {Object.keys(v.tags ?? {}).length ? (
+            <>
+              <dt className="text-slate-500">Tags</dt>
+              <dd className="flex flex-wrap gap-1" data-testid="version-tags">
+                {Object.entries(v.tags).map(([k, val]) => (
+                  <span key={k} className="rounded bg-brand-50 px-2 py-0.5 text-xs text-brand-800">
+                    {k}={val}
+                  </span>
+                ))}
+              </dd>
+            </>
+          ) : null}
+          {v.parent ? (
+            <>
+              <dt className="text-slate-500">Parent</dt>
+              <dd data-testid="version-parent">
+                <a
+                  className="font-mono text-brand-700 underline"
+                  href={`../${v.parent.model}?version=${encodeURIComponent(v.parent.version)}`}
+                >
+                  {v.parent.model}@{v.parent.version}
+                </a>
+              </dd>
+            </>
+          ) : null}
+          {(["source_run_url", "git_repo", "git_commit", "dataset"] as const).map((k) => {
+            const val = (v.provenance as Record<string, unknown> | null)?.[k];
+            if (typeof val !== "string") return null;
+            return (
+              <div key={k} className="contents" data-testid={`provenance-${k}`}>
+                <dt className="text-slate-500">{humanize(k).replace("Url", "URL")}</dt>
+                <dd className="break-all">
+                  {k === "source_run_url" ? (
+                    <a className="text-brand-700 underline" href={val} rel="noopener noreferrer nofollow" target="_blank">
+                      {val}
+                    </a>
+                  ) : k === "git_commit" ? (
+                    <code className="text-xs">{val}</code>
+                  ) : (
+                    val
+                  )}
+                </dd>
+              </div>
+            );
+          })}
           <dt className="text-slate-500">Content type</dt>
           <dd>{v.content_type ?? "—"}</dd>
           <dt className="text-slate-500">Ready</dt>

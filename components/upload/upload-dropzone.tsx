@@ -1,9 +1,10 @@
 "use client";
 
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useDropzone, type FileRejection } from "react-dropzone";
 import { ACCEPTED_FILE_TYPES, ALLOWED_EXTENSIONS, isAllowedExtension } from "@/lib/storage/limits";
 import { formatBytes } from "@/lib/format";
+import { relativePathOf } from "./folder-files";
 import { extensionOf } from "./upload-helpers";
 
 const EXTENSIONS = ALLOWED_EXTENSIONS.map((e) => `.${e}`).join(", ");
@@ -28,6 +29,7 @@ function explain(r: FileRejection, maxBytes: number): string {
 /** The drop zone: accept list and size limit from lib/storage/limits (the server checks both again). */
 export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFiles: (files: File[]) => void }) {
   const [rejected, setRejected] = useState<{ key: string; message: string }[]>([]);
+  const folderInput = useRef<HTMLInputElement>(null);
   const { getRootProps, getInputProps, isDragActive, isDragReject } = useDropzone({
     accept: ACCEPTED_FILE_TYPES,
     maxSize: maxBytes,
@@ -37,6 +39,9 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
     // through: the extension is what decides. (During a drag the items have no name yet.)
     validator: (file) => {
       if (!file?.name) return null;
+      // A file inside a dropped folder is part of a version of several files: any kind is welcome
+      // (configs, tokenizers, cards); the server inspects each by its content.
+      if (relativePathOf(file).includes("/")) return null;
       return isAllowedExtension(extensionOf(file.name)) ? null : { code: "file-invalid-type", message: "unsupported file type" };
     },
     onDrop(accepted, rejections) {
@@ -80,6 +85,34 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
           {EXTENSIONS} · up to {formatBytes(maxBytes)} each · resumable (a dropped connection or a reload can continue)
         </p>
       </div>
+      <p className="text-sm text-slate-600">
+        A model folder (Hugging Face, MLflow, sharded weights) becomes one version with all its files — drop it, or{" "}
+        <button
+          type="button"
+          className="font-medium text-brand-700 underline"
+          onClick={() => folderInput.current?.click()}
+          data-testid="choose-folder"
+        >
+          choose a folder
+        </button>
+        .
+        <input
+          ref={folderInput}
+          type="file"
+          className="sr-only"
+          aria-label="Choose a model folder"
+          tabIndex={-1}
+          data-testid="folder-input"
+          // Not in React's types: the standard attribute for picking a whole folder.
+          {...({ webkitdirectory: "", directory: "" } as Record<string, string>)}
+          multiple
+          onChange={(e) => {
+            const files = [...(e.target.files ?? [])];
+            e.target.value = "";
+            if (files.length) onFiles(files);
+          }}
+        />
+      </p>
       {rejected.length ? (
         <ul className="space-y-1" aria-live="polite">
           {rejected.map((r) => (

@@ -90,11 +90,13 @@ export function UploadItem({
   preselect,
   register,
   onRemove,
+  chunkBytes,
 }: {
   file: File;
   org: string;
   models: ModelOption[];
   preselect?: string;
+  chunkBytes?: number;
   /** Gives the queue this item's "start if ready" (for "Upload all"); null on unmount. */
   register: (start: (() => void) | null) => void;
   onRemove: () => void;
@@ -106,10 +108,15 @@ export function UploadItem({
   const [versionTouched, setVersionTouched] = useState(false);
   const existing = models.find((m) => m.slug === fields.model);
   const [uploadedModel, setUploadedModel] = useState("");
-  const tus = useTusUpload(file, org, () => {
-    void queryClient.invalidateQueries({ queryKey: queryKeys.models(org) });
-    void queryClient.invalidateQueries({ queryKey: queryKeys.model(org, uploadedModel) });
-  });
+  const tus = useTusUpload(
+    file,
+    org,
+    () => {
+      void queryClient.invalidateQueries({ queryKey: queryKeys.models(org) });
+      void queryClient.invalidateQueries({ queryKey: queryKeys.model(org, uploadedModel) });
+    },
+    chunkBytes,
+  );
 
   // Every version of the chosen model (deleted ones too: their numbers stay taken), for the suggestion.
   const versions = useQuery({

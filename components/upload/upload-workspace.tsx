@@ -1,10 +1,12 @@
 "use client";
 
 import { useCallback, useRef, useState } from "react";
+import { FolderUploadItem } from "./folder-upload-item";
+import { groupDropped, type DroppedFolder } from "./folder-files";
 import { UploadDropzone } from "./upload-dropzone";
 import { UploadItem, type ModelOption } from "./upload-item";
 
-type Queued = { key: string; file: File };
+type Queued = { key: string; file: File; folder?: undefined } | { key: string; folder: DroppedFolder; file?: undefined };
 const keyOf = (f: File) => `${f.name}:${f.size}:${f.lastModified}`;
 
 /** The uploader: a drop zone feeding a queue of files, each with its own form and progress. */
@@ -13,11 +15,14 @@ export function UploadWorkspace({
   maxBytes,
   models,
   preselect,
+  chunkBytes,
 }: {
   org: string;
   maxBytes: number;
   models: ModelOption[];
   preselect?: string;
+  /** Resumable chunk size of this deployment's upload endpoint (Supabase Storage wants 6 MiB). */
+  chunkBytes: number;
 }) {
   const [queue, setQueue] = useState<Queued[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
@@ -31,12 +36,18 @@ export function UploadWorkspace({
     [],
   );
 
-  function add(files: File[]) {
+  function add(dropped: File[]) {
+    const { folders, loose } = groupDropped(dropped);
     const have = new Set(queue.map((q) => q.key));
-    const fresh = files.filter((f) => !have.has(keyOf(f)));
-    const dupes = files.length - fresh.length;
-    setNotice(dupes ? `${dupes === 1 ? "One file is" : `${dupes} files are`} already in the queue.` : null);
-    setQueue((q) => [...fresh.map((file) => ({ key: keyOf(file), file })), ...q]);
+    const fresh = loose.filter((f) => !have.has(keyOf(f)));
+    const freshFolders = folders.filter((f) => !have.has(`folder:${f.name}:${f.size}`));
+    const dupes = loose.length - fresh.length + folders.length - freshFolders.length;
+    setNotice(dupes ? `${dupes === 1 ? "One item is" : `${dupes} items are`} already in the queue.` : null);
+    setQueue((q) => [
+      ...freshFolders.map((folder) => ({ key: `folder:${folder.name}:${folder.size}`, folder })),
+      ...fresh.map((file) => ({ key: keyOf(file), file })),
+      ...q,
+    ]);
   }
 
   return (
@@ -65,17 +76,30 @@ export function UploadWorkspace({
             ) : null}
           </div>
           <ul className="space-y-3">
-            {queue.map((q) => (
-              <UploadItem
-                key={q.key}
-                file={q.file}
-                org={org}
-                models={models}
-                preselect={preselect}
-                register={registerFor(q.key)}
-                onRemove={() => setQueue((xs) => xs.filter((x) => x.key !== q.key))}
-              />
-            ))}
+            {queue.map((q) =>
+              q.folder ? (
+                <FolderUploadItem
+                  key={q.key}
+                  folder={q.folder}
+                  org={org}
+                  models={models}
+                  preselect={preselect}
+                  chunkBytes={chunkBytes}
+                  onRemove={() => setQueue((xs) => xs.filter((x) => x.key !== q.key))}
+                />
+              ) : (
+                <UploadItem
+                  key={q.key}
+                  file={q.file}
+                  org={org}
+                  models={models}
+                  preselect={preselect}
+                  register={registerFor(q.key)}
+                  chunkBytes={chunkBytes}
+                  onRemove={() => setQueue((xs) => xs.filter((x) => x.key !== q.key))}
+                />
+              ),
+            )}
           </ul>
         </section>
       ) : null}

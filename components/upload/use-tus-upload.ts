@@ -17,7 +17,7 @@ export interface UploadedVersion {
   format: string | null;
   framework: string | null;
   file_name: string;
-  object_key: string;
+  file_count: number;
   scan: {
     verdict: "not_scanned" | "safe" | "suspicious" | "dangerous";
     findings: { severity: string; code: string; message: string }[];
@@ -92,10 +92,10 @@ function parseFailure(err: Error | DetailedError): UploadFailure {
   return { status, code, message, details, atCreation, resumable: !atCreation && (status === null || status >= 500 || status === 423) };
 }
 
-function baseOptions(): UploadOptions {
+function baseOptions(chunkSize = LOCAL_RESUMABLE_CHUNK_BYTES): UploadOptions {
   return {
     endpoint: `${window.location.origin}${TUS_ENDPOINT_PATH}`,
-    chunkSize: LOCAL_RESUMABLE_CHUNK_BYTES,
+    chunkSize,
     retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
     storeFingerprintForResuming: true,
     removeFingerprintOnSuccess: true,
@@ -115,7 +115,7 @@ async function forgetPrevious(file: File) {
  * speed and time left, the version the server created, or its error. Unfinished uploads of the
  * same file (same name, size, date) are found again after a page reload (`previous`).
  */
-export function useTusUpload(file: File, org: string, onDone?: (v: UploadedVersion) => void) {
+export function useTusUpload(file: File, org: string, onDone?: (v: UploadedVersion) => void, chunkBytes?: number) {
   const [phase, setPhase] = useState<UploadPhase>("idle");
   const [progress, setProgress] = useState<UploadProgress>({ sent: 0, total: file.size, rate: 0, eta: Number.NaN });
   const [result, setResult] = useState<UploadedVersion | null>(null);
@@ -153,7 +153,7 @@ export function useTusUpload(file: File, org: string, onDone?: (v: UploadedVersi
       setResult(null);
       meter.current = createSpeedMeter();
       const u = new Upload(file, {
-        ...baseOptions(),
+        ...baseOptions(chunkBytes),
         metadata: { ...metadata },
         onProgress(sent, total) {
           const now = performance.now();
@@ -199,7 +199,7 @@ export function useTusUpload(file: File, org: string, onDone?: (v: UploadedVersi
       setPhase("uploading");
       u.start();
     },
-    [file],
+    [file, chunkBytes],
   );
 
   const pause = useCallback(() => {

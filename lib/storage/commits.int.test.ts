@@ -156,6 +156,52 @@ describe.each(DB_KINDS)("file sets (commits) on %s", (kind) => {
     expect(await code(w.services.catalog.getVersion(w.users.owner, w.orgs.a.slug, "broken_llama", "1.0"))).toBe("not_found");
   });
 
+  it("tags and provenance are kept with the version and make the model findable", async () => {
+    const w = await world();
+    await commitFolder(w, "tiny_lm", "1.0", hfFolder());
+    const c = await w.services.uploads.commits.createCommit(w.users.member, {
+      org: w.orgs.a.slug,
+      model: "tiny_lm",
+      version: "1.1",
+      files: announce(hfFolder({ configNote: "v2" })),
+      tags: { dataset: "churn-2026-q3", stage: "candidate" },
+      provenance: {
+        git_commit: "3f9c2e1a7b",
+        source_run_url: "https://runs.example.com/r/42",
+        parent: { model: "tiny_lm", version: "1.0" },
+      },
+    });
+    for (const f of c.files.filter((x) => x.state === "upload")) {
+      await w.services.uploads.uploadFile(
+        w.users.member,
+        c.id,
+        f.path,
+        body(hfFolder({ configNote: "v2" }).find((x) => x.path === f.path)!.data),
+      );
+    }
+    const v = await w.services.uploads.commits.completeCommit(w.users.member, c.id);
+    expect(v.tags).toEqual({ dataset: "churn-2026-q3", stage: "candidate" });
+    expect(v.parent).toEqual({ model: "tiny_lm", version: "1.0" });
+    expect(v.provenance).toMatchObject({ git_commit: "3f9c2e1a7b" });
+    const found = await w.services.catalog.listModels(w.users.viewer, w.orgs.a.slug, { q: "churn 2026" });
+    expect(found.items.map((m) => m.slug)).toEqual(["tiny_lm"]);
+    expect((await w.services.catalog.listModels(w.users.viewer, w.orgs.a.slug, { q: "3f9c2e1a7b" })).items.map((m) => m.slug)).toEqual([
+      "tiny_lm",
+    ]);
+    // A parent that does not exist is a field error, before anything is reserved.
+    expect(
+      await code(
+        w.services.uploads.commits.createCommit(w.users.member, {
+          org: w.orgs.a.slug,
+          model: "tiny_lm",
+          version: "2.0",
+          files: announce(hfFolder()),
+          provenance: { parent: { model: "tiny_lm", version: "9.9" } },
+        }),
+      ),
+    ).toBe("invalid_input");
+  });
+
   it("the same bytes at two paths are uploaded once", async () => {
     const w = await world();
     const data = fs.readFileSync(fixture("credit_risk_v2.1.pkl"));

@@ -386,3 +386,48 @@ create policy "Uploaders start resumable uploads of their own pending blobs" on 
 create policy "Uploaders end their own resumable uploads" on public.resumable_uploads
   for delete to authenticated using (user_id = auth.uid());
 grant select, insert, delete on public.resumable_uploads to authenticated;
+
+-- ---------------------------------------------------------------------------------------------
+-- 9. Search finds models by their latest version's tags, provenance and layout too ("dataset
+-- churn-2026", a git commit, "transformers").
+create or replace function public.models_refresh_rollup() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+declare
+  v_model uuid := coalesce(new.model_id, old.model_id);
+begin
+  update public.models m set
+    latest_version_id = l.id,
+    latest_version = l.version,
+    latest_size_bytes = l.size_bytes,
+    latest_scan_verdict = l.scan_verdict,
+    latest_created_by = l.created_by,
+    latest_created_at = l.created_at,
+    version_count = c.n,
+    total_bytes = c.bytes,
+    search_extra = left(concat_ws(' ', l.format, l.framework, l.layout, (
+      select string_agg(e.value, ' ') from jsonb_each_text(coalesce(l.metadata, '{}'::jsonb)) e
+      where jsonb_typeof(l.metadata -> e.key) = 'string' and length(e.value) <= 200
+    ), (
+      select string_agg(t.key || ' ' || t.value, ' ') from jsonb_each_text(coalesce(l.tags, '{}'::jsonb)) t
+    ), (
+      select string_agg(p.value, ' ') from jsonb_each_text(coalesce(l.provenance, '{}'::jsonb)) p
+      where jsonb_typeof(l.provenance -> p.key) = 'string' and length(p.value) <= 500
+    )), 2000),
+    updated_at = greatest(m.updated_at, coalesce(l.ready_at, m.updated_at))
+  from (
+    select count(*)::int as n, coalesce(sum(size_bytes), 0)::bigint as bytes
+    from public.model_versions v where v.model_id = v_model and v.status in ('ready', 'quarantined')
+  ) c
+  left join lateral (
+    select v.id, v.version, v.ready_at, v.size_bytes, v.scan_verdict, v.created_by, v.created_at, v.format, v.framework,
+           v.metadata, v.layout, v.tags, v.provenance
+    from public.model_versions v
+    where v.model_id = v_model and v.status in ('ready', 'quarantined')
+    order by v.created_at desc, v.id desc limit 1
+  ) l on true
+  where m.id = v_model;
+  return null;
+end
+$$;

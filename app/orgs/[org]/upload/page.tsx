@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { UploadWorkspace } from "@/components/upload/upload-workspace";
-import { ALLOWED_EXTENSIONS, LOCAL_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
+import { ALLOWED_EXTENSIONS, LOCAL_RESUMABLE_CHUNK_BYTES, RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 import { formatBytes } from "@/lib/format";
 import { canWrite, requireOrg } from "@/lib/web/page-auth";
 
@@ -18,6 +18,8 @@ export default async function UploadPage({
   const sp = await searchParams;
   const { principal, services, org } = await requireOrg(slug);
   const maxBytes = services.platform.config.maxUploadBytes;
+  // Supabase Storage takes resumable uploads in 6 MiB chunks (our endpoint streams them on as they come).
+  const chunkBytes = services.platform.uploads.backend === "supabase" ? RESUMABLE_CHUNK_BYTES : LOCAL_RESUMABLE_CHUNK_BYTES;
 
   if (!canWrite(org)) {
     return (
@@ -56,14 +58,18 @@ export default async function UploadPage({
         <p className="text-sm text-slate-600">Add a new model to {org.name}, or a new version of one it already has.</p>
       </div>
       <div className="grid gap-6 xl:grid-cols-[minmax(0,1fr)_18rem]">
-        <UploadWorkspace org={slug} maxBytes={maxBytes} models={models} preselect={preselect} />
+        <UploadWorkspace org={slug} maxBytes={maxBytes} models={models} preselect={preselect} chunkBytes={chunkBytes} />
         <aside className="card h-fit p-4 text-sm text-slate-700" aria-labelledby="upload-help">
           <h2 id="upload-help" className="mb-2 font-medium text-slate-900">
             What happens to a file
           </h2>
           <ol className="list-decimal space-y-1.5 pl-5">
             <li>The version number is reserved before any byte is sent (a taken number is refused at once).</li>
-            <li>Bytes go up in {formatBytes(LOCAL_RESUMABLE_CHUNK_BYTES)} chunks; pause, a lost connection or a reload can continue.</li>
+            <li>
+              A folder is one version of all its files. Files are hashed in the browser first: what {org.name} already stores is not sent
+              again (and not billed twice).
+            </li>
+            <li>Bytes go up in {formatBytes(chunkBytes)} chunks; pause, a lost connection or a reload can continue.</li>
             <li>The server checks size and SHA-256, detects the format and scans for code that runs on load.</li>
             <li>
               Dangerous files are <strong>quarantined</strong>: stored, but only admins can download them.

@@ -7,6 +7,8 @@ import { loadModel } from "@/components/model/load-model";
 import { PipelineSnippets } from "@/components/model/pipeline-snippets";
 import { requestOrigin } from "@/components/model/request-origin";
 import { VersionDetails } from "@/components/model/version-details";
+import { loadVersionFiles } from "@/components/model/load-version-files";
+import { VersionFiles } from "@/components/model/version-files";
 import { VersionsTable } from "@/components/model/versions-table";
 import { AliasBadge } from "@/components/verdict-badge";
 import { formatBytes } from "@/lib/format";
@@ -45,6 +47,7 @@ export default async function ModelPage({
   const ready = model.versions.filter((v) => v.status === "ready");
   const nextVersion = suggestNextVersion(model.versions.map((v) => v.version));
   const latestReady = ready[0];
+  const filesView = selected ? await loadVersionFiles(services, principal, slug, modelSlug, selected) : null;
 
   const origin = await requestOrigin();
   let ext = "pkl";
@@ -264,6 +267,39 @@ export default async function ModelPage({
             ) : null}
           </div>
           <VersionDetails version={selected} />
+        </section>
+      ) : null}
+
+      {selected && filesView ? (
+        <section id="files" className="card scroll-mt-4 p-4" aria-labelledby="files-heading">
+          <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
+            <h2 id="files-heading" className="font-medium">
+              Files of v{selected.version}
+              {selected.layout && selected.layout !== "single-file" ? (
+                <span className="ml-2 rounded bg-slate-100 px-2 py-0.5 text-xs font-normal text-slate-700" data-testid="version-layout">
+                  {selected.layout}
+                </span>
+              ) : null}
+            </h2>
+            {model.versions.filter((v) => v.status !== "deleted").length > 1 ? (
+              <Link
+                className="text-sm text-brand-700 underline"
+                href={`${base}/models/${model.slug}/compare?to=${encodeURIComponent(selected.version)}`}
+                data-testid="compare-link"
+              >
+                Compare with another version
+              </Link>
+            ) : null}
+          </div>
+          <VersionFiles
+            base={`/api/v1/orgs/${slug}/models/${model.slug}/versions/${encodeURIComponent(selected.version)}`}
+            version={selected.version}
+            files={filesView.files}
+            card={filesView.card}
+            previews={filesView.previews}
+            quarantined={selected.status === "quarantined"}
+            canDownload={selected.status === "ready" || (selected.status === "quarantined" && admin)}
+          />
         </section>
       ) : null}
 
