@@ -10,6 +10,11 @@
 //   browser_first_page_ms  the model browser page (server-rendered HTML) over the same data
 //   concurrent_*     16 concurrent 64 MiB uploads
 //   scan_mb_s        lib/inspect streaming scanner over a large pickle
+//   fileset_*        a version of four 1 GiB files (commit + PUT each + complete) / the single-file
+//                    upload rate above; its zip streamed / the single-file download rate; RSS growth
+//   supabase_*       with the real-Supabase lane's environment set: 1 GiB through the app (our
+//                    resumable endpoint streaming on to Storage) / straight to Storage, downloads
+//                    likewise, the app's RSS growth (scripts/bench/supabase.ts)
 //
 // Options (env): BENCH_SIZES_MIB="64,1024,4096", BENCH_PORT=3300, BENCH_DIR=.data-bench, BENCH_SKIP_BUILD=1.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -23,6 +28,8 @@ import * as tus from "tus-js-client";
 import { parseConfig } from "@/lib/config";
 import { createPlatform } from "@/lib/platform/platform";
 import { LOCAL_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
+import { benchFileSets } from "./bench/filesets";
+import { benchSupabase } from "./bench/supabase";
 
 const PORT = Number(process.env.BENCH_PORT ?? 3300);
 const APP = `http://127.0.0.1:${PORT}`;
@@ -291,6 +298,12 @@ async function main() {
     results.resumable_ratio = Math.round((results.resumable_mb_s / bu) * 100) / 100;
     log(`ours ${results.resumable_mb_s} MB/s → ratio ${results.resumable_ratio} (vs the same baseline)`);
 
+    await benchFileSets(
+      { app: APP, auth, dir: TMP, send, watchRss: () => watchRss(server.pid!), log },
+      { upload_mb_s: results.upload_mb_s, download_mb_s: results.download_mb_s },
+      results,
+    );
+
     log("\n— server memory during uploads —");
     let maxGrowth = 0;
     for (const mib of SIZES) {
@@ -346,10 +359,21 @@ async function main() {
   try {
     const inspect = await import("@/lib/inspect/bench");
     results.scan_mb_s = Math.round(await inspect.measureScanThroughput());
-    log(`${results.scan_mb_s} MB/s`);
+    log(`big-array pickle: ${results.scan_mb_s} MB/s`);
+    results.scan_dense_pickle_mb_s = Math.round(await inspect.measureDensePickleThroughput());
+    log(`dense pickle (many small objects): ${results.scan_dense_pickle_mb_s} MB/s`);
+    results.scan_torch_zip_mb_s = Math.round(await inspect.measureTorchZipThroughput());
+    log(`PyTorch zip: ${results.scan_torch_zip_mb_s} MB/s`);
+    results.scan_unknown_binary_mb_s = Math.round(await inspect.measureUnknownContentThroughput("binary"));
+    results.scan_unknown_text_mb_s = Math.round(await inspect.measureUnknownContentThroughput("text"));
+    log(`unknown content: binary ${results.scan_unknown_binary_mb_s} MB/s, text ${results.scan_unknown_text_mb_s} MB/s`);
+    const worst = await inspect.measureWorstSecondsPer10MB();
+    results.scan_worst_seconds_per_10mb = Math.round(worst.secondsPer10MB * 1000) / 1000;
+    log(`slowest file of the corpora: ${worst.file}, ${results.scan_worst_seconds_per_10mb} s per 10 MB`);
   } catch (e) {
     log(`scanner benchmark unavailable: ${(e as Error).message}`);
   }
+  benchSupabase(results, log);
   fs.rmSync(TMP, { recursive: true, force: true });
   console.log(JSON.stringify(results));
 }

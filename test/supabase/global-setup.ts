@@ -179,6 +179,7 @@ export default async function setup(project: TestProject) {
   const lane: LaneContext = {
     appUrl: `http://127.0.0.1:${port}`,
     appLog,
+    appPid: app!.pid!,
     storageBase,
     anonKey,
     serviceKey,

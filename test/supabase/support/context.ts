@@ -8,6 +8,8 @@ export interface LaneContext {
   /** The app under test (next start in supabase mode). */
   appUrl: string;
   appLog: string;
+  /** The app server's process (npm bench reads its memory). */
+  appPid: number;
   /** The gateway in front of the Storage server: <storageBase>/storage/v1/… */
   storageBase: string;
   anonKey: string;
