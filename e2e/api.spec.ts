@@ -80,7 +80,9 @@ test.describe("REST API v1", () => {
       status: "ready",
       scan: { verdict: "safe" },
     });
-    expect(v.object_key).toBe(`demo_org/${model}_v1.0.onnx`);
+    expect({ file_count: v.file_count, layout: v.layout, file_name: v.file_name }).toEqual({ file_count: 1, layout: "single-file", file_name: "churn.onnx" });
+    const listed = await (await request.get(`${base}/versions/1.0/files`, { headers: bob })).json();
+    expect(listed.items.map((f: { path: string; sha256: string }) => [f.path, f.sha256])).toEqual([["churn.onnx", sha(file)]]);
 
     const again = await request.put(`${base}/versions/1.0?filename=churn.onnx`, {
       headers: bob,
@@ -140,10 +142,10 @@ test.describe("REST API v1", () => {
       const r = await request.put(path, { headers: bob, data: body });
       expect(statuses, `${path} -> ${r.status()} ${await r.text()}`).toContain(r.status());
       if (r.status() === 201) {
-        // The client's file name is display-only: the key is built by the server.
+        // The client's file name is display-only (its last segment, cleaned): the key is built by the server.
         const v = await r.json();
-        expect(v.object_key).toMatch(/^demo_org\/ok_[a-z0-9]+_v1\.0\.pkl$/);
         expect(v.file_name).toBe("passwd.pkl");
+        expect(v.file_count).toBe(1);
       } else {
         expect((await r.json()).error.code).toMatch(/^[a-z_]+$/);
       }

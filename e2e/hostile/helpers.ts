@@ -289,7 +289,7 @@ export async function uploadVersion(
     status: string;
     sha256: string;
     size_bytes: number;
-    object_key: string;
+    file_count: number;
     scan: { verdict: string };
   };
 }

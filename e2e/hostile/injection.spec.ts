@@ -185,8 +185,8 @@ test.describe("path and key injection", () => {
         body: onnx,
       });
       if (a.status === 201) {
-        const v = JSON.parse(a.body) as { object_key: string; file_name: string };
-        if (v.object_key !== `demo_org/${slug}_v${version}.onnx`) return `filename ${name} → object key ${v.object_key}`;
+        const v = JSON.parse(a.body) as { file_count: number; file_name: string };
+        if (v.file_count !== 1) return `filename ${name} → ${v.file_count} files`;
         if (/[\u0000-\u001f/\\]/.test(v.file_name)) return `filename ${name} kept as ${JSON.stringify(v.file_name)}`;
         return null;
       }

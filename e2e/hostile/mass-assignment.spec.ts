@@ -109,7 +109,7 @@ test.describe("mass assignment (API3)", () => {
       status: "quarantined",
       size_bytes: file.length,
       sha256: sha256(file),
-      object_key: `demo_org/${slug}_v1.0.pkl`,
+      file_count: 1,
       uploaded_by: "bob@demo.org",
     });
     expect(v.scan.verdict).toBe("dangerous");

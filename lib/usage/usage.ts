@@ -8,8 +8,8 @@ import { resolveOrg } from "@/lib/services/resolve";
 
 // What an organization stores and serves, and what that costs. Every number comes from SQL run
 // under the caller's claims (withUser), so RLS decides which rows count: another org's bytes never
-// can. "Stored" = versions whose bytes are live (status ready or quarantined); soft-deleted
-// versions still hold bytes until the retention purge and are reported separately.
+// can. "Stored" = what the bucket holds, each file's bytes once (what is billed); "logical" = what
+// the live versions reference; the difference is what deduplication saved (lib/db/queries/usage.ts).
 
 /** Cloud storage is billed per GiB ("GB" in AWS/Supabase price lists means 2^30 bytes). */
 export const BYTES_PER_GB = 1024 ** 3;
@@ -31,8 +31,17 @@ export interface UsageReport {
   generated_at: Date;
   /** "YYYY-MM" (UTC) of generated_at: the month the cost estimate is for. */
   month: string;
-  totals: { stored_bytes: number; object_count: number; deleted_bytes: number; deleted_count: number; model_count: number };
-  by_model: (UsageBucket & { model_id: string; slug: string; name: string; deleted_bytes: number })[];
+  totals: {
+    stored_bytes: number;
+    object_count: number;
+    logical_bytes: number;
+    dedup_saved_bytes: number;
+    version_count: number;
+    deleted_bytes: number;
+    deleted_count: number;
+    model_count: number;
+  };
+  by_model: (UsageBucket & { model_id: string; slug: string; name: string; deleted_bytes: number; stored_bytes: number })[];
   /** Models beyond the `by_model` cut-off, summed. */
   other_models: UsageBucket & { models: number };
   by_framework: (UsageBucket & { framework: string })[];

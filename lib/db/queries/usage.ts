@@ -1,12 +1,17 @@
 import type { Queryable } from "../types";
 
 // What an organization stores and serves, under the caller's claims (RLS decides which rows count).
-// "Stored" = versions whose bytes are live (ready or quarantined); soft-deleted versions still hold
-// bytes until the retention purge and are counted apart. Analytics: plain SQL, typed results.
+// "Stored" = what the bucket holds for the organization, each blob once (what is billed); "logical" =
+// what its live versions reference (ready or quarantined: a file shared by ten versions counts ten
+// times); the difference is what deduplication saves. Soft-deleted versions still hold bytes until
+// the retention purge and are counted apart. Analytics: plain SQL, typed results.
 
 export interface UsageTotals {
   stored_bytes: number;
   object_count: number;
+  logical_bytes: number;
+  dedup_saved_bytes: number;
+  version_count: number;
   deleted_bytes: number;
   deleted_count: number;
   model_count: number;
@@ -19,26 +24,42 @@ export interface UsageBucketRow {
 
 export async function usageTotals(tx: Queryable, orgId: string): Promise<UsageTotals> {
   const { rows } = await tx.query<UsageTotals>(
-    `select coalesce(sum(size_bytes) filter (where status in ('ready', 'quarantined')), 0)::bigint as stored_bytes,
-            count(*) filter (where status in ('ready', 'quarantined'))::int as object_count,
-            coalesce(sum(size_bytes) filter (where status = 'deleted'), 0)::bigint as deleted_bytes,
-            count(*) filter (where status = 'deleted')::int as deleted_count,
+    `with v as (
+       select coalesce(sum(size_bytes) filter (where status in ('ready', 'quarantined')), 0)::bigint as logical_bytes,
+              count(*) filter (where status in ('ready', 'quarantined'))::int as version_count,
+              coalesce(sum(size_bytes) filter (where status = 'deleted' and purged_at is null), 0)::bigint as deleted_bytes,
+              count(*) filter (where status = 'deleted' and purged_at is null)::int as deleted_count
+       from public.model_versions where org_id = $1 and status <> 'pending'
+     ), b as (
+       select coalesce(sum(size_bytes), 0)::bigint as stored_bytes, count(*)::int as object_count
+       from public.blobs where org_id = $1 and status = 'stored' and purged_at is null
+     )
+     select b.stored_bytes, b.object_count, v.logical_bytes, v.version_count, v.deleted_bytes, v.deleted_count,
+            greatest(v.logical_bytes + v.deleted_bytes - b.stored_bytes, 0)::bigint as dedup_saved_bytes,
             (select count(*)::int from public.models where org_id = $1) as model_count
-     from public.model_versions where org_id = $1 and status <> 'pending'`,
+     from v, b`,
     [orgId],
   );
   return rows[0]!;
 }
 
-export type ModelUsageRow = UsageBucketRow & { model_id: string; slug: string; name: string; deleted_bytes: number };
+export type ModelUsageRow = UsageBucketRow & { model_id: string; slug: string; name: string; deleted_bytes: number; stored_bytes: number };
 
-/** Every model with its stored and soft-deleted bytes, largest first. */
+/**
+ * Every model with its logical bytes (what its live versions reference), its stored bytes (each
+ * blob its unpurged versions hold, once — a blob two models share counts in both) and its
+ * soft-deleted bytes, largest first.
+ */
 export async function usageByModel(tx: Queryable, orgId: string): Promise<ModelUsageRow[]> {
   const { rows } = await tx.query<ModelUsageRow>(
     `select m.id as model_id, m.slug, m.name,
             coalesce(sum(v.size_bytes) filter (where v.status in ('ready', 'quarantined')), 0)::bigint as bytes,
             count(v.id) filter (where v.status in ('ready', 'quarantined'))::int as count,
-            coalesce(sum(v.size_bytes) filter (where v.status = 'deleted'), 0)::bigint as deleted_bytes
+            coalesce(sum(v.size_bytes) filter (where v.status = 'deleted' and v.purged_at is null), 0)::bigint as deleted_bytes,
+            coalesce((select sum(b.size_bytes) from public.blobs b
+                      where b.status = 'stored' and b.purged_at is null and b.id in (
+                        select f.blob_id from public.version_files f join public.model_versions fv on fv.id = f.version_id
+                        where fv.model_id = m.id and fv.purged_at is null)), 0)::bigint as stored_bytes
      from public.models m left join public.model_versions v on v.model_id = m.id and v.status <> 'pending'
      where m.org_id = $1
      group by m.id, m.slug, m.name
@@ -78,17 +99,17 @@ export interface GrowthRow {
 }
 
 /**
- * Stored bytes at the end of each month (UTC): +size in the month a version was created, -size in
- * the month it was retired; the running sum over all history. At least the last `months` months.
+ * Stored (billed) bytes at the end of each month (UTC): +size in the month a blob was stored, -size
+ * in the month retention purged it; the running sum over all history. At least the last `months` months.
  */
 export async function usageGrowth(tx: Queryable, orgId: string, now: Date, months: number): Promise<GrowthRow[]> {
   const { rows } = await tx.query<GrowthRow>(
     `with ev as (
-       select date_trunc('month', created_at at time zone 'UTC') as m, size_bytes as added, 0::bigint as removed
-       from public.model_versions where org_id = $1 and status in ('ready', 'quarantined', 'deleted')
+       select date_trunc('month', stored_at at time zone 'UTC') as m, size_bytes as added, 0::bigint as removed
+       from public.blobs where org_id = $1 and status = 'stored' and stored_at is not null
        union all
-       select date_trunc('month', deleted_at at time zone 'UTC'), 0, size_bytes
-       from public.model_versions where org_id = $1 and status = 'deleted' and deleted_at is not null
+       select date_trunc('month', purged_at at time zone 'UTC'), 0, size_bytes
+       from public.blobs where org_id = $1 and status = 'stored' and purged_at is not null
      ), d as (
        select m, sum(added)::bigint as added, sum(removed)::bigint as removed from ev group by m
      ), months as (
