@@ -80,7 +80,11 @@ test.describe("REST API v1", () => {
       status: "ready",
       scan: { verdict: "safe" },
     });
-    expect({ file_count: v.file_count, layout: v.layout, file_name: v.file_name }).toEqual({ file_count: 1, layout: "single-file", file_name: "churn.onnx" });
+    expect({ file_count: v.file_count, layout: v.layout, file_name: v.file_name }).toEqual({
+      file_count: 1,
+      layout: "single-file",
+      file_name: "churn.onnx",
+    });
     const listed = await (await request.get(`${base}/versions/1.0/files`, { headers: bob })).json();
     expect(listed.items.map((f: { path: string; sha256: string }) => [f.path, f.sha256])).toEqual([["churn.onnx", sha(file)]]);
 

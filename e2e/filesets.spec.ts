@@ -78,7 +78,7 @@ async function unzip(buf: Buffer): Promise<Map<string, Buffer>> {
 function untar(buf: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   let pax: Record<string, string> = {};
-  for (let off = 0; off + 512 <= buf.length; ) {
+  for (let off = 0; off + 512 <= buf.length;) {
     const h = buf.subarray(off, off + 512);
     if (h.every((x) => x === 0)) break;
     const size = parseInt(h.subarray(124, 136).toString("ascii").replace(/\0.*$/s, "").trim() || "0", 8);

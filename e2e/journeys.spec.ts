@@ -205,7 +205,8 @@ test("the usage dashboard's totals equal what was uploaded and downloaded", asyn
   await page.goto(`/orgs/${org}/usage`);
   const total = files.reduce((a, b) => a + b.length, 0);
   await expect(page.getByTestId("usage-total-bytes")).toHaveAttribute("data-bytes", String(total));
-  await expect(page.getByTestId("usage-object-count")).toHaveAttribute("data-count", "2");
+  await expect(page.getByTestId("usage-logical-bytes")).toHaveAttribute("data-bytes", String(total));
+  await expect(page.getByTestId("usage-logical-bytes")).toHaveAttribute("data-count", "2");
   await expect(page.getByTestId("usage-egress-bytes")).toHaveAttribute("data-bytes", String(files[1]!.length));
   await expect(page.getByTestId("usage-monthly-cost")).toBeVisible();
 });

@@ -16,7 +16,7 @@ const drain = async (s: Readable) => {
 describe.each(DB_KINDS)("usage on %s", (kind) => {
   let t: TestDatabase;
   let w: World;
-  const expected = { stored: 0, objects: 0, deleted: 0, egress: 0, downloads: 0 };
+  const expected = { stored: 0, objects: 0, logical: 0, deleted: 0, egress: 0, downloads: 0 };
 
   const upload = async (who: Principal, org: string, model: string, version: string, file: string, task = "classification") => {
     const v = await w.services.uploads.uploadVersion(who, {
@@ -49,13 +49,17 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     await w.services.catalog.deleteVersion(w.users.member, a, "churn", "1.0");
     // A quarantined version still occupies storage.
     expect((await upload(w.users.member, a, "evil", "1.0", "malicious_os_system.pkl")).status).toBe("quarantined");
-    expected.stored =
-      size("credit_risk_v2.1.pkl") +
+    // The same bytes as credit_risk 2.1 under another model: referenced twice, stored once.
+    await upload(w.users.member, a, "credit_copy", "1.0", "credit_risk_v2.1.pkl");
+    expected.logical =
+      2 * size("credit_risk_v2.1.pkl") +
       size("customer_segmentation_v1.0.pkl") +
       size("fraud_detection_v1.5.2.h5") +
       size("malicious_os_system.pkl");
-    expected.objects = 4;
     expected.deleted = size("churn_model_v1.onnx");
+    // The bucket holds each blob once, the retired version's too until retention purges it.
+    expected.stored = expected.logical - size("credit_risk_v2.1.pkl") + expected.deleted;
+    expected.objects = 5;
     // Two full downloads and one ranged one (100 bytes) in org A.
     await download(w.users.viewer, a, "credit_risk", "2.1");
     await download(w.users.admin, a, "fraud", "1.5.2");
@@ -80,9 +84,12 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
       expect(u.totals, who).toEqual({
         stored_bytes: expected.stored,
         object_count: expected.objects,
+        logical_bytes: expected.logical,
+        dedup_saved_bytes: size("credit_risk_v2.1.pkl"),
+        version_count: 5,
         deleted_bytes: expected.deleted,
         deleted_count: 1,
-        model_count: 4,
+        model_count: 5,
       });
       expect(u.downloads_total).toEqual({ count: expected.downloads, bytes: expected.egress });
     }
@@ -91,7 +98,15 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
   it("breaks storage down by model, framework and task type, summing to the total", async () => {
     const u = await w.services.usage.getUsage(w.users.viewer, w.orgs.a.slug, { rates: RATES });
     const byModel = Object.fromEntries(u.by_model.map((m) => [m.slug, m]));
-    expect(Object.keys(byModel).sort()).toEqual(["churn", "credit_risk", "evil", "fraud"]);
+    expect(Object.keys(byModel).sort()).toEqual(["churn", "credit_copy", "credit_risk", "evil", "fraud"]);
+    // A blob two models share is stored bytes of both: per-model stored bytes are what deleting
+    // that model alone could never free, so they are not summed into the total.
+    expect(byModel.credit_copy).toMatchObject({
+      bytes: size("credit_risk_v2.1.pkl"),
+      stored_bytes: size("credit_risk_v2.1.pkl"),
+      count: 1,
+    });
+    expect(byModel.churn!.stored_bytes).toBe(size("churn_model_v1.onnx"));
     expect(byModel.evil).toMatchObject({ bytes: size("malicious_os_system.pkl"), count: 1 });
     expect(byModel.credit_risk).toMatchObject({
       bytes: size("credit_risk_v2.1.pkl") + size("customer_segmentation_v1.0.pkl"),
@@ -104,30 +119,30 @@ describe.each(DB_KINDS)("usage on %s", (kind) => {
     expect(u.other_models).toEqual({ models: 0, bytes: 0, count: 0 });
 
     const sum = (xs: { bytes: number; count: number }[]) => [xs.reduce((s, x) => s + x.bytes, 0), xs.reduce((s, x) => s + x.count, 0)];
-    expect(sum(u.by_framework)).toEqual([expected.stored, expected.objects]);
-    expect(sum(u.by_task_type)).toEqual([expected.stored, expected.objects]);
+    expect(sum(u.by_framework)).toEqual([expected.logical, 5]);
+    expect(sum(u.by_task_type)).toEqual([expected.logical, 5]);
     expect(u.by_framework.find((f) => f.framework === "tensorflow-keras")).toMatchObject({
       bytes: size("fraud_detection_v1.5.2.h5"),
       count: 1,
     });
-    expect(u.by_framework.find((f) => f.framework === "scikit-learn")?.count).toBe(2);
-    expect(u.by_task_type).toEqual([{ task_type: "classification", bytes: expected.stored, count: 4 }]);
+    expect(u.by_framework.find((f) => f.framework === "scikit-learn")?.count).toBe(3);
+    expect(u.by_task_type).toEqual([{ task_type: "classification", bytes: expected.logical, count: 5 }]);
 
     const limited = await w.services.usage.getUsage(w.users.viewer, w.orgs.a.slug, { rates: RATES, topModels: 1 });
     expect(limited.by_model.map((m) => m.slug)).toEqual(["fraud"]);
-    expect(limited.other_models).toEqual({ models: 3, bytes: expected.stored - size("fraud_detection_v1.5.2.h5"), count: 3 });
+    expect(limited.other_models).toEqual({ models: 4, bytes: expected.logical - size("fraud_detection_v1.5.2.h5"), count: 4 });
   });
 
   it("shows growth, egress per month and the most-accessed models", async () => {
     const u = await w.services.usage.getUsage(w.users.member, w.orgs.a.slug, { rates: RATES });
     const last = u.growth.at(-1)!;
     expect(last.month).toBe(u.month);
-    // Everything happened this month: added = all uploads, removed = the retired one.
+    // Everything happened this month: added = every blob stored once; nothing purged yet.
     expect(last).toEqual({
       month: u.month,
       stored_bytes: expected.stored,
-      added_bytes: expected.stored + expected.deleted,
-      removed_bytes: expected.deleted,
+      added_bytes: expected.stored,
+      removed_bytes: 0,
     });
     // Twelve months on the chart even for a young org: nothing stored before this month.
     expect(u.growth).toHaveLength(12);

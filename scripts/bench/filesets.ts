@@ -13,7 +13,11 @@ export interface FileSetBenchContext {
   auth: Record<string, string>;
   dir: string;
   /** Streams a file as a request body (bench.ts send()). */
-  send(url: string, file: string, opts: { method?: string; headers?: Record<string, string> }): Promise<{ seconds: number; status: number; body: string }>;
+  send(
+    url: string,
+    file: string,
+    opts: { method?: string; headers?: Record<string, string> },
+  ): Promise<{ seconds: number; status: number; body: string }>;
   watchRss(): { stop(): number };
   log(...a: unknown[]): void;
 }
@@ -23,7 +27,8 @@ function makeDistinctFiles(dir: string, count: number, size: number): { file: st
   const out = [];
   for (let i = 0; i < count; i++) {
     const file = path.join(dir, `shard-${i}.safetensors`);
-    const headerFor = (n: number) => JSON.stringify({ __metadata__: { shard: String(i) }, w: { dtype: "U8", shape: [n], data_offsets: [0, n] } });
+    const headerFor = (n: number) =>
+      JSON.stringify({ __metadata__: { shard: String(i) }, w: { dtype: "U8", shape: [n], data_offsets: [0, n] } });
     let dataLen = size - 8;
     for (let k = 0; k < 5; k++) dataLen = size - 8 - Buffer.byteLength(headerFor(dataLen));
     const header = Buffer.from(headerFor(dataLen));
@@ -55,7 +60,12 @@ function drain(url: string, headers: Record<string, string>) {
         let bytes = 0;
         res.on("data", (c: Buffer) => (bytes += c.length));
         res.on("end", () =>
-          resolve({ seconds: (performance.now() - t) / 1000, bytes, length: Number(res.headers["content-length"] ?? -1), status: res.statusCode ?? 0 }),
+          resolve({
+            seconds: (performance.now() - t) / 1000,
+            bytes,
+            length: Number(res.headers["content-length"] ?? -1),
+            status: res.statusCode ?? 0,
+          }),
         );
         res.on("error", reject);
       })
@@ -63,7 +73,11 @@ function drain(url: string, headers: Record<string, string>) {
   });
 }
 
-export async function benchFileSets(ctx: FileSetBenchContext, single: { upload_mb_s: number; download_mb_s: number }, results: Record<string, number>) {
+export async function benchFileSets(
+  ctx: FileSetBenchContext,
+  single: { upload_mb_s: number; download_mb_s: number },
+  results: Record<string, number>,
+) {
   const count = 4;
   const size = Number(process.env.BENCH_FILESET_FILE_MIB ?? 1024) * MiB;
   ctx.log(`\n— a version of ${count} × ${size / MiB} MiB files (commit, PUT each, complete; then as a zip) —`);
@@ -90,7 +104,9 @@ export async function benchFileSets(ctx: FileSetBenchContext, single: { upload_m
   results.fileset_upload_rss_growth_mib = Math.round(rss.stop());
   results.fileset_upload_mb_s = Math.round((count * size) / 1e6 / seconds);
   results.fileset_upload_ratio = Math.round((results.fileset_upload_mb_s / single.upload_mb_s) * 100) / 100;
-  ctx.log(`${results.fileset_upload_mb_s} MB/s (single file ${single.upload_mb_s}) → ratio ${results.fileset_upload_ratio}; RSS +${results.fileset_upload_rss_growth_mib} MiB`);
+  ctx.log(
+    `${results.fileset_upload_mb_s} MB/s (single file ${single.upload_mb_s}) → ratio ${results.fileset_upload_ratio}; RSS +${results.fileset_upload_rss_growth_mib} MiB`,
+  );
 
   const zrss = ctx.watchRss();
   const zip = await drain(`${base}/versions/1.0/download?format=zip`, ctx.auth);
@@ -98,6 +114,8 @@ export async function benchFileSets(ctx: FileSetBenchContext, single: { upload_m
   if (zip.status !== 200 || zip.bytes !== zip.length) throw new Error(`zip: ${zip.status}, ${zip.bytes} of ${zip.length} bytes`);
   results.fileset_zip_mb_s = Math.round(zip.bytes / 1e6 / zip.seconds);
   results.fileset_zip_ratio = Math.round((results.fileset_zip_mb_s / single.download_mb_s) * 100) / 100;
-  ctx.log(`zip: ${results.fileset_zip_mb_s} MB/s (single-file download ${single.download_mb_s}) → ratio ${results.fileset_zip_ratio}; RSS +${results.fileset_zip_rss_growth_mib} MiB`);
+  ctx.log(
+    `zip: ${results.fileset_zip_mb_s} MB/s (single-file download ${single.download_mb_s}) → ratio ${results.fileset_zip_ratio}; RSS +${results.fileset_zip_rss_growth_mib} MiB`,
+  );
   for (const f of files) fs.rmSync(f.file, { force: true });
 }

@@ -37,20 +37,31 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
 
       <section aria-label="Totals" className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
         <Stat
-          label="Stored"
+          label="Stored (billed)"
           testId="usage-total-bytes"
           data={{ "data-bytes": u.totals.stored_bytes }}
           value={formatBytes(u.totals.stored_bytes)}
         >
-          {u.totals.stored_bytes.toLocaleString("en-US")} bytes in ready and quarantined versions
+          {u.totals.object_count.toLocaleString("en-US")} file{u.totals.object_count === 1 ? "" : "s"} in the bucket, each stored once
         </Stat>
         <Stat
-          label="Objects"
-          testId="usage-object-count"
-          data={{ "data-count": u.totals.object_count }}
-          value={u.totals.object_count.toLocaleString("en-US")}
+          label="Referenced by versions"
+          testId="usage-logical-bytes"
+          data={{ "data-bytes": u.totals.logical_bytes, "data-count": u.totals.version_count }}
+          value={formatBytes(u.totals.logical_bytes)}
         >
-          versions across {u.totals.model_count} model{u.totals.model_count === 1 ? "" : "s"}
+          {u.totals.version_count.toLocaleString("en-US")} version{u.totals.version_count === 1 ? "" : "s"} across {u.totals.model_count}{" "}
+          model
+          {u.totals.model_count === 1 ? "" : "s"}
+          {u.totals.dedup_saved_bytes > 0 ? (
+            <>
+              {" "}
+              ·{" "}
+              <span data-testid="usage-dedup-saved" data-bytes={u.totals.dedup_saved_bytes}>
+                deduplication saved {formatBytes(u.totals.dedup_saved_bytes)}
+              </span>
+            </>
+          ) : null}
         </Stat>
         <Stat
           label={`Egress in ${monthName(u.month)}`}
@@ -78,8 +89,9 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
           data-testid="usage-deleted-bytes"
           data-bytes={u.totals.deleted_bytes}
         >
-          Also held: <strong>{formatBytes(u.totals.deleted_bytes)}</strong> in {u.totals.deleted_count} deleted version
-          {u.totals.deleted_count === 1 ? "" : "s"}, kept until the retention purge. They are not counted in the totals above.
+          <strong>{formatBytes(u.totals.deleted_bytes)}</strong> belong to {u.totals.deleted_count} deleted version
+          {u.totals.deleted_count === 1 ? "" : "s"}, kept until the retention purge. Files no other version uses are still in the bucket
+          (counted in Stored) until then.
         </p>
       ) : null}
 
@@ -130,15 +142,15 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
           </div>
 
           <div className="grid gap-6 xl:grid-cols-2">
-            <Panel title="By framework" note="Detected framework of each stored version.">
+            <Panel title="By framework" note="Bytes the versions of each detected framework reference.">
               <BreakdownChart label="Stored bytes by framework" data={u.by_framework.map((f) => ({ name: f.framework, bytes: f.bytes }))} />
               <BreakdownTable
                 testId="usage-by-framework"
                 rows={u.by_framework.map((f) => ({ key: f.framework, label: f.framework, bytes: f.bytes, count: f.count }))}
-                total={u.totals.stored_bytes}
+                total={u.totals.logical_bytes}
               />
             </Panel>
-            <Panel title="By task type" note="The model's declared type.">
+            <Panel title="By task type" note="Bytes referenced, by the model's declared type.">
               <BreakdownChart
                 label="Stored bytes by task type"
                 data={u.by_task_type.map((t) => ({
@@ -154,7 +166,7 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
                   bytes: t.bytes,
                   count: t.count,
                 }))}
-                total={u.totals.stored_bytes}
+                total={u.totals.logical_bytes}
               />
             </Panel>
           </div>
@@ -174,6 +186,13 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
                       Versions
                     </th>
                     <th scope="col" className="py-2 pr-3 text-right font-medium">
+                      Referenced
+                    </th>
+                    <th
+                      scope="col"
+                      className="py-2 pr-3 text-right font-medium"
+                      title="Each file once; a file two models share counts in both"
+                    >
                       Stored
                     </th>
                     <th scope="col" className="py-2 text-right font-medium">
@@ -183,7 +202,13 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
                 </thead>
                 <tbody className="divide-y divide-slate-100">
                   {u.by_model.map((m) => (
-                    <tr key={m.model_id} data-testid="usage-model-row" data-model={m.slug} data-bytes={m.bytes}>
+                    <tr
+                      key={m.model_id}
+                      data-testid="usage-model-row"
+                      data-model={m.slug}
+                      data-bytes={m.bytes}
+                      data-stored-bytes={m.stored_bytes}
+                    >
                       <td className="py-2 pr-3">
                         <Link href={`/orgs/${slug}/models/${m.slug}`} className="text-brand-700 hover:underline">
                           {m.name}
@@ -191,6 +216,7 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
                       </td>
                       <td className="py-2 pr-3 text-right tabular-nums">{m.count}</td>
                       <td className="py-2 pr-3 text-right tabular-nums">{formatBytes(m.bytes)}</td>
+                      <td className="py-2 pr-3 text-right tabular-nums">{formatBytes(m.stored_bytes)}</td>
                       <td className="py-2 text-right tabular-nums text-slate-500">
                         {m.deleted_bytes ? formatBytes(m.deleted_bytes) : "—"}
                       </td>
