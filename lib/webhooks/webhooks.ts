@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { Principal, RequestMeta } from "@/lib/auth/principal";
 import { recordAudit } from "@/lib/db/queries/audit";
 import * as q from "@/lib/db/queries/webhooks";
-import { ERRORS } from "@/lib/errors";
+import { ERRORS, toAppError } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
 import { resolveOrg } from "@/lib/services/resolve";
 import {
@@ -80,7 +80,9 @@ export class WebhookService extends Service {
    * (generated unless given) is in this answer only.
    */
   async createEndpoint(p: Principal, orgSlug: string, input: CreateWebhookInput, meta: RequestMeta = {}): Promise<WebhookEndpoint> {
-    const data = createWebhookSchema.parse(input);
+    const parsed = createWebhookSchema.safeParse(input);
+    if (!parsed.success) throw toAppError(parsed.error);
+    const data = parsed.data;
     const secret = data.secret ?? generateWebhookSecret();
     return this.as(p, async (tx) => {
       const org = await resolveOrg(tx, orgSlug, "admin");
@@ -122,7 +124,9 @@ export class WebhookService extends Service {
 
   /** Recent deliveries with every attempt (admins), newest first. */
   async listDeliveries(p: Principal, orgSlug: string, query: { endpoint?: string; limit?: number } = {}): Promise<WebhookDelivery[]> {
-    const opts = listDeliveriesQuerySchema.parse(query);
+    const parsed = listDeliveriesQuerySchema.safeParse(query);
+    if (!parsed.success) throw toAppError(parsed.error);
+    const opts = parsed.data;
     return this.as(p, async (tx) => {
       const org = await resolveOrg(tx, orgSlug, "admin");
       const rows = await q.listDeliveries(tx, org.id, { endpointId: opts.endpoint, limit: opts.limit });
