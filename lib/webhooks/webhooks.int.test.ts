@@ -90,6 +90,39 @@ describe.each(DB_KINDS)("webhooks on %s", (kind) => {
         ),
       ),
     ).rejects.toThrow(/permission denied/);
+    // RLS itself, below the service: members and other orgs see no endpoint, delivery or attempt, and cannot register one.
+    await w.upload("member", "m", "1.0");
+    await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "m", "production", "1.0");
+    const count = (who: keyof World["users"], table: string) =>
+      withUser(t.db, w.users[who].claims, async (tx) =>
+        Number((await tx.query<{ n: string }>(`select count(*) as n from public.${table} where org_id = $1`, [w.orgs.a.id])).rows[0]!.n),
+      );
+    expect(await count("admin", "webhook_deliveries")).toBe(1);
+    expect(await count("owner", "webhook_endpoints")).toBe(1);
+    for (const who of ["member", "viewer", "outsider"] as const) {
+      expect(await count(who, "webhook_endpoints"), who).toBe(0);
+      expect(await count(who, "webhook_deliveries"), who).toBe(0);
+      expect(await count(who, "webhook_attempts"), who).toBe(0);
+    }
+    const insertAs = (who: keyof World["users"]) =>
+      withUser(t.db, w.users[who].claims, (tx) =>
+        tx.query(
+          "insert into public.webhook_endpoints (org_id, url, events, secret) values ($1, 'https://example.com/', '{alias.moved}', 'a-secret-of-16-chars')",
+          [w.orgs.a.id],
+        ),
+      );
+    await expect(insertAs("member")).rejects.toThrow(/row-level security/);
+    await expect(insertAs("outsider")).rejects.toThrow(/row-level security/);
+    await expect(
+      withUser(t.db, w.users.member.claims, (tx) => tx.query("select public.redeliver_webhook(id) from public.webhook_deliveries")),
+    ).resolves.toMatchObject({ rowCount: 0 }); // sees none to redeliver
+    const [delivery] = await w.services.webhooks.listDeliveries(w.users.admin, w.orgs.a.slug);
+    await expect(
+      withUser(t.db, w.users.member.claims, (tx) => tx.query("select public.redeliver_webhook($1)", [delivery!.id])),
+    ).rejects.toThrow(/no such webhook delivery/);
+    await expect(
+      withUser(t.db, w.users.outsider.claims, (tx) => tx.query("select public.ping_webhook_endpoint($1)", [created.id])),
+    ).rejects.toThrow(/no such webhook endpoint/);
     await w.services.webhooks.deleteEndpoint(w.users.admin, w.orgs.a.slug, created.id);
     expect(await w.services.webhooks.listEndpoints(w.users.admin, w.orgs.a.slug)).toEqual([]);
   });
