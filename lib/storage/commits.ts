@@ -26,6 +26,7 @@ import { modelSlugSchema, orgSlugSchema, uploadMetadataSchema, versionSchema, ty
 import { describeLayout } from "./layout";
 import { blobKey } from "./object-key";
 import type { ModelVersion } from "./types";
+import { raiseVersionFinished } from "@/lib/webhooks/events";
 import { locatedFindings, versionDigest, worstVerdict } from "./version-content";
 
 /** A file of a commit: where its bytes go, or that the organization already stores them. */
@@ -316,7 +317,9 @@ export class CommitService extends Service {
           },
           meta,
         });
-        return (await findVersionById(tx, id))!;
+        const finished = (await findVersionById(tx, id))!;
+        await raiseVersionFinished(tx, p, commit.orgId, { id: commit.modelId, slug: commit.modelSlug }, finished);
+        return finished;
       });
     } catch (e) {
       await this.abandonCommit(p, id).catch(() => {});
