@@ -9,11 +9,10 @@ import { migrate } from "@/lib/db/migrate";
 import { openPGlite } from "@/lib/db/pglite";
 import type { Database } from "@/lib/db/types";
 import { createLocalBlobStore } from "@/lib/storage/adapters/local";
-import type { ModelVersion } from "@/lib/storage/types";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { makeWorld, type World } from "@/test/world";
 import { migrateToCloud } from "./migrate-cloud";
-import { hashStore, safetensors, spawnScript, upload } from "./testing";
+import { hashStore, safetensors, spawnScript, upload, type StoredVersion } from "./testing";
 
 const MiB = 1024 * 1024;
 
@@ -23,7 +22,7 @@ describe.each(DB_KINDS)("migrate:cloud killed mid-copy on %s, with a local stand
   let dbArg: string;
   let w: World;
   let tmp: string;
-  const versions: ModelVersion[] = [];
+  const versions: StoredVersion[] = [];
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fm-migrate-kill-"));
