@@ -179,7 +179,9 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       const archived = new Set(objects.map((o) => o.key));
       for (const [key, row] of blobs) {
         if (row.live && row.status === "stored" && !row.purged_at && !archived.has(key)) {
-          problems.push(`${key}: a file of a ready version whose bytes are not in the store this backup read (missing, or stored in another backend).`);
+          problems.push(
+            `${key}: a file of a ready version whose bytes are not in the store this backup read (missing, or stored in another backend).`,
+          );
         }
       }
 

@@ -16,9 +16,9 @@ import { hashStore, safetensors, seedVersions, upload, type SeededVersions } fro
 
 const backends = async (t: TestDatabase) =>
   Object.fromEntries(
-    (
-      await t.db.query<{ object_key: string; storage_backend: string }>("select object_key, storage_backend from public.blobs")
-    ).rows.map((r) => [r.object_key, r.storage_backend]),
+    (await t.db.query<{ object_key: string; storage_backend: string }>("select object_key, storage_backend from public.blobs")).rows.map(
+      (r) => [r.object_key, r.storage_backend],
+    ),
   );
 
 describe.each(DB_KINDS)(

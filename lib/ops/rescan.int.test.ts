@@ -11,8 +11,11 @@ describe.each(DB_KINDS)("rescan on %s", (kind) => {
   let w: World;
   const v: Record<string, ModelVersion> = {};
   const status = async (id: string) =>
-    (await t.db.query<{ status: string; scan_verdict: string }>("select status, scan_verdict from public.model_versions where id = $1", [id]))
-      .rows[0];
+    (
+      await t.db.query<{ status: string; scan_verdict: string }>("select status, scan_verdict from public.model_versions where id = $1", [
+        id,
+      ])
+    ).rows[0];
   beforeAll(async () => {
     t = await openTestDatabase(kind);
     w = await makeWorld(t.db);

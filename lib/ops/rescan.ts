@@ -139,12 +139,10 @@ export async function rescanVersions(
     );
     if (opts.dryRun) continue;
     await withService(db, async (tx) => {
-      await tx.query(`update public.model_versions set scan_verdict = $2, scan_findings = $3, scanned_at = now(), status = $4 where id = $1`, [
-        v.id,
-        verdict,
-        JSON.stringify(locatedFindings(files.map((f) => ({ path: f.path, findings: f.findings })))),
-        status,
-      ]);
+      await tx.query(
+        `update public.model_versions set scan_verdict = $2, scan_findings = $3, scanned_at = now(), status = $4 where id = $1`,
+        [v.id, verdict, JSON.stringify(locatedFindings(files.map((f) => ({ path: f.path, findings: f.findings })))), status],
+      );
       await recordSystemAudit(tx, {
         orgId: v.org_id,
         action: "version.rescan",

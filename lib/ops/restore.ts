@@ -100,7 +100,9 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
           }
           if (info && info.format !== ARCHIVE_FORMAT) throw new UsageError(`${opts.archive} is not a FairMind backup.`);
           if (info && !(info.version >= 1 && info.version <= ARCHIVE_VERSION))
-            throw new UsageError(`${opts.archive} is a format ${info.version} backup; this app reads formats 1 to ${ARCHIVE_VERSION}. Restore it with a newer app.`);
+            throw new UsageError(
+              `${opts.archive} is a format ${info.version} backup; this app reads formats 1 to ${ARCHIVE_VERSION}. Restore it with a newer app.`,
+            );
           if (info?.version === 1 && opts.database)
             throw new UsageError(
               `${opts.archive} was made before file sets (format 1). Restore it into an embedded data directory (without --database): ` +

@@ -291,7 +291,9 @@ describe.each(DB_KINDS)("retention racing a commit that reuses the same bytes on
     const first = await upload(w, model, "1.0", data);
     const key = await w.keyOf(first);
     await w.services.catalog.deleteModel(w.users.admin, w.orgs.a.slug, model);
-    await withService(t.db, (tx) => tx.query("update public.blobs set released_at = now() - interval '40 days' where object_key = $1", [key]));
+    await withService(t.db, (tx) =>
+      tx.query("update public.blobs set released_at = now() - interval '40 days' where object_key = $1", [key]),
+    );
     return { data, key };
   };
   const commitOf = (model: string, data: Buffer) =>

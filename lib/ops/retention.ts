@@ -210,7 +210,12 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
             [b.id],
           );
           if (rowCount)
-            await recordSystemAudit(tx, { orgId: b.org_id, action: "upload.expire", target: ["blob", b.id], details: { key: b.object_key } });
+            await recordSystemAudit(tx, {
+              orgId: b.org_id,
+              action: "upload.expire",
+              target: ["blob", b.id],
+              details: { key: b.object_key },
+            });
         });
       }
       r.pendingBlobsRemoved.push({ id: b.id, key: b.object_key, label: b.label });
@@ -320,7 +325,13 @@ export async function runRetention(opts: RetentionOptions): Promise<RetentionRep
             orgId: b.org_id,
             action: "blob.purge",
             target: ["blob", b.id],
-            details: { key: b.object_key, size: Number(b.size_bytes), sha256: b.sha256, versions: b.label, retention_days: opts.retentionDays },
+            details: {
+              key: b.object_key,
+              size: Number(b.size_bytes),
+              sha256: b.sha256,
+              versions: b.label,
+              retention_days: opts.retentionDays,
+            },
           });
           return true;
         });
