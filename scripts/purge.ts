@@ -8,7 +8,8 @@
 // use by the running app).
 import { parseCliArgs, runCli } from "@/lib/ops/cli";
 import { EXIT, openOpsContext, opsStore } from "@/lib/ops/ops-env";
-import { formatRetentionReport, runRetention } from "@/lib/ops/retention";
+import { runRetention } from "@/lib/ops/retention";
+import { formatRetentionReport } from "@/lib/ops/retention-report";
 
 const USAGE = `Usage: npm run purge [-- --dry-run] [--json]
 

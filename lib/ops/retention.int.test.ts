@@ -7,7 +7,8 @@ import { withService, withUser } from "@/lib/db/client";
 import type { ModelVersion } from "@/lib/storage/types";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { makeWorld, type World } from "@/test/world";
-import { formatRetentionReport, retentionSettings, runRetention, type RetentionOptions } from "./retention";
+import { runRetention, type RetentionOptions } from "./retention";
+import { formatRetentionReport, retentionSettings } from "./retention-report";
 import { safetensors, upload } from "./testing";
 
 const DAY = 86_400_000;
