@@ -97,7 +97,6 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       app_version: opts.appVersion,
     };
     const sink = fs.createWriteStream(partial, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
-    const throttle = createThrottle(opts.maxBytesPerSecond);
     const tar = new TarWriter(sink);
     const files: ManifestFile[] = [];
     const mtime = Math.floor(Date.now() / 1000);
@@ -132,6 +131,8 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       const total = listed.reduce((n, s) => n + s.size, 0);
       opts.onTotal?.(total);
       log(`Archiving ${listed.length} objects (${total} bytes)…`);
+      // The rate counts from the first object: time spent dumping the database is no credit.
+      const throttle = createThrottle(opts.maxBytesPerSecond);
       const objects: ManifestObject[] = [];
       const problems: string[] = [];
       let objectBytes = 0;
