@@ -5,6 +5,7 @@ import { useDropzone, type FileRejection } from "react-dropzone";
 import { ACCEPTED_FILE_TYPES, ALLOWED_EXTENSIONS, isAllowedExtension } from "@/lib/storage/limits";
 import { formatBytes } from "@/lib/format";
 import { relativePathOf } from "./folder-files";
+import { refuseByContent } from "./sniff-dropped";
 import { extensionOf } from "./upload-helpers";
 
 const EXTENSIONS = ALLOWED_EXTENSIONS.map((e) => `.${e}`).join(", ");
@@ -44,8 +45,20 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
       if (relativePathOf(file).includes("/")) return null;
       return isAllowedExtension(extensionOf(file.name)) ? null : { code: "file-invalid-type", message: "unsupported file type" };
     },
-    onDrop(accepted, rejections) {
-      setRejected(rejections.map((r, i) => ({ key: `${r.file.name}-${i}-${Date.now()}`, message: explain(r, maxBytes) })));
+    async onDrop(dropped, rejections) {
+      const now = Date.now();
+      const byName = rejections.map((r, i) => ({ key: `${r.file.name}-${i}-${now}`, message: explain(r, maxBytes) }));
+      setRejected(byName);
+      // The first bytes decide before any byte is sent: an image or a document named .pt stops here.
+      const { accepted, refused } = await refuseByContent(dropped);
+      if (refused.length)
+        setRejected([
+          ...byName,
+          ...refused.map((r, i) => ({
+            key: `${r.file.name}-c${i}-${now}`,
+            message: `"${r.file.name}" was not added: ${r.message} Nothing was uploaded.`,
+          })),
+        ]);
       if (accepted.length) onFiles(accepted);
     },
   });
