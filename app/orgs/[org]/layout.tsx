@@ -71,7 +71,13 @@ export default async function OrgLayout({ children, params }: { children: ReactN
             : null}
         </div>
       ) : null}
-      <main id="main" tabIndex={-1} className="mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 outline-none sm:px-6" data-role={org.role} data-admin={isAdmin(org) ? "true" : "false"}>
+      <main
+        id="main"
+        tabIndex={-1}
+        className="mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 outline-none sm:px-6"
+        data-role={org.role}
+        data-admin={isAdmin(org) ? "true" : "false"}
+      >
         {children}
       </main>
     </div>
