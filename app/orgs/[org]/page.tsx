@@ -156,7 +156,7 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
                         ))}
                       </div>
                     ) : (
-                      <span className="text-slate-400">no versions</span>
+                      <span className="text-slate-500">no versions</span>
                     )}
                     <div className="text-xs text-slate-500">
                       {m.version_count} version{m.version_count === 1 ? "" : "s"}

@@ -90,7 +90,7 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
                 return (
                   <tr
                     key={t.id}
-                    className={status === "active" ? "" : "text-slate-400"}
+                    className={status === "active" ? "" : "text-slate-500"}
                     data-testid="token-row"
                     data-name={t.name}
                     data-status={status}
