@@ -34,10 +34,12 @@ const ROLES: { user: DemoUser; org: string; model: string; writes: boolean }[] =
 test("the sign-in and sign-up pages", async ({ browser }) => {
   const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const page = await context.newPage();
+  const found: string[] = [];
   for (const url of ["/sign-in", "/sign-up"]) {
     await page.goto(url, { waitUntil: "networkidle" });
-    await expectNoSeriousViolations(page, url);
+    found.push(...(await seriousViolations(page, url)));
   }
+  expect(found, found.join("\n")).toEqual([]);
   await context.close();
 });
 
@@ -56,10 +58,13 @@ for (const { user, org, model, writes } of ROLES) {
       } else {
         pages.push(["model page", `/orgs/${org}/models/${model}`], ["compare", `/orgs/${org}/models/${model}/compare`]);
       }
+      // Every page is checked before the test fails, so one run lists everything to fix.
+      const found: string[] = [];
       for (const [what, url] of pages) {
         await page.goto(url, { waitUntil: "networkidle" });
-        await expectNoSeriousViolations(page, `${what} (${url})`);
+        found.push(...(await seriousViolations(page, `${what} (${url})`)));
       }
+      expect(found, found.join("\n")).toEqual([]);
     });
   });
 }

@@ -324,7 +324,7 @@ function Stat({
       <p className="mt-1 text-2xl font-semibold tabular-nums tracking-tight" data-testid={testId} {...data}>
         {value}
       </p>
-      <p className="mt-1 text-xs text-slate-500">{children}</p>
+      <p className="mt-1 text-xs text-slate-600">{children}</p>
     </div>
   );
 }
