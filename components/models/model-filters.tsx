@@ -76,7 +76,7 @@ export function ModelFilters({
         follow(values);
       }}
     >
-      <div className="min-w-48 flex-1">
+      <div className="w-full sm:w-auto sm:min-w-48 sm:flex-1">
         <label htmlFor="q" className="label">
           Search
         </label>
@@ -98,7 +98,8 @@ export function ModelFilters({
         />
       </div>
       {selects.map((s) => (
-        <div key={s.id}>
+        // Two to a row on a phone, so the filters do not push the list below the fold.
+        <div key={s.id} className="w-[calc(50%-0.375rem)] sm:w-auto">
           <label htmlFor={s.id} className="label">
             {s.label}
           </label>
@@ -106,7 +107,7 @@ export function ModelFilters({
             id={s.id}
             name={s.id}
             value={values[s.id] ?? ""}
-            className="input pr-8"
+            className="input w-full pr-8"
             data-testid={`filter-${s.id}`}
             onChange={(e) => {
               // Another sort starts in its natural direction.
