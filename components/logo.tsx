@@ -6,7 +6,7 @@ export function Logo({ className = "" }: { className?: string }) {
         <path d="M9 22V10h10M9 16h8" stroke="white" strokeWidth="3" fill="none" strokeLinecap="round" strokeLinejoin="round" />
         <circle cx="23" cy="21" r="3" className="fill-brand-100" />
       </svg>
-      FairMind <span className="font-normal text-slate-500">Model Storage</span>
+      FairMind <span className="hidden font-normal text-slate-500 sm:inline">Model Storage</span>
     </span>
   );
 }

@@ -40,9 +40,10 @@ export class ModelsPage {
   async slugs() {
     return this.rows().evaluateAll((rows) => rows.map((r) => r.getAttribute("data-model")));
   }
+  /** Types a search; the list follows by itself (debounced) and the URL keeps it. */
   async search(text: string) {
     await this.page.getByTestId("search").fill(text);
-    await this.page.getByTestId("apply-filters").click();
+    await expect(this.page).toHaveURL(new RegExp(`[?&]q=${encodeURIComponent(text)}(&|$)`));
   }
   async expectLoaded() {
     await expect(this.page.getByRole("heading", { name: "Models" })).toBeVisible();

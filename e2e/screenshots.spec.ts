@@ -29,3 +29,18 @@ test("screenshot: sign-in", async ({ browser }) => {
   await page.screenshot({ path: "docs/screenshots/sign-in.png" });
   await page.close();
 });
+
+test("screenshot: phone (390 px)", async ({ browser }) => {
+  const context = await browser.newContext({
+    storageState: authFile("alice"),
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const page = await context.newPage();
+  await page.goto("/orgs/demo_org", { waitUntil: "networkidle" });
+  await expect(page.getByTestId("models-table")).toBeVisible();
+  await page.screenshot({ path: "docs/screenshots/phone-models.png" });
+  await context.close();
+});

@@ -106,7 +106,7 @@ function Snippet({ title, code, testId }: { title: string; code: string; testId:
         {title}
         <CopyButton value={code} label={`Copy the ${title} snippet`} testId={`${testId}-copy`} />
       </figcaption>
-      <pre className="max-h-96 overflow-auto bg-slate-900 p-3 text-xs leading-relaxed text-slate-100" data-testid={testId}>
+      <pre tabIndex={0} className="max-h-96 overflow-auto bg-slate-900 p-3 text-xs leading-relaxed text-slate-100" data-testid={testId}>
         <code>{code}</code>
       </pre>
     </figure>

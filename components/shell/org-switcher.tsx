@@ -13,7 +13,7 @@ export function OrgSwitcher({ current, orgs }: { current: Org; orgs: Org[] }) {
           <path d="M5 8l5 5 5-5" stroke="currentColor" strokeWidth="2" fill="none" />
         </svg>
       </summary>
-      <div className="absolute left-0 z-20 mt-1 w-64 rounded-md border border-slate-200 bg-white py-1 shadow-lg">
+      <div className="absolute left-0 z-20 mt-1 w-64 max-w-[calc(100vw-2rem)] rounded-md border border-slate-200 bg-white py-1 shadow-lg">
         <p className="px-3 py-1 text-xs font-medium uppercase tracking-wide text-slate-500">Your organizations</p>
         <ul>
           {orgs.map((o) => (

@@ -5,6 +5,7 @@ import { useDropzone, type FileRejection } from "react-dropzone";
 import { ACCEPTED_FILE_TYPES, ALLOWED_EXTENSIONS, isAllowedExtension } from "@/lib/storage/limits";
 import { formatBytes } from "@/lib/format";
 import { relativePathOf } from "./folder-files";
+import { refuseByContent } from "./sniff-dropped";
 import { extensionOf } from "./upload-helpers";
 
 const EXTENSIONS = ALLOWED_EXTENSIONS.map((e) => `.${e}`).join(", ");
@@ -30,7 +31,11 @@ function explain(r: FileRejection, maxBytes: number): string {
 export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFiles: (files: File[]) => void }) {
   const [rejected, setRejected] = useState<{ key: string; message: string }[]>([]);
   const folderInput = useRef<HTMLInputElement>(null);
-  const { getRootProps, getInputProps, isDragActive, isDragReject } = useDropzone({
+  // The zone is only a drop target; choosing files is a real button inside it (a focusable zone
+  // around a button and an input would nest interactive controls, which screen readers garble).
+  const { getRootProps, getInputProps, isDragActive, isDragReject, open } = useDropzone({
+    noClick: true,
+    noKeyboard: true,
     accept: ACCEPTED_FILE_TYPES,
     maxSize: maxBytes,
     minSize: 1,
@@ -44,8 +49,20 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
       if (relativePathOf(file).includes("/")) return null;
       return isAllowedExtension(extensionOf(file.name)) ? null : { code: "file-invalid-type", message: "unsupported file type" };
     },
-    onDrop(accepted, rejections) {
-      setRejected(rejections.map((r, i) => ({ key: `${r.file.name}-${i}-${Date.now()}`, message: explain(r, maxBytes) })));
+    async onDrop(dropped, rejections) {
+      const now = Date.now();
+      const byName = rejections.map((r, i) => ({ key: `${r.file.name}-${i}-${now}`, message: explain(r, maxBytes) }));
+      setRejected(byName);
+      // The first bytes decide before any byte is sent: an image or a document named .pt stops here.
+      const { accepted, refused } = await refuseByContent(dropped);
+      if (refused.length)
+        setRejected([
+          ...byName,
+          ...refused.map((r, i) => ({
+            key: `${r.file.name}-c${i}-${now}`,
+            message: `"${r.file.name}" was not added: ${r.message} Nothing was uploaded.`,
+          })),
+        ]);
       if (accepted.length) onFiles(accepted);
     },
   });
@@ -53,11 +70,8 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
   return (
     <div className="space-y-2">
       <div
-        {...getRootProps({
-          role: "button",
-          "aria-label": `Drop model files here, or press Enter to choose files. Accepted: ${EXTENSIONS}; up to ${formatBytes(maxBytes)} each.`,
-        })}
-        className={`flex cursor-pointer flex-col items-center justify-center rounded-lg border-2 border-dashed px-6 py-10 text-center transition-colors ${
+        {...getRootProps({ role: "group", "aria-label": "Drop model files here" })}
+        className={`flex flex-col items-center justify-center rounded-lg border-2 border-dashed px-6 py-10 text-center transition-colors ${
           isDragActive && isDragReject
             ? "border-red-400 bg-red-50"
             : isDragActive
@@ -67,7 +81,7 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
         data-testid="dropzone"
         data-drag={isDragActive ? (isDragReject ? "reject" : "accept") : "none"}
       >
-        <input {...getInputProps()} data-testid="dropzone-input" />
+        <input {...getInputProps({ "aria-label": "Choose model files" })} data-testid="dropzone-input" />
         <svg aria-hidden viewBox="0 0 24 24" className="mb-3 h-10 w-10 text-slate-400" fill="none" stroke="currentColor" strokeWidth={1.5}>
           <path strokeLinecap="round" strokeLinejoin="round" d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" />
         </svg>
@@ -79,9 +93,19 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
             : "Drag model files here"}
         </p>
         <p className="mt-1 text-sm text-slate-600">
-          or <span className="font-medium text-brand-700 underline">choose files</span> · several at once is fine
+          or{" "}
+          <button
+            type="button"
+            onClick={open}
+            className="font-medium text-brand-700 underline"
+            aria-describedby="dropzone-accepts"
+            data-testid="choose-files"
+          >
+            choose files
+          </button>{" "}
+          · several at once is fine
         </p>
-        <p className="mt-3 text-xs text-slate-500">
+        <p id="dropzone-accepts" className="mt-3 text-xs text-slate-600">
           {EXTENSIONS} · up to {formatBytes(maxBytes)} each · resumable (a dropped connection or a reload can continue)
         </p>
       </div>

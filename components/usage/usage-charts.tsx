@@ -12,6 +12,8 @@ const shortMonth = (m: string) => {
   const [y, mo] = m.split("-");
   return `${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][Number(mo) - 1]} ${y?.slice(2)}`;
 };
+/** Label every month when they fit, else every 2nd, 3rd… month, always the same step (recharts' own skipping is irregular). */
+const monthInterval = (n: number) => Math.max(0, Math.ceil(n / 6) - 1);
 const bytesLabel = (v: unknown) => (typeof v === "number" && v > 0 ? formatBytes(v) : "");
 
 /** Stored bytes at the end of each month (cumulative). */
@@ -26,7 +28,14 @@ export function GrowthChart({ data }: { data: { month: string; stored_bytes: num
           </linearGradient>
         </defs>
         <CartesianGrid stroke="#e2e8f0" vertical={false} />
-        <XAxis dataKey="month" tickFormatter={shortMonth} tick={AXIS} tickLine={false} axisLine={{ stroke: "#cbd5e1" }} />
+        <XAxis
+          dataKey="month"
+          tickFormatter={shortMonth}
+          interval={monthInterval(data.length)}
+          tick={AXIS}
+          tickLine={false}
+          axisLine={{ stroke: "#cbd5e1" }}
+        />
         <YAxis tickFormatter={(v: number) => formatBytes(v)} tick={AXIS} tickLine={false} axisLine={false} width={72} />
         <Tooltip formatter={(v) => [formatBytes(Number(v)), "Stored"]} labelFormatter={(l) => shortMonth(String(l))} />
         <Area type="linear" dataKey="stored_bytes" stroke={BRAND} strokeWidth={2} fill="url(#growthFill)" isAnimationActive={false}>
@@ -43,7 +52,14 @@ export function EgressChart({ data }: { data: { month: string; bytes: number; do
     <figure aria-label="Bytes downloaded per month" data-testid="usage-egress-chart">
       <BarChart responsive data={data} margin={{ top: 22, right: 16, bottom: 0, left: 8 }} style={{ width: "100%", height: 240 }}>
         <CartesianGrid stroke="#e2e8f0" vertical={false} />
-        <XAxis dataKey="month" tickFormatter={shortMonth} tick={AXIS} tickLine={false} axisLine={{ stroke: "#cbd5e1" }} />
+        <XAxis
+          dataKey="month"
+          tickFormatter={shortMonth}
+          interval={monthInterval(data.length)}
+          tick={AXIS}
+          tickLine={false}
+          axisLine={{ stroke: "#cbd5e1" }}
+        />
         <YAxis tickFormatter={(v: number) => formatBytes(v)} tick={AXIS} tickLine={false} axisLine={false} width={72} />
         <Tooltip formatter={(v) => [formatBytes(Number(v)), "Egress"]} labelFormatter={(l) => shortMonth(String(l))} />
         <Bar dataKey="bytes" fill="#0d9488" radius={[3, 3, 0, 0]} isAnimationActive={false}>

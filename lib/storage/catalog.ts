@@ -31,6 +31,14 @@ function toTsQuery(q: string): string | undefined {
   return words.length ? words.map((w) => `${w}:*`).join(" & ") : undefined;
 }
 
+const filtersOf = (q: ListModelsQuery): models.ModelFilters => ({
+  tsquery: q.q ? toTsQuery(q.q) : undefined,
+  framework: q.framework,
+  type: q.type,
+  tag: q.tag,
+  verdict: q.verdict,
+});
+
 const encodeCursor = (v: unknown[]) => Buffer.from(JSON.stringify(v)).toString("base64url");
 
 /** A timestamp exactly as toISOString() writes it (what our cursors hold): nothing Postgres could refuse. */
@@ -74,14 +82,19 @@ export class CatalogService extends Service {
     const after = q.cursor ? decodeCursor(q.cursor, q.sort) : undefined;
     return this.as(p, async (tx) => {
       const org = await resolveOrg(tx, orgSlug);
-      const filters = { tsquery: q.q ? toTsQuery(q.q) : undefined, framework: q.framework, type: q.type, tag: q.tag, verdict: q.verdict };
-      const rows = await models.listModels(tx, org.id, filters, q.sort, after, q.limit + 1);
+      const rows = await models.listModels(tx, org.id, filtersOf(q), q.sort, after, q.limit + 1, q.dir);
       const items = rows.slice(0, q.limit);
       const last = items.at(-1);
       const sortValue = (m: ModelSummary) =>
         q.sort === "name" ? m.name : q.sort === "size" ? m.total_bytes : (q.sort === "created" ? m.created_at : m.updated_at).toISOString();
       return { items, next_cursor: rows.length > q.limit && last ? encodeCursor([sortValue(last), last.id]) : null };
     });
+  }
+
+  /** How many models match the list's search and filters (all pages together). */
+  async countModels(p: Principal, orgSlug: string, query: Partial<ListModelsQuery> = {}): Promise<number> {
+    const q = listModelsQuerySchema.parse(query);
+    return this.as(p, async (tx) => models.countModels(tx, (await resolveOrg(tx, orgSlug)).id, filtersOf(q)));
   }
 
   /** The distinct frameworks and tags used in an org (filter choices). */

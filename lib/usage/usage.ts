@@ -14,6 +14,9 @@ import { resolveOrg } from "@/lib/services/resolve";
 /** Cloud storage is billed per GiB ("GB" in AWS/Supabase price lists means 2^30 bytes). */
 export const BYTES_PER_GB = 1024 ** 3;
 
+/** What storing `bytes` for a month costs at `perGbMonth` dollars per GB-month (the page prices each model with it). */
+export const storageCost = (bytes: number, perGbMonth: number) => (bytes / BYTES_PER_GB) * perGbMonth;
+
 export interface CostRates {
   /** $ per GB-month stored (COST_STORAGE_PER_GB_MONTH, default 0.021). */
   storagePerGbMonth: number;
@@ -104,7 +107,7 @@ export class UsageService extends Service {
       const egressThisMonth = egress.find((e) => e.month === month)?.bytes ?? 0;
       const stored_gb = totals.stored_bytes / BYTES_PER_GB;
       const egress_gb = egressThisMonth / BYTES_PER_GB;
-      const storage = stored_gb * rates.storagePerGbMonth;
+      const storage = storageCost(totals.stored_bytes, rates.storagePerGbMonth);
       const egressCost = egress_gb * rates.egressPerGb;
       return {
         org: { id: org.id, slug: org.slug },

@@ -83,6 +83,8 @@ export const listModelsQuerySchema = z.object({
   tag: tagSchema.optional(),
   verdict: z.enum(SCAN_VERDICTS).optional(),
   sort: z.enum(MODEL_SORTS).default("updated"),
+  /** Direction of the sort; each sort has its natural one (name A→Z, the others newest or largest first). */
+  dir: z.enum(["asc", "desc"]).optional(),
   cursor: text(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

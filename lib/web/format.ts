@@ -25,7 +25,29 @@ export function timeAgo(d: Date | string | null | undefined, now = Date.now()): 
 export const formatDateTime = (d: Date | string | null | undefined) =>
   d ? new Date(d).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—";
 
-export const formatMoney = (n: number) => (n < 0.01 && n > 0 ? "< $0.01" : `$${n.toFixed(2)}`);
+/** Below this an amount reads "< $0.000001": a millionth of a dollar is the smallest we show. */
+export const SMALLEST_AMOUNT = 0.000001;
+
+/**
+ * US dollars for people. From one cent up: cents, with thousands separators ("$1,234.57"). Below one
+ * cent an amount is never rounded to zero or hidden behind "< $0.01": two significant digits, as many
+ * decimals as that takes ("$0.0003", "$0.000021"), down to a millionth of a dollar ("< $0.000001").
+ * Exactly zero is "$0.00". See docs/decisions.md (money on the usage page).
+ */
+export function formatMoney(n: number): string {
+  if (!Number.isFinite(n)) return "—";
+  const sign = n < 0 ? "-" : "";
+  const v = Math.abs(n);
+  if (v === 0) return "$0.00";
+  if (v < SMALLEST_AMOUNT) return `< $${SMALLEST_AMOUNT.toFixed(6)}`;
+  // Rounded to cents first: 0.00999 reads "$0.01" only when it really rounds there.
+  if (Number(v.toFixed(2)) >= 0.01 && v >= 0.0095) {
+    return `${sign}$${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  }
+  const small = Number(v.toPrecision(2));
+  const decimals = Math.min(7, Math.max(2, 1 - Math.floor(Math.log10(small))));
+  return `${sign}$${small.toFixed(decimals).replace(/(\.\d*?[1-9])0+$/, "$1")}`;
+}
 
 /** A page's searchParams as one string per key (first value wins; empty values dropped). */
 export function singleParams(raw: Record<string, string | string[] | undefined>): Record<string, string> {

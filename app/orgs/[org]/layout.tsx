@@ -29,7 +29,7 @@ export default async function OrgLayout({ children, params }: { children: ReactN
             <Logo />
           </Link>
           <OrgSwitcher current={org} orgs={orgs} />
-          <div className="ml-auto flex items-center gap-3 text-sm">
+          <div className="ml-auto flex min-w-0 items-center gap-3 text-sm">
             <span
               className="hidden rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600 md:inline"
               title={`Deployment mode · database ${health.database.ok ? "up" : "down"} · storage ${health.storage.ok ? "up" : "down"}`}
@@ -46,7 +46,7 @@ export default async function OrgLayout({ children, params }: { children: ReactN
                 </span>
               ) : null}
             </span>
-            <span className="text-slate-600" data-testid="user-email">
+            <span className="max-w-32 truncate text-slate-600 sm:max-w-56" title={principal.email} data-testid="user-email">
               {principal.email}
             </span>
             <form action={signOutAction}>
@@ -72,7 +72,13 @@ export default async function OrgLayout({ children, params }: { children: ReactN
             : null}
         </div>
       ) : null}
-      <main className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6" data-role={org.role} data-admin={isAdmin(org) ? "true" : "false"}>
+      <main
+        id="main"
+        tabIndex={-1}
+        className="mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 outline-none sm:px-6"
+        data-role={org.role}
+        data-admin={isAdmin(org) ? "true" : "false"}
+      >
         {children}
       </main>
     </div>

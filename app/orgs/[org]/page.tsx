@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { ModelFilters } from "@/components/models/model-filters";
 import { AliasBadge, VerdictBadge } from "@/components/verdict-badge";
 import { formatBytes } from "@/lib/format";
 import { FRAMEWORKS, MODEL_SORTS, SCAN_VERDICTS, TASK_TYPES, TASK_TYPE_LABELS, listModelsQuerySchema } from "@/lib/validations/models";
@@ -9,6 +10,7 @@ import { canWrite, requireOrg } from "@/lib/web/page-auth";
 export const metadata: Metadata = { title: "Models" };
 
 type Search = Record<string, string | string[] | undefined>;
+type ModelSort = (typeof MODEL_SORTS)[number];
 const SORT_LABEL: Record<(typeof MODEL_SORTS)[number], string> = {
   updated: "Recently updated",
   created: "Newest",
@@ -22,8 +24,9 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
   const parsed = listModelsQuerySchema.safeParse(single);
   const query = parsed.success ? parsed.data : listModelsQuerySchema.parse({});
   const { principal, services, org } = await requireOrg(slug);
-  const [page, facets] = await Promise.all([
+  const [page, total, facets] = await Promise.all([
     services.catalog.listModels(principal, slug, query),
+    services.catalog.countModels(principal, slug, query),
     services.catalog.listFacets(principal, slug),
   ]);
   const filtered = Boolean(query.q || query.framework || query.type || query.tag || query.verdict);
@@ -40,7 +43,7 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Models</h1>
-          <p className="text-sm text-slate-600">Every model {org.name} stores, newest activity first.</p>
+          <p className="text-sm text-slate-600">Every model {org.name} stores.</p>
         </div>
         {canWrite(org) ? (
           <Link href={`${base}/upload`} className="btn-primary" data-testid="upload-link">
@@ -49,34 +52,23 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
         ) : null}
       </div>
 
-      <form role="search" aria-label="Search and filter models" className="card flex flex-wrap items-end gap-3 p-3" method="get">
-        <div className="min-w-56 flex-1">
-          <label htmlFor="q" className="label">
-            Search
-          </label>
-          <input
-            id="q"
-            name="q"
-            defaultValue={query.q}
-            placeholder="Name, tag, framework, description…"
-            className="input"
-            data-testid="search"
-          />
-        </div>
-        <Select id="framework" label="Framework" value={query.framework} options={frameworks.map((f) => [f, f])} />
-        <Select id="type" label="Type" value={query.type} options={TASK_TYPES.map((t) => [t, TASK_TYPE_LABELS[t]])} />
-        <Select id="tag" label="Tag" value={query.tag} options={facets.tags.map((t) => [t, t])} />
-        <Select id="verdict" label="Scan" value={query.verdict} options={SCAN_VERDICTS.map((v) => [v, v.replace("_", " ")])} />
-        <Select id="sort" label="Sort" value={query.sort} options={MODEL_SORTS.map((s) => [s, SORT_LABEL[s]])} all={false} />
-        <button type="submit" className="btn-primary" data-testid="apply-filters">
-          Apply
-        </button>
-        {filtered ? (
-          <Link href={base} className="btn-secondary">
-            Clear
-          </Link>
-        ) : null}
-      </form>
+      <ModelFilters
+        q={query.q}
+        dir={query.dir}
+        clearHref={base}
+        filtered={filtered}
+        selects={[
+          { id: "framework", label: "Framework", value: query.framework, options: frameworks.map((f) => [f, f]) },
+          { id: "type", label: "Type", value: query.type, options: TASK_TYPES.map((t) => [t, TASK_TYPE_LABELS[t]]) },
+          { id: "tag", label: "Tag", value: query.tag, options: facets.tags.map((t) => [t, t]) },
+          { id: "verdict", label: "Scan", value: query.verdict, options: SCAN_VERDICTS.map((v) => [v, v.replace("_", " ")]) },
+          { id: "sort", label: "Sort", value: query.sort, options: MODEL_SORTS.map((s) => [s, SORT_LABEL[s]]), all: false },
+        ]}
+      />
+
+      <p className="text-sm text-slate-600" role="status" data-testid="model-count" data-total={total}>
+        {filtered ? `${total} model${total === 1 ? "" : "s"} match${total === 1 ? "es" : ""}` : `${total} model${total === 1 ? "" : "s"}`}
+      </p>
 
       {page.items.length === 0 ? (
         <div className="card p-10 text-center" data-testid="empty-state">
@@ -116,9 +108,7 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
             <caption className="sr-only">Models of {org.name}</caption>
             <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
               <tr>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Model
-                </th>
+                <SortHeader label="Model" sort="name" current={query} qs={qs} />
                 <th scope="col" className="px-4 py-2.5 font-medium">
                   Type
                 </th>
@@ -128,15 +118,11 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
                 <th scope="col" className="px-4 py-2.5 font-medium">
                   Latest
                 </th>
-                <th scope="col" className="px-4 py-2.5 text-right font-medium">
-                  Size
-                </th>
+                <SortHeader label="Size" sort="size" current={query} qs={qs} right />
                 <th scope="col" className="px-4 py-2.5 font-medium">
                   Scan
                 </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Updated
-                </th>
+                <SortHeader label="Updated" sort="updated" current={query} qs={qs} />
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
@@ -170,7 +156,7 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
                         ))}
                       </div>
                     ) : (
-                      <span className="text-slate-400">no versions</span>
+                      <span className="text-slate-500">no versions</span>
                     )}
                     <div className="text-xs text-slate-500">
                       {m.version_count} version{m.version_count === 1 ? "" : "s"}
@@ -194,7 +180,9 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
       )}
 
       <nav aria-label="Pagination" className="flex items-center justify-between text-sm">
-        <span className="text-slate-600">{page.items.length} shown</span>
+        <span className="text-slate-600">
+          {page.items.length} shown of {total}
+        </span>
         <div className="flex gap-2">
           {query.cursor ? (
             <Link className="btn-secondary" href={qs({ cursor: undefined })}>
@@ -212,32 +200,40 @@ export default async function ModelsPage({ params, searchParams }: { params: Pro
   );
 }
 
-function Select({
-  id,
+/** The natural direction of each sort (name A→Z; the others newest or largest first). */
+const NATURAL_DIR: Record<ModelSort, "asc" | "desc"> = { name: "asc", updated: "desc", created: "desc", size: "desc" };
+
+/** A column header that sorts the list on the server: a link (works without JavaScript), aria-sort for screen readers. */
+function SortHeader({
   label,
-  value,
-  options,
-  all = true,
+  sort,
+  current,
+  qs,
+  right = false,
 }: {
-  id: string;
   label: string;
-  value?: string;
-  options: [string, string][];
-  all?: boolean;
+  sort: ModelSort;
+  current: { sort: ModelSort; dir?: "asc" | "desc" };
+  qs: (extra: Record<string, string | undefined>) => string;
+  right?: boolean;
 }) {
+  const active = current.sort === sort;
+  const dir = active ? (current.dir ?? NATURAL_DIR[sort]) : undefined;
+  const nextDir = active ? (dir === "asc" ? "desc" : "asc") : NATURAL_DIR[sort];
+  const href = qs({ sort, dir: nextDir === NATURAL_DIR[sort] ? undefined : nextDir, cursor: undefined });
   return (
-    <div>
-      <label htmlFor={id} className="label">
+    <th
+      scope="col"
+      className={`px-4 py-2.5 font-medium ${right ? "text-right" : ""}`}
+      aria-sort={dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none"}
+    >
+      <Link href={href} className="inline-flex items-center gap-1 hover:text-slate-900" data-testid={`sort-${sort}`} scroll={false}>
         {label}
-      </label>
-      <select id={id} name={id} defaultValue={value ?? ""} className="input pr-8" data-testid={`filter-${id}`}>
-        {all ? <option value="">All</option> : null}
-        {options.map(([v, l]) => (
-          <option key={v} value={v}>
-            {l}
-          </option>
-        ))}
-      </select>
-    </div>
+        <svg aria-hidden viewBox="0 0 10 12" className={`h-3 w-2.5 ${active ? "text-slate-700" : "text-slate-400"}`} fill="currentColor">
+          {dir !== "desc" ? <path d="M5 0 9 5H1z" /> : null}
+          {dir !== "asc" ? <path d="M5 12 1 7h8z" /> : null}
+        </svg>
+      </Link>
+    </th>
   );
 }

@@ -9,7 +9,7 @@ export const metadata: Metadata = { title: "Create an organization" };
 export default async function NewOrgPage() {
   await requireUser("/orgs/new");
   return (
-    <main className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
+    <main id="main" tabIndex={-1} className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
       <Link href="/">
         <Logo className="mb-8 text-xl" />
       </Link>

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type InferResult, type Selectable } from "kysely";
+import { sql, type Expression, type ExpressionBuilder, type InferResult, type Selectable, type SqlBool } from "kysely";
 import { all, first, qb, run } from "../query";
 import type { DB, Models } from "../schema.gen";
 import type { Queryable } from "../types";
@@ -49,6 +49,7 @@ export const MODEL_SORTS = {
   size: { column: "m.total_bytes", dir: "desc" },
 } as const;
 export type ModelSort = keyof typeof MODEL_SORTS;
+export type SortDir = "asc" | "desc";
 
 export interface ModelFilters {
   /** A prefix tsquery over the model's search document ("credit:* & ris:*"). */
@@ -59,6 +60,17 @@ export interface ModelFilters {
   verdict?: string;
 }
 
+/** The WHERE of the list and its count: the org, then each filter that is set. */
+const matching = (orgId: string, f: ModelFilters) => (eb: ExpressionBuilder<DB & { m: Models }, "m">) => {
+  const c: Expression<SqlBool>[] = [eb("m.org_id", "=", orgId)];
+  if (f.tsquery) c.push(sql<boolean>`m.search @@ to_tsquery('simple', ${f.tsquery})`);
+  if (f.framework) c.push(eb("m.framework", "=", f.framework));
+  if (f.type) c.push(eb("m.task_type", "=", f.type as TaskType));
+  if (f.tag) c.push(sql<boolean>`m.tags @> array[${f.tag}]::text[]`);
+  if (f.verdict) c.push(eb("m.latest_scan_verdict", "=", f.verdict));
+  return eb.and(c);
+};
+
 /** One keyset page of an org's models; `after` is the last row's (sort value, id). */
 export async function listModels(
   tx: Queryable,
@@ -67,19 +79,24 @@ export async function listModels(
   sort: ModelSort,
   after: [value: string | number, id: string] | undefined,
   limit: number,
+  dir: SortDir = MODEL_SORTS[sort].dir,
 ): Promise<ModelRow[]> {
-  let q = models().where("m.org_id", "=", orgId);
-  if (f.tsquery) q = q.where(sql<boolean>`m.search @@ to_tsquery('simple', ${f.tsquery})`);
-  if (f.framework) q = q.where("m.framework", "=", f.framework);
-  if (f.type) q = q.where("m.task_type", "=", f.type as TaskType);
-  if (f.tag) q = q.where(sql<boolean>`m.tags @> array[${f.tag}]::text[]`);
-  if (f.verdict) q = q.where("m.latest_scan_verdict", "=", f.verdict);
+  let q = models().where(matching(orgId, f));
   const s = MODEL_SORTS[sort];
   if (after) {
-    const cmp = s.dir === "desc" ? sql.raw("<") : sql.raw(">");
+    const cmp = dir === "desc" ? sql.raw("<") : sql.raw(">");
     q = q.where(sql<boolean>`(${sql.ref(s.column)}, m.id) ${cmp} (${after[0]}, ${after[1]}::uuid)`);
   }
-  return all(tx, q.orderBy(s.column, s.dir).orderBy("m.id", s.dir).limit(limit));
+  return all(tx, q.orderBy(s.column, dir).orderBy("m.id", dir).limit(limit));
+}
+
+/** How many of an org's models match the filters (the list's total). */
+export async function countModels(tx: Queryable, orgId: string, f: ModelFilters): Promise<number> {
+  const q = qb
+    .selectFrom("models as m")
+    .select(sql<string>`count(*)`.as("n"))
+    .where(matching(orgId, f));
+  return Number((await first(tx, q))?.n ?? 0);
 }
 
 /** The distinct frameworks and tags used in an org (filter choices). */

@@ -90,7 +90,7 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
                 return (
                   <tr
                     key={t.id}
-                    className={status === "active" ? "" : "text-slate-400"}
+                    className={status === "active" ? "" : "text-slate-500"}
                     data-testid="token-row"
                     data-name={t.name}
                     data-status={status}
@@ -144,7 +144,7 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
         <h2 id="token-usage" className="mb-2 font-medium text-slate-900">
           Using a token
         </h2>
-        <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
+        <pre tabIndex={0} className="overflow-x-auto rounded bg-slate-900 p-3 text-xs text-slate-100">
           <code>{`curl -H "Authorization: Bearer $FAIRMIND_TOKEN" ${origin}/api/v1/orgs/${slug}/models`}</code>
         </pre>
         <p className="mt-2 text-xs text-slate-500">

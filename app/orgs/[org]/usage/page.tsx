@@ -3,7 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { BreakdownChart, EgressChart, GrowthChart } from "@/components/usage/usage-charts";
 import { formatBytes } from "@/lib/format";
-import { BYTES_PER_GB } from "@/lib/usage/usage";
+import { BYTES_PER_GB, storageCost } from "@/lib/usage/usage";
 import { TASK_TYPE_LABELS } from "@/lib/validations/models";
 import { formatDateTime, formatMoney } from "@/lib/web/format";
 import { requireOrg } from "@/lib/web/page-auth";
@@ -174,56 +174,64 @@ export default async function UsagePage({ params }: { params: Promise<{ org: str
           <div className="grid gap-6 xl:grid-cols-2">
             <Panel
               title="By model"
-              note={`Largest first${u.other_models.models ? `; ${u.other_models.models} more models hold ${formatBytes(u.other_models.bytes)}` : ""}.`}
+              note={`Largest first; cost is each model's stored bytes at the storage rate${u.other_models.models ? `; ${u.other_models.models} more models hold ${formatBytes(u.other_models.bytes)}` : ""}.`}
             >
-              <table className="w-full text-left text-sm" data-testid="usage-by-model">
-                <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
-                  <tr>
-                    <th scope="col" className="py-2 pr-3 font-medium">
-                      Model
-                    </th>
-                    <th scope="col" className="py-2 pr-3 text-right font-medium">
-                      Versions
-                    </th>
-                    <th scope="col" className="py-2 pr-3 text-right font-medium">
-                      Referenced
-                    </th>
-                    <th
-                      scope="col"
-                      className="py-2 pr-3 text-right font-medium"
-                      title="Each file once; a file two models share counts in both"
-                    >
-                      Stored
-                    </th>
-                    <th scope="col" className="py-2 text-right font-medium">
-                      Deleted, held
-                    </th>
-                  </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {u.by_model.map((m) => (
-                    <tr
-                      key={m.model_id}
-                      data-testid="usage-model-row"
-                      data-model={m.slug}
-                      data-bytes={m.bytes}
-                      data-stored-bytes={m.stored_bytes}
-                    >
-                      <td className="py-2 pr-3">
-                        <Link href={`/orgs/${slug}/models/${m.slug}`} className="text-brand-700 hover:underline">
-                          {m.name}
-                        </Link>
-                      </td>
-                      <td className="py-2 pr-3 text-right tabular-nums">{m.count}</td>
-                      <td className="py-2 pr-3 text-right tabular-nums">{formatBytes(m.bytes)}</td>
-                      <td className="py-2 pr-3 text-right tabular-nums">{formatBytes(m.stored_bytes)}</td>
-                      <td className="py-2 text-right tabular-nums text-slate-500">
-                        {m.deleted_bytes ? formatBytes(m.deleted_bytes) : "—"}
-                      </td>
+              <div className="overflow-x-auto">
+                <table className="w-full text-left text-sm" data-testid="usage-by-model">
+                  <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
+                    <tr>
+                      <th scope="col" className="py-2 pr-3 font-medium">
+                        Model
+                      </th>
+                      <th scope="col" className="py-2 pr-3 text-right font-medium">
+                        Versions
+                      </th>
+                      <th scope="col" className="py-2 pr-3 text-right font-medium">
+                        Referenced
+                      </th>
+                      <th
+                        scope="col"
+                        className="py-2 pr-3 text-right font-medium"
+                        title="Each file once; a file two models share counts in both"
+                      >
+                        Stored
+                      </th>
+                      <th scope="col" className="py-2 pr-3 text-right font-medium">
+                        Deleted, held
+                      </th>
+                      <th scope="col" className="py-2 text-right font-medium" title="What the model's stored bytes cost per month">
+                        Cost / month
+                      </th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody className="divide-y divide-slate-100">
+                    {u.by_model.map((m) => (
+                      <tr
+                        key={m.model_id}
+                        data-testid="usage-model-row"
+                        data-model={m.slug}
+                        data-bytes={m.bytes}
+                        data-stored-bytes={m.stored_bytes}
+                      >
+                        <td className="py-2 pr-3">
+                          <Link href={`/orgs/${slug}/models/${m.slug}`} className="text-brand-700 hover:underline">
+                            {m.name}
+                          </Link>
+                        </td>
+                        <td className="py-2 pr-3 text-right tabular-nums">{m.count}</td>
+                        <td className="py-2 pr-3 text-right tabular-nums">{formatBytes(m.bytes)}</td>
+                        <td className="py-2 pr-3 text-right tabular-nums">{formatBytes(m.stored_bytes)}</td>
+                        <td className="py-2 pr-3 text-right tabular-nums text-slate-600">
+                          {m.deleted_bytes ? formatBytes(m.deleted_bytes) : "—"}
+                        </td>
+                        <td className="py-2 text-right tabular-nums" data-testid="usage-model-cost">
+                          {formatMoney(storageCost(m.stored_bytes, u.cost.storage_per_gb_month))}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
             </Panel>
             <Panel title="Most downloaded" note="All time, from the audit log.">
               {u.top_models.length ? (
@@ -316,7 +324,7 @@ function Stat({
       <p className="mt-1 text-2xl font-semibold tabular-nums tracking-tight" data-testid={testId} {...data}>
         {value}
       </p>
-      <p className="mt-1 text-xs text-slate-500">{children}</p>
+      <p className="mt-1 text-xs text-slate-600">{children}</p>
     </div>
   );
 }
