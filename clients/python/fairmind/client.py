@@ -327,7 +327,7 @@ class Client:
             blob.unlink()  # corrupted or truncated: fetch again
         part = blobs / f"{sha}.incomplete"
         have = part.stat().st_size if part.exists() else 0
-        if have > f["size"]:
+        if have >= f["size"]:  # nothing left to ask for: start over rather than meet a 416
             part.unlink()
             have = 0
         headers = {"Range": f"bytes={have}-", "If-Range": f'"{sha}"'} if have else {}
