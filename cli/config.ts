@@ -17,8 +17,7 @@ export interface CliConfig {
   servers: Record<string, ServerEntry>;
 }
 
-export const configDir = () =>
-  path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config"), "fairmind");
+export const configDir = () => path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config"), "fairmind");
 const configFile = () => path.join(configDir(), "config.json");
 
 export function readConfig(): CliConfig {

@@ -33,7 +33,17 @@ export const checksumError = (message: string) => new CliError(message, EXIT.che
 export function networkError(e: unknown, url: string): CliError | null {
   const err = e as { code?: string; cause?: { code?: string; message?: string }; message?: string; name?: string };
   const code = err.cause?.code ?? err.code;
-  const NET = ["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET"];
+  const NET = [
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ETIMEDOUT",
+    "EPIPE",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "UND_ERR_SOCKET",
+  ];
   if ((code && NET.includes(code)) || err.message === "fetch failed" || err.name === "TimeoutError")
     return new CliError(`Cannot reach ${url}: ${err.cause?.message ?? err.message ?? code}`, EXIT.network, "network");
   return null;

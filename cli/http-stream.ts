@@ -30,7 +30,8 @@ async function errorOf(res: http.IncomingMessage): Promise<CliError> {
   const text = await readBody(res);
   try {
     const b = JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } };
-    if (b.error) return new CliError(b.error.message ?? `HTTP ${res.statusCode}`, EXIT.server, b.error.code, res.statusCode, b.error.details);
+    if (b.error)
+      return new CliError(b.error.message ?? `HTTP ${res.statusCode}`, EXIT.server, b.error.code, res.statusCode, b.error.details);
   } catch {
     /* not JSON */
   }
@@ -82,8 +83,7 @@ export async function fetchToFile(
   } catch {
     /* a fresh download */
   }
-  const rangeHeaders: Record<string, string> =
-    have > 0 ? { range: `bytes=${have}-`, ...(etag ? { "if-range": etag } : {}) } : {};
+  const rangeHeaders: Record<string, string> = have > 0 ? { range: `bytes=${have}-`, ...(etag ? { "if-range": etag } : {}) } : {};
   const { req, res } = await send(url, { method: "GET", headers: { ...headers, ...rangeHeaders } });
   req.end();
   const r = await res;

@@ -36,7 +36,14 @@ function out(value: unknown, human: () => string) {
 function table(rows: string[][]): string {
   if (rows.length === 0) return "(none)";
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** An authenticated client for the current server (usage error when there is no credential). */
@@ -126,7 +133,10 @@ program
     c.servers[url] = { token, org: me.token?.org ?? o.org ?? null, email: me.user.email };
     c.current = url;
     writeConfig(c);
-    out({ url, user: me.user, token: me.token }, () => `Logged in to ${url} as ${me.user.email ?? me.user.id}${me.token?.org ? ` (${me.token.org}, ${me.token.role})` : ""}`);
+    out(
+      { url, user: me.user, token: me.token },
+      () => `Logged in to ${url} as ${me.user.email ?? me.user.id}${me.token?.org ? ` (${me.token.org}, ${me.token.role})` : ""}`,
+    );
   });
 
 program
@@ -225,7 +235,10 @@ program
     const api = client();
     const org = await orgOf(api, o.org as string | undefined);
     const file = o.metadata ? (YAML.parse(readText(o.metadata as string)) as Record<string, unknown>) : {};
-    const { version_tags, provenance, ...fileMeta } = (file ?? {}) as { version_tags?: Record<string, string>; provenance?: Record<string, unknown> };
+    const { version_tags, provenance, ...fileMeta } = (file ?? {}) as {
+      version_tags?: Record<string, string>;
+      provenance?: Record<string, unknown>;
+    };
     const metadata: Record<string, unknown> = { ...fileMeta };
     if (o.name) metadata.name = o.name;
     if (o.taskType) metadata.task_type = o.taskType;
@@ -243,7 +256,12 @@ program
     if (o.sourceRunUrl) prov.source_run_url = o.sourceRunUrl;
     if (o.dataset) prov.dataset = o.dataset;
     const progress = createProgress({ json: json() });
-    const r = await upload(api, paths, { org, model: o.model as string, version: o.version as string, metadata, tags, provenance: prov }, progress);
+    const r = await upload(
+      api,
+      paths,
+      { org, model: o.model as string, version: o.version as string, metadata, tags, provenance: prov },
+      progress,
+    );
     out(r, () => `Uploaded ${r.org}/${r.model}@${r.version} (${r.status}): ${r.files.length} file(s), ${r.sent_bytes} bytes sent`);
   });
 
@@ -291,7 +309,15 @@ alias
   });
 
 const tokens = program.command("tokens").description("API tokens for pipelines");
-type Token = { id: string; name: string; prefix: string; role: string; expires_at: string | null; revoked_at: string | null; token?: string };
+type Token = {
+  id: string;
+  name: string;
+  prefix: string;
+  role: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  token?: string;
+};
 tokens
   .command("create")
   .description("create an API token (the secret is printed once); needs a password sign-in: API tokens cannot make tokens")
@@ -344,7 +370,10 @@ program
     }
     out(results, () =>
       results
-        .map((r) => `${r.file}: ${r.format ?? "unknown"}${r.framework ? ` (${r.framework})` : ""}, ${r.verdict}${r.findings.length ? `\n  ${r.findings.map((f) => JSON.stringify(f)).join("\n  ")}` : ""}`)
+        .map(
+          (r) =>
+            `${r.file}: ${r.format ?? "unknown"}${r.framework ? ` (${r.framework})` : ""}, ${r.verdict}${r.findings.length ? `\n  ${r.findings.map((f) => JSON.stringify(f)).join("\n  ")}` : ""}`,
+        )
         .join("\n"),
     );
     if (results.some((r) => r.verdict === "dangerous")) process.exitCode = EXIT.dangerous;
@@ -354,7 +383,10 @@ function report(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   const err = e instanceof CliError ? e : new CliError((e as Error)?.stack ?? String(e), EXIT.server, "internal");
   const head = err.status ? `${err.code} (HTTP ${err.status})` : (err.code ?? "error");
-  if (json()) process.stdout.write(`${JSON.stringify({ error: { code: err.code, message: err.message, status: err.status, details: err.details } }, null, 2)}\n`);
+  if (json())
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: err.code, message: err.message, status: err.status, details: err.details } }, null, 2)}\n`,
+    );
   process.stderr.write(`fairmind: ${head}: ${err.message}\n`);
   const fields = (err.details as { fields?: Record<string, unknown> } | undefined)?.fields;
   if (fields) for (const [k, v] of Object.entries(fields)) process.stderr.write(`  ${k}: ${Array.isArray(v) ? v.join("; ") : String(v)}\n`);

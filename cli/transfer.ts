@@ -166,11 +166,7 @@ export async function resolveRef(api: Api, org: string, model: string, ref: stri
   throw new CliError(`${model} has no version or alias ${ref}.`, 2, "not_found:version");
 }
 
-export async function download(
-  api: Api,
-  o: { org: string; model: string; ref?: string; out?: string; file?: string },
-  progress: Progress,
-) {
+export async function download(api: Api, o: { org: string; model: string; ref?: string; out?: string; file?: string }, progress: Progress) {
   const version = await resolveRef(api, o.org, o.model, o.ref);
   const base = `/api/v1/orgs/${enc(o.org)}/models/${enc(o.model)}/versions/${enc(version)}`;
   const listing = await api.call<{ items: VersionFile[] }>("GET", `${base}/files`);

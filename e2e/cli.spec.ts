@@ -1,0 +1,198 @@
+import fs from "node:fs";
+import path from "node:path";
+import { test, expect } from "@playwright/test";
+import { createApiToken, hashTree, modelFolder, run, stamp, tmpDir } from "./clients";
+import { PASSWORD, USERS } from "./pages";
+
+// The `fairmind` CLI (cli/, docs/cli.md) as a pipeline runs it: a child process through the package's
+// bin shim, its own config folder, an API token made through the API, the real server.
+
+const BIN = path.resolve("bin/fairmind.mjs");
+
+test.describe("fairmind CLI", () => {
+  let token: string;
+  let env: Record<string, string>;
+  let configHome: string;
+
+  test.beforeAll(async ({ playwright, baseURL }) => {
+    const request = await playwright.request.newContext({ baseURL });
+    token = await createApiToken(request, "bob");
+    await request.dispose();
+    configHome = tmpDir();
+    // FAIRMIND_URL/TOKEN from the developer's shell must not leak into the test.
+    env = { XDG_CONFIG_HOME: configHome, FAIRMIND_URL: "", FAIRMIND_TOKEN: "" };
+  });
+
+  const fm = (args: string[], input?: string) => run(process.execPath, [BIN, ...args], { env, input });
+  const fmJson = async (args: string[]) => {
+    const r = await fm(["--json", ...args]);
+    expect(r.code, `fairmind ${args.join(" ")}\n${r.stderr}`).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+
+  test("login stores the token 0600, whoami and orgs answer as the token", async ({ baseURL }) => {
+    const login = await fm(["--url", baseURL!, "login", "--token", "-"], token);
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain(USERS.bob);
+    const file = path.join(configHome, "fairmind", "config.json");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(fs.readFileSync(file, "utf8")).servers[baseURL!].token).toBe(token);
+
+    const me = await fmJson(["whoami"]);
+    expect(me).toMatchObject({ user: { email: USERS.bob }, via: "api_token", token: { org: "demo_org", role: "member" } });
+    const orgs = await fmJson(["orgs"]);
+    expect(orgs.items.map((o: { slug: string }) => o.slug)).toContain("demo_org");
+  });
+
+  test("upload a folder as a new version, move production to it, download it back with matching SHA-256", async ({ baseURL }) => {
+    await fm(["--url", baseURL!, "login", "--token", token]);
+    const model = `cli_${stamp()}`;
+    const dir = modelFolder(model);
+    const local = hashTree(dir);
+
+    const up = await fmJson([
+      "upload",
+      dir,
+      "--model",
+      model,
+      "--version",
+      "1.0",
+      "--name",
+      "CLI model",
+      "--framework",
+      "pytorch",
+      "--tag",
+      "dataset=e2e",
+    ]);
+    expect(up).toMatchObject({ org: "demo_org", model, version: "1.0", status: "ready", layout: "transformers" });
+    expect(up.files).toHaveLength(local.size);
+    // config.json is new bytes; the rest the organization may already store (deduplicated, not sent).
+    expect(up.files.find((f: { path: string }) => f.path === "config.json").sent).toBe(true);
+
+    // A second version with the same bytes sends nothing.
+    const again = await fmJson(["upload", dir, "--model", model, "--version", "1.1"]);
+    expect(again.sent_bytes).toBe(0);
+    expect(again.files.every((f: { sent: boolean }) => !f.sent)).toBe(true);
+
+    const alias = await fmJson(["alias", "set", model, "production", "1.0"]);
+    expect(alias).toMatchObject({ alias: "production", version: "1.0" });
+
+    const versions = await fmJson(["versions", model]);
+    expect(versions.items.map((v: { version: string }) => v.version)).toEqual(["1.1", "1.0"]);
+    const models = await fmJson(["models", "--search", model]);
+    expect(models.items.map((m: { slug: string }) => m.slug)).toEqual([model]);
+
+    const out = path.join(tmpDir(), "dl");
+    const dl = await fmJson(["download", `${model}@production`, "-o", out]);
+    expect(dl.version).toBe("1.0");
+    expect(hashTree(out)).toEqual(local);
+
+    // One file by path, from the org/model@version form.
+    const one = path.join(tmpDir(), "one");
+    const single = await fmJson(["download", `demo_org/${model}@1.1`, "--file", "config.json", "-o", one]);
+    expect(single.files).toHaveLength(1);
+    expect(fs.readdirSync(one)).toEqual(["config.json"]);
+  });
+
+  test("an interrupted download resumes from its partial file and verifies the whole", async ({ baseURL }) => {
+    await fm(["--url", baseURL!, "login", "--token", token]);
+    const model = `cli_resume_${stamp()}`;
+    const dir = modelFolder(model);
+    await fmJson(["upload", dir, "--model", model, "--version", "2.0"]);
+    const shard = "model-00001-of-00002.safetensors";
+    const bytes = fs.readFileSync(path.join(dir, shard));
+    const out = path.join(tmpDir(), "dl");
+    fs.mkdirSync(out, { recursive: true });
+    // What a killed download leaves: the first part of the file under its .part name.
+    const half = Math.floor(bytes.length / 2);
+    fs.writeFileSync(path.join(out, `${shard}.part`), bytes.subarray(0, half));
+
+    const dl = await fmJson(["download", model, "-o", out, "--file", shard]);
+    expect(dl.files[0]).toMatchObject({ path: shard, resumed_from: half, skipped: false });
+    expect(fs.readFileSync(path.join(out, shard)).equals(bytes)).toBe(true);
+    expect(fs.existsSync(path.join(out, `${shard}.part`))).toBe(false);
+
+    // Run again: the file is already here and verified, nothing is fetched.
+    const again = await fmJson(["download", model, "-o", out, "--file", shard]);
+    expect(again.files[0]).toMatchObject({ skipped: true });
+
+    // A partial file with wrong bytes fails the SHA-256 check (exit 4) and is removed.
+    fs.rmSync(path.join(out, shard));
+    fs.writeFileSync(path.join(out, `${shard}.part`), Buffer.alloc(half, 7));
+    const bad = await fm(["download", model, "-o", out, "--file", shard]);
+    expect(bad.code, bad.stderr).toBe(4);
+    expect(bad.stderr).toContain("checksum_mismatch");
+    expect(fs.existsSync(path.join(out, `${shard}.part`))).toBe(false);
+  });
+
+  test("errors carry the server's code and a documented exit code", async ({ baseURL }) => {
+    await fm(["--url", baseURL!, "login", "--token", token]);
+    const missing = await fm(["versions", `no_such_model_${stamp()}`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/not_found\S* \(HTTP 404\)/);
+
+    const json = await fm(["--json", "download", `no_such_model_${stamp()}`]);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ status: 404 });
+
+    const usage = await fm(["upload", "--model", "x", "--version", "1.0"]);
+    expect(usage.code).toBe(1);
+
+    const offline = await fm(["--url", "http://127.0.0.1:9", "whoami"]);
+    expect(offline.code).toBe(3);
+    expect(offline.stderr).toContain("network");
+
+    // An API token cannot mint tokens: the server says so, the CLI shows it.
+    const minted = await fm(["tokens", "create", "--name", "nope"]);
+    expect(minted.code).toBe(2);
+  });
+
+  test("login with e-mail and password creates a token; tokens list and revoke", async ({ baseURL }) => {
+    const home = tmpDir();
+    const env2 = { ...env, XDG_CONFIG_HOME: home };
+    const login = await run(
+      process.execPath,
+      [BIN, "--url", baseURL!, "--json", "login", "--email", USERS.bob, "--org", "demo_org", "--name", "cli e2e"],
+      {
+        env: env2,
+        input: `${PASSWORD}\n`,
+      },
+    );
+    expect(login.code, login.stderr).toBe(0);
+    expect(JSON.parse(login.stdout).token).toMatchObject({ org: "demo_org", role: "member" });
+
+    const list = JSON.parse((await run(process.execPath, [BIN, "--json", "tokens", "list"], { env: env2 })).stdout);
+    const mine = list.items.find((t: { name: string; revoked_at: string | null }) => t.name === "cli e2e" && !t.revoked_at);
+    expect(mine).toBeTruthy();
+
+    // tokens create with a password sign-in for that one call.
+    const created = await run(
+      process.execPath,
+      [BIN, "--json", "tokens", "create", "--name", "ci job", "--role", "viewer", "--email", USERS.bob],
+      {
+        env: env2,
+        input: PASSWORD,
+      },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const made = JSON.parse(created.stdout);
+    expect(made.token).toMatch(/^fm_/);
+    const revoked = await run(process.execPath, [BIN, "--json", "tokens", "revoke", made.id], { env: env2 });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const viaRevoked = await run(process.execPath, [BIN, "--url", baseURL!, "whoami"], { env: { ...env2, FAIRMIND_TOKEN: made.token } });
+    expect(viaRevoked.code).toBe(2);
+
+    // The stored token itself: revoke it last (the CLI uses it to revoke itself).
+    const self = await run(process.execPath, [BIN, "--json", "tokens", "revoke", mine.id], { env: env2 });
+    expect(self.code, self.stderr).toBe(0);
+  });
+
+  test("inspect runs the scanner locally: a malicious pickle is dangerous (exit 5), an ONNX file safe", async () => {
+    const r = await fm(["--json", "inspect", "test/fixtures/models/churn_model_v1.onnx", "test/fixtures/models/malicious_os_system.pkl"]);
+    expect(r.code).toBe(5);
+    const [onnx, pkl] = JSON.parse(r.stdout);
+    expect(onnx).toMatchObject({ format: "onnx", verdict: "safe" });
+    expect(pkl).toMatchObject({ verdict: "dangerous" });
+  });
+});
