@@ -131,18 +131,16 @@ export async function insertModel(tx: Queryable, m: NewModel): Promise<void> {
 }
 
 /** The model's id, creating it first when the org has none with this slug. */
-export async function ensureModel(tx: Queryable, m: NewModel): Promise<{ id: string; created: boolean }> {
-  const inserted = await first(
+export async function ensureModel(tx: Queryable, m: NewModel): Promise<string> {
+  await run(
     tx,
     qb
       .insertInto("models")
       .values(modelValues(m))
-      .onConflict((oc) => oc.columns(["org_id", "slug"]).doNothing())
-      .returning("id"),
+      .onConflict((oc) => oc.columns(["org_id", "slug"]).doNothing()),
   );
-  if (inserted) return { id: inserted.id, created: true };
   const row = await first(tx, qb.selectFrom("models").select("id").where("org_id", "=", m.orgId).where("slug", "=", m.slug));
-  return { id: row!.id, created: false };
+  return row!.id;
 }
 
 export type ModelPatch = Partial<{ name: string; task_type: TaskType; framework: string | null; description: string; tags: string[] }>;
