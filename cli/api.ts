@@ -54,4 +54,3 @@ export class Api {
 }
 
 export const enc = encodeURIComponent;
-export const encodePath = (p: string) => p.split("/").map(encodeURIComponent).join("/");

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { Api, enc, encodePath } from "./api";
+import { Api, enc } from "./api";
 import { configDir } from "./config";
 import { CliError, checksumError, usageError } from "./errors";
 import { hashFile, listLocalFiles, safeJoin, type LocalFile } from "./files";
