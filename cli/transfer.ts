@@ -157,13 +157,13 @@ interface ModelDetail {
 export async function resolveRef(api: Api, org: string, model: string, ref: string | undefined): Promise<string> {
   const m = await api.call<ModelDetail>("GET", `/api/v1/orgs/${enc(org)}/models/${enc(model)}`);
   if (!ref) {
-    if (!m.latest_version) throw new CliError(`${model} has no version yet.`, 2, "not_found:version");
+    if (!m.latest_version) throw new CliError(`${model} has no version yet.`, 2, "not_found");
     return m.latest_version;
   }
   const alias = m.aliases.find((a) => a.alias === ref);
   if (alias) return alias.version;
   if (m.versions.some((v) => v.version === ref)) return ref;
-  throw new CliError(`${model} has no version or alias ${ref}.`, 2, "not_found:version");
+  throw new CliError(`${model} has no version or alias ${ref}.`, 2, "not_found");
 }
 
 export async function download(api: Api, o: { org: string; model: string; ref?: string; out?: string; file?: string }, progress: Progress) {
@@ -171,7 +171,7 @@ export async function download(api: Api, o: { org: string; model: string; ref?: 
   const base = `/api/v1/orgs/${enc(o.org)}/models/${enc(o.model)}/versions/${enc(version)}`;
   const listing = await api.call<{ items: VersionFile[] }>("GET", `${base}/files`);
   const items = o.file ? listing.items.filter((f) => f.path === o.file) : listing.items;
-  if (items.length === 0) throw new CliError(`${o.model}@${version} has no file ${o.file}.`, 2, "not_found:file");
+  if (items.length === 0) throw new CliError(`${o.model}@${version} has no file ${o.file}.`, 2, "not_found");
   const dir = path.resolve(o.out ?? `${o.model}-${version}`);
   const total = items.reduce((n, f) => n + f.size, 0);
   progress.line(`${o.org}/${o.model}@${version}: ${items.length} file(s), ${formatBytes(total)} -> ${dir}`);

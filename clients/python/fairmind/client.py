@@ -184,14 +184,14 @@ class Client:
         m = self._json("GET", self._model_path(org, model))
         if ref is None:
             if not m.get("latest_version"):
-                raise FairMindError(f"{model} has no version yet", "not_found:version", 404)
+                raise FairMindError(f"{model} has no version yet", "not_found", 404)
             return m["latest_version"]
         for a in m.get("aliases", []):
             if a["alias"] == ref:
                 return a["version"]
         if any(v["version"] == ref for v in m.get("versions", [])):
             return ref
-        raise FairMindError(f"{model} has no version or alias {ref}", "not_found:version", 404)
+        raise FairMindError(f"{model} has no version or alias {ref}", "not_found", 404)
 
     # -- writing ------------------------------------------------------------------------------------
 
@@ -304,7 +304,7 @@ class Client:
         if filename is not None:
             items = [f for f in items if f["path"] == filename]
             if not items:
-                raise FairMindError(f"{model}@{resolved} has no file {filename}", "not_found:file", 404)
+                raise FairMindError(f"{model}@{resolved} has no file {filename}", "not_found", 404)
         snap = cache / "snapshots" / org / model / resolved
         result = DownloadResult(org, model, resolved, str(snap))
         for f in items:
