@@ -52,7 +52,7 @@ export const normalizeUrl = (u: string) => {
 /** The server and token to use: --url, then FAIRMIND_URL, then the last login; FAIRMIND_TOKEN over the stored one. */
 export function resolveServer(flagUrl?: string): { url: string; token: string | null; entry?: ServerEntry } {
   const c = readConfig();
-  const raw = flagUrl ?? process.env.FAIRMIND_URL ?? c.current;
+  const raw = flagUrl || process.env.FAIRMIND_URL || c.current;
   if (!raw) throw usageError("No server: run `fairmind login --url URL --token …` or set FAIRMIND_URL.");
   const url = normalizeUrl(raw);
   const entry = c.servers[url];

@@ -114,7 +114,7 @@ program
   .option("--role <role>", "with --email: the token's role (admin, member, viewer)", "member")
   .option("--name <name>", "with --email: the token's name", "fairmind CLI")
   .action(async (o: { token?: string; email?: string; org?: string; role: string; name: string }) => {
-    const url = normalizeUrl(globals().url ?? process.env.FAIRMIND_URL ?? readConfig().current ?? "");
+    const { url } = resolveServer(globals().url);
     let token = o.token === "-" ? (await readStdin()).trim() : o.token;
     if (!token && !o.email) throw usageError("Pass --token TOKEN, or --email EMAIL with the password on stdin.");
     if (!token) {
