@@ -3,7 +3,7 @@ import { Command, CommanderError } from "commander";
 import YAML from "yaml";
 import { inspectFile } from "../lib/inspect/inspect";
 import { Api, enc } from "./api";
-import { normalizeUrl, readConfig, resolveServer, writeConfig } from "./config";
+import { readConfig, resolveServer, writeConfig } from "./config";
 import { CliError, EXIT, usageError } from "./errors";
 import { createProgress } from "./progress";
 import { download, upload } from "./transfer";
