@@ -71,9 +71,9 @@ function parseModelRef(spec: string): { org?: string; model: string; ref?: strin
   return { org: m[1], model: m[2]!, ref: m[3] };
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(prompt = "Password: "): Promise<string> {
   if (process.stdin.isTTY) {
-    process.stderr.write("Password: ");
+    process.stderr.write(prompt);
     // Typed, not echoed: raw mode, one line.
     return new Promise((resolve) => {
       let s = "";
@@ -115,7 +115,7 @@ program
   .option("--name <name>", "with --email: the token's name", "fairmind CLI")
   .action(async (o: { token?: string; email?: string; org?: string; role: string; name: string }) => {
     const { url } = resolveServer(globals().url);
-    let token = o.token === "-" ? (await readStdin()).trim() : o.token;
+    let token = o.token === "-" ? (await readStdin("API token: ")).trim() : o.token;
     if (!token && !o.email) throw usageError("Pass --token TOKEN, or --email EMAIL with the password on stdin.");
     if (!token) {
       const access = await signIn(url, o.email!);
