@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { test, expect } from "@playwright/test";
 import { createApiToken, hashTree, modelFolder, run, stamp, tmpDir } from "./clients";
@@ -8,6 +9,15 @@ import { PASSWORD, USERS } from "./pages";
 // bin shim, its own config folder, an API token made through the API, the real server.
 
 const BIN = path.resolve("bin/fairmind.mjs");
+
+/** A local port nothing listens on (connections are refused: the network exit code). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 test.describe("fairmind CLI", () => {
   let token: string;
@@ -139,7 +149,9 @@ test.describe("fairmind CLI", () => {
     const usage = await fm(["upload", "--model", "x", "--version", "1.0"]);
     expect(usage.code).toBe(1);
 
-    const offline = await fm(["--url", "http://127.0.0.1:9", "whoami"]);
+    const offline = await run(process.execPath, [BIN, "--url", `http://127.0.0.1:${await closedPort()}`, "whoami"], {
+      env: { ...env, FAIRMIND_TOKEN: token },
+    });
     expect(offline.code).toBe(3);
     expect(offline.stderr).toContain("network");
 
