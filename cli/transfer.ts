@@ -7,6 +7,7 @@ import { CliError, checksumError, usageError } from "./errors";
 import { hashFile, listLocalFiles, safeJoin, type LocalFile } from "./files";
 import { fetchToFile, putFile } from "./http-stream";
 import { formatBytes, type Progress } from "./progress";
+import { tusThreshold, tusUpload } from "./tus";
 
 // upload: announce every file (path, size, SHA-256) in a commit, send only those the organization
 // does not store, complete. Resumable: the commit id is kept in uploads.json until it completes, so a
@@ -19,7 +20,7 @@ interface CommitFile {
   sha256: string | null;
   state: "stored" | "upload";
   deduplicated: boolean;
-  upload?: { put_url: string };
+  upload?: { put_url: string; tus: { endpoint: string; metadata: Record<string, string> } };
 }
 interface Commit {
   id: string;
@@ -103,6 +104,7 @@ export async function upload(api: Api, inputs: string[], o: UploadOptions, progr
   const byPath = new Map(files.map((f) => [f.path, f]));
   const todo = commit.files.filter((f) => f.state === "upload" && f.upload);
   const sent = new Set<string>();
+  const resumed: { path: string; from: number }[] = [];
   const toSend = todo.reduce((n, f) => n + (f.size ?? 0), 0);
   progress.line(
     `${commit.files.length - todo.length} file(s) already stored (${formatBytes(commit.deduplicated_bytes)} deduplicated), ${todo.length} to send (${formatBytes(toSend)})`,
@@ -113,7 +115,22 @@ export async function upload(api: Api, inputs: string[], o: UploadOptions, progr
     if (!local) throw usageError(`The commit lists ${f.path}, which is not among the local files.`);
     // Two paths with the same bytes share one blob: the second PUT would only answer "stored".
     if (sent.has(local.sha256)) continue;
-    await putFile(new URL(api.url + f.upload!.put_url), api.headers(), local.abs, local.size, (n) => progress.add(n));
+    if (local.size >= tusThreshold()) {
+      // Large: resumable within the file (tus), continuing where an interrupted run stopped.
+      const { resumedFrom } = await tusUpload({
+        server: api.url,
+        endpoint: f.upload!.tus.endpoint,
+        metadata: f.upload!.tus.metadata,
+        headers: api.headers(),
+        abs: local.abs,
+        size: local.size,
+        fingerprint: `${api.url}|${commit.id}|${f.path}|${local.sha256}`,
+        onBytes: (n) => progress.add(n),
+      });
+      if (resumedFrom > 0) resumed.push({ path: f.path, from: resumedFrom });
+    } else {
+      await putFile(new URL(api.url + f.upload!.put_url), api.headers(), local.abs, local.size, (n) => progress.add(n));
+    }
     sent.add(local.sha256);
     progress.line(`sent ${f.path} (${formatBytes(local.size)})`);
   }
@@ -143,6 +160,7 @@ export async function upload(api: Api, inputs: string[], o: UploadOptions, progr
       sent: todo.some((t) => t.path === f.path),
     })),
     sent_bytes: toSend,
+    resumed,
     deduplicated_bytes: commit.deduplicated_bytes,
   };
 }
