@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -134,6 +136,55 @@ test.describe("fairmind CLI", () => {
     expect(bad.code, bad.stderr).toBe(4);
     expect(bad.stderr).toContain("checksum_mismatch");
     expect(fs.existsSync(path.join(out, `${shard}.part`))).toBe(false);
+  });
+
+  test("an upload killed half way resumes inside the file (tus) and completes the version", async ({ baseURL }) => {
+    test.setTimeout(120_000);
+    await fm(["--url", baseURL!, "login", "--token", token]);
+    const model = `cli_tus_${stamp()}`;
+    const dir = path.join(tmpDir(), model);
+    fs.mkdirSync(dir);
+    // A real (if dull) safetensors file: 8-byte header length, JSON header, 96 MiB of tensor bytes.
+    const n = 96 * 1024 * 1024;
+    const header = Buffer.from(JSON.stringify({ w: { dtype: "U8", shape: [n], data_offsets: [0, n] } }).padEnd(64, " "));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    const file = path.join(dir, "weights.safetensors");
+    const fd = fs.openSync(file, "w");
+    fs.writeSync(fd, Buffer.concat([len, header]));
+    for (let i = 0; i < 12; i++) fs.writeSync(fd, crypto.randomBytes(n / 12));
+    fs.closeSync(fd);
+    const tusEnv = { ...env, FAIRMIND_TUS_MIN_BYTES: "1" };
+
+    // Start the upload, wait until the server holds part of the file, then kill the CLI outright.
+    const child = spawn(process.execPath, [BIN, "upload", dir, "--model", model, "--version", "1.0"], {
+      env: { ...process.env, ...tusEnv },
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    const store = path.join(configHome, "fairmind", "tus-uploads.json");
+    let offset = 0;
+    for (let i = 0; i < 600 && offset === 0 && child.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const entries = fs.existsSync(store) ? Object.values(JSON.parse(fs.readFileSync(store, "utf8") || "{}")) : [];
+      const url = (entries[0] as { uploadUrl?: string } | undefined)?.uploadUrl;
+      if (!url) continue;
+      const head = await fetch(url, { method: "HEAD", headers: { authorization: `Bearer ${token}`, "tus-resumable": "1.0.0" } });
+      offset = Number(head.headers.get("upload-offset") ?? 0);
+    }
+    child.kill("SIGKILL");
+    await exited;
+    expect(offset, "the first run was killed after part of the file reached the server").toBeGreaterThan(0);
+
+    const r = await run(process.execPath, [BIN, "--json", "upload", dir, "--model", model, "--version", "1.0"], { env: tusEnv });
+    expect(r.code, r.stderr).toBe(0);
+    const up = JSON.parse(r.stdout);
+    expect(up.status).toBe("ready");
+    expect(up.resumed).toHaveLength(1);
+    expect(up.resumed[0].from).toBeGreaterThanOrEqual(offset);
+    expect(up.resumed[0].from).toBeLessThan(fs.statSync(file).size);
+    const files = await fmJson(["download", model, "-o", path.join(tmpDir(), "dl")]);
+    expect(files.files[0].sha256).toBe(crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
   });
 
   test("errors carry the server's code and a documented exit code", async ({ baseURL }) => {
