@@ -3,7 +3,15 @@ import crypto from "node:crypto";
 import { withAnon } from "@/lib/db/client";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import { recordAudit } from "@/lib/db/queries/audit";
-import { insertToken, listTokens, resolveTokenHash, revokeToken, type TokenRole, type TokenRow } from "@/lib/db/queries/tokens";
+import {
+  findLiveTokenOrg,
+  insertToken,
+  listTokens,
+  resolveTokenHash,
+  revokeToken,
+  type TokenRole,
+  type TokenRow,
+} from "@/lib/db/queries/tokens";
 import type { Claims } from "@/lib/db/types";
 import { ERRORS } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
@@ -64,9 +72,12 @@ export class TokenService extends Service {
   async revoke(p: Principal, tokenId: string, meta: RequestMeta = {}): Promise<void> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tokenId)) throw ERRORS.noSuchToken();
     await this.as(p, async (tx) => {
-      const orgId = await revokeToken(tx, tokenId);
+      // IMPORTANT: audit first. A token revoking itself is no longer a member once revoked, and the
+      // audit function refuses non-members; a failed revoke below rolls the event back.
+      const orgId = await findLiveTokenOrg(tx, tokenId);
       if (!orgId) throw ERRORS.noSuchToken();
       await recordAudit(tx, { orgId, action: "token.revoke", target: ["api_token", tokenId], meta });
+      if (!(await revokeToken(tx, tokenId))) throw ERRORS.noSuchToken();
     });
   }
 

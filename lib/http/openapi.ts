@@ -9,6 +9,7 @@ import {
   errorResponse,
   linkResponse,
   list,
+  meResponse,
   modelDetailResponse,
   modelResponse,
   orgResponse,
@@ -76,6 +77,13 @@ export const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       ok: { status: 200, description: "Access token", schema: signInResponse },
       errors: [401, 422, 429],
       public: true,
+    },
+  },
+  [`${V}/me`]: {
+    get: {
+      summary: "Who these credentials belong to: the user, how they signed in, an API token's organization and role",
+      ok: { status: 200, description: "The caller", schema: meResponse },
+      errors: [401],
     },
   },
   [`${V}/orgs`]: {

@@ -237,6 +237,16 @@ describe.each(DB_KINDS)("uploads on %s", (kind) => {
     expect(await code(w.services.catalog.listModels(tokenAsViewer, w.orgs.a.slug))).toBe("not_found");
   });
 
+  it("lets a token revoke itself (audited), and not twice", async () => {
+    const w = await world();
+    const t = await w.tokenPrincipal("member", "a", "member");
+    await w.services.tokens.revoke(t, t.tokenId);
+    expect(await w.services.tokens.resolve(t.token)).toBeNull();
+    const events = await w.services.audit.list(w.users.owner, w.orgs.a.slug, { action: "token.revoke" });
+    expect(events.items.map((e) => e.target_id)).toContain(t.tokenId);
+    expect(await code(w.services.tokens.revoke(w.users.member, t.tokenId))).toBe("not_found");
+  });
+
   it("lets writers create tokens up to their role; viewers none", async () => {
     const w = await world();
     await w.tokenPrincipal("member", "a", "member");

@@ -32,6 +32,19 @@ export const orgResponse = z
   .object({ id: uuid, slug: z.string(), name: z.string(), role: z.enum(ORG_ROLES), created_at: nullableDate })
   .meta({ id: "Org" });
 
+/** GET /api/v1/me: whose credentials these are. */
+export const meResponse = z
+  .object({
+    user: z.object({ id: uuid, email: z.string().nullable() }),
+    via: z.enum(["session", "api_token", "bearer"]).describe("How the caller signed in"),
+    token: z
+      .object({ id: uuid, org: z.string().nullable(), role: z.enum(["admin", "member", "viewer"]) })
+      .nullable()
+      .describe("For an API token: its organization and role cap"),
+    orgs: z.array(orgResponse),
+  })
+  .meta({ id: "Me" });
+
 export const modelResponse = z
   .object({
     id: uuid,

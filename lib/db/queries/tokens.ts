@@ -62,6 +62,12 @@ export async function listTokens(tx: Queryable, orgId: string): Promise<TokenRow
 }
 
 /** Revokes an active token; its org (undefined when unknown, invisible or already revoked). */
+/** The organization of a live (unrevoked) token the caller can see, or undefined. */
+export async function findLiveTokenOrg(tx: Queryable, id: string): Promise<string | undefined> {
+  const row = await first(tx, qb.selectFrom("api_tokens").select("org_id").where("id", "=", id).where("revoked_at", "is", null));
+  return row?.org_id;
+}
+
 export async function revokeToken(tx: Queryable, id: string): Promise<string | undefined> {
   const row = await first(
     tx,
