@@ -37,23 +37,71 @@ function copyFolder(name: string, as: string, change?: (files: Map<string, Buffe
 }
 
 /** Drops a folder on the drop zone the way a browser does: Files whose relative paths name the folder. */
+/**
+ * Drops a folder on the drop zone the way Chromium hands one to a page: one DataTransferItem whose
+ * webkitGetAsEntry() is a FileSystemDirectoryEntry, read with createReader().readEntries(). (A
+ * DataTransfer built with items.add(file) cannot carry folders: Chromium hands the page fresh File
+ * objects without their paths.)
+ */
 async function dropFolder(page: Page, dir: string) {
-  const files = [...readFolder(dir)].map(([p, b]) => ({ p: `${path.basename(dir)}/${p}`, b64: b.toString("base64") }));
-  const dataTransfer = await page.evaluateHandle((files) => {
-    const dt = new DataTransfer();
-    for (const f of files) {
-      const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
-      const file = new File([bytes], f.p.slice(f.p.lastIndexOf("/") + 1), { lastModified: 1_764_000_000_000 });
-      // What a browser gives react-dropzone for a file of a dropped folder.
-      Object.defineProperty(file, "path", { value: `/${f.p}` });
-      dt.items.add(file);
-    }
-    return dt;
-  }, files);
-  const zone = page.getByTestId("dropzone");
-  await zone.dispatchEvent("dragenter", { dataTransfer });
-  await zone.dispatchEvent("dragover", { dataTransfer });
-  await zone.dispatchEvent("drop", { dataTransfer });
+  const name = path.basename(dir);
+  const files = [...readFolder(dir)].map(([p, b]) => ({ p, b64: b.toString("base64") }));
+  await page.getByTestId("dropzone").evaluate(
+    (zone, { name, files }) => {
+      type Entry = Record<string, unknown>;
+      const root: { dirs: Map<string, Entry>; files: Entry[] } = { dirs: new Map(), files: [] };
+      const dirEntry = (fullPath: string, node: typeof root): Entry => ({
+        isDirectory: true,
+        isFile: false,
+        name: fullPath.slice(fullPath.lastIndexOf("/") + 1),
+        fullPath,
+        createReader() {
+          let read = false;
+          return {
+            readEntries(ok: (e: Entry[]) => void) {
+              const out = read ? [] : [...node.files, ...[...node.dirs.values()]];
+              read = true;
+              setTimeout(() => ok(out), 0);
+            },
+          };
+        },
+      });
+      const nodes = new Map<string, typeof root>([["", root]]);
+      for (const f of files) {
+        const parts = f.p.split("/");
+        let at = "";
+        let node = root;
+        for (const seg of parts.slice(0, -1)) {
+          const next = at ? `${at}/${seg}` : seg;
+          if (!nodes.has(next)) {
+            const child = { dirs: new Map(), files: [] as Entry[] };
+            nodes.set(next, child);
+            node.dirs.set(seg, dirEntry(`/${name}/${next}`, child));
+          }
+          node = nodes.get(next)!;
+          at = next;
+        }
+        const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+        const file = new File([bytes], parts[parts.length - 1]!, { lastModified: 1_764_000_000_000 });
+        node.files.push({
+          isDirectory: false,
+          isFile: true,
+          name: file.name,
+          fullPath: `/${name}/${f.p}`,
+          file: (ok: (f: File) => void) => setTimeout(() => ok(file), 0),
+        });
+      }
+      const folder = dirEntry(`/${name}`, root);
+      const item = { kind: "file", type: "", getAsFile: () => null, webkitGetAsEntry: () => folder };
+      const dataTransfer = { types: ["Files"], files: [], items: [item], dropEffect: "none", effectAllowed: "all" };
+      for (const type of ["dragenter", "dragover", "drop"]) {
+        const ev = new Event(type, { bubbles: true, cancelable: true });
+        Object.defineProperty(ev, "dataTransfer", { value: dataTransfer });
+        zone.dispatchEvent(ev);
+      }
+    },
+    { name, files },
+  );
 }
 
 async function unzip(buf: Buffer): Promise<Map<string, Buffer>> {
@@ -124,7 +172,9 @@ test.describe("as a member (bob)", () => {
     await expect(page.getByTestId("version-layout")).toHaveText("transformers");
     const files = page.getByTestId("file-row");
     await expect(files).toHaveCount(9);
-    await expect(page.getByTestId("model-card")).toContainText("Tiny");
+    await expect(page.getByTestId("model-card")).toContainText("tiny-llama-demo");
+    // Front matter lists read as lists ("tags: llama, tiny, fairmind-demo"), not as a lost line.
+    await expect(page.getByTestId("model-card").locator("dl")).toContainText("llama, tiny, fairmind-demo");
     // The card's front matter is a table of tags, not text; nothing from it runs.
     await expect(page.getByTestId("model-card").locator("script")).toHaveCount(0);
 

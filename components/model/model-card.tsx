@@ -1,20 +1,34 @@
 import ReactMarkdown from "react-markdown";
 import rehypeSanitize, { defaultSchema } from "rehype-sanitize";
 import remarkGfm from "remark-gfm";
+import { parse as parseYaml } from "yaml";
 
 // A model card (README.md) rendered as Markdown, safely: raw HTML is not rendered (react-markdown
 // escapes it), the tree is sanitized (GitHub's allow-list: no script, no event handlers, no
 // javascript: URLs), and images are shown only from this version's own files — a remote image would
 // tell a third party who read the card, so it becomes a plain link.
 
-/** Hugging Face cards start with YAML front matter (license, tags…): shown as a small table instead. */
+/**
+ * Hugging Face cards start with YAML front matter (license, tags…): shown as a small table instead.
+ * Parsed with the yaml library's core schema (data only: no custom tags, nothing runs); lists become
+ * "a, b, c"; nested objects and anything unparsable are left out.
+ */
 export function splitFrontMatter(markdown: string): { meta: [string, string][]; body: string } {
   const m = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(markdown);
   if (!m) return { meta: [], body: markdown };
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(m[1]!, { schema: "core", maxAliasCount: 10 });
+  } catch {
+    parsed = null;
+  }
   const meta: [string, string][] = [];
-  for (const line of m[1]!.split(/\r?\n/)) {
-    const kv = /^([A-Za-z0-9_-]+):\s*(.*)$/.exec(line);
-    if (kv && kv[2]) meta.push([kv[1]!, kv[2].replace(/^["']|["']$/g, "")]);
+  if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      const scalar = (x: unknown) => typeof x === "string" || typeof x === "number" || typeof x === "boolean";
+      const text = scalar(v) ? String(v) : Array.isArray(v) && v.every(scalar) ? v.map(String).join(", ") : "";
+      if (text) meta.push([k.slice(0, 60), text.slice(0, 200)]);
+    }
   }
   return { meta: meta.slice(0, 20), body: markdown.slice(m[0].length) };
 }
