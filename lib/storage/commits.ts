@@ -18,7 +18,7 @@ import {
 } from "@/lib/db/queries/versions";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import type { Queryable } from "@/lib/db/types";
-import { ERRORS } from "@/lib/errors";
+import { ERRORS, isAppError } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
 import { resolveOrg } from "@/lib/services/resolve";
 import { MAX_FILES_PER_VERSION, filePathProblem, type Provenance } from "@/lib/validations/files";
@@ -115,13 +115,12 @@ export class CommitService extends Service {
       if (problem) throw ERRORS.invalidField("files", `${JSON.stringify(f.path.slice(0, 200))} ${problem}.`, "Invalid file path.");
       if (f.size !== undefined && f.size > limit) throw ERRORS.fileTooLarge(limit, f.size);
     }
-    void meta;
     const backend = this.deps.platform.uploads.backend;
     const stale: StaleReservation[] = [];
     try {
       const commit = await this.as(p, async (tx) => {
         const org = await resolveOrg(tx, input.org, "member");
-        const modelId = await ensureModel(tx, {
+        const { id: modelId, created } = await ensureModel(tx, {
           orgId: org.id,
           slug: modelSlug.data,
           name: metadata.name ?? modelSlug.data,
@@ -130,6 +129,17 @@ export class CommitService extends Service {
           description: metadata.description,
           tags: metadata.tags,
         });
+        // A model an upload creates is recorded like one made on its own (if the upload then fails,
+        // the model goes with it and the refusal is recorded too).
+        if (created)
+          await recordAudit(tx, {
+            orgId: org.id,
+            action: "model.create",
+            modelId,
+            target: ["model", modelId],
+            details: { slug: modelSlug.data, name: metadata.name ?? modelSlug.data, via: "upload", version: version.data },
+            meta,
+          });
         const parentVersionId = input.provenance?.parent ? await this.parentId(tx, org.id, input.provenance.parent) : null;
         const pending = {
           orgId: org.id,
@@ -195,7 +205,37 @@ export class CommitService extends Service {
       for (const s of stale) await this.removeBytes(p, s.object_key!, s.storage_backend ?? backend);
       return commit;
     } catch (e) {
-      throw pgErrorToAppError(e);
+      const err = pgErrorToAppError(e);
+      await this.recordRefusal(p, err, { org: input.org, model: modelSlug.data, version: version.data }, meta);
+      throw err;
+    }
+  }
+
+  /**
+   * Records a refused upload (409 taken version, 415 unsupported type, 422 not a model or bad
+   * checksum) in the organization's audit trail, in its own transaction: the refusal rolled back the
+   * upload's. Never fails the request it describes.
+   */
+  async recordRefusal(
+    p: Principal,
+    e: unknown,
+    where: { org: string; model: string; version: string; path?: string },
+    meta: RequestMeta = {},
+  ): Promise<void> {
+    if (!isAppError(e) || ![409, 415, 422].includes(e.status)) return;
+    try {
+      await this.as(p, async (tx) => {
+        const org = await resolveOrg(tx, where.org);
+        await recordAudit(tx, {
+          orgId: org.id,
+          action: "upload.refused",
+          target: ["model", where.model],
+          details: { ...where, status: e.status, code: e.code, reason: e.message.slice(0, 1000) },
+          meta,
+        });
+      });
+    } catch (x) {
+      console.error(`[upload] could not record a refused upload: ${(x as Error).message}`);
     }
   }
 

@@ -136,7 +136,7 @@ export class UploadService extends Service {
       return await this.settle(p, commit, file, store, put, await inspector.end(), single);
     } catch (e) {
       await this.dropBytes(store, file, e, put !== undefined);
-      throw pgErrorToAppError(e);
+      throw await this.refused(p, commit, file, e);
     }
   }
 
@@ -170,7 +170,7 @@ export class UploadService extends Service {
       return await this.settle(p, commit, file, store, { key: file.key, ...verified }, await inspector.end(), commit.files.length === 1);
     } catch (e) {
       await this.dropBytes(store, file, e, true);
-      throw pgErrorToAppError(e);
+      throw await this.refused(p, commit, file, e);
     }
   }
 
@@ -194,8 +194,15 @@ export class UploadService extends Service {
       return await this.settle(p, commit, file, store, put, streamed.inspection, commit.files.length === 1);
     } catch (e) {
       await this.dropBytes(store, file, e, true);
-      throw pgErrorToAppError(e);
+      throw await this.refused(p, commit, file, e);
     }
+  }
+
+  /** The error to throw for a failed file, recorded in the audit trail when it is a refusal. */
+  private async refused(p: Principal, commit: Commit, file: CommitFile, e: unknown) {
+    const err = pgErrorToAppError(e);
+    await this.commits.recordRefusal(p, err, { org: commit.orgSlug, model: commit.modelSlug, version: commit.version, path: file.path });
+    return err;
   }
 
   /**
