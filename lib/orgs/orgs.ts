@@ -15,6 +15,7 @@ import {
 import { withAnon } from "@/lib/db/client";
 import { addMemberByEmail, deleteMember, listMembers, updateMemberRole, type MemberRow } from "@/lib/db/queries/members";
 import { insertOrg } from "@/lib/db/queries/orgs";
+import { insertProtectedAlias } from "@/lib/db/queries/aliases";
 import type { Queryable } from "@/lib/db/types";
 import { AppError, ERRORS } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
@@ -47,6 +48,8 @@ export class OrgService extends Service {
     try {
       return await this.as(p, async (tx) => {
         const id = await insertOrg(tx, input);
+        // New organizations start with `production` protected (docs/decisions.md, "Aliases").
+        await insertProtectedAlias(tx, id, "production");
         await recordAudit(tx, { orgId: id, action: "org.create", target: ["membership", id], details: { slug: input.slug }, meta });
         return { id, slug: input.slug };
       });
