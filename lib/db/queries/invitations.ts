@@ -10,6 +10,7 @@ export interface InvitationRow {
   created_at: Date;
   expires_at: Date;
   invited_by_email: string | null;
+  expired: boolean;
 }
 
 export interface InvitationPreview {
@@ -29,6 +30,7 @@ export async function listPendingInvitations(tx: Queryable, orgId: string): Prom
       .selectFrom("org_invitations as i")
       .leftJoin("profiles as p", "p.id", "i.invited_by")
       .select(["i.id", "i.email", "i.role", "i.created_at", "i.expires_at", "p.email as invited_by_email"])
+      .select(sql<boolean>`i.expires_at <= now()`.as("expired"))
       .where("i.org_id", "=", orgId)
       .where("i.accepted_at", "is", null)
       .where("i.revoked_at", "is", null)

@@ -19,7 +19,6 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
   const admin = isAdmin(org);
   const owner = org.role === "owner";
   const invitations = admin ? await services.orgs.listInvitations(principal, org.slug) : [];
-  const now = Date.now();
   return (
     <div className="space-y-6">
       <div>
@@ -65,7 +64,7 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
                 </thead>
                 <tbody className="divide-y divide-slate-100">
                   {invitations.map((i) => {
-                    const expired = new Date(i.expires_at).getTime() <= now;
+                    const expired = i.expired;
                     return (
                       <tr key={i.id} data-testid="invitation-row" data-email={i.email} data-expired={expired ? "true" : "false"}>
                         <td className="py-2 pr-3">{i.email}</td>
