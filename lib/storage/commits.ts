@@ -235,7 +235,8 @@ export class CommitService extends Service {
         });
       });
     } catch (x) {
-      console.error(`[upload] could not record a refused upload: ${(x as Error).message}`);
+      // An unknown organization or a stranger (404) has no trail to write to; anything else is logged.
+      if (!isAppError(x)) console.error(`[upload] could not record a refused upload: ${(x as Error).message}`);
     }
   }
 

@@ -282,7 +282,12 @@ export class UploadService extends Service {
   async reserveUpload(p: Principal, input: ReserveInput, meta: RequestMeta = {}): Promise<UploadReservation> {
     const path = sanitizeFileName(input.fileName);
     // A one-file version is a model file: its name says which kind, and what it is not (415 before a byte).
-    extensionFromFileName(path);
+    try {
+      extensionFromFileName(path);
+    } catch (e) {
+      await this.commits.recordRefusal(p, e, { org: input.org, model: input.model, version: input.version, path }, meta);
+      throw e;
+    }
     const commit = await this.commits.createCommit(
       p,
       {
