@@ -77,7 +77,7 @@ export function parseFileBody(req: Request): { contentLength?: number; body: Blo
 export async function recordRefusedUpload(req: Request, where: { org: string; model: string; version: string }, e: unknown) {
   try {
     const { principal, services, meta } = await apiCaller(req);
-    await services.uploads.commits.recordRefusal(principal, e, where, meta);
+    await services.uploads.commits.refusals.recordRefusal(principal, e, where, meta);
   } catch {
     // Not signed in (or not a member): nothing to record; the original error is what the client gets.
   }

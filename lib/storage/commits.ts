@@ -18,12 +18,13 @@ import {
 } from "@/lib/db/queries/versions";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import type { Queryable } from "@/lib/db/types";
-import { ERRORS, isAppError } from "@/lib/errors";
+import { ERRORS } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
 import { resolveOrg } from "@/lib/services/resolve";
 import { MAX_FILES_PER_VERSION, filePathProblem, type Provenance } from "@/lib/validations/files";
 import { modelSlugSchema, orgSlugSchema, uploadMetadataSchema, versionSchema, type UploadMetadata } from "@/lib/validations/models";
 import { describeLayout } from "./layout";
+import { recordModelCreatedByUpload, UploadAuditService } from "./upload-audit";
 import { blobKey } from "./object-key";
 import type { ModelVersion } from "./types";
 import { raiseVersionFinished } from "@/lib/webhooks/events";
@@ -97,6 +98,7 @@ function toCommitFile(f: FileRow, commitId: string): CommitFile {
 
 /** Commits: reserve a version and its files -> upload what is missing -> complete, atomically. */
 export class CommitService extends Service {
+  readonly refusals = new UploadAuditService(this.deps); // refused uploads -> the audit trail
   /**
    * Reserves the version and says, file by file, what the organization already stores. Creates the
    * model when it does not exist. Files with the same bytes share one upload.
@@ -121,26 +123,15 @@ export class CommitService extends Service {
     try {
       const commit = await this.as(p, async (tx) => {
         const org = await resolveOrg(tx, input.org, "member");
+        const made = { orgId: org.id, slug: modelSlug.data, name: metadata.name ?? modelSlug.data, version: version.data };
         const { id: modelId, created } = await ensureModel(tx, {
-          orgId: org.id,
-          slug: modelSlug.data,
-          name: metadata.name ?? modelSlug.data,
+          ...made,
           taskType: metadata.task_type ?? "other",
           framework: metadata.framework,
           description: metadata.description,
           tags: metadata.tags,
         });
-        // A model an upload creates is recorded like one made on its own (if the upload then fails,
-        // the model goes with it and the refusal is recorded too).
-        if (created)
-          await recordAudit(tx, {
-            orgId: org.id,
-            action: "model.create",
-            modelId,
-            target: ["model", modelId],
-            details: { slug: modelSlug.data, name: metadata.name ?? modelSlug.data, via: "upload", version: version.data },
-            meta,
-          });
+        if (created) await recordModelCreatedByUpload(tx, { ...made, modelId }, meta);
         const parentVersionId = input.provenance?.parent ? await this.parentId(tx, org.id, input.provenance.parent) : null;
         const pending = {
           orgId: org.id,
@@ -207,37 +198,8 @@ export class CommitService extends Service {
       return commit;
     } catch (e) {
       const err = pgErrorToAppError(e);
-      await this.recordRefusal(p, err, { org: input.org, model: modelSlug.data, version: version.data }, meta);
+      await this.refusals.recordRefusal(p, err, { org: input.org, model: modelSlug.data, version: version.data }, meta);
       throw err;
-    }
-  }
-
-  /**
-   * Records a refused upload (409 taken version, 415 unsupported type, 422 not a model or bad
-   * checksum) in the organization's audit trail, in its own transaction: the refusal rolled back the
-   * upload's. Never fails the request it describes.
-   */
-  async recordRefusal(
-    p: Principal,
-    e: unknown,
-    where: { org: string; model: string; version: string; path?: string },
-    meta: RequestMeta = {},
-  ): Promise<void> {
-    if (!isAppError(e) || ![409, 415, 422].includes(e.status)) return;
-    try {
-      await this.as(p, async (tx) => {
-        const org = await resolveOrg(tx, where.org);
-        await recordAudit(tx, {
-          orgId: org.id,
-          action: "upload.refused",
-          target: ["model", where.model],
-          details: { ...where, status: e.status, code: e.code, reason: e.message.slice(0, 1000) },
-          meta,
-        });
-      });
-    } catch (x) {
-      // An unknown organization or a stranger (404) has no trail to write to; anything else is logged.
-      if (!isAppError(x)) console.error(`[upload] could not record a refused upload: ${(x as Error).message}`);
     }
   }
 

@@ -201,7 +201,12 @@ export class UploadService extends Service {
   /** The error to throw for a failed file, recorded in the audit trail when it is a refusal. */
   private async refused(p: Principal, commit: Commit, file: CommitFile, e: unknown) {
     const err = pgErrorToAppError(e);
-    await this.commits.recordRefusal(p, err, { org: commit.orgSlug, model: commit.modelSlug, version: commit.version, path: file.path });
+    await this.commits.refusals.recordRefusal(p, err, {
+      org: commit.orgSlug,
+      model: commit.modelSlug,
+      version: commit.version,
+      path: file.path,
+    });
     return err;
   }
 
@@ -285,7 +290,7 @@ export class UploadService extends Service {
     try {
       extensionFromFileName(path);
     } catch (e) {
-      await this.commits.recordRefusal(p, e, { org: input.org, model: input.model, version: input.version, path }, meta);
+      await this.commits.refusals.recordRefusal(p, e, { org: input.org, model: input.model, version: input.version, path }, meta);
       throw e;
     }
     const commit = await this.commits.createCommit(
