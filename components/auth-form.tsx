@@ -94,14 +94,20 @@ export function AuthForm({ mode, action, next }: { mode: "sign-in" | "sign-up"; 
         {signUp ? (
           <>
             Already have an account?{" "}
-            <Link className="font-medium text-brand-700 hover:underline" href="/sign-in">
+            <Link
+              className="font-medium text-brand-700 hover:underline"
+              href={next ? `/sign-in?next=${encodeURIComponent(next)}` : "/sign-in"}
+            >
               Sign in
             </Link>
           </>
         ) : (
           <>
             New here?{" "}
-            <Link className="font-medium text-brand-700 hover:underline" href="/sign-up">
+            <Link
+              className="font-medium text-brand-700 hover:underline"
+              href={next ? `/sign-up?next=${encodeURIComponent(next)}` : "/sign-up"}
+            >
               Create an account
             </Link>
           </>

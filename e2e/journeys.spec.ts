@@ -150,6 +150,7 @@ test.describe("as a member (bob)", () => {
       await page.getByTestId("alias-name").fill("production");
       await page.getByTestId("alias-version").selectOption(v);
       await page.getByTestId("alias-submit").click();
+      await page.getByTestId("alias-confirm-submit").click();
       await expect(page.getByTestId("alias-history-row").first()).toContainText(v);
     }
     const rows = page.getByTestId("alias-history-row");

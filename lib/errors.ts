@@ -107,6 +107,8 @@ export const ERRORS = {
   // what exists
   noSuchEndpoint: () => new AppError("not_found", "No such API endpoint."),
   noSuchOrg: () => new AppError("not_found", "No such organization."),
+  protectedAlias: (alias: string) =>
+    new AppError("forbidden", `"${alias}" is a protected alias: only owners and admins can move it. Ask an admin.`),
   noSuchModel: () => new AppError("not_found", "No such model."),
   noSuchVersion: (model?: string, version?: string) =>
     new AppError("not_found", version && model ? `Version ${version} of ${model} does not exist.` : "No such version."),

@@ -30,7 +30,8 @@ export async function signUpAction(_prev: FormState, form: FormData): Promise<Fo
       ? { status: "success", message: "Check your e-mail to confirm your account, then sign in." }
       : { status: "success", data: { signedIn: true } };
   });
-  if (state.status === "success" && state.data?.signedIn) redirect("/orgs/new");
+  // A sign-up that came from an invitation link goes back to it; otherwise on to the first organization.
+  if (state.status === "success" && state.data?.signedIn) redirect(form.get("next") ? safeNext(form.get("next")) : "/orgs/new");
   return state;
 }
 

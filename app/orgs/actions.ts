@@ -33,10 +33,41 @@ export async function changeRoleAction(orgSlug: string, userId: string, _prev: F
     async (input, ctx) => {
       await ctx.services.orgs.changeMemberRole(await ctx.principal(), orgSlug, input.userId, input.role, ctx.meta);
       revalidatePath(`/orgs/${orgSlug}/members`);
-      return { status: "success", message: "Role changed." };
+      return { status: "success", message: `Now ${input.role === "admin" || input.role === "owner" ? "an" : "a"} ${input.role}.` };
     },
     { invalidMessage: "Pick a role." },
   );
+}
+
+/** Invites an e-mail address; the answer carries the link to send them (shown once). */
+export async function inviteMemberAction(orgSlug: string, _prev: FormState, form: FormData): Promise<FormState> {
+  return runAction(memberSchema, { email: form.get("email"), role: form.get("role") }, async ({ email, role }, ctx) => {
+    const inv = await ctx.services.orgs.invite(await ctx.principal(), orgSlug, email, role, ctx.meta);
+    revalidatePath(`/orgs/${orgSlug}/members`);
+    return {
+      status: "success",
+      message: `Invitation for ${inv.email} (${inv.role}) created. Send them this link; it works once, until ${inv.expiresAt.toISOString().slice(0, 10)}.`,
+      data: { path: `/invite/${inv.token}`, expiresAt: inv.expiresAt.toISOString() },
+    };
+  });
+}
+
+export async function revokeInvitationAction(orgSlug: string, id: string, _prev: FormState): Promise<FormState> {
+  return runAction(z.object({ id: z.uuid() }), { id }, async (input, ctx) => {
+    await ctx.services.orgs.revokeInvitation(await ctx.principal(), orgSlug, input.id, ctx.meta);
+    revalidatePath(`/orgs/${orgSlug}/members`);
+    return { status: "success", message: "Invitation withdrawn: its link no longer works." };
+  });
+}
+
+/** The signed-in invitee joins; on to the organization. */
+export async function acceptInvitationAction(token: string, _prev: FormState): Promise<FormState> {
+  const state = await runAction(z.string().min(1).max(100), token, async (t, ctx) => {
+    const joined = await ctx.services.orgs.acceptInvitation(await ctx.principal(), t, ctx.meta);
+    return { status: "success", data: { org: joined.org } };
+  });
+  if (state.status === "success") redirect(`/orgs/${state.data?.org as string}`);
+  return state;
 }
 
 export async function removeMemberAction(orgSlug: string, userId: string, _prev: FormState): Promise<FormState> {

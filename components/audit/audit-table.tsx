@@ -45,6 +45,20 @@ export function describeEvent(e: AuditEvent): string {
         .filter(Boolean)
         .join(" · ");
     }
+    case "upload.refused":
+      return [`${s("model")}@${s("version")}`, s("path"), s("status") && `${s("status")} ${s("code")}`, s("reason")]
+        .filter(Boolean)
+        .join(" · ");
+    case "model.create":
+      return [s("slug"), s("via") === "upload" ? `by the upload of v${s("version")}` : undefined].filter(Boolean).join(" · ");
+    case "alias.protect":
+    case "alias.unprotect":
+      return s("alias") ?? "";
+    case "member.invite":
+    case "member.join":
+      return [s("email"), s("role") && `role ${s("role")}`, d.already_member ? "was already a member" : undefined]
+        .filter(Boolean)
+        .join(" · ");
     case "link.create":
       return s("ttl_seconds") ? `valid ${Math.round(Number(s("ttl_seconds")) / 60)} min` : "";
     case "model.update":
@@ -165,7 +179,9 @@ export function AuditTable({
                 <td className="whitespace-nowrap px-3 py-2 text-right align-top tabular-nums">
                   {bytesOf(e) != null ? formatBytes(bytesOf(e)!) : "—"}
                 </td>
-                <td className="max-w-80 px-3 py-2 align-top text-xs text-slate-600">{describeEvent(e) || "—"}</td>
+                <td className="max-w-80 px-3 py-2 align-top text-xs text-slate-600">
+                  <EventDetails event={e} />
+                </td>
                 <td className="px-3 py-2 align-top text-xs text-slate-500">
                   <div>{e.ip ?? "—"}</div>
                   {e.user_agent ? (
@@ -180,5 +196,25 @@ export function AuditTable({
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The summary, and every detail on demand: nothing is cut off. */
+function EventDetails({ event: e }: { event: AuditEvent }) {
+  const summary = describeEvent(e) || "—";
+  const keys = Object.keys(e.details ?? {});
+  if (!keys.length) return <span>{summary}</span>;
+  return (
+    <details className="group" data-testid="audit-details">
+      <summary className="cursor-pointer break-words [overflow-wrap:anywhere]" title="Show every detail">
+        {summary.length > 140 ? `${summary.slice(0, 140)}…` : summary}
+      </summary>
+      <pre
+        className="mt-1 max-h-72 overflow-auto rounded bg-slate-50 p-2 text-[11px] whitespace-pre-wrap text-slate-700 [overflow-wrap:anywhere]"
+        data-testid="audit-details-full"
+      >
+        {JSON.stringify(e.details, null, 2)}
+      </pre>
+    </details>
   );
 }

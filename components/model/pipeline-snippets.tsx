@@ -106,7 +106,11 @@ function Snippet({ title, code, testId }: { title: string; code: string; testId:
         {title}
         <CopyButton value={code} label={`Copy the ${title} snippet`} testId={`${testId}-copy`} />
       </figcaption>
-      <pre tabIndex={0} className="max-h-96 overflow-auto bg-slate-900 p-3 text-xs leading-relaxed text-slate-100" data-testid={testId}>
+      <pre
+        tabIndex={0}
+        className="max-h-96 overflow-auto bg-slate-900 p-3 text-xs leading-relaxed whitespace-pre-wrap text-slate-100 [overflow-wrap:anywhere]"
+        data-testid={testId}
+      >
         <code>{code}</code>
       </pre>
     </figure>

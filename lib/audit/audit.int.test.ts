@@ -106,9 +106,15 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
 
   it("lists the org's events newest first, with actor, model and version", async () => {
     const events = await all(w.users.viewer);
-    // Uploads create their models implicitly: 3 uploads, 2 alias moves, 5 downloads, 1 delete.
+    // 3 uploads (two of which created their models), 2 alias moves, 5 downloads, 1 delete.
     expect(events.map((e) => e.action).sort()).toEqual(
-      [...Array(3).fill("version.upload"), ...Array(2).fill("alias.move"), ...Array(5).fill("version.download"), "version.delete"].sort(),
+      [
+        ...Array(2).fill("model.create"),
+        ...Array(3).fill("version.upload"),
+        ...Array(2).fill("alias.move"),
+        ...Array(5).fill("version.download"),
+        "version.delete",
+      ].sort(),
     );
     expect(events[0]!.action).toBe("version.delete");
     const times = events.map((e) => new Date(e.created_at).getTime());
@@ -147,10 +153,10 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
       { alias: "production", from: null, to: "1.0" },
     ]);
     expect((await all(w.users.viewer, { action: "version" })).length).toBe(9);
-    expect((await all(w.users.viewer, { model: "fraud" })).map((e) => e.action)).toEqual(["version.upload"]);
+    expect((await all(w.users.viewer, { model: "fraud" })).map((e) => e.action)).toEqual(["version.upload", "model.create"]);
     expect(await all(w.users.viewer, { model: "nope" })).toEqual([]);
     const today = new Date().toISOString().slice(0, 10);
-    expect((await all(w.users.viewer, { from: today, to: today })).length).toBe(11);
+    expect((await all(w.users.viewer, { from: today, to: today })).length).toBe(13);
     expect(await all(w.users.viewer, { to: "2000-01-01" })).toEqual([]);
     expect(await all(w.users.viewer, { from: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
   });
@@ -181,6 +187,9 @@ describe.each(DB_KINDS)("audit trail on %s", (kind) => {
     await expect(w.services.audit.exportCsv(w.users.outsider, a, {})).rejects.toMatchObject({ code: "not_found" });
     // Org B's owner sees B's trail only.
     const b = await w.services.audit.list(w.users.outsider, w.orgs.b.slug, {});
-    expect(b.items.map((e) => e.model_slug)).toEqual(["secret"]);
+    expect(b.items.map((e) => [e.action, e.model_slug])).toEqual([
+      ["version.upload", "secret"],
+      ["model.create", "secret"],
+    ]);
   });
 });

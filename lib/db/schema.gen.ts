@@ -202,11 +202,33 @@ export interface Organizations {
   slug: string;
 }
 
+export interface OrgInvitations {
+  accepted_at: Timestamp | null;
+  accepted_by: string | null;
+  created_at: Generated<Timestamp>;
+  email: string;
+  expires_at: Generated<Timestamp>;
+  id: Generated<string>;
+  invited_by: Generated<string | null>;
+  org_id: string;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+  role: OrgRole;
+  token_hash: string;
+}
+
 export interface Profiles {
   created_at: Generated<Timestamp>;
   display_name: string | null;
   email: string;
   id: string;
+}
+
+export interface ProtectedAliases {
+  alias: string;
+  created_at: Generated<Timestamp>;
+  created_by: Generated<string | null>;
+  org_id: string;
 }
 
 export interface ResumableUploads {
@@ -315,8 +337,10 @@ export interface DB {
   model_aliases: ModelAliases;
   model_versions: ModelVersions;
   models: Models;
+  org_invitations: OrgInvitations;
   organizations: Organizations;
   profiles: Profiles;
+  protected_aliases: ProtectedAliases;
   resumable_uploads: ResumableUploads;
   sign_in_failures: SignInFailures;
   storage_settings: StorageSettings;

@@ -213,7 +213,7 @@ export const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   },
   [`${ORGM}/aliases/{alias}`]: {
     put: {
-      summary: "Move an alias to a ready version (writers)",
+      summary: "Move an alias to a ready version (writers; a protected alias such as production: owners and admins, else 403)",
       body: setAliasSchema,
       ok: { status: 200, description: "The move", schema: aliasMoveResponse },
       errors: [401, 403, 404, 409, 422],

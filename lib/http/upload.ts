@@ -2,6 +2,7 @@ import "server-only";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import type { BlobBody } from "@/lib/storage/blob-store";
+import { apiCaller } from "./api";
 import { rawRequestOf } from "./node-server";
 import { extensionFromFileName, sanitizeFileName } from "@/lib/storage/object-key";
 import { uploadMetadataSchema, type UploadMetadata } from "@/lib/validations/models";
@@ -67,4 +68,17 @@ export function parseFileBody(req: Request): { contentLength?: number; body: Blo
   }
   if (contentLength === 0 || !req.body) throw new AppError("invalid_model_file", "The file is empty.");
   return { contentLength, body: rawRequestOf(req) ?? req.body };
+}
+
+/**
+ * Records an upload refused from its headers alone (415 type, 422 empty or bad metadata) in the
+ * organization's audit trail, when the caller is a signed-in member; then the caller rethrows.
+ */
+export async function recordRefusedUpload(req: Request, where: { org: string; model: string; version: string }, e: unknown) {
+  try {
+    const { principal, services, meta } = await apiCaller(req);
+    await services.uploads.commits.refusals.recordRefusal(principal, e, where, meta);
+  } catch {
+    // Not signed in (or not a member): nothing to record; the original error is what the client gets.
+  }
 }

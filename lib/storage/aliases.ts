@@ -1,6 +1,14 @@
 import "server-only";
 import type { Principal, RequestMeta } from "@/lib/auth/principal";
-import { aliasHistory, aliasTarget, lockAlias, upsertAlias } from "@/lib/db/queries/aliases";
+import {
+  aliasHistory,
+  aliasTarget,
+  deleteProtectedAlias,
+  insertProtectedAlias,
+  listProtectedAliases,
+  lockAlias,
+  upsertAlias,
+} from "@/lib/db/queries/aliases";
 import { recordAudit } from "@/lib/db/queries/audit";
 import { pgErrorToAppError } from "@/lib/db/errors";
 import { ERRORS } from "@/lib/errors";
@@ -44,7 +52,35 @@ export class AliasService extends Service {
         return { alias: a.data, version, previous };
       });
     } catch (e) {
-      throw pgErrorToAppError(e);
+      throw pgErrorToAppError(e, { forbidden: ERRORS.protectedAlias(a.data).message });
+    }
+  }
+
+  /** Alias names only owners and admins may move in this organization (visible to every member). */
+  async listProtected(p: Principal, orgSlug: string): Promise<string[]> {
+    return this.as(p, async (tx) => listProtectedAliases(tx, (await resolveOrg(tx, orgSlug)).id));
+  }
+
+  /** Protects an alias name (or lifts the protection) in every model of the organization (admins). */
+  async setProtected(p: Principal, orgSlug: string, alias: string, on: boolean, meta: RequestMeta = {}) {
+    const a = aliasSchema.safeParse(alias);
+    if (!a.success) throw ERRORS.invalidField("alias", a.error.issues[0]?.message ?? "Invalid.", "Invalid alias.");
+    try {
+      return await this.as(p, async (tx) => {
+        const org = await resolveOrg(tx, orgSlug, "admin");
+        if (on) await insertProtectedAlias(tx, org.id, a.data);
+        else await deleteProtectedAlias(tx, org.id, a.data);
+        await recordAudit(tx, {
+          orgId: org.id,
+          action: on ? "alias.protect" : "alias.unprotect",
+          target: ["protected_alias", a.data],
+          details: { alias: a.data },
+          meta,
+        });
+        return listProtectedAliases(tx, org.id);
+      });
+    } catch (e) {
+      throw pgErrorToAppError(e, { forbidden: "Only owners and admins can protect aliases." });
     }
   }
 

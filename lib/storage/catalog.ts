@@ -6,7 +6,7 @@ import * as models from "@/lib/db/queries/models";
 import { listCallerOrgs } from "@/lib/db/queries/orgs";
 import { listVersions, retireVersion, retireVersionsOfModel } from "@/lib/db/queries/versions";
 import { pgErrorToAppError } from "@/lib/db/errors";
-import { ERRORS } from "@/lib/errors";
+import { AppError, ERRORS } from "@/lib/errors";
 import { isCleanText } from "@/lib/validations/text";
 import { raiseVersionDeleted } from "@/lib/webhooks/events";
 import { Service } from "@/lib/services/base";
@@ -220,6 +220,8 @@ export class CatalogService extends Service {
         await raiseVersionDeleted(tx, p, org.id, { id: model.id, slug: model.slug }, v, "version_deleted");
       });
     } catch (e) {
+      if ((e as { code?: string; message?: string })?.code === "42501" && /protected alias/.test((e as Error).message ?? ""))
+        throw new AppError("forbidden", `An alias only owners and admins may move points at v${version}: ask an admin to retire it.`);
       throw pgErrorToAppError(e, { forbidden: "Only an admin or the uploader can delete a version." });
     }
   }

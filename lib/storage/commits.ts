@@ -24,6 +24,7 @@ import { resolveOrg } from "@/lib/services/resolve";
 import { MAX_FILES_PER_VERSION, filePathProblem, type Provenance } from "@/lib/validations/files";
 import { modelSlugSchema, orgSlugSchema, uploadMetadataSchema, versionSchema, type UploadMetadata } from "@/lib/validations/models";
 import { describeLayout } from "./layout";
+import { recordModelCreatedByUpload, UploadAuditService } from "./upload-audit";
 import { blobKey } from "./object-key";
 import type { ModelVersion } from "./types";
 import { raiseVersionFinished } from "@/lib/webhooks/events";
@@ -97,6 +98,7 @@ function toCommitFile(f: FileRow, commitId: string): CommitFile {
 
 /** Commits: reserve a version and its files -> upload what is missing -> complete, atomically. */
 export class CommitService extends Service {
+  readonly refusals = new UploadAuditService(this.deps); // refused uploads -> the audit trail
   /**
    * Reserves the version and says, file by file, what the organization already stores. Creates the
    * model when it does not exist. Files with the same bytes share one upload.
@@ -116,21 +118,20 @@ export class CommitService extends Service {
       if (problem) throw ERRORS.invalidField("files", `${JSON.stringify(f.path.slice(0, 200))} ${problem}.`, "Invalid file path.");
       if (f.size !== undefined && f.size > limit) throw ERRORS.fileTooLarge(limit, f.size);
     }
-    void meta;
     const backend = this.deps.platform.uploads.backend;
     const stale: StaleReservation[] = [];
     try {
       const commit = await this.as(p, async (tx) => {
         const org = await resolveOrg(tx, input.org, "member");
-        const modelId = await ensureModel(tx, {
-          orgId: org.id,
-          slug: modelSlug.data,
-          name: metadata.name ?? modelSlug.data,
+        const made = { orgId: org.id, slug: modelSlug.data, name: metadata.name ?? modelSlug.data, version: version.data };
+        const { id: modelId, created } = await ensureModel(tx, {
+          ...made,
           taskType: metadata.task_type ?? "other",
           framework: metadata.framework,
           description: metadata.description,
           tags: metadata.tags,
         });
+        if (created) await recordModelCreatedByUpload(tx, { ...made, modelId }, meta);
         const parentVersionId = input.provenance?.parent ? await this.parentId(tx, org.id, input.provenance.parent) : null;
         const pending = {
           orgId: org.id,
@@ -196,7 +197,9 @@ export class CommitService extends Service {
       for (const s of stale) await this.removeBytes(p, s.object_key!, s.storage_backend ?? backend);
       return commit;
     } catch (e) {
-      throw pgErrorToAppError(e);
+      const err = pgErrorToAppError(e);
+      await this.refusals.recordRefusal(p, err, { org: input.org, model: modelSlug.data, version: version.data }, meta);
+      throw err;
     }
   }
 

@@ -136,7 +136,7 @@ export class UploadService extends Service {
       return await this.settle(p, commit, file, store, put, await inspector.end(), single);
     } catch (e) {
       await this.dropBytes(store, file, e, put !== undefined);
-      throw pgErrorToAppError(e);
+      throw await this.refused(p, commit, file, e);
     }
   }
 
@@ -170,7 +170,7 @@ export class UploadService extends Service {
       return await this.settle(p, commit, file, store, { key: file.key, ...verified }, await inspector.end(), commit.files.length === 1);
     } catch (e) {
       await this.dropBytes(store, file, e, true);
-      throw pgErrorToAppError(e);
+      throw await this.refused(p, commit, file, e);
     }
   }
 
@@ -194,8 +194,20 @@ export class UploadService extends Service {
       return await this.settle(p, commit, file, store, put, streamed.inspection, commit.files.length === 1);
     } catch (e) {
       await this.dropBytes(store, file, e, true);
-      throw pgErrorToAppError(e);
+      throw await this.refused(p, commit, file, e);
     }
+  }
+
+  /** The error to throw for a failed file, recorded in the audit trail when it is a refusal. */
+  private async refused(p: Principal, commit: Commit, file: CommitFile, e: unknown) {
+    const err = pgErrorToAppError(e);
+    await this.commits.refusals.recordRefusal(p, err, {
+      org: commit.orgSlug,
+      model: commit.modelSlug,
+      version: commit.version,
+      path: file.path,
+    });
+    return err;
   }
 
   /**
@@ -275,7 +287,12 @@ export class UploadService extends Service {
   async reserveUpload(p: Principal, input: ReserveInput, meta: RequestMeta = {}): Promise<UploadReservation> {
     const path = sanitizeFileName(input.fileName);
     // A one-file version is a model file: its name says which kind, and what it is not (415 before a byte).
-    extensionFromFileName(path);
+    try {
+      extensionFromFileName(path);
+    } catch (e) {
+      await this.commits.refusals.recordRefusal(p, e, { org: input.org, model: input.model, version: input.version, path }, meta);
+      throw e;
+    }
     const commit = await this.commits.createCommit(
       p,
       {

@@ -1411,4 +1411,67 @@ export const CASES: RlsCase[] = [
     (w) => ["delete from storage.objects where id = $1", [w.objOtherBucket]],
     { ownerA: H, memberA: H },
   ),
+  // ---------------------------------------------------------------------------------------------
+  // protected_aliases (issue #15): admins keep the list; every member reads it
+  ...row(
+    "protected_aliases",
+    "insert",
+    "protect an alias name in A",
+    (w) => ["insert into public.protected_aliases (org_id, alias) values ($1, 'golden')", [w.orgA]],
+    adminsA(D),
+  ),
+  ...row(
+    "protected_aliases",
+    "insert",
+    "protect an alias name in B",
+    (w) => ["insert into public.protected_aliases (org_id, alias) values ($1, 'golden')", [w.orgB]],
+    { ownerA: D, adminA: D, ownerB: A, memberB: D, token: D },
+  ),
+  ...row(
+    "protected_aliases",
+    "select",
+    "B's protected names (none in the fixture: a read, never an error)",
+    (w) => ["select 1 from public.protected_aliases where org_id = $1", [w.orgB]],
+    everyone(H),
+  ),
+
+  // ---------------------------------------------------------------------------------------------
+  // org_invitations (issue #15): admins invite (owners invite owners), naming themselves as inviter
+  ...row(
+    "org_invitations",
+    "insert",
+    "invite a viewer to A",
+    (w) => [
+      "insert into public.org_invitations (org_id, email, role, token_hash, invited_by) values ($1, 'new@example.com', 'viewer', $2, auth.uid())",
+      [w.orgA, crypto.randomBytes(32).toString("hex")],
+    ],
+    adminsA(D),
+  ),
+  ...row(
+    "org_invitations",
+    "insert",
+    "invite an owner to A",
+    (w) => [
+      "insert into public.org_invitations (org_id, email, role, token_hash, invited_by) values ($1, 'new@example.com', 'owner', $2, auth.uid())",
+      [w.orgA, crypto.randomBytes(32).toString("hex")],
+    ],
+    { ownerA: A, adminA: D, memberA: D, holder: A },
+  ),
+  ...row(
+    "org_invitations",
+    "insert",
+    "invite to A in someone else's name",
+    (w) => [
+      "insert into public.org_invitations (org_id, email, role, token_hash, invited_by) values ($1, 'new@example.com', 'viewer', $2, $3)",
+      [w.orgA, crypto.randomBytes(32).toString("hex"), w.users.ownerA.id],
+    ],
+    { adminA: D },
+  ),
+  ...row(
+    "org_invitations",
+    "call",
+    "accept_org_invitation with an unknown token hash",
+    () => ["select * from public.accept_org_invitation($1)", ["0".repeat(64)]],
+    { anon: D, memberA: "denied:P0002", token: D },
+  ),
 ];

@@ -86,3 +86,23 @@ export async function aliasHistory(tx: Queryable, modelId: string): Promise<Alia
       .limit(500),
   );
 }
+
+/** Alias names only owners and admins may move in this organization. */
+export async function listProtectedAliases(tx: Queryable, orgId: string): Promise<string[]> {
+  const rows = await all(tx, qb.selectFrom("protected_aliases").select("alias").where("org_id", "=", orgId).orderBy("alias"));
+  return rows.map((r) => r.alias);
+}
+
+export async function insertProtectedAlias(tx: Queryable, orgId: string, alias: string): Promise<void> {
+  await run(
+    tx,
+    qb
+      .insertInto("protected_aliases")
+      .values({ org_id: orgId, alias })
+      .onConflict((oc) => oc.columns(["org_id", "alias"]).doNothing()),
+  );
+}
+
+export async function deleteProtectedAlias(tx: Queryable, orgId: string, alias: string): Promise<number> {
+  return run(tx, qb.deleteFrom("protected_aliases").where("org_id", "=", orgId).where("alias", "=", alias));
+}

@@ -148,16 +148,18 @@ export async function insertModel(tx: Queryable, m: NewModel): Promise<void> {
 }
 
 /** The model's id, creating it first when the org has none with this slug. */
-export async function ensureModel(tx: Queryable, m: NewModel): Promise<string> {
-  await run(
+export async function ensureModel(tx: Queryable, m: NewModel): Promise<{ id: string; created: boolean }> {
+  const inserted = await first(
     tx,
     qb
       .insertInto("models")
       .values(modelValues(m))
-      .onConflict((oc) => oc.columns(["org_id", "slug"]).doNothing()),
+      .onConflict((oc) => oc.columns(["org_id", "slug"]).doNothing())
+      .returning("id"),
   );
+  if (inserted) return { id: inserted.id, created: true };
   const row = await first(tx, qb.selectFrom("models").select("id").where("org_id", "=", m.orgId).where("slug", "=", m.slug));
-  return row!.id;
+  return { id: row!.id, created: false };
 }
 
 export type ModelPatch = Partial<{ name: string; task_type: TaskType; framework: string | null; description: string; tags: string[] }>;

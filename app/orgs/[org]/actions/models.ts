@@ -77,3 +77,23 @@ export async function setAliasAction(org: string, model: string, _prev: FormStat
     { invalidMessage: "Check the alias and the version." },
   );
 }
+
+const protectFormSchema = z.object({ alias: aliasSchema, on: z.boolean() });
+
+/** Protects an alias name in every model of the organization, or lifts it (owners and admins). */
+export async function setProtectedAliasAction(org: string, _prev: FormState, form: FormData): Promise<FormState> {
+  const input = { alias: text(form, "alias")?.trim().toLowerCase(), on: text(form, "on") === "1" };
+  return runAction(
+    protectFormSchema,
+    input,
+    async ({ alias, on }, ctx) => {
+      await ctx.services.aliases.setProtected(await ctx.principal(), org, alias, on, ctx.meta);
+      revalidatePath(`/orgs/${org}`, "layout");
+      return {
+        status: "success",
+        message: on ? `${alias} is protected: only owners and admins can move it.` : `${alias} is no longer protected.`,
+      };
+    },
+    { invalidMessage: "Check the alias name." },
+  );
+}

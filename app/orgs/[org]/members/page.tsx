@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import { AddMemberForm, MemberRoleControl } from "@/components/members-controls";
-import { formatDateTime } from "@/lib/web/format";
+import { AddMemberForm, InviteMemberForm, MemberRoleControl, RevokeInvitationButton } from "@/components/members-controls";
+import { formatDateTime, timeAgo } from "@/lib/web/format";
 import { isAdmin, requireOrg } from "@/lib/web/page-auth";
 
 export const metadata: Metadata = { title: "Members" };
@@ -18,6 +18,7 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
   const members = await services.orgs.listMembers(principal, org.slug);
   const admin = isAdmin(org);
   const owner = org.role === "owner";
+  const invitations = admin ? await services.orgs.listInvitations(principal, org.slug) : [];
   return (
     <div className="space-y-6">
       <div>
@@ -27,13 +28,80 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
         </p>
       </div>
       {admin ? (
-        <section className="card p-4" aria-labelledby="add-member">
-          <h2 id="add-member" className="mb-3 font-medium">
-            Add a member
-          </h2>
-          <AddMemberForm org={slug} canAddOwner={owner} />
+        <section className="card space-y-4 p-4" aria-labelledby="invite-member">
+          <div>
+            <h2 id="invite-member" className="font-medium">
+              Invite by e-mail
+            </h2>
+            <p className="text-xs text-slate-600">
+              You get a link to send them (this server sends no e-mail). It works once, for that address, for 7 days: they sign up or sign
+              in with it and join as the role you pick.
+            </p>
+          </div>
+          <InviteMemberForm org={slug} canInviteOwner={owner} />
+          {invitations.length ? (
+            <div className="overflow-x-auto">
+              <h3 className="mb-1 text-sm font-medium">Pending invitations</h3>
+              <table className="w-full text-left text-sm" data-testid="invitations-table">
+                <thead className="text-xs text-slate-500">
+                  <tr>
+                    <th scope="col" className="py-1 pr-3 font-medium">
+                      E-mail
+                    </th>
+                    <th scope="col" className="py-1 pr-3 font-medium">
+                      Role
+                    </th>
+                    <th scope="col" className="py-1 pr-3 font-medium">
+                      Invited
+                    </th>
+                    <th scope="col" className="py-1 pr-3 font-medium">
+                      Expires
+                    </th>
+                    <th scope="col" className="py-1 text-right font-medium">
+                      <span className="sr-only">Withdraw</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody className="divide-y divide-slate-100">
+                  {invitations.map((i) => {
+                    const expired = i.expired;
+                    return (
+                      <tr key={i.id} data-testid="invitation-row" data-email={i.email} data-expired={expired ? "true" : "false"}>
+                        <td className="py-2 pr-3">{i.email}</td>
+                        <td className="py-2 pr-3">
+                          <span className="rounded bg-slate-100 px-2 py-0.5 text-xs">{i.role}</span>
+                        </td>
+                        <td className="py-2 pr-3 text-slate-600">
+                          {timeAgo(i.created_at)}
+                          {i.invited_by_email ? ` by ${i.invited_by_email}` : ""}
+                        </td>
+                        <td className={`py-2 pr-3 ${expired ? "text-red-700" : "text-slate-600"}`}>
+                          {expired ? "expired " : ""}
+                          {formatDateTime(i.expires_at)}
+                        </td>
+                        <td className="py-2 text-right">
+                          <RevokeInvitationButton org={slug} id={i.id} email={i.email} />
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+          <details className="border-t border-slate-100 pt-3">
+            <summary className="cursor-pointer text-sm text-brand-700">Add someone who already has an account</summary>
+            <div className="mt-3">
+              <AddMemberForm org={slug} canAddOwner={owner} />
+            </div>
+          </details>
         </section>
-      ) : null}
+      ) : (
+        <p className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-700" data-testid="members-read-only">
+          You are a {org.role} here, so this page is read-only: only owners and admins invite people, change roles and remove members. Ask
+          an admin of {org.name}.
+        </p>
+      )}
       <section className="card overflow-x-auto">
         <table className="w-full text-left text-sm" data-testid="members-table">
           <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">

@@ -1,10 +1,11 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AuditTable } from "@/components/audit/audit-table";
-import { AliasForm } from "@/components/model/alias-form";
+import { AliasForm, ProtectedAliasesForm } from "@/components/model/alias-form";
 import { EditModelForm } from "@/components/model/edit-model-form";
 import { loadModel } from "@/components/model/load-model";
 import { PipelineSnippets } from "@/components/model/pipeline-snippets";
+import { SignedLinkButton } from "@/components/model/signed-link-button";
 import { requestOrigin } from "@/components/model/request-origin";
 import { VersionDetails } from "@/components/model/version-details";
 import { loadVersionFiles } from "@/components/model/load-version-files";
@@ -34,16 +35,20 @@ export default async function ModelPage({
   const { org: slug, model: modelSlug } = await params;
   const sp = await searchParams;
   const { principal, services, org, model } = await loadModel(slug, modelSlug);
-  const [history, audit] = await Promise.all([
+  const [history, audit, protectedAliases] = await Promise.all([
     orNotFound(services.aliases.aliasHistory(principal, slug, modelSlug)),
     orNotFound(services.audit.list(principal, slug, { model: modelSlug, limit: 50 })),
+    orNotFound(services.aliases.listProtected(principal, slug)),
   ]);
   const writer = canWrite(org);
   const admin = isAdmin(org);
   const base = `/orgs/${slug}`;
   const requested = typeof sp.version === "string" ? sp.version : undefined;
   const live = model.versions.filter((v) => v.status !== "deleted");
-  const selected = model.versions.find((v) => v.version === requested) ?? live[0] ?? model.versions[0];
+  // An unknown ?version= says so instead of silently showing the latest version.
+  const missing = requested !== undefined && !model.versions.some((v) => v.version === requested) ? requested : undefined;
+  const selected = missing ? undefined : (model.versions.find((v) => v.version === requested) ?? live[0] ?? model.versions[0]);
+  const versionOf = (version: string) => model.versions.find((v) => v.version === version);
   const ready = model.versions.filter((v) => v.status === "ready");
   const nextVersion = suggestNextVersion(model.versions.map((v) => v.version));
   const latestReady = ready[0];
@@ -115,7 +120,11 @@ export default async function ModelPage({
               <Link href={`${base}/upload?model=${model.slug}`} className="btn-primary" data-testid="upload-version-link">
                 Upload a new version
               </Link>
-            ) : null}
+            ) : (
+              <p className="max-w-64 text-right text-xs text-slate-600" data-testid="role-explainer">
+                Viewers can download but not upload, edit or move aliases — ask an admin of this organization for the member role.
+              </p>
+            )}
           </div>
         </div>
         {writer ? (
@@ -169,7 +178,13 @@ export default async function ModelPage({
                   data-alias={a.alias}
                   data-version={a.version}
                 >
-                  <AliasBadge alias={a.alias} /> <span aria-hidden>→</span> <span className="font-mono">v{a.version}</span>
+                  <AliasBadge alias={a.alias} />
+                  {protectedAliases.includes(a.alias) ? (
+                    <span className="text-xs text-slate-500" title="Only owners and admins can move it" data-testid="alias-protected">
+                      (protected)
+                    </span>
+                  ) : null}{" "}
+                  <span aria-hidden>→</span> <span className="font-mono">v{a.version}</span>
                   <span className="text-xs text-slate-500">
                     {a.updated_by_email ? `by ${a.updated_by_email}, ` : ""}
                     {timeAgo(a.updated_at)}
@@ -182,10 +197,32 @@ export default async function ModelPage({
           )}
           {writer ? (
             ready.length ? (
-              <AliasForm org={slug} model={model.slug} versions={ready.map((v) => v.version)} aliases={model.aliases.map((a) => a.alias)} />
+              <AliasForm
+                org={slug}
+                model={model.slug}
+                versions={ready.map((v) => ({ version: v.version, sha256: v.sha256, scan_verdict: v.scan_verdict }))}
+                aliases={model.aliases.map((a) => ({
+                  alias: a.alias,
+                  version: a.version,
+                  sha256: versionOf(a.version)?.sha256 ?? null,
+                  scan_verdict: versionOf(a.version)?.scan_verdict ?? null,
+                }))}
+                protectedAliases={protectedAliases}
+                canProtect={admin}
+              />
             ) : (
               <p className="text-sm text-slate-600">Upload a ready (not quarantined) version to point an alias at it.</p>
             )
+          ) : (
+            <p className="text-sm text-slate-600" data-testid="alias-role-explainer">
+              Viewers cannot move aliases. Members move them; protected aliases
+              {protectedAliases.length ? ` (${protectedAliases.join(", ")})` : ""} only owners and admins.
+            </p>
+          )}
+          {admin ? (
+            <div className="mt-4">
+              <ProtectedAliasesForm org={slug} protectedAliases={protectedAliases} />
+            </div>
           ) : null}
         </section>
 
@@ -244,6 +281,29 @@ export default async function ModelPage({
         </section>
       </div>
 
+      {missing ? (
+        <section id="details" className="card border-amber-300 p-4" aria-labelledby="details-heading" data-testid="version-not-found">
+          <h2 id="details-heading" className="font-medium">
+            Version {missing} not found
+          </h2>
+          <p className="mt-1 text-sm text-slate-600">
+            {model.slug} has no version {missing}
+            {model.versions.length
+              ? ` (it has ${model.versions
+                  .slice(0, 8)
+                  .map((v) => `v${v.version}`)
+                  .join(", ")}${model.versions.length > 8 ? ", …" : ""})`
+              : ""}
+            .
+          </p>
+          {live[0] ? (
+            <Link href={`${base}/models/${model.slug}#details`} className="btn-secondary mt-3" data-testid="version-not-found-latest">
+              Show the latest version (v{live[0].version})
+            </Link>
+          ) : null}
+        </section>
+      ) : null}
+
       {selected ? (
         <section id="details" className="card scroll-mt-4 p-4" aria-labelledby="details-heading">
           <div className="mb-4 flex flex-wrap items-center justify-between gap-2">
@@ -266,6 +326,14 @@ export default async function ModelPage({
               </nav>
             ) : null}
           </div>
+          {selected.status === "ready" ? (
+            <div className="mb-4">
+              <SignedLinkButton
+                apiBase={`/api/v1/orgs/${slug}/models/${model.slug}/versions/${encodeURIComponent(selected.version)}`}
+                archive={selected.file_count !== 1}
+              />
+            </div>
+          ) : null}
           <VersionDetails version={selected} />
         </section>
       ) : null}

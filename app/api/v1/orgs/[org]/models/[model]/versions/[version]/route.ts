@@ -1,5 +1,5 @@
 import { apiCaller, apiRoute, json } from "@/lib/http/api";
-import { parseUploadHeaders } from "@/lib/http/upload";
+import { parseUploadHeaders, recordRefusedUpload } from "@/lib/http/upload";
 import { serializeVersion } from "@/lib/storage/serialize";
 
 type Ctx = { params: Promise<{ org: string; model: string; version: string }> };
@@ -14,7 +14,13 @@ export const GET = apiRoute(async (req, { params }: Ctx) => {
 export const PUT = apiRoute(async (req, { params }: Ctx) => {
   const { org, model, version } = await params;
   // Refuse what the headers already tell (size, type) before reading a byte of the body.
-  const upload = parseUploadHeaders(req);
+  let upload: ReturnType<typeof parseUploadHeaders>;
+  try {
+    upload = parseUploadHeaders(req);
+  } catch (e) {
+    await recordRefusedUpload(req, { org, model, version }, e);
+    throw e;
+  }
   const { principal, services, meta } = await apiCaller(req);
   const v = await services.uploads.uploadVersion(
     principal,
