@@ -6,10 +6,10 @@ import {
   api,
   ctx,
   encodeKey,
-  keyFor,
   lane,
   nextVersion,
   objectExists,
+  objectKeyOf,
   putVersion,
   reserve,
   safetensors,
@@ -19,6 +19,7 @@ import {
   title,
   tokenFor,
   tusUpload,
+  unreservedKey,
   type Answer,
 } from "./support/lane";
 import type { LaneRole } from "./support/context";
@@ -36,7 +37,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
     const v = nextVersion();
     const a = await putVersion(await tokenFor("owner"), c.orgA.slug, MODEL, v, stored);
     if (a.status !== 201) throw new Error(`could not upload the isolation fixture: ${show(a)}`);
-    key = (a.json as { object_key: string }).object_key;
+    key = (await objectKeyOf(c.orgA.slug, MODEL, v))!;
   });
 
   /** The stored object is still there with the same bytes (read with the service key). */
@@ -69,7 +70,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
 
     it("cannot write into this org's folder (POST, PUT, upsert, tus)", async () => {
       const c = ctx();
-      const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+      const k = unreservedKey(c.orgA.slug);
       for (const opts of [{}, { method: "PUT" as const }, { upsert: true }]) {
         const a = await write("otherOwner", k, opts);
         expect(refused(a), `${JSON.stringify(opts)}: ${show(a)}`).toBe(true);
@@ -96,7 +97,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
   describe("a viewer", () => {
     it("writes nothing: POST, PUT, upsert and tus are refused", async () => {
       const c = ctx();
-      const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+      const k = unreservedKey(c.orgA.slug);
       for (const opts of [{}, { method: "PUT" as const }, { upsert: true }]) {
         const a = await write("viewer", k, opts);
         expect(refused(a), `${JSON.stringify(opts)}: ${show(a)}`).toBe(true);
@@ -144,7 +145,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
 
     it("may not write any other key in the org's folder (a version not reserved, POST/PUT/upsert/tus)", async () => {
       const c = ctx();
-      const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+      const k = unreservedKey(c.orgA.slug);
       const outcomes: Record<string, string> = {};
       for (const [name, opts] of [
         ["POST", {}],
@@ -197,7 +198,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
     const c = ctx();
     const read = await storage(`/object/authenticated/${c.bucket}/${encodeKey(key)}`, { token: c.anonKey });
     expect(refused(read), show(read)).toBe(true);
-    const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+    const k = unreservedKey(c.orgA.slug);
     const put = await storage(`/object/${c.bucket}/${encodeKey(k)}`, {
       token: c.anonKey,
       body: Buffer.from("x"),
