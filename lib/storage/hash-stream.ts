@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable, Transform, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import type { BlobBody, PutOptions } from "./blob-store";
 
 export interface HashOutcome {
@@ -122,9 +122,35 @@ export function discardBody(body: BlobBody): void {
   }
 }
 
+/** What drainBody reads of a refused request body before it gives up and cuts the connection. */
+export const DRAIN_BYTES = 1024 * 1024;
+
+/**
+ * A request body answered before it was read (a 403, 404 or 409 from the headers alone): read and
+ * drop up to `limit` bytes in the background, so a client still sending (curl, requests) reads the
+ * answer instead of a reset connection; past that, the body is cut off like discardBody does.
+ */
+export function drainBody(body: BlobBody, limit = DRAIN_BYTES): void {
+  const drain = async () => {
+    let seen = 0;
+    if (body instanceof Readable) {
+      for await (const c of body) if ((seen += (c as Buffer).length) > limit) break; // break destroys it
+      return;
+    }
+    if (body.locked) return;
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if ((seen += value.byteLength) > limit) return void (await reader.cancel());
+    }
+  };
+  drain().catch(() => {});
+}
+
 /** Turns an AbortError from stream.pipeline into our error type; everything else passes through. */
 export function toAbortAppError(e: unknown, signal?: AbortSignal): unknown {
-  if (e instanceof AppError) return e;
+  if (isAppError(e)) return e;
   if (signal?.aborted || (e instanceof Error && e.name === "AbortError")) {
     return new AppError("bad_request", "The upload was cancelled before it finished.", { aborted: true }, { cause: e });
   }

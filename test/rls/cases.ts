@@ -1248,6 +1248,14 @@ export const CASES: RlsCase[] = [
   ...row(
     "storage.objects",
     "select",
+    "a file memberA's pending commit already stored",
+    (w) => ["select id from storage.objects where id = $1", [w.objCommitA]],
+    // Completing the commit reads it back as its uploader (layout: configs, safetensors headers).
+    { ownerA: A, adminA: A, memberA: A, viewerA: H, both: H, token: H, memberB: H },
+  ),
+  ...row(
+    "storage.objects",
+    "select",
     "A's stale upload's file (memberA's, lease expired)",
     (w) => ["select id from storage.objects where id = $1", [w.objStaleA]],
     { ownerA: A, adminA: A, memberA: H, viewerA: H },
@@ -1320,6 +1328,16 @@ export const CASES: RlsCase[] = [
       [BUCKET, `${ORG_A_SLUG}/model_a_v2.0.0.bin`],
     ],
     { memberA: D, adminA: D, ownerA: D },
+  ),
+  ...row(
+    "storage.objects",
+    "insert",
+    "the key of a file memberA's pending commit already stored",
+    () => [
+      "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
+      [BUCKET, `${ORG_A_SLUG}/model_a_v1.4.0.bin`],
+    ],
+    { memberA: D, adminA: D },
   ),
   ...row(
     "storage.objects",
