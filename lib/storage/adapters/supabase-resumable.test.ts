@@ -11,8 +11,9 @@ import { AppError } from "@/lib/errors";
 import { createResumableSession } from "./supabase-resumable";
 
 /** An AppError as another bundled copy of lib/errors makes it: the brand, not this class. */
+const BRAND: unique symbol = Symbol.for("fairmind.AppError") as never;
 class AppErrorFromAnotherChunk extends Error {
-  readonly [Symbol.for("fairmind.AppError")] = true;
+  readonly [BRAND] = true;
   readonly status = 422;
   readonly code = "checksum_mismatch";
 }
