@@ -127,10 +127,18 @@ describe.skipIf(!lane)(title("versions of several files in supabase mode"), () =
     expect(sha256(d.body)).toBe(sha256(data));
   });
 
-  it("a folder with a safetensors file whose header lies is refused at complete (read back from Storage as the member), and the commit can be dropped", async () => {
+  it("a sharded folder whose index names a shard that is missing is refused at complete (read back from Storage as the member), and the commit can be dropped", async () => {
     const c = ctx();
     const v = nextVersion();
-    const files = { ...folder(), "extra.safetensors": junk(64 * 1024) };
+    const shard = safetensors(64 * 1024);
+    const files = {
+      "config.json": Buffer.from(JSON.stringify({ model_type: "bert", architectures: ["BertModel"], nonce: Math.random() })),
+      "model-00001-of-00002.safetensors": shard,
+      "model.safetensors.index.json": Buffer.from(
+        JSON.stringify({ metadata: {}, weight_map: { w: "model-00001-of-00002.safetensors", v: "model-00002-of-00002.safetensors" } }),
+      ),
+      "README.md": Buffer.from(`# Half a model (${Date.now()})\n`),
+    };
     const r = await commitFolder("member", c.orgA.slug, MODEL, v, files);
     expect(
       r.uploads.map((u) => u.tus.ok),
@@ -138,14 +146,14 @@ describe.skipIf(!lane)(title("versions of several files in supabase mode"), () =
     ).toEqual([true, true, true, true]);
     expect(r.complete?.status, r.complete && show(r.complete)).toBe(422);
     expect(errorCode(r.complete?.json)).toBe("invalid_model_file");
-    expect(r.complete?.text).toMatch(/extra\.safetensors: header length/);
+    expect(r.complete?.text).toMatch(/model-00002-of-00002\.safetensors/);
     // The refused commit is gone; what it stored stays only as unreferenced stored blobs of the
     // organization (a retry reuses them, else the retention sweep collects them): no pending leftovers.
     expect(await versionStatus(c.orgA.slug, MODEL, v)).toBeUndefined();
     const { rows } = await sql<{ status: string; refs: number }>(
       `select b.status, (select count(*)::int from public.version_files f where f.blob_id = b.id) as refs
        from public.blobs b where b.org_id = $1 and b.sha256 = any($2)`,
-      [c.orgA.id, Object.values(files).map(sha256)],
+      [c.orgA.id, Object.values(files).map((b) => sha256(b))],
     );
     expect(rows.length).toBe(4);
     expect(
