@@ -11,9 +11,29 @@
 --
 -- An uploader now also reads the STORED files of their own pending commit (including blobs the
 -- organization already stored that the commit points at), whatever its lease: completing may come a
--- while after the last byte. Bytes still being uploaded stay as they were (readable to their uploader
--- only under a live lease: public.is_own_pending_object), and so does writing: only the key of one's
--- own pending blob.
+-- while after the last byte.
+--
+-- And a client writing straight to Storage (the reservations API's `object_key`) lost the right to
+-- write its own key mid-upload: Storage checks the INSERT policy during a resumable upload, the policy
+-- asked for a live commit lease, and since file sets a commit's lease is 45 seconds, renewed only by
+-- our own endpoints — which a direct upload never calls. A 1 GiB direct upload was refused after
+-- ~45 s ("new row violates row-level security policy"). The lease guards taking a version number
+-- over from a dead upload; it need not guard the key: blob keys are fresh ids, never reused, and a
+-- takeover deletes the stale commit's pending blobs, which ends that key's write right at once. So
+-- one's own pending blob's key stays writable (and readable, to finish and to clean up) for as long
+-- as the blob is pending — never any other key, never over a stored object.
+
+create or replace function public.is_own_pending_object(p_name text) returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+  select exists (
+    select 1 from public.blobs b join public.model_versions v on v.id = b.upload_version_id
+    where b.object_key = p_name and b.status = 'pending' and b.created_by = auth.uid()
+      and v.status = 'pending' and v.created_by = auth.uid()
+      and public.has_org_role(b.org_id, 'member')
+  )
+$$;
 
 create function public.is_own_commit_object(p_name text) returns boolean
 language sql stable security definer

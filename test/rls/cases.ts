@@ -1258,7 +1258,8 @@ export const CASES: RlsCase[] = [
     "select",
     "A's stale upload's file (memberA's, lease expired)",
     (w) => ["select id from storage.objects where id = $1", [w.objStaleA]],
-    { ownerA: A, adminA: A, memberA: H, viewerA: H },
+    // Still its uploader's until someone takes the version over (that deletes the pending blob).
+    { ownerA: A, adminA: A, memberA: A, viewerA: H },
   ),
   ...row(
     "storage.objects",
@@ -1317,7 +1318,9 @@ export const CASES: RlsCase[] = [
       "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
       [BUCKET, `${ORG_A_SLUG}/model_a_v1.3.0.bin`],
     ],
-    { memberA: D },
+    // A direct upload to Storage never renews the lease: the key stays its uploader's while pending
+    // (here an object is already there, so the insert is refused by the unique key, not by RLS).
+    { memberA: "denied:23505", adminA: D },
   ),
   ...row(
     "storage.objects",
