@@ -1,6 +1,7 @@
 // Runs once when the server starts, before it serves anything:
 // - tunes Node's HTTP server: the client's socket address on every request, upload-friendly
 //   timeouts (lib/http/node-server.ts);
+// - starts the webhook dispatcher (WEBHOOKS_DISPATCHER=off to run none in this process);
 // - opens the database, so the first start of the embedded default creates its schema and demo
 //   before anyone signs in. A database that cannot be opened is reported at once; an embedded one
 //   held by another process stops this server (two processes on one PGlite directory corrupt it,
@@ -22,4 +23,9 @@ export async function register() {
     }
     // Otherwise (a database server that is down) keep running: /api/health and the UI banner say so.
   }
+  // Webhook deliveries queued in the database are sent from here (docs/webhooks.md); a database that
+  // is down now is retried by the dispatcher itself.
+  const { getConfig } = await import("@/lib/config");
+  const { startWebhookDispatcher } = await import("@/lib/webhooks/dispatcher");
+  startWebhookDispatcher(async () => (await getServices()).db, getConfig().webhooks);
 }

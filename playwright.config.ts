@@ -79,7 +79,7 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `rm -rf .data-e2e && DATA_DIR=.data-e2e PORT=${PORT} npm run start`,
+      command: `rm -rf .data-e2e && DATA_DIR=.data-e2e WEBHOOKS_ALLOW_PRIVATE=true WEBHOOKS_RETRY_BASE_MS=1500 WEBHOOKS_POLL_MS=300 PORT=${PORT} npm run start`,
       url: `${baseURL}/api/health`,
       reuseExistingServer: !process.env.CI,
       timeout: 180_000,
@@ -90,7 +90,7 @@ export default defineConfig({
       command:
         `psql "${PG_ADMIN}" -q -c "drop database if exists ${PG_DB} with (force)" -c "create database ${PG_DB}" && rm -rf .data-e2e-pg && ` +
         `DATABASE_URL=${PG_DATABASE_URL} DATA_DIR=.data-e2e-pg npm run seed && ` +
-        `DATABASE_URL=${PG_DATABASE_URL} DATA_DIR=.data-e2e-pg PORT=${PG_PORT} npm run start`,
+        `DATABASE_URL=${PG_DATABASE_URL} DATA_DIR=.data-e2e-pg WEBHOOKS_ALLOW_PRIVATE=true WEBHOOKS_RETRY_BASE_MS=1500 WEBHOOKS_POLL_MS=300 PORT=${PG_PORT} npm run start`,
       url: `${PG_URL}/api/health`,
       reuseExistingServer: !process.env.CI,
       timeout: 180_000,

@@ -100,7 +100,8 @@ test.describe("REST API v1", () => {
     expect(sha(await dl.body())).toBe(sha(file));
     expect(dl.headers()["etag"]).toBe(`"${sha(file)}"`);
     expect(dl.headers()["x-content-sha256"]).toBe(sha(file));
-    expect(dl.headers()["content-disposition"]).toContain(`${model}_v1.0.onnx`);
+    // A file downloads under its own name (docs/decisions.md); a whole version as <model>-<version>.zip|tar.
+    expect(dl.headers()["content-disposition"]).toContain(`filename="churn.onnx"`);
 
     const part = await request.get(`${base}/versions/1.0/download`, { headers: { ...vera, range: "bytes=100-199" } });
     expect(part.status()).toBe(206);

@@ -52,6 +52,12 @@ const envSchema = z.object({
   RETENTION_DAYS: withDefault(z.coerce.number().int().min(0).max(36500).default(30)),
   PROTECTED_ALIASES: z.string().optional(),
   TRUSTED_PROXIES: z.string().optional(),
+  WEBHOOKS_ALLOW_PRIVATE: withDefault(z.enum(["true", "false"]).default("false")),
+  WEBHOOKS_DISPATCHER: withDefault(z.enum(["on", "off"]).default("on")),
+  WEBHOOKS_RETRY_BASE_MS: withDefault(z.coerce.number().int().min(10).max(3_600_000).default(60_000)),
+  WEBHOOKS_MAX_ATTEMPTS: withDefault(z.coerce.number().int().min(1).max(10).default(6)),
+  WEBHOOKS_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(60_000).default(10_000)),
+  WEBHOOKS_POLL_MS: withDefault(z.coerce.number().int().min(50).max(60_000).default(2_000)),
 });
 
 /** "10.0.0.1, 10.1.0.0/16, ::1": the reverse proxies whose X-Forwarded-For may be believed. */
@@ -92,6 +98,20 @@ interface BaseConfig {
   retention: { days: number; protectedAliases: string[] };
   /** Reverse proxies (IPs, CIDRs) whose X-Forwarded-For is believed; empty: nobody's (the default). */
   trustedProxies: string[];
+  /** Outgoing webhooks (docs/webhooks.md). */
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Private, loopback and link-local targets allowed (tests, closed networks); refused by default. */
+  allowPrivate: boolean;
+  /** This process runs a dispatcher (several servers may each run one: they share the queue). */
+  dispatcher: boolean;
+  /** The first retry's delay; later ones are 5, 30, 120 and 360 times it (1 m, 5 m, 30 m, 2 h, 6 h). */
+  retryBaseMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
+  pollMs: number;
 }
 
 export interface SupabaseSettings {
@@ -145,6 +165,14 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     encryption,
     retention: { days: e.RETENTION_DAYS, protectedAliases },
     trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
+    webhooks: {
+      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE === "true",
+      dispatcher: e.WEBHOOKS_DISPATCHER === "on",
+      retryBaseMs: e.WEBHOOKS_RETRY_BASE_MS,
+      maxAttempts: e.WEBHOOKS_MAX_ATTEMPTS,
+      timeoutMs: e.WEBHOOKS_TIMEOUT_MS,
+      pollMs: e.WEBHOOKS_POLL_MS,
+    },
   };
   if (e.SUPABASE_URL) {
     // IMPORTANT: configured means required — never fall back to the local store silently.

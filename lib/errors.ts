@@ -116,6 +116,8 @@ export const ERRORS = {
   noSuchUpload: () => new AppError("not_found", "This upload is unknown, finished or abandoned."),
   nothingUploaded: () => new AppError("not_found", "Nothing was uploaded for this reservation yet."),
   noSuchToken: () => new AppError("not_found", "No such active token."),
+  noSuchWebhook: () => new AppError("not_found", "No such webhook endpoint."),
+  noSuchWebhookDelivery: () => new AppError("not_found", "No such webhook delivery."),
   // what you sent
   invalidCursor: () => new AppError("bad_request", "Invalid cursor."),
   invalidJson: () => new AppError("bad_request", "The body is not valid JSON."),

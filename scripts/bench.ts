@@ -171,7 +171,7 @@ async function waitFor(url: string, seconds: number) {
   throw new Error(`${url} did not answer in ${seconds}s`);
 }
 
-/** 10,000 models and 100,000 versions in demo_org, written before the server opens the database. */
+/** 10,000 models and 100,000 one-file versions (blobs + version_files) in demo_org, written before the server opens the database. */
 async function fillDatabase() {
   const config = parseConfig({ ...process.env, DATA_DIR, DATABASE_URL: "" });
   const db = await createPlatform(config).database();
@@ -185,10 +185,23 @@ async function fillDatabase() {
              (array['scikit-learn','pytorch','xgboost','onnx'])[1 + g % 4], 'synthetic model ' || g, array['bulk', 'team' || (g % 10)], owner.user_id
       from generate_series(1, 10000) g, org, owner;
       alter table public.model_versions disable trigger model_versions_rollup;
-      insert into public.model_versions (org_id, model_id, version, object_key, file_name, size_bytes, sha256, status, scan_verdict, created_by, created_at)
-      select m.org_id, m.id, '1.' || v, 'demo_org/' || m.slug || '_v1.' || v || '.pkl', 'x.pkl', 1000 + v, md5(m.slug || v) || md5(m.slug || v), 'ready', 'safe', m.created_by, now() - (v || ' minutes')::interval
+      insert into public.model_versions (org_id, model_id, version, file_name, size_bytes, sha256, status, scan_verdict, file_count, layout, format, created_by, created_at)
+      select m.org_id, m.id, '1.' || v, 'x.pkl', 1000 + v, md5(m.slug || v) || md5(m.slug || v), 'ready', 'safe', 1, 'single-file', 'pickle', m.created_by, now() - (v || ' minutes')::interval
       from public.models m, generate_series(1, 10) v where m.slug like 'bulk_%';
       alter table public.model_versions enable trigger model_versions_rollup;
+      -- Each version is one file over a blob of its own (keys as commits make them: <org>/blobs/<xx>/<id>).
+      create temp table bench_files as
+        select v.id as version_id, v.org_id, gen_random_uuid() as blob_id, v.size_bytes, v.sha256, v.created_by, v.created_at
+        from public.model_versions v join public.models m on m.id = v.model_id where m.slug like 'bulk_%';
+      insert into public.blobs (id, org_id, object_key, status, size_bytes, sha256, file_name, content_type, format, scan_verdict, upload_version_id, created_by, created_at, stored_at)
+      select blob_id, org_id, 'demo_org/blobs/' || left(blob_id::text, 2) || '/' || blob_id, 'stored', size_bytes, sha256, 'x.pkl',
+             'application/octet-stream', 'pickle', 'safe', version_id, created_by, created_at, created_at
+      from bench_files;
+      -- The guard refuses files for versions that left pending; these are written whole, as one commit would.
+      alter table public.version_files disable trigger version_files_guard;
+      insert into public.version_files (version_id, path, org_id, blob_id) select version_id, 'x.pkl', org_id, blob_id from bench_files;
+      alter table public.version_files enable trigger version_files_guard;
+      drop table bench_files;
       update public.models m set latest_version = '1.10', version_count = 10, total_bytes = 10055, latest_size_bytes = 1010, latest_scan_verdict = 'safe', updated_at = now() - (random() * interval '30 days')
       where m.slug like 'bulk_%';
       analyze;`);

@@ -1,8 +1,9 @@
 // npm run migrate:cloud -- --to supabase [--dry-run] [--delete-local] [--max-rate <size/s>]
-// Copies every locally stored version to the Supabase Storage bucket under the same key, reads each
-// copy back to compare its SHA-256, then switches the version to storage_backend='supabase'.
+// Copies every locally stored file (a blob: each stored object once, however many versions share it)
+// to the Supabase Storage bucket under the same key, reads each copy back to compare its SHA-256,
+// then switches the blob to storage_backend='supabase'.
 // Idempotent and resumable (rerun after a kill). Needs SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY.
-// Exit: 0 ok, 1 some versions failed or have no local bytes (listed), 2 usage error or refused.
+// Exit: 0 ok, 1 some files failed or have no local bytes (listed), 2 usage error or refused.
 import { formatBytes, formatDuration, parseByteSize, parseCliArgs, Progress, createThrottle, runCli } from "@/lib/ops/cli";
 import { migrateToCloud, planMigration } from "@/lib/ops/migrate-cloud";
 import { EXIT, openOpsContext, serviceSupabaseStore, UsageError } from "@/lib/ops/ops-env";
@@ -48,7 +49,7 @@ runCli("migrate:cloud", async () => {
     const plan = await planMigration({ db, source, target, deleteLocal });
     const count = (a: string) => plan.items.filter((i) => i.action === a).length;
     console.log(
-      `Plan (${platform.mode} mode → bucket ${config.bucket} at ${process.env.SUPABASE_URL}): copy ${count("copy")} versions (${formatBytes(plan.copyBytes)}), verify ${count("verify-existing")} already in the bucket${deleteLocal ? `, delete ${count("delete-local")} local copies of migrated versions` : ""}; skip ${plan.skipped.length}.`,
+      `Plan (${platform.mode} mode → bucket ${config.bucket} at ${process.env.SUPABASE_URL}): copy ${count("copy")} files (${formatBytes(plan.copyBytes)}), verify ${count("verify-existing")} already in the bucket${deleteLocal ? `, delete ${count("delete-local")} local copies of migrated files` : ""}; skip ${plan.skipped.length}.`,
     );
     for (const i of plan.items.slice(0, SHOW))
       console.log(`  ${i.action.padEnd(15)} ${i.label.padEnd(40)} ${formatBytes(i.size).padStart(10)}  ${i.key}`);
@@ -74,7 +75,7 @@ runCli("migrate:cloud", async () => {
       `\nDone in ${formatDuration(r.seconds)}: copied ${r.copied.length} (${formatBytes(r.bytesCopied)}, ${formatBytes(r.bytesCopied / Math.max(r.seconds, 0.001))}/s), already there ${r.alreadyThere.length}, switched ${r.switched.length}, local copies deleted ${r.deletedLocal.length}, failed ${r.failed.length}, skipped ${plan.skipped.length}.`,
     );
     for (const f of r.failed) console.error(`FAILED ${f.label} (${f.key}): ${f.error}`);
-    if (r.failed.length) console.error("Fix the failures above and rerun: finished versions are skipped.");
+    if (r.failed.length) console.error("Fix the failures above and rerun: finished files are skipped.");
     return r.failed.length || missing ? EXIT.failed : EXIT.ok;
   } finally {
     await ops.close();

@@ -1,19 +1,22 @@
 // npm run purge [-- --dry-run] [--json]
-// Retention and clean-up (lib/ops/retention.ts): purges soft-deleted versions older than
-// RETENTION_DAYS (default 30) except protected ones (PROTECTED_ALIASES, default production),
-// releases uploads pending for more than 24 h, deletes orphaned bytes older than an hour, and
-// reports versions whose bytes are missing. Exit: 0 ok, 1 something is MISSING / mismatched / failed,
-// 2 usage error or refused (the embedded database is in use by the running app).
+// Retention and clean-up (lib/ops/retention.ts), per stored file (blob): soft-deleted versions older
+// than RETENTION_DAYS (default 30), except protected ones (PROTECTED_ALIASES, default production),
+// stop holding bytes; a blob no unexpired version references loses its bytes (unreferenced blobs count
+// from when they were released). Also releases uploads pending for more than 24 h, deletes orphaned
+// bytes older than an hour, and reports ready versions' files whose bytes are missing. Exit: 0 ok, 1
+// something is MISSING / mismatched / failed, 2 usage error or refused (the embedded database is in
+// use by the running app).
 import { parseCliArgs, runCli } from "@/lib/ops/cli";
 import { EXIT, openOpsContext, opsStore } from "@/lib/ops/ops-env";
-import { formatRetentionReport, runRetention } from "@/lib/ops/retention";
+import { runRetention } from "@/lib/ops/retention";
+import { formatRetentionReport } from "@/lib/ops/retention-report";
 
 const USAGE = `Usage: npm run purge [-- --dry-run] [--json]
 
   --dry-run  report what would be purged, released and deleted; change nothing
   --json     print the full report as JSON (for monitoring)
 
-  RETENTION_DAYS     days a soft-deleted version is kept (default 30)
+  RETENTION_DAYS     days a soft-deleted version (or an unreferenced file) is kept (default 30)
   PROTECTED_ALIASES  comma-separated aliases whose versions are never purged (default production)`;
 
 runCli("purge", async () => {

@@ -1,5 +1,6 @@
 // npm run rescan [-- --org <slug>] [--dry-run] [--release]
-// Re-inspects every stored version with the current scanner rules. Newly dangerous versions are
+// Re-inspects every stored file (blob, once however many versions share it) with the current scanner
+// rules, then re-derives each version's verdict from its files'. Newly dangerous versions are
 // quarantined; quarantined versions found clean are released only with --release. Every change is
 // audited. Exit codes: 0 done (changes are printed), 1 some files could not be read, 2 usage error.
 // Embedded mode: stop the app first (the database directory is locked to one process).
@@ -32,7 +33,7 @@ runCli("rescan", async () => {
       },
     );
     console.log(
-      `\n${s.scanned} version(s) scanned, ${s.changed.length} changed${values["dry-run"] ? " (dry run: nothing written)" : ""}, ${s.failed.length} could not be read.`,
+      `\n${s.scanned} stored file(s) scanned (${s.blobsChanged} with a new verdict), ${s.changed.length} version(s) changed${values["dry-run"] ? " (dry run: nothing written)" : ""}, ${s.failed.length} could not be read.`,
     );
     return s.failed.length ? EXIT.failed : EXIT.ok;
   } finally {

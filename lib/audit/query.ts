@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   "token.create",
   "token.revoke",
   "org.create",
+  "webhook.create",
+  "webhook.delete",
 ] as const;
 
 export const AUDIT_ACTION_LABELS: Record<(typeof AUDIT_ACTIONS)[number], string> = {
@@ -36,6 +38,8 @@ export const AUDIT_ACTION_LABELS: Record<(typeof AUDIT_ACTIONS)[number], string>
   "token.create": "API token created",
   "token.revoke": "API token revoked",
   "org.create": "Organization created",
+  "webhook.create": "Webhook added",
+  "webhook.delete": "Webhook removed",
 };
 
 /** Largest CSV export; narrow the date range for more. */

@@ -66,7 +66,11 @@ async function isSupabaseManaged(tx: Queryable): Promise<boolean> {
  * Postgres server (advisory lock). On a database whose schema `supabase db push` applied (postgres
  * mode on a Supabase project's database), the shim is skipped and the CLI's record counts as applied.
  */
-export async function migrate(db: Database, opts: { root?: string; shim?: boolean } = {}): Promise<string[]> {
+export async function migrate(
+  db: Database,
+  /** only: apply just the migrations it accepts (a restore first rebuilds the schema an archive was made with). */
+  opts: { root?: string; shim?: boolean; only?: (name: string) => boolean } = {},
+): Promise<string[]> {
   const root = opts.root ?? ROOT;
   const applied: string[] = [];
   await db.transaction(async (tx) => {
@@ -93,6 +97,7 @@ export async function migrate(db: Database, opts: { root?: string; shim?: boolea
     const { rows: done } = await tx.query<{ name: string; checksum: string }>("select name, checksum from fairmind.schema_migrations");
     const doneByName = new Map(done.map((r) => [r.name, r.checksum]));
     for (const m of listMigrations(root)) {
+      if (opts.only && !opts.only(m.name)) continue;
       const prior = doneByName.get(m.name);
       if (prior) {
         if (prior === m.checksum) continue;

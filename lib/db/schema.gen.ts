@@ -9,6 +9,18 @@ import type { ColumnType } from "kysely";
 export type Generated<T> =
   T extends ColumnType<infer S, infer I, infer U> ? ColumnType<S, I | undefined, U> : ColumnType<T, T | undefined, T>;
 
+export type Json = JsonValue;
+
+export type JsonArray = JsonValue[];
+
+export type JsonObject = {
+  [x: string]: JsonValue | undefined;
+};
+
+export type JsonPrimitive = boolean | number | string | null;
+
+export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
+
 export type OrgRole = "admin" | "member" | "owner" | "viewer";
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -252,6 +264,47 @@ export interface VersionFiles {
   version_id: string;
 }
 
+export interface WebhookAttempts {
+  attempt: number;
+  delivery_id: string;
+  duration_ms: number;
+  error: string | null;
+  id: Generated<number>;
+  org_id: string;
+  started_at: Timestamp;
+  status_code: number | null;
+}
+
+export interface WebhookDeliveries {
+  attempts: Generated<number>;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  id: Generated<string>;
+  last_error: string | null;
+  last_status_code: number | null;
+  locked_until: Timestamp | null;
+  next_attempt_at: Generated<Timestamp>;
+  org_id: string;
+  payload: Json;
+  redelivery_of: string | null;
+  status: Generated<string>;
+}
+
+export interface WebhookEndpoints {
+  active: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+  created_by: Generated<string | null>;
+  description: Generated<string>;
+  events: string[];
+  id: Generated<string>;
+  org_id: string;
+  secret: string;
+  url: string;
+}
+
 export interface DB {
   api_tokens: ApiTokens;
   audit_events: AuditEvents;
@@ -270,4 +323,7 @@ export interface DB {
   "storage.buckets": StorageBuckets;
   "storage.objects": StorageObjects;
   version_files: VersionFiles;
+  webhook_attempts: WebhookAttempts;
+  webhook_deliveries: WebhookDeliveries;
+  webhook_endpoints: WebhookEndpoints;
 }

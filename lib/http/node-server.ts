@@ -38,6 +38,32 @@ export function rawRequestOf(req: Request): http.IncomingMessage | undefined {
 //   (the socket timeout), so a stalled client cannot hold an upload and its reservation for ever.
 
 const IDLE_TIMEOUT_MS = 120_000;
+/** How much of a refused upload's body is read and dropped before the connection is closed instead. */
+const DRAIN_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Abandons a request body the handler refused without reading (lib/storage/hash-stream.ts
+ * discardBody). Destroying the stream would destroy the socket before the answer is written; closing
+ * it with unread bytes makes the kernel reset the connection, which can discard the answer on the
+ * client's side. So: read and drop what the client sends; a body larger than DRAIN_LIMIT_BYTES is not
+ * read to its end — the answer says `Connection: close` and the socket closes once it is sent.
+ */
+function abandonBody(req: http.IncomingMessage, res: http.ServerResponse): void {
+  let drained = 0;
+  let closing = false;
+  req.on("data", (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained <= DRAIN_LIMIT_BYTES || closing) return;
+    closing = true;
+    req.pause();
+    if (res.writableFinished) req.socket?.destroy();
+    else {
+      if (!res.headersSent) res.setHeader("connection", "close");
+      res.once("finish", () => req.socket?.destroy());
+    }
+  });
+  req.resume();
+}
 const REQUEST_TIMEOUT_MS = 24 * 3600_000;
 
 /** True when every percent-escape in the URL's path decodes as UTF-8. */
@@ -120,6 +146,7 @@ export function tuneNodeServer(httpModule: typeof http): void {
       const id = `${process.pid}-${++rawIds}`;
       req.headers[RAW_ID_HEADER] = id;
       RAW.set(id, req);
+      (req as unknown as Record<symbol, unknown>)[Symbol.for("fairmind.abandonBody")] = () => abandonBody(req, res);
       res.once("close", () => RAW.delete(id));
       if (!wellFormedPath(req.url ?? "/")) {
         // Next would answer this with a plain-text 500 ("URI malformed") before any route runs.

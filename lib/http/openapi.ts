@@ -31,6 +31,7 @@ import {
 import { linkRequest } from "@/lib/validations/api-files";
 import pkg from "@/package.json";
 import { FILE_OPERATIONS } from "./openapi-files";
+import { WEBHOOK_OPERATIONS } from "./openapi-webhooks";
 import type { Method, Operation } from "./openapi-types";
 
 // The OpenAPI 3.1 description of REST API v1, served at /api/v1/openapi.json, GENERATED from the
@@ -56,7 +57,7 @@ const PATH_PARAMS: Record<string, string> = {
   model: "Model slug, e.g. credit_risk",
   version: "MAJOR[.MINOR[.PATCH]][-pre], e.g. 2.1",
   alias: "Alias name, e.g. production",
-  id: "Id (uuid) of the token, upload, reservation or commit",
+  id: "Id (uuid) of the token, upload, reservation, commit, webhook endpoint or delivery",
   path: "A file's path in the version, e.g. tokenizer/vocab.json (each segment URL-encoded)",
   token: "The signed link's token",
 };
@@ -67,6 +68,7 @@ const ORGM = `${V}/orgs/{org}/models/{model}`;
 /** Every operation of the API, by path and method. */
 export const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   ...FILE_OPERATIONS,
+  ...WEBHOOK_OPERATIONS,
   [`${V}/auth/sign-in`]: {
     post: {
       summary: "Exchange e-mail and password for an access token",

@@ -20,11 +20,13 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'no
 /**
  * A page's policy: scripts only with this response's nonce (and what they load: 'strict-dynamic');
  * styles from our stylesheet and inline style attributes (charts and progress bars set widths).
+ * 'wasm-unsafe-eval' lets the uploader compile its SHA-256 WebAssembly (hash-wasm: the browser
+ * hashes each file before a commit announces it); it allows WebAssembly only, not eval().
  */
 export function pageCsp(nonce: string, opts: { dev?: boolean; connect?: string[] } = {}): string {
   return [
     "default-src 'self'",
-    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${opts.dev ? " 'unsafe-eval'" : ""}`,
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic' 'wasm-unsafe-eval'${opts.dev ? " 'unsafe-eval'" : ""}`,
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self'",

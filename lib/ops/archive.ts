@@ -6,12 +6,18 @@ import { readTarEntries, readTarEntryData, TarFormatError } from "@/lib/archive/
 //   backup.json                       what made it (first entry, so a reader knows at once)
 //   db/pglite-datadir.tar.gz          embedded mode: PGlite's own data-directory dump (exact)
 //   db/tables/<schema>.<table>.jsonl  every mode: a logical export, one JSON row per line
-//   objects/<key>                     every stored object, as stored (ciphertext when encrypted)
+//   objects/<key>                     every stored object once, as stored (ciphertext when encrypted):
+//                                     in format 2 one per blob (<org>/blobs/<xx>/<blob id>, or a key
+//                                     kept from before file sets), however many versions share it
 //   config/auth-secret                local modes: the generated session key, when there is one
 //   manifest.json                     last: size and SHA-256 of every entry above, table row counts
 
 export const ARCHIVE_FORMAT = "fairmind-backup";
-export const ARCHIVE_VERSION = 1;
+/**
+ * 2: file sets — the tables include blobs and version_files, objects are blobs. 1 (before file sets):
+ * one object per version, keyed by model_versions.object_key; restore still reads it (see restore.ts).
+ */
+export const ARCHIVE_VERSION = 2;
 export const PGLITE_DATADIR_ENTRY = "db/pglite-datadir.tar.gz";
 export const TABLES_PREFIX = "db/tables/";
 export const OBJECTS_PREFIX = "objects/";
@@ -40,8 +46,10 @@ export interface ManifestObject {
   sha256: string;
   /** Stored encrypted at rest (lib/storage/adapters/encrypted.ts): the archive holds ciphertext. */
   encrypted: boolean;
-  /** Named by a version row in the archived database (false: an orphan or an upload in flight). */
+  /** Named by a live blob row in the archived database (false: an orphan, purged bytes, an upload in flight). */
   referenced: boolean;
+  /** Format 2: the blob these bytes are (absent for an orphan). */
+  blob_id?: string;
 }
 
 export interface Manifest extends BackupInfo {

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toPrincipal } from "@/lib/auth/principal";
 import { parseConfig } from "@/lib/config";
 import { openPGlite } from "@/lib/db/pglite";
 import { createPlatform } from "@/lib/platform/platform";
@@ -72,6 +73,8 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
     expect(names.at(-1)).toBe("manifest.json");
     expect(names.includes("db/pglite-datadir.tar.gz")).toBe(kind === "pglite");
     expect(names).toContain("db/tables/public.model_versions.jsonl");
+    expect(names).toContain("db/tables/public.blobs.jsonl");
+    expect(names).toContain("db/tables/public.version_files.jsonl");
     expect(names).toContain("config/auth-secret");
     for (const o of stored) expect(names).toContain(`objects/${o.key}`);
   });
@@ -80,11 +83,13 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
     const v = await verifyBackup(archive);
     expect(v.failures).toEqual([]);
     expect(v.ok).toBe(true);
+    expect(v.manifest).toMatchObject({ format: "fairmind-backup", version: 2 });
     const objects = v.manifest!.objects;
     expect(objects.find((o) => o.key === seeded.production.object_key)).toMatchObject({
       sha256: seeded.production.sha256,
       referenced: true,
       encrypted: false,
+      blob_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
   });
 
@@ -104,7 +109,7 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
       const models = await app.catalog.listModels(w.users.viewer, w.orgs.a.slug);
       expect(models.items.map((m) => m.slug).sort()).toEqual(["churn", "fraud", "risky"]);
       for (const v of seeded.ready) {
-        const model = v.object_key.includes("/churn_") ? "churn" : "fraud";
+        const model = seeded.ready.indexOf(v) % 2 ? "churn" : "fraud";
         const d = await app.downloads.openDownload(w.users.viewer, w.orgs.a.slug, model, v.version);
         expect(
           createHash("sha256")
@@ -204,6 +209,72 @@ describe.each(DB_KINDS)("backup → verify → restore on %s", (kind) => {
       expect(r.problems[0]).toContain(seeded.ready[2]!.object_key);
     } finally {
       fs.writeFileSync(file, original);
+    }
+  });
+});
+
+// An archive the app wrote before file sets (format 1: one object per version, model_versions.object_key),
+// made with commit ea8491b from a Postgres-mode world (test/fixtures/backups/pre-file-sets.json says what
+// it holds). Restoring it rebuilds that schema, imports the rows, then migrates them to blobs and files.
+describe("restoring a format-1 archive (before file sets)", () => {
+  const fixtureArchive = path.resolve("test/fixtures/backups/pre-file-sets.tar");
+  const expected = JSON.parse(fs.readFileSync(path.resolve("test/fixtures/backups/pre-file-sets.json"), "utf8")) as {
+    org: string;
+    viewer: string;
+    versions: { model: string; version: string; key: string; sha256: string; size: number }[];
+    production: string;
+    deleted: string;
+  };
+  let tmp: string;
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fm-restore-v1-"));
+  });
+  afterAll(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("verifies, restores and upgrades it: each version becomes a one-file version over its old object", async () => {
+    expect((await verifyBackup(fixtureArchive)).manifest?.version).toBe(1);
+    const dataDir = path.join(tmp, "restored");
+    const lines: string[] = [];
+    const r = await restoreBackup({ archive: fixtureArchive, dataDir, log: (l) => lines.push(l) });
+    expect(r.database).toBe("pglite-logical");
+    expect(lines.join("\n")).toMatch(/Migrated the restored database: .*file_sets/);
+    const db = await openPGlite(path.join(dataDir, "db"));
+    try {
+      const { rows } = await db.query<{ version: string; status: string; key: string; sha256: string; path: string }>(
+        `select v.version, v.status, b.object_key as key, b.sha256, f.path from public.model_versions v
+         join public.version_files f on f.version_id = v.id join public.blobs b on b.id = f.blob_id order by b.object_key`,
+      );
+      expect(rows.map((x) => [x.key, x.sha256])).toEqual(
+        expected.versions.map((v) => [v.key, v.sha256]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+      );
+      const app = createServices(createPlatform(parseConfig({ DATA_DIR: dataDir }), { database: db }), db);
+      const viewer = toPrincipal({ sub: expected.viewer, role: "authenticated" }, "session");
+      for (const v of expected.versions.filter((x) => x.version !== expected.deleted)) {
+        const d = await app.downloads.openDownload(viewer, expected.org, v.model, v.version);
+        expect(
+          createHash("sha256")
+            .update(await read(d.stream))
+            .digest("hex"),
+        ).toBe(v.sha256);
+      }
+      const detail = await app.catalog.getModel(viewer, expected.org, "fraud");
+      expect(detail.aliases.map((a) => [a.alias, a.version])).toEqual([["production", expected.production]]);
+      expect(detail.versions.find((v) => v.version === expected.deleted)?.status).toBe("deleted");
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("refuses to restore it into a Postgres server, saying what to do instead", async () => {
+    const target = await openTestDatabase("postgres");
+    try {
+      const dataDir = path.join(tmp, "into-pg");
+      await expect(restoreBackup({ archive: fixtureArchive, dataDir, database: target.db })).rejects.toThrow(/before file sets.*embedded/);
+      expect(fs.existsSync(dataDir)).toBe(false);
+    } finally {
+      await target.cleanup();
     }
   });
 });

@@ -55,12 +55,14 @@ export interface BackupReport {
   problems: string[];
 }
 
-interface VersionRow {
+interface BlobRow {
+  id: string;
   object_key: string;
   sha256: string | null;
-  size_bytes: number | null;
   status: string;
-  purged_at?: string | null;
+  purged_at: string | null;
+  /** A ready or quarantined version has a file here: its bytes must be in the archive. */
+  live: boolean;
 }
 
 /**
@@ -95,7 +97,6 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       app_version: opts.appVersion,
     };
     const sink = fs.createWriteStream(partial, { flags: "wx", mode: 0o600, highWaterMark: 1024 * 1024 });
-    const throttle = createThrottle(opts.maxBytesPerSecond);
     const tar = new TarWriter(sink);
     const files: ManifestFile[] = [];
     const mtime = Math.floor(Date.now() / 1000);
@@ -120,7 +121,7 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       const dumps = await exportTables(opts.db, info.schemas, spool);
       for (const d of dumps)
         await add(`${TABLES_PREFIX}${d.name}.jsonl`, fs.statSync(d.file).size, fs.createReadStream(d.file, { highWaterMark: 1024 * 1024 }));
-      const versions = await readVersions(dumps.find((d) => d.name === "public.model_versions")?.file);
+      const blobs = await readBlobs(dumps);
       const migrations = await readMigrationNames(dumps.find((d) => d.name === "fairmind.schema_migrations")?.file);
 
       // 2. The objects, listed after the snapshot: every byte a snapshot row names already exists.
@@ -130,6 +131,8 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
       const total = listed.reduce((n, s) => n + s.size, 0);
       opts.onTotal?.(total);
       log(`Archiving ${listed.length} objects (${total} bytes)…`);
+      // The rate counts from the first object: time spent dumping the database is no credit.
+      const throttle = createThrottle(opts.maxBytesPerSecond);
       const objects: ManifestObject[] = [];
       const problems: string[] = [];
       let objectBytes = 0;
@@ -159,8 +162,15 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
         const entryMtime = s.updatedAt ? Math.floor(s.updatedAt.getTime() / 1000) : mtime;
         const r = await add(`${OBJECTS_PREFIX}${s.key}`, got.size, counted, entryMtime);
         objectBytes += r.size;
-        const row = versions.get(s.key);
-        objects.push({ key: s.key, size: r.size, sha256: r.sha256, encrypted, referenced: Boolean(row) });
+        const row = blobs.get(s.key);
+        objects.push({
+          key: s.key,
+          size: r.size,
+          sha256: r.sha256,
+          encrypted,
+          referenced: Boolean(row && !row.purged_at),
+          ...(row ? { blob_id: row.id } : {}),
+        });
         if (row?.sha256 && !encrypted && row.sha256 !== r.sha256) {
           problems.push(
             `${s.key}: the stored bytes do not match the SHA-256 recorded for it (recorded ${row.sha256}, stored ${r.sha256}) — damaged on disk?`,
@@ -168,10 +178,10 @@ export async function createBackup(opts: BackupOptions): Promise<BackupReport> {
         }
       }
       const archived = new Set(objects.map((o) => o.key));
-      for (const [key, row] of versions) {
-        if ((row.status === "ready" || row.status === "quarantined") && !archived.has(key)) {
+      for (const [key, row] of blobs) {
+        if (row.live && row.status === "stored" && !row.purged_at && !archived.has(key)) {
           problems.push(
-            `${key}: ${row.status} version whose bytes are not in the store this backup read (missing, or stored in another backend).`,
+            `${key}: a file of a ready version whose bytes are not in the store this backup read (missing, or stored in another backend).`,
           );
         }
       }
@@ -226,9 +236,17 @@ async function* jsonLines(file: string | undefined): AsyncGenerator<Record<strin
   }
 }
 
-async function readVersions(file: string | undefined): Promise<Map<string, VersionRow>> {
-  const out = new Map<string, VersionRow>();
-  for await (const r of jsonLines(file)) out.set(r.object_key as string, r as unknown as VersionRow);
+/** The archived blob rows by key, each marked live when a ready/quarantined version has a file there. */
+async function readBlobs(dumps: { name: string; file: string }[]): Promise<Map<string, BlobRow>> {
+  const file = (name: string) => dumps.find((d) => d.name === name)?.file;
+  const visible = new Set<string>();
+  for await (const v of jsonLines(file("public.model_versions")))
+    if (v.status === "ready" || v.status === "quarantined") visible.add(v.id as string);
+  const live = new Set<string>();
+  for await (const f of jsonLines(file("public.version_files"))) if (visible.has(f.version_id as string)) live.add(f.blob_id as string);
+  const out = new Map<string, BlobRow>();
+  for await (const b of jsonLines(file("public.blobs")))
+    out.set(b.object_key as string, { ...(b as unknown as BlobRow), live: live.has(b.id as string) });
   return out;
 }
 

@@ -16,9 +16,9 @@ import { hashStore, safetensors, seedVersions, upload, type SeededVersions } fro
 
 const backends = async (t: TestDatabase) =>
   Object.fromEntries(
-    (
-      await t.db.query<{ object_key: string; storage_backend: string }>("select object_key, storage_backend from public.model_versions")
-    ).rows.map((r) => [r.object_key, r.storage_backend]),
+    (await t.db.query<{ object_key: string; storage_backend: string }>("select object_key, storage_backend from public.blobs")).rows.map(
+      (r) => [r.object_key, r.storage_backend],
+    ),
   );
 
 describe.each(DB_KINDS)(
@@ -87,7 +87,7 @@ describe.each(DB_KINDS)(
       expect(b[pendingKey]).toBe("local");
       for (const v of movable()) expect(await w.store.stat(v.object_key)).not.toBeNull();
       const { rows } = await t.db.query<{ n: number }>(
-        "select count(*)::int as n from public.audit_events where action = 'version.migrate' and via = 'system'",
+        "select count(*)::int as n from public.audit_events where action = 'blob.migrate' and via = 'system'",
       );
       expect(rows[0]!.n).toBe(movable().length);
     });

@@ -7,15 +7,17 @@ import type { Database } from "@/lib/db/types";
 import { isAppError } from "@/lib/errors";
 import type { BlobStore } from "@/lib/storage/blob-store";
 
-// Local -> Supabase Storage (npm run migrate:cloud). Per version, in this order:
+// Local -> Supabase Storage (npm run migrate:cloud). Per blob (each stored object once, however
+// many version files share it), in this order:
 //   1. copy the bytes to the target under the same key (skipped when the target already holds
 //      exactly these bytes: a rerun copies nothing),
-//   2. stream the target's copy back and compare its SHA-256 and size with the version row,
-//   3. switch the row's storage_backend to the target in one transaction (+ an audit event),
+//   2. stream the target's copy back and compare its SHA-256 and size with the blob row,
+//   3. switch the blob's storage_backend to the target in one transaction (+ a blob.migrate audit
+//      event); versions whose files are all in the target are switched with it,
 //   4. with deleteLocal only: delete the local bytes.
 // A kill at any point leaves a state the next run finishes: a partial upload never becomes an
-// object (every BlobStore put is atomic), a copied but unswitched version is verified and switched,
-// a switched version whose local bytes remain is cleaned with deleteLocal. The target is any
+// object (every BlobStore put is atomic), a copied but unswitched blob is verified and switched,
+// a switched blob whose local bytes remain is cleaned with deleteLocal. Purged blobs are skipped. The target is any
 // BlobStore: Supabase Storage in production, a second local store in tests.
 
 export type MigrationAction = "copy" | "verify-existing" | "delete-local";
@@ -36,7 +38,7 @@ export interface MigrationPlan {
   copyBytes: number;
   /** Bytes that must be read back for verification (copies and existing target objects). */
   verifyBytes: number;
-  /** Versions that cannot be migrated now, with why (missing local bytes, uploads in flight). */
+  /** Blobs that cannot be migrated now, with why (missing local bytes, uploads in flight). */
   skipped: { key: string; label: string; reason: string }[];
 }
 
@@ -84,10 +86,14 @@ export async function planMigration(
 ): Promise<MigrationPlan> {
   const backend = opts.targetBackend ?? "supabase";
   const { rows } = await opts.db.query<Row>(
-    `select v.id, v.object_key, o.slug || '/' || m.slug || '@' || v.version as label, v.size_bytes, v.sha256, v.content_type, v.storage_backend, v.status
-     from public.model_versions v join public.models m on m.id = v.model_id join public.organizations o on o.id = v.org_id
-     where (v.storage_backend = 'local' or ($1 and v.storage_backend = $2)) and v.purged_at is null
-     order by v.created_at, v.id`,
+    `select b.id, b.object_key, b.size_bytes, b.sha256, b.content_type, b.storage_backend, b.status,
+            coalesce((select string_agg(distinct o.slug || '/' || m.slug || '@' || v.version || '/' || f.path, ', ')
+                      from public.version_files f join public.model_versions v on v.id = f.version_id
+                      join public.models m on m.id = v.model_id join public.organizations o on o.id = v.org_id
+                      where f.blob_id = b.id), bo.slug || ' (no version)') as label
+     from public.blobs b join public.organizations bo on bo.id = b.org_id
+     where (b.storage_backend = 'local' or ($1 and b.storage_backend = $2)) and b.purged_at is null
+     order by b.created_at, b.id`,
     [Boolean(opts.deleteLocal), backend],
   );
   const plan: MigrationPlan = { items: [], copyBytes: 0, verifyBytes: 0, skipped: [] };
@@ -147,7 +153,7 @@ async function hashObject(store: BlobStore, key: string, onBytes?: (n: number) =
   return { sha256: h.digest("hex"), size };
 }
 
-/** Copies, verifies and switches every locally stored version (see the steps above). */
+/** Copies, verifies and switches every locally stored blob (see the steps above). */
 export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationReport> {
   const started = performance.now();
   const log = opts.log ?? (() => {});
@@ -193,7 +199,7 @@ export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationR
         } catch (e) {
           if (isAppError(e) && (e.code === "checksum_mismatch" || e.code === "length_mismatch")) {
             throw new Error(
-              `the local bytes do not match the size/SHA-256 recorded for this version (damaged on disk?); nothing was copied. ${e.message}`,
+              `the local bytes do not match the size/SHA-256 recorded for this blob (damaged on disk?); nothing was copied. ${e.message}`,
             );
           }
           if (!(isAppError(e) && e.code === "conflict")) throw e;
@@ -214,18 +220,24 @@ export async function migrateToCloud(opts: MigrationOptions): Promise<MigrationR
         await withService(opts.db, async (tx) => {
           await tx.query("set local lock_timeout = '10s'");
           const { rows } = await tx.query<{ org_id: string; model_id: string }>(
-            "update public.model_versions set storage_backend = $2 where id = $1 and storage_backend = 'local' returning org_id, model_id",
+            "update public.blobs set storage_backend = $2 where id = $1 and storage_backend = 'local' and status = 'stored' returning org_id",
             [item.id, backend],
           );
           if (rows[0]) {
             await recordSystemAudit(tx, {
               orgId: rows[0].org_id,
-              action: "version.migrate",
-              target: ["model_version", item.id],
-              modelId: rows[0].model_id,
-              versionId: item.id,
-              details: { key: item.key, from: "local", to: backend, sha256: item.sha256, size: item.size },
+              action: "blob.migrate",
+              target: ["blob", item.id],
+              details: { key: item.key, from: "local", to: backend, sha256: item.sha256, size: item.size, files: item.label },
             });
+            // A version's own backend column follows once all of its files are there.
+            await tx.query(
+              `update public.model_versions v set storage_backend = $2
+               where v.storage_backend = 'local' and v.id in (select f.version_id from public.version_files f where f.blob_id = $1)
+                 and not exists (select 1 from public.version_files f join public.blobs b on b.id = f.blob_id
+                                 where f.version_id = v.id and b.storage_backend <> $2)`,
+              [item.id, backend],
+            );
           }
         });
         report.switched.push(item.key);

@@ -9,11 +9,10 @@ import { migrate } from "@/lib/db/migrate";
 import { openPGlite } from "@/lib/db/pglite";
 import type { Database } from "@/lib/db/types";
 import { createLocalBlobStore } from "@/lib/storage/adapters/local";
-import type { ModelVersion } from "@/lib/storage/types";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { makeWorld, type World } from "@/test/world";
 import { migrateToCloud } from "./migrate-cloud";
-import { hashStore, safetensors, spawnScript, upload } from "./testing";
+import { hashStore, safetensors, spawnScript, upload, type StoredVersion } from "./testing";
 
 const MiB = 1024 * 1024;
 
@@ -23,7 +22,7 @@ describe.each(DB_KINDS)("migrate:cloud killed mid-copy on %s, with a local stand
   let dbArg: string;
   let w: World;
   let tmp: string;
-  const versions: ModelVersion[] = [];
+  const versions: StoredVersion[] = [];
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fm-migrate-kill-"));
@@ -58,14 +57,20 @@ describe.each(DB_KINDS)("migrate:cloud killed mid-copy on %s, with a local stand
     const copiedBefore = [...child.output().matchAll(/copied \S+@(\S+)/g)].map((m) => m[1]);
     expect(copiedBefore.length).toBeGreaterThanOrEqual(2);
     expect(copiedBefore.length).toBeLessThan(5);
+    if (kind === "pglite") db = await openPGlite(dbArg); // takes over the dead child's lock
+    // Switched before the kill (a log line may not have made it out before SIGKILL).
+    const { rows: before } = await db.query<{ n: number }>(
+      "select count(*)::int as n from public.blobs where storage_backend = 'supabase'",
+    );
+    const switchedBefore = before[0]!.n;
+    expect(switchedBefore).toBeGreaterThanOrEqual(copiedBefore.length);
     // Only complete objects are visible in the target, each with the right bytes.
     const inTarget = await hashStore(target);
     for (const o of inTarget) expect(o.sha256).toBe(versions.find((v) => v.object_key === o.key)!.sha256);
 
-    if (kind === "pglite") db = await openPGlite(dbArg); // takes over the dead child's lock
     const r = await migrateToCloud({ db, source: w.store, target });
     expect(r.failed).toEqual([]);
-    expect(r.copied.length + r.alreadyThere.length).toBe(5 - copiedBefore.length);
+    expect(r.copied.length + r.alreadyThere.length).toBe(5 - switchedBefore);
     for (const o of inTarget) expect(r.copied).not.toContain(o.key); // finished copies are never sent again
     const { rows } = await db.query<{ storage_backend: string }>("select storage_backend from public.model_versions");
     expect(rows.every((x) => x.storage_backend === "supabase")).toBe(true);

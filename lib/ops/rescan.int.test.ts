@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withService } from "@/lib/db/client";
+import type { ModelVersion } from "@/lib/storage/types";
 import { DB_KINDS, openTestDatabase, type TestDatabase } from "@/test/db";
 import { fixture, makeWorld, type World } from "@/test/world";
 import { rescanVersions } from "./rescan";
@@ -7,6 +9,13 @@ import { rescanVersions } from "./rescan";
 describe.each(DB_KINDS)("rescan on %s", (kind) => {
   let t: TestDatabase;
   let w: World;
+  const v: Record<string, ModelVersion> = {};
+  const status = async (id: string) =>
+    (
+      await t.db.query<{ status: string; scan_verdict: string }>("select status, scan_verdict from public.model_versions where id = $1", [
+        id,
+      ])
+    ).rows[0];
   beforeAll(async () => {
     t = await openTestDatabase(kind);
     w = await makeWorld(t.db);
@@ -14,7 +23,7 @@ describe.each(DB_KINDS)("rescan on %s", (kind) => {
       ["good", "credit_risk_v2.1.pkl"],
       ["evil", "malicious_os_system.pkl"],
     ] as const) {
-      await w.services.uploads.uploadVersion(w.users.member, {
+      v[model] = await w.services.uploads.uploadVersion(w.users.member, {
         org: w.orgs.a.slug,
         model,
         version: "1.0",
@@ -30,23 +39,29 @@ describe.each(DB_KINDS)("rescan on %s", (kind) => {
 
   it("changes nothing when the rules did not change", async () => {
     const s = await rescanVersions(t.db, w.store, { org: w.orgs.a.slug });
-    expect(s).toMatchObject({ scanned: 2, changed: [], failed: [] });
+    expect(s).toMatchObject({ scanned: 2, blobsChanged: 0, changed: [], failed: [] });
   });
 
   it("quarantines a version the rules now call dangerous, and audits it; releases only when asked", async () => {
-    // Simulate an older scanner that had called the malicious file safe.
-    await t.db.query("update public.model_versions set status = 'ready', scan_verdict = 'safe' where object_key like '%evil_v1.0.pkl'");
+    // Simulate an older scanner that had called the malicious file safe (its blob and its version).
+    await withService(t.db, async (tx) => {
+      await tx.query(
+        "update public.blobs set scan_verdict = 'safe' where id in (select blob_id from public.version_files where version_id = $1)",
+        [v.evil!.id],
+      );
+      await tx.query("update public.model_versions set status = 'ready', scan_verdict = 'safe' where id = $1", [v.evil!.id]);
+    });
     const dry = await rescanVersions(t.db, w.store, { org: w.orgs.a.slug, dryRun: true });
-    expect(dry.changed.map((c) => [c.key.split("/")[1], c.to])).toEqual([["evil_v1.0.pkl", "dangerous/quarantined"]]);
-    const { rows: still } = await t.db.query<{ status: string }>(
-      "select status from public.model_versions where object_key like '%evil_v1.0.pkl'",
-    );
-    expect(still[0]!.status).toBe("ready");
+    expect(dry.changed.map((c) => [c.key, c.to])).toEqual([[`${w.orgs.a.slug}/evil@1.0`, "dangerous/quarantined"]]);
+    expect(dry.blobsChanged).toBe(1);
+    expect((await status(v.evil!.id))?.status).toBe("ready");
     await rescanVersions(t.db, w.store, { org: w.orgs.a.slug });
-    const { rows } = await t.db.query<{ status: string; scan_verdict: string }>(
-      "select status, scan_verdict from public.model_versions where object_key like '%evil_v1.0.pkl'",
+    expect(await status(v.evil!.id)).toEqual({ status: "quarantined", scan_verdict: "dangerous" });
+    const { rows: blob } = await t.db.query<{ scan_verdict: string }>(
+      "select b.scan_verdict from public.blobs b join public.version_files f on f.blob_id = b.id where f.version_id = $1",
+      [v.evil!.id],
     );
-    expect(rows[0]).toEqual({ status: "quarantined", scan_verdict: "dangerous" });
+    expect(blob[0]!.scan_verdict).toBe("dangerous");
     const { rows: audit } = await t.db.query<{ n: number }>(
       "select count(*)::int as n from public.audit_events where action = 'version.rescan' and org_id = $1",
       [w.orgs.a.id],
@@ -55,8 +70,9 @@ describe.each(DB_KINDS)("rescan on %s", (kind) => {
   });
 
   it("reports a file it cannot read instead of stopping", async () => {
-    fs.rmSync(`${w.config.storageDir}/${w.config.bucket}/${w.orgs.a.slug}/good_v1.0.pkl`);
+    const key = await w.keyOf(v.good!);
+    fs.rmSync(`${w.config.storageDir}/${w.config.bucket}/${key}`);
     const s = await rescanVersions(t.db, w.store, { org: w.orgs.a.slug });
-    expect(s.failed.map((f) => f.key)).toEqual([`${w.orgs.a.slug}/good_v1.0.pkl`]);
+    expect(s.failed.map((f) => f.key)).toEqual([key]);
   });
 });

@@ -10,6 +10,7 @@ import type { Database } from "@/lib/db/types";
 import { isValidKey } from "@/lib/storage/object-key";
 import {
   ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
   compareWithManifest,
   CONFIG_PREFIX,
   OBJECTS_PREFIX,
@@ -98,6 +99,15 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
             failures.push({ name, problem: "is not valid JSON" });
           }
           if (info && info.format !== ARCHIVE_FORMAT) throw new UsageError(`${opts.archive} is not a FairMind backup.`);
+          if (info && !(info.version >= 1 && info.version <= ARCHIVE_VERSION))
+            throw new UsageError(
+              `${opts.archive} is a format ${info.version} backup; this app reads formats 1 to ${ARCHIVE_VERSION}. Restore it with a newer app.`,
+            );
+          if (info?.version === 1 && opts.database)
+            throw new UsageError(
+              `${opts.archive} was made before file sets (format 1). Restore it into an embedded data directory (without --database): ` +
+                "the restore then migrates it to file sets. Then back that up again for a Postgres server.",
+            );
           continue;
         }
         let target: string;
@@ -210,9 +220,15 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreReport
       const db = await openPGlite(dbDir);
       try {
         if (database === "pglite-logical") {
-          await migrate(db);
+          // The schema the archive was made with, its rows, then every later migration: an archive
+          // from before file sets (format 1) becomes blobs and version files as an upgrade would.
+          const made = new Set(manifest.migrations);
+          await migrate(db, { only: (name) => made.has(name) });
           await importTables(db, tableDumps, info.schemas);
         }
+        // A data directory from an older app is brought up to date the same way.
+        const upgraded = (await migrate(db)).filter((m) => m !== "local/shim.sql");
+        if (upgraded.length) log(`Migrated the restored database: ${upgraded.join(", ")}.`);
         tables = await countRows(
           db,
           manifest.tables.map((t) => t.name),

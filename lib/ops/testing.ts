@@ -22,6 +22,9 @@ export function safetensors(size: number): Buffer {
   return out;
 }
 
+/** A one-file version with the key of its one blob (the object ops tools copy, back up, purge). */
+export type StoredVersion = ModelVersion & { object_key: string };
+
 /** Uploads `data` as version `version` of `model` in org A, as the org's member. */
 export async function upload(
   w: World,
@@ -29,8 +32,8 @@ export async function upload(
   version: string,
   data: Buffer,
   fileName = `${model}.safetensors`,
-): Promise<ModelVersion> {
-  return w.services.uploads.uploadVersion(w.users.member, {
+): Promise<StoredVersion> {
+  const v = await w.services.uploads.uploadVersion(w.users.member, {
     org: w.orgs.a.slug,
     model,
     version,
@@ -39,31 +42,33 @@ export async function upload(
     contentLength: data.length,
     metadata: { task_type: "classification" },
   });
+  return { ...v, object_key: await w.keyOf(v) };
 }
 
 export interface SeededVersions {
-  ready: ModelVersion[];
-  production: ModelVersion;
-  deleted: ModelVersion;
-  quarantined: ModelVersion;
+  ready: StoredVersion[];
+  production: StoredVersion;
+  deleted: StoredVersion;
+  quarantined: StoredVersion;
 }
 
 /** A few ready versions (one behind `production`), one soft-deleted, one quarantined pickle. */
 export async function seedVersions(w: World, opts: { count?: number; size?: number } = {}): Promise<SeededVersions> {
-  const ready: ModelVersion[] = [];
+  const ready: StoredVersion[] = [];
   for (let i = 0; i < (opts.count ?? 4); i++)
     ready.push(await upload(w, i % 2 ? "churn" : "fraud", `1.${i}`, safetensors((opts.size ?? 40_000) + i * 997)));
   const production = ready[0]!;
   await w.services.aliases.setAlias(w.users.member, w.orgs.a.slug, "fraud", "production", production.version);
   const deleted = await upload(w, "fraud", "0.9", safetensors(12_345));
   await w.services.catalog.deleteVersion(w.users.admin, w.orgs.a.slug, "fraud", "0.9");
-  const quarantined = await w.services.uploads.uploadVersion(w.users.member, {
+  const risky = await w.services.uploads.uploadVersion(w.users.member, {
     org: w.orgs.a.slug,
     model: "risky",
     version: "1.0",
     fileName: "risky.pkl",
     body: fs.createReadStream(fixture("malicious_os_system.pkl")),
   });
+  const quarantined = { ...risky, object_key: await w.keyOf(risky) };
   return { ready, production, deleted, quarantined };
 }
 
@@ -92,6 +97,8 @@ export async function ourRowCounts(db: Database): Promise<Record<string, number>
     "public.profiles",
     "public.models",
     "public.model_versions",
+    "public.blobs",
+    "public.version_files",
     "public.model_aliases",
     "public.model_alias_history",
     "public.audit_events",

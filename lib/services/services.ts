@@ -11,6 +11,7 @@ import { DownloadService } from "@/lib/storage/downloads";
 import { UploadService } from "@/lib/storage/uploads";
 import { VersionFileService } from "@/lib/storage/version-files";
 import { UsageService } from "@/lib/usage/usage";
+import { WebhookService } from "@/lib/webhooks/webhooks";
 
 /** Every service, over one platform and its database: what route handlers, actions and pages call. */
 export interface Services {
@@ -25,6 +26,7 @@ export interface Services {
   orgs: OrgService;
   audit: AuditService;
   usage: UsageService;
+  webhooks: WebhookService;
 }
 
 /** The composition root: services share the platform (auth, blob stores) and the database. */
@@ -42,6 +44,7 @@ export function createServices(platform: Platform, db: Database): Services {
     orgs: new OrgService(deps),
     audit: new AuditService(deps),
     usage: new UsageService(deps),
+    webhooks: new WebhookService(deps),
   };
 }
 

@@ -7,6 +7,7 @@ import { ERRORS } from "@/lib/errors";
 import { Service } from "@/lib/services/base";
 import { resolveModel, resolveOrg, resolveVersion } from "@/lib/services/resolve";
 import { aliasSchema } from "@/lib/validations/models";
+import { raiseAliasMoved } from "@/lib/webhooks/events";
 import type { AliasMove } from "./types";
 
 /** Aliases (production, staging, …): moved by writers, every move kept in an append-only history. */
@@ -32,6 +33,14 @@ export class AliasService extends Service {
           details: { alias: a.data, from: previous, to: version },
           meta,
         });
+        if (previous !== version)
+          await raiseAliasMoved(
+            tx,
+            p,
+            org.id,
+            { id: model.id, slug: model.slug },
+            { alias: a.data, from: previous, to: version, versionId: v.id },
+          );
         return { alias: a.data, version, previous };
       });
     } catch (e) {

@@ -8,6 +8,7 @@ import { listVersions, retireVersion, retireVersionsOfModel } from "@/lib/db/que
 import { pgErrorToAppError } from "@/lib/db/errors";
 import { ERRORS } from "@/lib/errors";
 import { isCleanText } from "@/lib/validations/text";
+import { raiseVersionDeleted } from "@/lib/webhooks/events";
 import { Service } from "@/lib/services/base";
 import { resolveModel, resolveOrg, resolveVersion } from "@/lib/services/resolve";
 import {
@@ -162,6 +163,8 @@ export class CatalogService extends Service {
     await this.as(p, async (tx) => {
       const org = await resolveOrg(tx, orgSlug, "admin");
       const model = await resolveModel(tx, org, modelSlug);
+      for (const v of await listVersions(tx, model.id))
+        if (v.status !== "deleted") await raiseVersionDeleted(tx, p, org.id, { id: model.id, slug: model.slug }, v, "model_deleted");
       await deleteAliasesOfModel(tx, model.id);
       await retireVersionsOfModel(tx, model.id);
       await recordAudit(tx, {
@@ -201,6 +204,7 @@ export class CatalogService extends Service {
           details: { version },
           meta,
         });
+        await raiseVersionDeleted(tx, p, org.id, { id: model.id, slug: model.slug }, v, "version_deleted");
       });
     } catch (e) {
       throw pgErrorToAppError(e, { forbidden: "Only an admin or the uploader can delete a version." });

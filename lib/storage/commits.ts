@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Principal, RequestMeta } from "@/lib/auth/principal";
 import { recordAudit } from "@/lib/db/queries/audit";
 import { deletePendingBlobs, findStoredBlobs, insertPendingBlob } from "@/lib/db/queries/blobs";
-import { insertVersionFiles, listVersionFiles, type FileRow } from "@/lib/db/queries/files";
+import { insertVersionFiles, listVersionFiles, repointVersionFile, type FileRow } from "@/lib/db/queries/files";
 import { deleteModelCreatedWith, ensureModel, fillModelFramework, findModel } from "@/lib/db/queries/models";
 import {
   deletePendingVersion,
@@ -26,6 +26,7 @@ import { modelSlugSchema, orgSlugSchema, uploadMetadataSchema, versionSchema, ty
 import { describeLayout } from "./layout";
 import { blobKey } from "./object-key";
 import type { ModelVersion } from "./types";
+import { raiseVersionFinished } from "@/lib/webhooks/events";
 import { locatedFindings, versionDigest, worstVerdict } from "./version-content";
 
 /** A file of a commit: where its bytes go, or that the organization already stores them. */
@@ -265,6 +266,11 @@ export class CommitService extends Service {
     const commit = await this.getCommit(p, id);
     const missing = commit.files.filter((f) => f.state !== "stored").map((f) => f.path);
     if (missing.length) throw ERRORS.filesMissing(missing);
+    // IMPORTANT: a stored blob this commit reused may have been purged by retention meanwhile (it
+    // referenced it while the purge held the row): those files are uploaded again, never left pointing
+    // at deleted bytes. Once the commit's files are in, the purge sees them and keeps the blobs.
+    const purged = await this.as(p, (tx) => this.replacePurgedBlobs(tx, commit));
+    if (purged.length) throw ERRORS.filesMissing(purged);
     try {
       const files = await this.as(p, (tx) => listVersionFiles(tx, id));
       const layout = await describeLayout(this.deps.platform, p, files);
@@ -316,7 +322,9 @@ export class CommitService extends Service {
           },
           meta,
         });
-        return (await findVersionById(tx, id))!;
+        const finished = (await findVersionById(tx, id))!;
+        await raiseVersionFinished(tx, p, commit.orgId, { id: commit.modelId, slug: commit.modelSlug }, finished);
+        return finished;
       });
     } catch (e) {
       await this.abandonCommit(p, id).catch(() => {});
@@ -349,6 +357,31 @@ export class CommitService extends Service {
       // The model this commit created goes too (RLS: only its creator, only while it holds no version).
       if (reservedAt) await deleteModelCreatedWith(tx, commit.modelId, reservedAt);
     });
+  }
+
+  /** Points each file of the commit whose blob was purged at a new pending blob; their paths. */
+  private async replacePurgedBlobs(tx: Queryable, commit: Commit): Promise<string[]> {
+    const files = (await listVersionFiles(tx, commit.id)).filter((f) => f.purged_at);
+    const fresh = new Map<string, string>();
+    for (const f of files) {
+      let blobId = fresh.get(f.blob_id);
+      if (!blobId) {
+        blobId = randomUUID();
+        await insertPendingBlob(tx, {
+          id: blobId,
+          orgId: commit.orgId,
+          key: blobKey(commit.orgSlug, blobId),
+          backend: this.deps.platform.uploads.backend,
+          commitId: commit.id,
+          fileName: basename(f.path).slice(0, 255),
+          expectedSize: f.size_bytes === null ? undefined : Number(f.size_bytes),
+          expectedSha256: f.sha256 ?? undefined,
+        });
+        fresh.set(f.blob_id, blobId);
+      }
+      await repointVersionFile(tx, commit.id, f.path, blobId);
+    }
+    return files.map((f) => f.path);
   }
 
   private async removeBytes(p: Principal, key: string, backend: "local" | "supabase", opts: { throwOnError?: boolean } = {}) {

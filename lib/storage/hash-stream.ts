@@ -112,10 +112,20 @@ export function toNodeReadable(body: BlobBody): Readable {
   return Readable.fromWeb(body as unknown as NodeWebReadableStream<Uint8Array>);
 }
 
+/**
+ * A request body that knows how to be abandoned without losing the answer (lib/http/node-server.ts
+ * sets it on Node's request stream). Symbol.for: instrumentation and routes are separate bundles.
+ */
+export const ABANDON_BODY = Symbol.for("fairmind.abandonBody");
+
 /** Releases a body we are not going to read (early rejection), so its source is not left hanging. */
 export function discardBody(body: BlobBody): void {
   try {
-    if (body instanceof Readable) body.destroy();
+    // TRAP: destroying Node's request stream destroys its socket, and the refusal (403, 409, 422…)
+    // never reaches the client, who sees "socket hang up". Such a body is drained instead.
+    const abandon = (body as { [ABANDON_BODY]?: () => void })[ABANDON_BODY];
+    if (typeof abandon === "function") abandon();
+    else if (body instanceof Readable) body.destroy();
     else if (!body.locked) void body.cancel().catch(() => {});
   } catch {
     // Nothing useful to do: the body is unusable either way.

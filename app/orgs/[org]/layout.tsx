@@ -19,6 +19,7 @@ export default async function OrgLayout({ children, params }: { children: ReactN
     { href: `${base}/audit`, label: "Audit log" },
     { href: `${base}/members`, label: "Members" },
     { href: `${base}/tokens`, label: "API tokens" },
+    ...(isAdmin(org) ? [{ href: `${base}/webhooks`, label: "Webhooks" }] : []),
   ];
   return (
     <div className="flex min-h-screen flex-col">

@@ -1,0 +1,5 @@
+import { PageSkeleton } from "@/components/model/page-skeleton";
+
+export default function Loading() {
+  return <PageSkeleton title="Webhooks" blocks={[120, 240]} />;
+}
