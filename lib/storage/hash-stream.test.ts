@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { PassThrough, Readable, Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { AppError } from "@/lib/errors";
-import { checkPutOptions, createHashingStream, drainBody, pipeWithHash } from "./hash-stream";
+import { checkPutOptions, createHashingStream, pipeWithHash } from "./hash-stream";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -214,51 +214,5 @@ describe("createHashingStream({ holdBackLastChunk })", () => {
     await ended;
     expect(Buffer.concat(got).equals(data)).toBe(true);
     expect(hasher.outcome).toEqual({ size: data.length, sha256: sha256(data) });
-  });
-});
-
-describe("drainBody (a request body answered before it was read)", () => {
-  /** A web stream of `n` chunks of 64 KiB that counts what was pulled and whether it was cancelled. */
-  function counted(n: number) {
-    const seen = { pulled: 0, cancelled: false };
-    let left = n;
-    const body = new ReadableStream<Uint8Array>({
-      pull(c) {
-        if (left-- <= 0) return c.close();
-        seen.pulled += 65536;
-        c.enqueue(new Uint8Array(65536));
-      },
-      cancel() {
-        seen.cancelled = true;
-      },
-    });
-    return { body, seen };
-  }
-  const settle = () => new Promise((r) => setTimeout(r, 50));
-
-  it("reads a small body to its end, so the client sees the answer instead of a reset", async () => {
-    const { body, seen } = counted(4);
-    drainBody(body);
-    await settle();
-    expect(seen).toEqual({ pulled: 4 * 65536, cancelled: false });
-  });
-
-  it("cuts a body off once it is past the limit", async () => {
-    const { body, seen } = counted(1000);
-    drainBody(body, 256 * 1024);
-    await settle();
-    expect(seen.cancelled).toBe(true);
-    expect(seen.pulled).toBeLessThan(1000 * 65536);
-  });
-
-  it("drains a Node stream the same way", async () => {
-    const src = Readable.from(
-      (function* () {
-        for (let i = 0; i < 4; i++) yield Buffer.alloc(65536);
-      })(),
-    );
-    drainBody(src);
-    await settle();
-    expect(src.readableEnded).toBe(true);
   });
 });

@@ -132,32 +132,6 @@ export function discardBody(body: BlobBody): void {
   }
 }
 
-/** What drainBody reads of a refused request body before it gives up and cuts the connection. */
-export const DRAIN_BYTES = 1024 * 1024;
-
-/**
- * A request body answered before it was read (a 403, 404 or 409 from the headers alone): read and
- * drop up to `limit` bytes in the background, so a client still sending (curl, requests) reads the
- * answer instead of a reset connection; past that, the body is cut off like discardBody does.
- */
-export function drainBody(body: BlobBody, limit = DRAIN_BYTES): void {
-  const drain = async () => {
-    let seen = 0;
-    if (body instanceof Readable) {
-      for await (const c of body) if ((seen += (c as Buffer).length) > limit) break; // break destroys it
-      return;
-    }
-    if (body.locked) return;
-    const reader = body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      if ((seen += value.byteLength) > limit) return void (await reader.cancel());
-    }
-  };
-  drain().catch(() => {});
-}
-
 /** Turns an AbortError from stream.pipeline into our error type; everything else passes through. */
 export function toAbortAppError(e: unknown, signal?: AbortSignal): unknown {
   if (isAppError(e)) return e;

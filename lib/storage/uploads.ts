@@ -11,7 +11,7 @@ import { Service, type ServiceDeps } from "@/lib/services/base";
 import type { UploadMetadata } from "@/lib/validations/models";
 import type { BlobBody, BlobStore, PutResult } from "./blob-store";
 import { CommitService, type Commit, type CommitFile } from "./commits";
-import { drainBody, pipeWithHash } from "./hash-stream";
+import { discardBody, pipeWithHash } from "./hash-stream";
 import { extensionFromFileName, sanitizeFileName } from "./object-key";
 import type { ModelVersion } from "./types";
 import { blobContent, fileRole } from "./version-content";
@@ -104,7 +104,7 @@ export class UploadService extends Service {
     const commit = await this.commits.getCommit(p, commitId);
     const file = this.fileOf(commit, path);
     if (file.state === "stored") {
-      if (!("file" in body)) drainBody(body);
+      if (!("file" in body)) discardBody(body);
       return file;
     }
     const store = await this.deps.platform.blobs.forPrincipal(p);
@@ -353,7 +353,7 @@ export class UploadService extends Service {
     try {
       r = await this.reserveUpload(p, { ...input, size: input.contentLength }, meta);
     } catch (e) {
-      drainBody(input.body);
+      discardBody(input.body);
       throw e;
     }
     return this.completeUpload(p, r, input.body, { contentLength: input.contentLength, signal: input.signal }, meta);
