@@ -28,6 +28,8 @@ import { asTus } from "./tus-errors";
 interface Caller {
   p?: Principal;
   services?: Services;
+  /** What this request already learned of an upload: tus asks twice per PATCH (hook, then handler). */
+  found?: Map<string, Upload>;
 }
 
 /** The caller of the tus request being handled (set by the endpoint's hooks, read by the store). */
@@ -133,6 +135,17 @@ export class SupabaseTusStore extends DataStore {
   }
 
   private async findUpload(id: string): Promise<Upload> {
+    // Within one request nothing has moved since the first look (each look costs a query and a HEAD
+    // to Storage); across requests, Storage's offset is asked again (any app server may have appended).
+    const ctx = tusCaller.getStore();
+    const seen = ctx?.found?.get(id);
+    if (seen) return seen;
+    const found = await this.lookUp(id);
+    if (ctx) (ctx.found ??= new Map()).set(id, found);
+    return found;
+  }
+
+  private async lookUp(id: string): Promise<Upload> {
     const { p, services } = this.caller();
     const row = await withUser(services.db, p.claims, (tx) => findResumable(tx, id));
     if (!row) throw ERRORS.noSuchUpload();

@@ -335,4 +335,30 @@ describe.each(DB_KINDS)("file sets (commits) on %s", (kind) => {
     const d = await w.services.downloads.openDownload(w.users.viewer, w.orgs.a.slug, "b", "1.0");
     expect(Buffer.concat(await d.stream.toArray()).length).toBe(d.size);
   });
+
+  it("a file the store will not give back when the commit completes fails the commit (503), never a version whose layout went unchecked", async () => {
+    const w = await world();
+    const files = hfFolder();
+    const p = w.users.member;
+    const c = await w.services.uploads.commits.createCommit(p, {
+      org: w.orgs.a.slug,
+      model: "unread",
+      version: "1.0",
+      files: announce(files),
+    });
+    for (const f of c.files) {
+      const data = files.find((x) => x.path === f.path)!.data;
+      await w.services.uploads.uploadFile(p, c.id, f.path, body(data), { contentLength: data.length });
+    }
+    // The store loses config.json between upload and complete (what Storage's policies did to members).
+    const config = c.files.find((f) => f.path === "config.json")!;
+    fs.rmSync(path.join(w.config.storageDir, w.config.bucket, config.key));
+    const err = await w.services.uploads.commits.completeCommit(p, c.id).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string },
+    );
+    expect(err?.code).toBe("unavailable");
+    expect(err?.message).toMatch(/config\.json/);
+    expect(await code(w.services.catalog.getVersion(w.users.viewer, w.orgs.a.slug, "unread", "1.0"))).toBe("not_found");
+  });
 });

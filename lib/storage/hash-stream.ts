@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable, Transform, type TransformCallback, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import type { BlobBody, PutOptions } from "./blob-store";
 
 export interface HashOutcome {
@@ -134,7 +134,7 @@ export function discardBody(body: BlobBody): void {
 
 /** Turns an AbortError from stream.pipeline into our error type; everything else passes through. */
 export function toAbortAppError(e: unknown, signal?: AbortSignal): unknown {
-  if (e instanceof AppError) return e;
+  if (isAppError(e)) return e;
   if (signal?.aborted || (e instanceof Error && e.name === "AbortError")) {
     return new AppError("bad_request", "The upload was cancelled before it finished.", { aborted: true }, { cause: e });
   }

@@ -2,6 +2,7 @@ import "server-only";
 import type { Principal } from "@/lib/auth/principal";
 import type { FileRow } from "@/lib/db/queries/files";
 import { inspectLayout, type LayoutProblem } from "@/lib/inspect/layouts/inspect-layout";
+import { ERRORS } from "@/lib/errors";
 import type { Platform } from "@/lib/platform/types";
 
 /** What the folder of a version is, as far as its layout goes. */
@@ -54,19 +55,32 @@ export async function describeLayout(platform: Platform, p: Principal, files: Fi
   if (files.length === 1) return { layout: "single-file", framework: null, details: {}, summary: {}, problems: [] };
   const byPath = new Map(files.map((f) => [f.path, f]));
   const stores = new Map<string, Awaited<ReturnType<Platform["blobs"]["forVersion"]>>>();
+  let unreadable: { path: string; message: string } | undefined;
   const report = await inspectLayout(
     files.map((f) => ({ path: f.path, size: Number(f.size_bytes ?? 0) })),
     async (path, start, end) => {
       const f = byPath.get(path);
       if (!f || end <= start) return new Uint8Array(0);
-      let store = stores.get(f.storage_backend);
-      if (!store) stores.set(f.storage_backend, (store = await platform.blobs.forVersion(p, f.storage_backend)));
-      const got = await store.get(f.object_key, { range: { start, end: Math.min(end, Number(f.size_bytes)) - 1 } });
-      const chunks: Buffer[] = [];
-      for await (const c of got.stream) chunks.push(c as Buffer);
-      return Buffer.concat(chunks);
+      try {
+        let store = stores.get(f.storage_backend);
+        if (!store) stores.set(f.storage_backend, (store = await platform.blobs.forVersion(p, f.storage_backend)));
+        const got = await store.get(f.object_key, { range: { start, end: Math.min(end, Number(f.size_bytes)) - 1 } });
+        const chunks: Buffer[] = [];
+        for await (const c of got.stream) chunks.push(c as Buffer);
+        return Buffer.concat(chunks);
+      } catch (e) {
+        unreadable ??= { path, message: String((e as Error)?.message ?? e).slice(0, 200) };
+        throw e;
+      }
     },
   );
+  // IMPORTANT: every file here was just stored, so a read that fails is the store refusing or down —
+  // never a property of the folder. Completing anyway would skip the layout's checks unnoticed (seen on
+  // the real Supabase Storage server when its policies hid a member's own files).
+  if (unreadable)
+    throw ERRORS.unavailable(
+      `Could not read ${unreadable.path} back from storage to check the folder (${unreadable.message}). Nothing was made visible; start the commit again — files already stored are not sent twice.`,
+    );
   // MLflow names its flavors (sklearn, pytorch, …); the first that is not the generic python_function.
   const flavors = Object.keys((report.details.flavors as Record<string, unknown> | undefined) ?? {}).filter((f) => f !== "python_function");
   const framework =

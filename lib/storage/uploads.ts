@@ -235,18 +235,20 @@ export class UploadService extends Service {
       throw single ? ERRORS.notAModel(reasons[0], details) : ERRORS.fileNotAModel(file.path, reasons[0], details);
     }
     const content = blobContent(file.path, inspection, put.size, put.sha256);
-    const existing = await this.as(p, async (tx) => {
-      const other = await findStoredBlob(tx, commit.orgId, put.sha256);
-      if (other && other.id !== file.blobId) {
-        for (const f of commit.files.filter((x) => x.blobId === file.blobId)) await repointVersionFile(tx, commit.id, f.path, other.id);
-        await deletePendingBlobs(tx, [file.blobId]);
-        return other;
-      }
-      if ((await storeBlob(tx, file.blobId, content)) !== 1) throw ERRORS.uploadGone();
-      return undefined;
-    });
+    const other = await this.as(p, (tx) => findStoredBlob(tx, commit.orgId, put.sha256));
+    const existing = other && other.id !== file.blobId ? other : undefined;
     if (existing) {
-      await store.delete(file.key).catch((e: Error) => console.error(`[upload] could not remove duplicate ${file.key}: ${e.message}`));
+      // IMPORTANT: our copy goes while its pending blob still exists — that is what lets the uploader
+      // see and delete it in Supabase Storage (the storage policies); a stored blob is never removed.
+      const removed = await store.delete(file.key).catch((e: Error) => {
+        console.error(`[upload] could not remove duplicate ${file.key}: ${e.message}`);
+        return true;
+      });
+      if (!removed) console.error(`[upload] duplicate ${file.key} was not removed (hidden by storage policies?)`);
+      await this.as(p, async (tx) => {
+        for (const f of commit.files.filter((x) => x.blobId === file.blobId)) await repointVersionFile(tx, commit.id, f.path, existing.id);
+        await deletePendingBlobs(tx, [file.blobId]);
+      });
       return {
         ...file,
         blobId: existing.id,
@@ -257,6 +259,7 @@ export class UploadService extends Service {
         deduplicated: true,
       };
     }
+    if ((await this.as(p, (tx) => storeBlob(tx, file.blobId, content))) !== 1) throw ERRORS.uploadGone();
     return { ...file, size: put.size, sha256: put.sha256, state: "stored" as const };
   }
 

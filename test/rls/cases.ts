@@ -1248,9 +1248,18 @@ export const CASES: RlsCase[] = [
   ...row(
     "storage.objects",
     "select",
+    "a file memberA's pending commit already stored",
+    (w) => ["select id from storage.objects where id = $1", [w.objCommitA]],
+    // Completing the commit reads it back as its uploader (layout: configs, safetensors headers).
+    { ownerA: A, adminA: A, memberA: A, viewerA: H, both: H, token: H, memberB: H },
+  ),
+  ...row(
+    "storage.objects",
+    "select",
     "A's stale upload's file (memberA's, lease expired)",
     (w) => ["select id from storage.objects where id = $1", [w.objStaleA]],
-    { ownerA: A, adminA: A, memberA: H, viewerA: H },
+    // Still its uploader's until someone takes the version over (that deletes the pending blob).
+    { ownerA: A, adminA: A, memberA: A, viewerA: H },
   ),
   ...row(
     "storage.objects",
@@ -1309,7 +1318,9 @@ export const CASES: RlsCase[] = [
       "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
       [BUCKET, `${ORG_A_SLUG}/model_a_v1.3.0.bin`],
     ],
-    { memberA: D },
+    // A direct upload to Storage never renews the lease: the key stays its uploader's while pending
+    // (here an object is already there, so the insert is refused by the unique key, not by RLS).
+    { memberA: "denied:23505", adminA: D },
   ),
   ...row(
     "storage.objects",
@@ -1320,6 +1331,16 @@ export const CASES: RlsCase[] = [
       [BUCKET, `${ORG_A_SLUG}/model_a_v2.0.0.bin`],
     ],
     { memberA: D, adminA: D, ownerA: D },
+  ),
+  ...row(
+    "storage.objects",
+    "insert",
+    "the key of a file memberA's pending commit already stored",
+    () => [
+      "insert into storage.objects (bucket_id, name, owner_id) values ($1, $2, auth.uid()::text)",
+      [BUCKET, `${ORG_A_SLUG}/model_a_v1.4.0.bin`],
+    ],
+    { memberA: D, adminA: D },
   ),
   ...row(
     "storage.objects",

@@ -50,6 +50,8 @@ export interface World {
   objPendingA: string;
   objDeletedA: string;
   objStaleA: string;
+  /** memberA's commit 1.4.0, still pending, whose file is already stored (blob stored, object in the bucket). */
+  objCommitA: string;
   /** Blobs: A's ready 1.0.0 (stored), memberA's pending 1.1.0, B's ready 1.0.0 (stored). */
   blobReadyA: string;
   blobPendingA: string;
@@ -157,6 +159,12 @@ export async function buildWorld(db: Database): Promise<World> {
     const vUploadingA = await version(orgA, ORG_A_SLUG, modelA, "1.2.0", "pending", "memberA");
     const vStaleA = await version(orgA, ORG_A_SLUG, modelA, "1.3.0", "pending", "memberA");
     await tx.query("update public.model_versions set lease_until = now() - interval '1 minute' where id = $1", [vStaleA]);
+    // A commit whose file is already stored while the commit is not complete yet.
+    await version(orgA, ORG_A_SLUG, modelA, "1.4.0", "pending", "memberA");
+    await tx.query("update public.blobs set status = 'stored', size_bytes = 1024, sha256 = $2 where object_key = $1", [
+      `${ORG_A_SLUG}/model_a_v1.4.0.bin`,
+      sha("1.4.0"),
+    ]);
     const vQuarA = await version(orgA, ORG_A_SLUG, modelA, "0.9.0", "quarantined", "memberA");
     const vDeletedA = await version(orgA, ORG_A_SLUG, modelA, "0.8.0", "deleted", "memberA");
     const vReadyB = await version(orgB, ORG_B_SLUG, modelB, "1.0.0", "ready", "memberB");
@@ -219,6 +227,7 @@ export async function buildWorld(db: Database): Promise<World> {
     const objPendingA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.1.0.bin`, "memberA");
     const objStaleA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.3.0.bin`, "memberA");
     const objDeletedA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v0.8.0.bin`, "memberA");
+    const objCommitA = await object(BUCKET, `${ORG_A_SLUG}/model_a_v1.4.0.bin`, "memberA");
     const objOfRevokedA = await object(BUCKET, `${ORG_A_SLUG}/left_behind.bin`, "revoked");
     const objB = await object(BUCKET, `${ORG_B_SLUG}/model_b_v1.0.0.bin`, "memberB");
     const objGhost = await object(BUCKET, "ghost_org/model_v1.0.0.bin", "memberA");
@@ -262,6 +271,7 @@ export async function buildWorld(db: Database): Promise<World> {
       objPendingA,
       objDeletedA,
       objStaleA,
+      objCommitA,
       objOfRevokedA,
       objB,
       objGhost,

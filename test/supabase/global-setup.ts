@@ -21,7 +21,10 @@ import { LANE_SKIPPED, missingLaneEnv } from "./support/env";
 import { signApiKey, type LaneUser } from "./support/tokens";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const APP_PORTS = [3300, 3310] as const;
+// SBLANE_APP_PORT pins the app's port (machines shared by several people); else the first free one here.
+const APP_PORTS = process.env.SBLANE_APP_PORT
+  ? ([Number(process.env.SBLANE_APP_PORT), Number(process.env.SBLANE_APP_PORT)] as const)
+  : ([3300, 3310] as const);
 let app: ChildProcess | undefined;
 
 function banner(lines: string[]) {
@@ -29,15 +32,23 @@ function banner(lines: string[]) {
   console.log(`\n${"=".repeat(width)}\n${lines.map((l) => `  ${l}`).join("\n")}\n${"=".repeat(width)}\n`);
 }
 
+/** Free means nobody answers there AND we may listen on it (a server on [::] may not stop a 127.0.0.1 listen). */
+async function isFree(port: number): Promise<boolean> {
+  const answers = await new Promise<boolean>((resolve) => {
+    const s = net.connect({ port, host: "127.0.0.1" });
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+  if (answers) return false;
+  return new Promise<boolean>((resolve) => {
+    const s = net.createServer().once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
 async function freePort(): Promise<number> {
-  for (let port = APP_PORTS[0]; port <= APP_PORTS[1]; port++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const s = net.createServer().once("error", () => resolve(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no free port in ${APP_PORTS.join("-")} for the app`);
+  for (let port = APP_PORTS[0]; port <= APP_PORTS[1]; port++) if (await isFree(port)) return port;
+  throw new Error(`no free port in ${APP_PORTS.join("-")} for the app (set SBLANE_APP_PORT)`);
 }
 
 /** The schema, the hosted way; if that fails, the closest stand-in for supautils so the rest can run. */
@@ -130,7 +141,10 @@ async function startApp(env: NodeJS.ProcessEnv, port: number, log: string): Prom
     try {
       const res = await fetch(`http://127.0.0.1:${port}/api/health`);
       last = `${res.status} ${await res.text()}`;
-      if (res.status === 200) return;
+      // Ours, not a server someone else started on that port meanwhile: our child still runs.
+      await new Promise((r) => setTimeout(r, 300));
+      if (app.exitCode !== null) continue;
+      if (res.status === 200 && /"mode":"supabase"/.test(last)) return;
     } catch (e) {
       last = (e as Error).message;
     }

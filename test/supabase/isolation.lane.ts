@@ -4,21 +4,25 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   api,
+  createCommit,
   ctx,
   encodeKey,
-  keyFor,
   lane,
   nextVersion,
   objectExists,
+  objectKeyOf,
   putVersion,
   reserve,
   safetensors,
   sha256,
   show,
+  sql,
   storage,
   title,
   tokenFor,
+  tusThroughApp,
   tusUpload,
+  unreservedKey,
   type Answer,
 } from "./support/lane";
 import type { LaneRole } from "./support/context";
@@ -36,7 +40,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
     const v = nextVersion();
     const a = await putVersion(await tokenFor("owner"), c.orgA.slug, MODEL, v, stored);
     if (a.status !== 201) throw new Error(`could not upload the isolation fixture: ${show(a)}`);
-    key = (a.json as { object_key: string }).object_key;
+    key = (await objectKeyOf(c.orgA.slug, MODEL, v))!;
   });
 
   /** The stored object is still there with the same bytes (read with the service key). */
@@ -69,7 +73,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
 
     it("cannot write into this org's folder (POST, PUT, upsert, tus)", async () => {
       const c = ctx();
-      const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+      const k = unreservedKey(c.orgA.slug);
       for (const opts of [{}, { method: "PUT" as const }, { upsert: true }]) {
         const a = await write("otherOwner", k, opts);
         expect(refused(a), `${JSON.stringify(opts)}: ${show(a)}`).toBe(true);
@@ -96,7 +100,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
   describe("a viewer", () => {
     it("writes nothing: POST, PUT, upsert and tus are refused", async () => {
       const c = ctx();
-      const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+      const k = unreservedKey(c.orgA.slug);
       for (const opts of [{}, { method: "PUT" as const }, { upsert: true }]) {
         const a = await write("viewer", k, opts);
         expect(refused(a), `${JSON.stringify(opts)}: ${show(a)}`).toBe(true);
@@ -144,7 +148,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
 
     it("may not write any other key in the org's folder (a version not reserved, POST/PUT/upsert/tus)", async () => {
       const c = ctx();
-      const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+      const k = unreservedKey(c.orgA.slug);
       const outcomes: Record<string, string> = {};
       for (const [name, opts] of [
         ["POST", {}],
@@ -167,6 +171,50 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
         left: false,
       });
       expect(tus.ok, JSON.stringify(tus.steps)).toBe(false);
+    });
+
+    it("may not write keys the app did not reserve for them: the org's root, another org's blob folder, a file their commit already stored", async () => {
+      const c = ctx();
+      const token = await tokenFor("member");
+      const files = { "a.safetensors": safetensors(20 * 1024), "b.safetensors": safetensors(20 * 1024) };
+      const { answer, commit } = await createCommit(token, c.orgA.slug, MODEL, nextVersion(), files);
+      expect(answer.status, show(answer)).toBe(201);
+      const a = commit!.files.find((f) => f.path === "a.safetensors")!;
+      const sent = await tusThroughApp(token, a.upload!.tus.metadata, files["a.safetensors"]);
+      expect(sent.ok, JSON.stringify(sent.steps)).toBe(true);
+      const { rows } = await sql<{ path: string; object_key: string; status: string }>(
+        "select f.path, b.object_key, b.status from public.version_files f join public.blobs b on b.id = f.blob_id where f.version_id = $1",
+        [commit!.id],
+      );
+      const keyOf = (p: string) => rows.find((r) => r.path === p)!;
+      expect([keyOf("a.safetensors").status, keyOf("b.safetensors").status]).toEqual(["stored", "pending"]);
+      const storedKey = keyOf("a.safetensors").object_key;
+      const outcomes: Record<string, string[]> = {};
+      for (const k of [`${c.orgA.slug}/model.safetensors`, unreservedKey(c.orgB.slug), storedKey]) {
+        outcomes[k] = [];
+        for (const opts of [{}, { method: "PUT" as const }, { upsert: true }]) {
+          const w = await write("member", k, opts);
+          outcomes[k].push(refused(w) ? "refused" : show(w));
+        }
+      }
+      expect(
+        Object.values(outcomes)
+          .flat()
+          .every((o) => o === "refused"),
+        JSON.stringify(outcomes),
+      ).toBe(true);
+      for (const k of [`${c.orgA.slug}/model.safetensors`, unreservedKey(c.orgB.slug)]) expect((await objectExists(k)).row).toBe(false);
+      const still = await storage(`/object/${c.bucket}/${encodeKey(storedKey)}`, { token: c.serviceKey });
+      expect(sha256(still.body), "the stored file is untouched").toBe(sha256(files["a.safetensors"]));
+      // The one key the member may write: the file of their own commit still to send.
+      const ok = await storage(`/object/${c.bucket}/${encodeKey(keyOf("b.safetensors").object_key)}`, {
+        token,
+        body: files["b.safetensors"],
+        headers: { "content-type": "application/octet-stream", "x-upsert": "false" },
+      });
+      expect(ok.status, show(ok)).toBe(200);
+      const del = await api(`/api/v1/orgs/${c.orgA.slug}/models/${MODEL}/commits/${commit!.id}`, { token, method: "DELETE" });
+      expect(del.status, show(del)).toBe(204);
     });
 
     it("may not write the key of someone else's pending reservation", async () => {
@@ -197,7 +245,7 @@ describe.skipIf(!lane)(title("Storage refuses direct access our policies do not 
     const c = ctx();
     const read = await storage(`/object/authenticated/${c.bucket}/${encodeKey(key)}`, { token: c.anonKey });
     expect(refused(read), show(read)).toBe(true);
-    const k = keyFor(c.orgA.slug, MODEL, nextVersion());
+    const k = unreservedKey(c.orgA.slug);
     const put = await storage(`/object/${c.bucket}/${encodeKey(k)}`, {
       token: c.anonKey,
       body: Buffer.from("x"),

@@ -21,8 +21,13 @@ import { ctx, lane, nextVersion, safetensors, title } from "./support/lane";
 async function inRolledBackTransaction<T>(fn: (db: Database) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: ctx().hostedDbUrl, application_name: "sblane-pgmode" });
   await client.connect();
+  // As lib/db/postgres.ts reads them: int8 as number (the services compare sizes as numbers).
+  const types = {
+    getTypeParser: ((oid: number, format?: "text" | "binary") =>
+      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
   const q: Queryable["query"] = async (text, params) => {
-    const r = await client.query(text, params as unknown[]);
+    const r = await client.query({ text, values: params as unknown[], types });
     return { rows: r.rows, rowCount: r.rowCount ?? r.rows.length };
   };
   const exec = async (s: string) => void (await client.query(s));

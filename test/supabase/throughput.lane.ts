@@ -68,7 +68,11 @@ async function tusFromFile(file: string, key: string, token: string): Promise<nu
 }
 
 /** Our own resumable endpoint, the way the browser uploader and the clients use it (6 MiB chunks). */
-function tusThroughApp(file: string, reservation: { id: string; upload: { metadata: Record<string, string> } }, token: string): Promise<number> {
+function tusThroughApp(
+  file: string,
+  reservation: { id: string; upload: { metadata: Record<string, string> } },
+  token: string,
+): Promise<number> {
   const c = ctx();
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -92,7 +96,8 @@ async function rssGrowth<T>(pid: number, work: () => Promise<T>): Promise<{ resu
     const walk = (p: number) => {
       try {
         kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
-        for (const child of fs.readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) walk(Number(child));
+        for (const child of fs.readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/).filter(Boolean))
+          walk(Number(child));
       } catch {}
     };
     walk(pid);

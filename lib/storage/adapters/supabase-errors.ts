@@ -1,5 +1,5 @@
 import { DetailedError } from "tus-js-client";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError, isAppError, type ErrorCode } from "@/lib/errors";
 
 // ---------------------------------------------------------------------------------------------
 // Errors: one table from Supabase's error codes / status codes to ours.
@@ -86,7 +86,7 @@ export interface SupabaseErrorShape {
 
 /** Maps a Supabase Storage error (REST body, SDK error or transport failure) to an AppError. */
 export function mapSupabaseError(e: unknown): AppError {
-  if (e instanceof AppError) return e;
+  if (isAppError(e)) return e;
   const shape = (e && typeof e === "object" ? e : {}) as SupabaseErrorShape & { __isStorageError?: boolean; name?: string };
   const keys = [
     shape.code,

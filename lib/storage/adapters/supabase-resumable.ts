@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { pipeline } from "node:stream/promises";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import type { ResumableSession } from "../blob-store";
 import { mapSupabaseError, parseSupabaseErrorBody } from "./supabase-errors";
 import { CACHE_CONTROL_SECONDS } from "./supabase-upload";
@@ -107,9 +107,7 @@ export function createResumableSession(opts: {
         // An answer that arrived (a refusal before the body was read) says more than the broken pipe.
         const a = await Promise.race([answer, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000))]).catch(() => undefined);
         if (a && a.status >= 300) throw mapSupabaseError(parseSupabaseErrorBody(a.status, a.text));
-        throw e instanceof AppError
-          ? e
-          : new AppError("unavailable", "The upload to Supabase Storage was interrupted.", undefined, { cause: e });
+        throw isAppError(e) ? e : new AppError("unavailable", "The upload to Supabase Storage was interrupted.", undefined, { cause: e });
       }
       const a = await answer.catch((e: unknown) => {
         throw new AppError("unavailable", "Supabase Storage did not confirm the chunk.", undefined, { cause: e });

@@ -4,7 +4,7 @@ import https from "node:https";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DefaultHttpStack, Upload } from "tus-js-client";
-import { AppError } from "@/lib/errors";
+import { AppError, isAppError } from "@/lib/errors";
 import type { BlobStat, GetResult, PutOptions } from "../blob-store";
 import { toAbortAppError, type HashingStream } from "../hash-stream";
 import { RESUMABLE_CHUNK_BYTES } from "../limits";
@@ -77,7 +77,7 @@ export function createSupabaseUploader(ctx: UploaderContext) {
       await pipeline(source, hasher, req, putOpts.signal ? { signal: putOpts.signal } : {});
     } catch (e) {
       const err = toAbortAppError(e, putOpts.signal);
-      if (err instanceof AppError) throw err;
+      if (isAppError(err)) throw err;
       // A transport error (EPIPE, reset) often just means the server answered and closed first.
       const answer = await withTimeout(response, 2000).catch(() => undefined);
       const mapped = answer && answer.status >= 300 ? mapSupabaseError(parseSupabaseErrorBody(answer.status, answer.text)) : undefined;

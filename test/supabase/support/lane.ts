@@ -258,13 +258,16 @@ const tusMetadata = (m: Record<string, string>) =>
     .join(",");
 
 /**
- * tus 1.0 straight to Storage's resumable endpoint, in 6 MiB chunks, as supabase-js and Uppy do.
- * `tokenAt(i)` picks the token for request i (0 = create), so a token can expire in the middle.
+ * tus 1.0 in 6 MiB chunks, as supabase-js and Uppy do: straight to Storage's resumable endpoint (the
+ * default: metadata bucketName/objectName for `key`), or to any other tus endpoint with `metadata`
+ * (the app's own, which streams on to Storage's). `tokenAt(i)` picks the token for request i
+ * (0 = create), so a token can expire in the middle.
  */
 export async function tusUpload(opts: {
   endpoint?: string;
   bucket?: string;
-  key: string;
+  key?: string;
+  metadata?: Record<string, string>;
   data: Buffer;
   token: string | ((request: number) => Promise<string> | string);
   upsert?: boolean;
@@ -286,12 +289,14 @@ export async function tusUpload(opts: {
     headers: {
       ...(await headers(0)),
       "upload-length": String(opts.data.length),
-      "upload-metadata": tusMetadata({
-        bucketName: opts.bucket ?? c.bucket,
-        objectName: opts.key,
-        contentType: "application/octet-stream",
-        cacheControl: "3600",
-      }),
+      "upload-metadata": tusMetadata(
+        opts.metadata ?? {
+          bucketName: opts.bucket ?? c.bucket,
+          objectName: opts.key ?? "",
+          contentType: "application/octet-stream",
+          cacheControl: "3600",
+        },
+      ),
     },
   });
   steps.push({ what: "POST create", status: created.status, text: created.text.slice(0, 500) });
@@ -310,14 +315,24 @@ export async function tusUpload(opts: {
       body: Buffer.from(chunk),
     });
     steps.push({ what: `PATCH @${offset}`, status: last.status, text: last.text.slice(0, 500) });
-    if (last.status !== 204) return { ok: false, steps, last };
+    // Storage answers 204; the app's endpoint answers the last chunk with 200 and what it stored.
+    if (last.status !== 204 && last.status !== 200) return { ok: false, steps, last };
     offset = Number(last.headers.get("upload-offset") ?? offset + chunk.length);
     i++;
   }
   return { ok: true, steps, last };
 }
 
-/** The whole reservations flow: reserve → tus straight to Storage → complete. */
+/** tus to the app's own resumable endpoint (which streams each chunk on to Storage's). */
+export function tusThroughApp(token: string, metadata: Record<string, string>, data: Buffer) {
+  return tusUpload({ endpoint: `${ctx().appUrl}/api/v1/uploads`, metadata, data, token });
+}
+
+/**
+ * The reservations flow: reserve → tus → complete. `via: "app"` (what the reservation answers: the
+ * app's own tus endpoint, streaming on to Storage) or `via: "storage"` (a client writing straight to
+ * Storage under the reserved key, which the storage policies allow to the reserving user only).
+ */
 export async function reservationUpload(
   role: LaneRole,
   org: string,
@@ -325,29 +340,90 @@ export async function reservationUpload(
   version: string,
   data: Buffer,
   metadata: Record<string, unknown> = {},
+  via: "app" | "storage" = "app",
 ) {
   const token = await tokenFor(role);
   const { answer, reservation } = await reserve(token, org, model, version, data.length, metadata);
   if (!reservation) return { reserve: answer, tus: undefined, complete: undefined, reservation };
-  const tus = await tusUpload({
-    endpoint: reservation.upload.endpoint,
-    bucket: reservation.upload.metadata.bucketName,
-    key: reservation.object_key,
-    data,
-    token,
-  });
+  const tus =
+    via === "app"
+      ? await tusUpload({ endpoint: reservation.upload.endpoint, metadata: reservation.upload.metadata, data, token })
+      : await tusUpload({ key: reservation.object_key, data, token });
   const complete = await api(reservation.upload.complete_url, { token, json: { size: data.length } });
   return { reserve: answer, tus, complete, reservation };
 }
 
-/** The object key the app builds for a version (org/model_v<version>.<ext>), read from its row. */
+// ---------------------------------------------------------------------------------------------
+// Commits (a version of several files)
+
+export interface CommitAnswer {
+  id: string;
+  files: {
+    path: string;
+    size: number;
+    sha256: string;
+    state: "stored" | "upload";
+    deduplicated: boolean;
+    upload?: { put_url: string; tus: { endpoint: string; metadata: Record<string, string> } };
+  }[];
+  upload_bytes: number;
+  deduplicated_bytes: number;
+  complete_url: string;
+}
+
+/** Announces a commit's files (path, size, SHA-256). */
+export async function createCommit(token: string, org: string, model: string, version: string, files: Record<string, Buffer>) {
+  const a = await api(`/api/v1/orgs/${org}/models/${model}/commits`, {
+    token,
+    json: {
+      version,
+      metadata: { task_type: "other" },
+      files: Object.entries(files).map(([path, b]) => ({ path, size: b.length, sha256: sha256(b) })),
+    },
+  });
+  return { answer: a, commit: a.status === 201 ? (a.json as CommitAnswer) : undefined };
+}
+
+/**
+ * A folder through the app's resumable flow: announce the files, send those the organization does not
+ * store yet through the app's tus endpoint (one tus upload per file), complete.
+ */
+export async function commitFolder(role: LaneRole, org: string, model: string, version: string, files: Record<string, Buffer>) {
+  const token = await tokenFor(role);
+  const { answer, commit } = await createCommit(token, org, model, version, files);
+  if (!commit) return { create: answer, commit, uploads: [], complete: undefined };
+  const uploads: { path: string; tus: TusOutcome }[] = [];
+  for (const f of commit.files) {
+    if (f.state !== "upload") continue;
+    const tus = await tusUpload({
+      endpoint: `${ctx().appUrl}${f.upload!.tus.endpoint}`,
+      metadata: f.upload!.tus.metadata,
+      data: files[f.path]!,
+      token,
+    });
+    uploads.push({ path: f.path, tus });
+  }
+  const complete = await api(commit.complete_url, { token, method: "POST" });
+  return { create: answer, commit, uploads, complete };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Looks at the database and the bucket
+
+const VERSION_BLOBS = `select f.path, b.object_key, b.status from public.version_files f
+  join public.blobs b on b.id = f.blob_id join public.model_versions v on v.id = f.version_id
+  join public.models m on m.id = v.model_id join public.organizations o on o.id = v.org_id
+  where o.slug = $1 and m.slug = $2 and v.version = $3 order by f.path`;
+
+/** The object keys of a version's files (path -> key), read from its rows (blobs + version_files). */
+export async function objectKeysOf(orgSlug: string, model: string, version: string): Promise<Record<string, string>> {
+  const { rows } = await sql<{ path: string; object_key: string }>(VERSION_BLOBS, [orgSlug, model, version]);
+  return Object.fromEntries(rows.map((r) => [r.path, r.object_key]));
+}
+
+/** The object key of a one-file version. */
 export async function objectKeyOf(orgSlug: string, model: string, version: string): Promise<string | undefined> {
-  const { rows } = await sql<{ object_key: string }>(
-    `select v.object_key from public.model_versions v join public.models m on m.id = v.model_id join public.organizations o on o.id = v.org_id
-     where o.slug = $1 and m.slug = $2 and v.version = $3`,
-    [orgSlug, model, version],
-  );
-  return rows[0]?.object_key;
+  return Object.values(await objectKeysOf(orgSlug, model, version))[0];
 }
 
 export async function versionStatus(orgSlug: string, model: string, version: string): Promise<string | undefined> {
@@ -359,5 +435,24 @@ export async function versionStatus(orgSlug: string, model: string, version: str
   return rows[0]?.status;
 }
 
-/** The key layout of lib/storage/object-key.ts, for keys of versions not reserved yet. */
-export const keyFor = (orgSlug: string, model: string, version: string) => `${orgSlug}/${model}_v${version}.safetensors`;
+/** Every object in the bucket under an organization's folder (storage.objects, Storage's own table). */
+export async function bucketObjects(orgSlug: string): Promise<Set<string>> {
+  const { rows } = await sql<{ name: string }>("select name from storage.objects where bucket_id = $1 and name like $2", [
+    ctx().bucket,
+    `${orgSlug}/%`,
+  ]);
+  return new Set(rows.map((r) => r.name));
+}
+
+/** What `work` left in the organization's folder: objects that were not there before. */
+export async function newObjects(orgSlug: string, work: () => Promise<void>): Promise<string[]> {
+  const before = await bucketObjects(orgSlug);
+  await work();
+  return [...(await bucketObjects(orgSlug))].filter((k) => !before.has(k));
+}
+
+/** A key in the organization's blob folder that no blob reserved (lib/storage/object-key.ts blobKey). */
+export const unreservedKey = (orgSlug: string) => {
+  const id = crypto.randomUUID();
+  return `${orgSlug}/blobs/${id.slice(0, 2)}/${id}`;
+};
