@@ -11,6 +11,8 @@ export const metadata: Metadata = { title: "Audit log" };
 const FAMILIES = [...new Set(AUDIT_ACTIONS.map((a) => a.split(".")[0]!))];
 const FAMILY_LABEL: Record<string, string> = {
   version: "All version events",
+  blob: "All stored-file events",
+  upload: "All upload events",
   link: "All link events",
   alias: "All alias events",
   model: "All model events",
