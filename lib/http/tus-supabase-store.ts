@@ -1,17 +1,18 @@
 import "server-only";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, type Hash } from "node:crypto";
-import { Transform, type Readable } from "node:stream";
+import { once } from "node:events";
+import { PassThrough, Transform, type Readable } from "node:stream";
 import { DataStore, Upload } from "@tus/utils";
 import type { Principal } from "@/lib/auth/principal";
 import { withUser } from "@/lib/db/client";
 import { deleteResumable, findResumable, insertResumable } from "@/lib/db/queries/resumable";
-import { AppError, ERRORS } from "@/lib/errors";
+import { AppError, ERRORS, isAppError } from "@/lib/errors";
 import { createInspector } from "@/lib/inspect/inspect";
 import type { Inspector, InspectionResult } from "@/lib/inspect/types";
 import type { Services } from "@/lib/services/services";
 import type { ResumableSession } from "@/lib/storage/blob-store";
-import { contentTypeFor } from "@/lib/storage/limits";
+import { RESUMABLE_CHUNK_BYTES, contentTypeFor } from "@/lib/storage/limits";
 import { asTus } from "./tus-errors";
 
 // Supabase mode's resumable uploads: our tus endpoint (the same protocol, hooks and checks as in the
@@ -52,6 +53,58 @@ export interface Streamed {
 }
 
 const STATE_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * Forwards one PATCH of ours as consecutive PATCHes to Storage, each ending on a 6 MiB boundary of the
+ * file (Storage's chunk size), streamed: nothing is held beyond the streams' own buffers. A client's
+ * 36 MiB chunk (SUPABASE_APP_RESUMABLE_CHUNK_BYTES) becomes six Storage chunks, so the work our
+ * endpoint does per request is paid once for all six. Returns the new offset Storage confirmed.
+ */
+async function appendInStorageChunks(session: ResumableSession, url: string, offset: number, body: Readable): Promise<number> {
+  let at = offset;
+  let part: PassThrough | undefined;
+  let sending: Promise<number> | undefined;
+  const finishPart = async () => {
+    part!.end();
+    const confirmed = await sending!;
+    part = sending = undefined;
+    if (confirmed !== at) throw new AppError("unavailable", "Supabase Storage confirmed a different offset than was sent.");
+  };
+  try {
+    for await (const received of body) {
+      let chunk = received as Buffer;
+      while (chunk.length) {
+        if (!part) {
+          part = new PassThrough();
+          sending = session.append(url, at, part);
+          sending.catch(() => {});
+        }
+        const piece = chunk.subarray(0, RESUMABLE_CHUNK_BYTES - (at % RESUMABLE_CHUNK_BYTES));
+        chunk = chunk.subarray(piece.length);
+        at += piece.length;
+        // Storage refusing mid-chunk settles `sending` (rejected) before any drain: stop waiting then.
+        if (!part.write(piece)) await Promise.race([once(part, "drain"), sending!]);
+        if (at % RESUMABLE_CHUNK_BYTES === 0) await finishPart();
+      }
+    }
+    if (part) await finishPart();
+  } catch (e) {
+    part?.destroy(e as Error);
+    // Our own refusal (length, checksum, inspection) stands; a broken client stream yields to what
+    // Storage said, if it said anything.
+    if (isAppError(e)) throw e;
+    if (sending) {
+      // A refusal Storage sent says more than the stream we cut.
+      const refused = await sending.then(
+        () => undefined,
+        (r: unknown) => r,
+      );
+      if (isAppError(refused)) throw refused;
+    }
+    throw e;
+  }
+  return at;
+}
 
 export class SupabaseTusStore extends DataStore {
   private readonly running = new Map<string, Running>();
@@ -203,7 +256,7 @@ export class SupabaseTusStore extends DataStore {
       },
     });
     stream.once("error", (e) => through.destroy(e));
-    const next = await session.append(row.storage_url, offset, stream.pipe(through));
+    const next = await appendInStorageChunks(session, row.storage_url, offset, stream.pipe(through));
     if (run && next === seen && next < row.size_bytes) {
       run.offset = next;
       run.touched = Date.now();

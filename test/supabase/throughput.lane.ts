@@ -2,6 +2,7 @@
 // app server's memory. A measurement, not a timed test: it checks bytes and statuses, and writes its
 // figures to SBLANE_BENCH_OUT (npm run bench runs it when pointed at a Storage server and prints the
 // ratios). Opt-in (it moves gigabytes): SBLANE_THROUGHPUT_MIB=1024 npm run test:supabase -- throughput
+import { SUPABASE_APP_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -67,7 +68,7 @@ async function tusFromFile(file: string, key: string, token: string): Promise<nu
   return performance.now() - t0;
 }
 
-/** Our own resumable endpoint, the way the browser uploader and the clients use it (6 MiB chunks). */
+/** Our own resumable endpoint, the way the browser uploader uses it in supabase mode (36 MiB chunks, sent on as 6 MiB ones). */
 function tusThroughApp(
   file: string,
   reservation: { id: string; upload: { metadata: Record<string, string> } },
@@ -78,7 +79,7 @@ function tusThroughApp(
   return new Promise((resolve, reject) => {
     new Upload(fs.createReadStream(file), {
       endpoint: `${c.appUrl}/api/v1/uploads`,
-      chunkSize: CHUNK,
+      chunkSize: SUPABASE_APP_RESUMABLE_CHUNK_BYTES,
       uploadSize: fs.statSync(file).size,
       headers: { authorization: `Bearer ${token}` },
       metadata: reservation.upload.metadata,

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { UploadWorkspace } from "@/components/upload/upload-workspace";
-import { ALLOWED_EXTENSIONS, LOCAL_RESUMABLE_CHUNK_BYTES, RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
+import { ALLOWED_EXTENSIONS, LOCAL_RESUMABLE_CHUNK_BYTES, SUPABASE_APP_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 import { formatBytes } from "@/lib/format";
 import { canWrite, requireOrg } from "@/lib/web/page-auth";
 
@@ -19,7 +19,7 @@ export default async function UploadPage({
   const { principal, services, org } = await requireOrg(slug);
   const maxBytes = services.platform.config.maxUploadBytes;
   // Supabase Storage takes resumable uploads in 6 MiB chunks (our endpoint streams them on as they come).
-  const chunkBytes = services.platform.uploads.backend === "supabase" ? RESUMABLE_CHUNK_BYTES : LOCAL_RESUMABLE_CHUNK_BYTES;
+  const chunkBytes = services.platform.uploads.backend === "supabase" ? SUPABASE_APP_RESUMABLE_CHUNK_BYTES : LOCAL_RESUMABLE_CHUNK_BYTES;
 
   if (!canWrite(org)) {
     return (
