@@ -9,6 +9,9 @@ import { refuseByContent } from "./sniff-dropped";
 import { extensionOf } from "./upload-helpers";
 
 const EXTENSIONS = ALLOWED_EXTENSIONS.map((e) => `.${e}`).join(", ");
+const INPUT_ACCEPT = Object.entries(ACCEPTED_FILE_TYPES)
+  .flatMap(([type, exts]) => [type, ...exts])
+  .join(",");
 
 /** Says what happened to a refused file and what to do about it. */
 function explain(r: FileRejection, maxBytes: number): string {
@@ -36,7 +39,9 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
   const { getRootProps, getInputProps, isDragActive, isDragReject, open } = useDropzone({
     noClick: true,
     noKeyboard: true,
-    accept: ACCEPTED_FILE_TYPES,
+    // No `accept` here: react-dropzone would refuse every file of a dropped folder that is not a model
+    // file by name (README.md, MLmodel, conda.yaml…). The validator below decides; the file picker
+    // still offers only model files (the input's accept attribute).
     maxSize: maxBytes,
     minSize: 1,
     multiple: true,
@@ -81,7 +86,7 @@ export function UploadDropzone({ maxBytes, onFiles }: { maxBytes: number; onFile
         data-testid="dropzone"
         data-drag={isDragActive ? (isDragReject ? "reject" : "accept") : "none"}
       >
-        <input {...getInputProps({ "aria-label": "Choose model files" })} data-testid="dropzone-input" />
+        <input {...getInputProps({ "aria-label": "Choose model files", accept: INPUT_ACCEPT })} data-testid="dropzone-input" />
         <svg aria-hidden viewBox="0 0 24 24" className="mb-3 h-10 w-10 text-slate-400" fill="none" stroke="currentColor" strokeWidth={1.5}>
           <path strokeLinecap="round" strokeLinejoin="round" d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" />
         </svg>

@@ -67,7 +67,10 @@ export function downloadHeaders(head: Pick<DownloadHead, "etag" | "fileName" | "
     etag: `"${head.etag}"`,
     "content-type": head.contentType,
     "content-disposition": `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(head.fileName)}`,
-    "cache-control": "private, no-store",
+    // no-transform: Next's server gzips compressible types (application/x-tar, JSON configs…) on the
+    // fly, which would break the Content-Length we send (clients saw the connection reset) and spend
+    // CPU on gigabytes; model bytes go out as stored.
+    "cache-control": "private, no-store, no-transform",
     "x-content-type-options": "nosniff",
   });
   if (head.ranges) {
