@@ -250,6 +250,13 @@ describe("json", () => {
     expect(schema).toEqual(expect.arrayContaining(["parameters.temperature", "parameters.max_tokens", "api.api_key_env"]));
   });
 
+  it("a Hugging Face config.json is an LLM config without schema warnings for fields it never has", async () => {
+    const doc = '{"architectures":["LlamaForCausalLM"],"model_type":"llama","hidden_size":16,"num_hidden_layers":2,"vocab_size":128}';
+    const r = await inspectBytes(te.encode(doc), "config.json", 5);
+    expect(r.format).toBe("llm-config-json");
+    expect(r.findings.filter((f) => f.code === "llm-config-schema")).toEqual([]);
+  });
+
   it("truncated JSON is invalid; well-formed JSON of no model layout is stored as unknown after the scan", async () => {
     expect((await inspectBytes(te.encode('{"provider":"openai","base_'), "c.json", 5)).verdict).toBe("invalid");
     const other = await inspectBytes(te.encode('{"name":"my package","dependencies":{}}'), "package.json", 5);

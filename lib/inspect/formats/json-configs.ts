@@ -117,9 +117,13 @@ function issues(report: Report, code: string, error: z.ZodError): void {
 }
 
 function llmMetadata(o: Obj, report: Report): Record<string, unknown> {
-  const normalized = { ...o, base_model: o.base_model ?? o.model ?? o.model_id };
-  const parsed = llmConfigSchema.safeParse(normalized);
-  if (!parsed.success) issues(report, "llm-config-schema", parsed.error);
+  // The provider layout (provider, base model, sampling) is checked against its schema; a Hugging Face
+  // config.json (architectures + model_type) is another layout, which names no provider by design.
+  const huggingFace = Array.isArray(o.architectures) && typeof o.model_type === "string" && !("provider" in o);
+  if (!huggingFace) {
+    const parsed = llmConfigSchema.safeParse({ ...o, base_model: o.base_model ?? o.model ?? o.model_id });
+    if (!parsed.success) issues(report, "llm-config-schema", parsed.error);
+  }
   const provider = str(o.provider) ?? (Array.isArray(o.architectures) ? "huggingface" : null);
   if (provider && !KNOWN_PROVIDERS.has(provider.toLowerCase()))
     report.info("llm-unknown-provider", `provider "${provider.slice(0, 64)}" is not one we know`);
