@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { AddMemberForm, InviteMemberForm, MemberRoleControl, RevokeInvitationButton } from "@/components/members-controls";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
 import { isAdmin, requireOrg } from "@/lib/web/page-auth";
+import { TableHead } from "@/components/table-head";
 
 export const metadata: Metadata = { title: "Members" };
 
@@ -104,24 +105,7 @@ export default async function MembersPage({ params }: { params: Promise<{ org: s
       )}
       <section className="card overflow-x-auto">
         <table className="w-full text-left text-sm" data-testid="members-table">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-            <tr>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Member
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Role
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Since
-              </th>
-              {admin ? (
-                <th scope="col" className="px-4 py-2.5 text-right font-medium">
-                  Manage
-                </th>
-              ) : null}
-            </tr>
-          </thead>
+          <TableHead columns={[{ label: "Member" }, { label: "Role" }, { label: "Since" }, admin && { label: "Manage", right: true }]} />
           <tbody className="divide-y divide-slate-100">
             {members.map((m) => (
               <tr key={m.user_id} data-testid="member-row" data-email={m.email}>

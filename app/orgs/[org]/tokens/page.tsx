@@ -4,6 +4,7 @@ import { requestOrigin } from "@/components/model/request-origin";
 import { RevokeTokenButton } from "@/components/tokens/revoke-token-button";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
 import { isAdmin, requireOrg } from "@/lib/web/page-auth";
+import { TableHead } from "@/components/table-head";
 
 export const metadata: Metadata = { title: "API tokens" };
 
@@ -50,39 +51,19 @@ export default async function TokensPage({ params }: { params: Promise<{ org: st
         </h2>
         {tokens.length ? (
           <table className="w-full text-left text-sm" data-testid="tokens-table">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Name
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Token
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Role
-                </th>
-                {admin ? (
-                  <th scope="col" className="px-4 py-2.5 font-medium">
-                    Owner
-                  </th>
-                ) : null}
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Created
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Last used
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Expires
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Status
-                </th>
-                <th scope="col" className="px-4 py-2.5 text-right font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                { label: "Name" },
+                { label: "Token" },
+                { label: "Role" },
+                admin && { label: "Owner" },
+                { label: "Created" },
+                { label: "Last used" },
+                { label: "Expires" },
+                { label: "Status" },
+                { label: "Actions", right: true, hidden: true },
+              ]}
+            />
             <tbody className="divide-y divide-slate-100">
               {tokens.map((t) => {
                 const status = tokenStatus(t);

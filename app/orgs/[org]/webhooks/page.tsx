@@ -5,6 +5,7 @@ import { CreateWebhookForm } from "@/components/webhooks/create-webhook-form";
 import { WebhookActionButton } from "@/components/webhooks/webhook-action-button";
 import { formatDateTime, timeAgo } from "@/lib/web/format";
 import { isAdmin, requireOrg } from "@/lib/web/page-auth";
+import { TableHead } from "@/components/table-head";
 
 export const metadata: Metadata = { title: "Webhooks" };
 
@@ -61,22 +62,9 @@ export default async function WebhooksPage({ params }: { params: Promise<{ org: 
         </h2>
         {endpoints.length ? (
           <table className="w-full text-left text-sm" data-testid="webhooks-table">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  URL
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Events
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Added
-                </th>
-                <th scope="col" className="px-4 py-2.5 text-right font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[{ label: "URL" }, { label: "Events" }, { label: "Added" }, { label: "Actions", right: true, hidden: true }]}
+            />
             <tbody className="divide-y divide-slate-100">
               {endpoints.map((e) => (
                 <tr key={e.id} data-testid="webhook-row" data-url={e.url}>
@@ -121,25 +109,15 @@ export default async function WebhooksPage({ params }: { params: Promise<{ org: 
         </h2>
         {deliveries.length ? (
           <table className="w-full text-left text-sm" data-testid="deliveries-table">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Event
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Status
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Attempts
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Created
-                </th>
-                <th scope="col" className="px-4 py-2.5 text-right font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                { label: "Event" },
+                { label: "Status" },
+                { label: "Attempts" },
+                { label: "Created" },
+                { label: "Actions", right: true, hidden: true },
+              ]}
+            />
             <tbody className="divide-y divide-slate-100">
               {deliveries.map((d) => (
                 <tr
