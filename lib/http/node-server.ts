@@ -16,13 +16,27 @@ export const LENGTH_HEADER = "x-fairmind-content-length";
  * handler finds it with rawRequestOf(). globalThis: instrumentation and routes are separate bundles.
  */
 const RAW_ID_HEADER = "x-fairmind-raw-request";
-const RAW = ((globalThis as { __fairmindRaw?: Map<string, http.IncomingMessage> }).__fairmindRaw ??= new Map());
+interface RawExchange {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+}
+const RAW = ((globalThis as { __fairmindRaw?: Map<string, RawExchange> }).__fairmindRaw ??= new Map());
 let rawIds = 0;
 
 /** Node's own request stream behind a route handler's Request (undefined outside our server, e.g. in tests). */
 export function rawRequestOf(req: Request): http.IncomingMessage | undefined {
   const id = req.headers.get(RAW_ID_HEADER);
-  return id ? RAW.get(id) : undefined;
+  return id ? RAW.get(id)?.req : undefined;
+}
+
+/**
+ * Node's own response behind a route handler's Request. Only for writing a body Next has already
+ * been handed headers for (lib/http/download.ts): the status and headers still come from the
+ * Response the handler returns.
+ */
+export function rawResponseOf(req: Request): http.ServerResponse | undefined {
+  const id = req.headers.get(RAW_ID_HEADER);
+  return id ? RAW.get(id)?.res : undefined;
 }
 
 // What the app adjusts on Node's HTTP server, which `next start` creates without a hook of its own.
@@ -145,7 +159,7 @@ export function tuneNodeServer(httpModule: typeof http): void {
       req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
       const id = `${process.pid}-${++rawIds}`;
       req.headers[RAW_ID_HEADER] = id;
-      RAW.set(id, req);
+      RAW.set(id, { req, res });
       (req as unknown as Record<symbol, unknown>)[Symbol.for("fairmind.abandonBody")] = () => abandonBody(req, res);
       res.once("close", () => RAW.delete(id));
       if (!wellFormedPath(req.url ?? "/")) {

@@ -37,6 +37,9 @@ export interface DownloadOptions {
 /** What a download serves: one file by path (or the only file of a one-file version), or the whole version as an archive. */
 export type DownloadTarget = { path?: string; format?: undefined } | { path?: undefined; format: ArchiveFormat };
 
+/** How much the byte-counting stage may hold: one store read (lib/storage/adapters read 1 MiB at a time). */
+const COUNT_BUFFER_BYTES = 1024 * 1024;
+
 const isAdmin = (org: Pick<Org, "role">) => org.role === "owner" || org.role === "admin";
 
 /** Deleted versions serve nothing; quarantined ones only to an owner or admin who acknowledges the risk. */
@@ -165,6 +168,8 @@ export class DownloadService extends Service {
     let sent = 0;
     const counted = source.pipe(
       new Transform({
+        // As much as a store reads at once (1 MiB): the default 16 KiB would stop the source after every chunk.
+        highWaterMark: COUNT_BUFFER_BYTES,
         transform(chunk: Buffer, _enc, cb) {
           sent += chunk.length;
           cb(null, chunk);
