@@ -12,6 +12,7 @@ import { getServices, type Services } from "@/lib/services/services";
 import { serializeCommitFile, serializeVersion } from "@/lib/storage/serialize";
 import type { CommitFile } from "@/lib/storage/commits";
 import { principalFromRequest, requestMetaFrom } from "./caller";
+import { rawRequestOf } from "./node-server";
 import { tusError } from "./tus-errors";
 import { SupabaseTusStore, tusCaller } from "./tus-supabase-store";
 
@@ -95,7 +96,20 @@ export async function handleTus(req: Request): Promise<Response> {
   if (rest !== "" && rest !== "/" && !UPLOAD_ID.test(rest.slice(1))) {
     return toResponse(ERRORS.noSuchUpload(), { "tus-resumable": "1.0.0", "cache-control": "no-store" });
   }
-  return tusCaller.run({}, async () => inOurErrorShape(await getTusServer().handleWeb(req)));
+  let forTus = req;
+  const ctx: Parameters<typeof tusCaller.run>[0] = {};
+  if (req.method === "PATCH") {
+    const offset = Number(req.headers.get("upload-offset") ?? NaN);
+    if (Number.isSafeInteger(offset)) ctx.patchOffset = offset;
+    // Supabase mode reads the bytes from Node's own request (tus-supabase-store.ts): tus gets the same
+    // request without a body, so nothing else reads them.
+    const raw = getPlatform().uploads.backend === "supabase" ? rawRequestOf(req) : undefined;
+    if (raw) {
+      ctx.body = raw;
+      forTus = new Request(req.url, { method: req.method, headers: req.headers });
+    }
+  }
+  return tusCaller.run(ctx, async () => inOurErrorShape(await getTusServer().handleWeb(forTus)));
 }
 
 /**
