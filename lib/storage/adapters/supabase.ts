@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
+import http from "node:http";
+import https from "node:https";
 import { Readable, Transform } from "node:stream";
-import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { AppError } from "@/lib/errors";
 import { createNodeSupabaseClient } from "@/lib/supabase/node-client";
@@ -45,6 +46,51 @@ export interface SupabaseBlobStoreOptions {
 }
 
 const PING_TIMEOUT_MS = 5_000;
+/** Until Storage answers a GET; then how long its body may stall (undici's default body timeout). */
+const ANSWER_TIMEOUT_MS = 120_000;
+const BODY_IDLE_TIMEOUT_MS = 300_000;
+
+/**
+ * A GET through node:http rather than fetch: the body stays a Node stream all the way to our
+ * response (fetch's web stream, turned back into a Node stream, was most of a download's CPU on a
+ * 2-core machine, next to Storage itself).
+ */
+function getObject(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; header(name: string): string | undefined; stream: http.IncomingMessage }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = (target.protocol === "https:" ? https : http).get(target, { headers, timeout: ANSWER_TIMEOUT_MS }, (res) => {
+      req.setTimeout(BODY_IDLE_TIMEOUT_MS);
+      resolve({
+        status: res.statusCode ?? 0,
+        header: (name) => {
+          const v = res.headers[name];
+          return Array.isArray(v) ? v.join(", ") : v;
+        },
+        stream: res,
+      });
+    });
+    req.once("timeout", () => req.destroy(new AppError("unavailable", "Supabase Storage stopped responding.")));
+    req.on("error", (e) => reject(mapSupabaseError(e)));
+  });
+}
+
+/** An error answer's body (at most 64 KiB of it). */
+async function readText(stream: Readable): Promise<string> {
+  let text = "";
+  try {
+    for await (const chunk of stream) {
+      text += String(chunk);
+      if (text.length > 65_536) break;
+    }
+  } catch {
+    // What arrived is all there is.
+  }
+  stream.destroy();
+  return text;
+}
 const LIST_PAGE = 1000;
 
 // ---------------------------------------------------------------------------------------------
@@ -102,32 +148,29 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
     mustBeValidKey(key);
     const range = getOpts.range;
     if (range) mustBeValidRange(range);
-    let res: Response;
-    try {
-      res = await doFetch(`${storageUrl}/object/authenticated/${encodeURIComponent(bucket)}/${encodeKey(key)}`, {
-        // identity: a compressed response would make Content-Length and ranges count other bytes.
-        headers: { ...(await authHeaders()), "accept-encoding": "identity", ...(range ? { range: rangeHeader(range) } : {}) },
-      });
-    } catch (e) {
-      throw mapSupabaseError(e);
-    }
+    const res = await getObject(`${storageUrl}/object/authenticated/${encodeURIComponent(bucket)}/${encodeKey(key)}`, {
+      ...(await authHeaders()),
+      // identity: a compressed response would make Content-Length and ranges count other bytes.
+      "accept-encoding": "identity",
+      ...(range ? { range: rangeHeader(range) } : {}),
+    });
     if (res.status === 416) {
-      await res.body?.cancel().catch(() => {});
+      res.stream.resume();
       throw new AppError("range_not_satisfiable", MESSAGES.range_not_satisfiable!);
     }
-    if (!res.ok) throw mapSupabaseError(parseSupabaseErrorBody(res.status, await res.text().catch(() => "")));
-    const contentType = res.headers.get("content-type") ?? undefined;
-    const stream = res.body ? Readable.fromWeb(res.body as unknown as NodeWebReadableStream<Uint8Array>) : Readable.from([]);
+    if (res.status < 200 || res.status >= 300) throw mapSupabaseError(parseSupabaseErrorBody(res.status, await readText(res.stream)));
+    const contentType = res.header("content-type");
+    const stream: Readable = res.stream;
 
     if (res.status === 206) {
-      const cr = parseContentRange(res.headers.get("content-range"));
+      const cr = parseContentRange(res.header("content-range") ?? null);
       if (!cr) {
         stream.destroy();
         throw new AppError("unavailable", "Supabase Storage sent a partial response without a usable Content-Range.");
       }
       return { stream, size: cr.size, start: cr.start, end: cr.end, contentType };
     }
-    let size = Number(res.headers.get("content-length") ?? Number.NaN);
+    let size = Number(res.header("content-length") ?? Number.NaN);
     if (!Number.isSafeInteger(size)) {
       const st = await stat(key).catch(() => null);
       if (!st) {
