@@ -187,6 +187,8 @@ export default async function setup(project: TestProject) {
     DATA_DIR: dataDir,
     AUTH_SECRET: crypto.randomBytes(48).toString("base64"),
     APP_URL: `http://127.0.0.1:${port}`,
+    // For profiling the app under the lane (e.g. --require a CPU-profile hook); unset normally.
+    ...(process.env.SBLANE_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SBLANE_APP_NODE_OPTIONS } : {}),
   };
   await startApp(env, port, appLog);
 

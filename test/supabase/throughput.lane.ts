@@ -1,5 +1,5 @@
-// Issue 9 item 13: the same big file through the app and straight to Storage, back to back, with the
-// app server's memory. A measurement, not a timed test: it checks bytes and statuses, and writes its
+// Issue 9 item 13: the same big file through the app and straight to Storage, back to back (the best
+// of SBLANE_THROUGHPUT_ROUNDS interleaved rounds per side), with the app server's memory. A measurement, not a timed test: it checks bytes and statuses, and writes its
 // figures to SBLANE_BENCH_OUT (npm run bench runs it when pointed at a Storage server and prints the
 // ratios). Opt-in (it moves gigabytes): SBLANE_THROUGHPUT_MIB=1024 npm run test:supabase -- throughput
 import { SUPABASE_APP_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, ctx, encodeKey, lane, nextVersion, reserve, show, title, tokenFor, versionPath, CHUNK } from "./support/lane";
 
 const MIB = Number(process.env.SBLANE_THROUGHPUT_MIB ?? 0);
+/** Measurements per side (SBLANE_THROUGHPUT_ROUNDS, default 2): the best of them counts. */
+const ROUNDS = Math.max(1, Number(process.env.SBLANE_THROUGHPUT_ROUNDS ?? 2));
 const MODEL = "throughput";
 const mbps = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
 
@@ -175,49 +177,75 @@ describe.skipIf(!lane || !MIB)(
       async () => {
         const c = ctx();
         const token = await tokenFor("owner");
+        // Each side is measured ROUNDS times, interleaved, and the best time counts: on a shared
+        // 2-core machine one sample can lose a third of its CPU to a neighbour (steal time).
+        const best = { straightUp: Infinity, appUp: Infinity, straightDown: Infinity, appDown: Infinity };
+        const samples: Record<string, number[]> = {
+          upload_straight: [],
+          upload_app_resumable: [],
+          download_straight: [],
+          download_app: [],
+        };
+        let rssUp = 0;
+        let rssDown = 0;
+        for (let round = 0; round < ROUNDS; round++) {
+          // Straight to Storage: tus to a reserved key (the storage policies allow exactly that key).
+          const straight = await reserve(token, c.orgA.slug, MODEL, nextVersion(), size);
+          expect(straight.answer.status, show(straight.answer)).toBe(201);
+          const straightMs = await tusFromFile(file, straight.reservation!.object_key, token);
+          const straightKey = straight.reservation!.object_key;
 
-        // Straight to Storage: tus to a reserved key (the storage policies allow exactly that key).
-        const straight = await reserve(token, c.orgA.slug, MODEL, nextVersion(), size);
-        expect(straight.answer.status, show(straight.answer)).toBe(201);
-        const straightMs = await tusFromFile(file, straight.reservation!.object_key, token);
-        results.upload_straight = mbps(size, straightMs);
-        const straightKey = straight.reservation!.object_key;
+          // Through the app: reserve, tus through our endpoint (streamed on to Storage, hashed and
+          // inspected on the way), complete.
+          const v = nextVersion();
+          const up = await rssGrowth(c.appPid, async () => {
+            const t0 = performance.now();
+            const r = await reserve(token, c.orgA.slug, MODEL, v, size);
+            expect(r.answer.status, show(r.answer)).toBe(201);
+            await tusThroughApp(file, r.reservation!, token);
+            const done = await api(r.reservation!.upload.complete_url, { token, json: { size } });
+            expect(done.status, show(done)).toBe(201);
+            return performance.now() - t0;
+          });
 
-        // Through the app: reserve, tus through our endpoint (streamed on to Storage, hashed and
-        // inspected on the way), complete.
-        const v = nextVersion();
-        const up = await rssGrowth(c.appPid, async () => {
-          const t0 = performance.now();
-          const r = await reserve(token, c.orgA.slug, MODEL, v, size);
-          expect(r.answer.status, show(r.answer)).toBe(201);
-          await tusThroughApp(file, r.reservation!, token);
-          const done = await api(r.reservation!.upload.complete_url, { token, json: { size } });
-          expect(done.status, show(done)).toBe(201);
-          return performance.now() - t0;
-        });
-        results.upload_app_resumable = mbps(size, up.result);
-        results.rss_growth_mib_upload = up.growth;
+          if (round === 0) {
+            // Through the app by one PUT (streamed through the server): reported, not a target.
+            const put = await putFile(`${c.appUrl}${versionPath(c.orgA.slug, MODEL, nextVersion())}?filename=big.safetensors`, file, token);
+            results.upload_app_put = put.status === 201 ? mbps(size, put.ms) : `${put.status} ${put.text}`;
+          }
 
-        // Through the app by one PUT (streamed through the server).
-        const put = await putFile(`${c.appUrl}${versionPath(c.orgA.slug, MODEL, nextVersion())}?filename=big.safetensors`, file, token);
-        results.upload_app_put = put.status === 201 ? mbps(size, put.ms) : `${put.status} ${put.text}`;
+          // Downloads, back to back.
+          const direct = await drain(`${c.storageBase}/storage/v1/object/authenticated/${c.bucket}/${encodeKey(straightKey)}`, {
+            apikey: c.anonKey,
+            authorization: `Bearer ${c.serviceKey}`,
+          });
+          const viaApp = await rssGrowth(c.appPid, () =>
+            drain(`${c.appUrl}${versionPath(c.orgA.slug, MODEL, v)}/download`, { authorization: `Bearer ${token}` }),
+          );
+          expect([direct.status, direct.bytes, viaApp.result.status, viaApp.result.bytes]).toEqual([200, size, 200, size]);
+          await api(`/api/v1/uploads/reservations/${straight.reservation!.id}`, { token, method: "DELETE" });
 
-        // Downloads, back to back.
-        const direct = await drain(`${c.storageBase}/storage/v1/object/authenticated/${c.bucket}/${encodeKey(straightKey)}`, {
-          apikey: c.anonKey,
-          authorization: `Bearer ${c.serviceKey}`,
-        });
-        const viaApp = await rssGrowth(c.appPid, () =>
-          drain(`${c.appUrl}${versionPath(c.orgA.slug, MODEL, v)}/download`, { authorization: `Bearer ${token}` }),
-        );
-        expect([direct.status, direct.bytes, viaApp.result.status, viaApp.result.bytes]).toEqual([200, size, 200, size]);
-        results.download_straight = mbps(size, direct.ms);
-        results.download_app = mbps(size, viaApp.result.ms);
-        results.rss_growth_mib_download = viaApp.growth;
-        await api(`/api/v1/uploads/reservations/${straight.reservation!.id}`, { token, method: "DELETE" });
-
-        results.upload_ratio = Math.round((straightMs / up.result) * 100) / 100;
-        results.download_ratio = Math.round((direct.ms / viaApp.result.ms) * 100) / 100;
+          samples.upload_straight!.push(mbps(size, straightMs));
+          samples.upload_app_resumable!.push(mbps(size, up.result));
+          samples.download_straight!.push(mbps(size, direct.ms));
+          samples.download_app!.push(mbps(size, viaApp.result.ms));
+          best.straightUp = Math.min(best.straightUp, straightMs);
+          best.appUp = Math.min(best.appUp, up.result);
+          best.straightDown = Math.min(best.straightDown, direct.ms);
+          best.appDown = Math.min(best.appDown, viaApp.result.ms);
+          rssUp = Math.max(rssUp, up.growth);
+          rssDown = Math.max(rssDown, viaApp.growth);
+        }
+        results.rounds = ROUNDS;
+        results.upload_straight = mbps(size, best.straightUp);
+        results.upload_app_resumable = mbps(size, best.appUp);
+        results.download_straight = mbps(size, best.straightDown);
+        results.download_app = mbps(size, best.appDown);
+        results.rss_growth_mib_upload = rssUp;
+        results.rss_growth_mib_download = rssDown;
+        results.upload_ratio = Math.round((best.straightUp / best.appUp) * 100) / 100;
+        results.download_ratio = Math.round((best.straightDown / best.appDown) * 100) / 100;
+        results.samples = JSON.stringify(samples);
       },
     );
   },
