@@ -25,8 +25,12 @@ let rawIds = 0;
 
 /** Node's own request stream behind a route handler's Request (undefined outside our server, e.g. in tests). */
 export function rawRequestOf(req: Request): http.IncomingMessage | undefined {
+  return rawExchangeOf(req)?.req;
+}
+
+function rawExchangeOf(req: Request): RawExchange | undefined {
   const id = req.headers.get(RAW_ID_HEADER);
-  return id ? RAW.get(id)?.req : undefined;
+  return id ? RAW.get(id) : undefined;
 }
 
 /**
@@ -35,8 +39,7 @@ export function rawRequestOf(req: Request): http.IncomingMessage | undefined {
  * Response the handler returns.
  */
 export function rawResponseOf(req: Request): http.ServerResponse | undefined {
-  const id = req.headers.get(RAW_ID_HEADER);
-  return id ? RAW.get(id)?.res : undefined;
+  return rawExchangeOf(req)?.res;
 }
 
 // What the app adjusts on Node's HTTP server, which `next start` creates without a hook of its own.

@@ -1,7 +1,8 @@
 // Issue 9 item 13: the same big file through the app and straight to Storage, back to back (the best
-// of SBLANE_THROUGHPUT_ROUNDS interleaved rounds per side), with the app server's memory. A measurement, not a timed test: it checks bytes and statuses, and writes its
-// figures to SBLANE_BENCH_OUT (npm run bench runs it when pointed at a Storage server and prints the
-// ratios). Opt-in (it moves gigabytes): SBLANE_THROUGHPUT_MIB=1024 npm run test:supabase -- throughput
+// of SBLANE_THROUGHPUT_ROUNDS interleaved rounds per side), with the app server's memory. A
+// measurement, not a timed test: it checks bytes and statuses, and writes its figures to
+// SBLANE_BENCH_OUT (npm run bench runs it when pointed at a Storage server and prints the ratios).
+// Opt-in (it moves gigabytes): SBLANE_THROUGHPUT_MIB=1024 npm run test:supabase -- throughput
 import { SUPABASE_APP_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 import crypto from "node:crypto";
 import fs from "node:fs";

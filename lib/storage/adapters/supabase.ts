@@ -39,13 +39,14 @@ export interface SupabaseBlobStoreOptions {
    */
   accessToken: string | (() => Promise<string>);
   bucket: string;
-  /** Used by the SDK calls and ranged downloads (not uploads, see above). */
+  /** Used by the SDK calls and resumable sessions (not uploads' bodies nor downloads: node:http, see getObject). */
   fetch?: typeof fetch;
   /** Uploads with a known size above this go through tus. */
   resumableThresholdBytes?: number;
 }
 
 const PING_TIMEOUT_MS = 5_000;
+const LIST_PAGE = 1000;
 /** Until Storage answers a GET; then how long its body may stall (undici's default body timeout). */
 const ANSWER_TIMEOUT_MS = 120_000;
 const BODY_IDLE_TIMEOUT_MS = 300_000;
@@ -55,22 +56,12 @@ const BODY_IDLE_TIMEOUT_MS = 300_000;
  * response (fetch's web stream, turned back into a Node stream, was most of a download's CPU on a
  * 2-core machine, next to Storage itself).
  */
-function getObject(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; header(name: string): string | undefined; stream: http.IncomingMessage }> {
+function getObject(url: string, headers: Record<string, string>): Promise<http.IncomingMessage> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = (target.protocol === "https:" ? https : http).get(target, { headers, timeout: ANSWER_TIMEOUT_MS }, (res) => {
       req.setTimeout(BODY_IDLE_TIMEOUT_MS);
-      resolve({
-        status: res.statusCode ?? 0,
-        header: (name) => {
-          const v = res.headers[name];
-          return Array.isArray(v) ? v.join(", ") : v;
-        },
-        stream: res,
-      });
+      resolve(res);
     });
     req.once("timeout", () => req.destroy(new AppError("unavailable", "Supabase Storage stopped responding.")));
     req.on("error", (e) => reject(mapSupabaseError(e)));
@@ -80,9 +71,10 @@ function getObject(
 /** An error answer's body (at most 64 KiB of it). */
 async function readText(stream: Readable): Promise<string> {
   let text = "";
+  stream.setEncoding("utf8");
   try {
     for await (const chunk of stream) {
-      text += String(chunk);
+      text += chunk as string;
       if (text.length > 65_536) break;
     }
   } catch {
@@ -91,7 +83,6 @@ async function readText(stream: Readable): Promise<string> {
   stream.destroy();
   return text;
 }
-const LIST_PAGE = 1000;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -154,23 +145,24 @@ export function createSupabaseBlobStore(opts: SupabaseBlobStoreOptions): BlobSto
       "accept-encoding": "identity",
       ...(range ? { range: rangeHeader(range) } : {}),
     });
-    if (res.status === 416) {
-      res.stream.resume();
+    const status = res.statusCode ?? 0;
+    if (status === 416) {
+      res.resume();
       throw new AppError("range_not_satisfiable", MESSAGES.range_not_satisfiable!);
     }
-    if (res.status < 200 || res.status >= 300) throw mapSupabaseError(parseSupabaseErrorBody(res.status, await readText(res.stream)));
-    const contentType = res.header("content-type");
-    const stream: Readable = res.stream;
+    if (status < 200 || status >= 300) throw mapSupabaseError(parseSupabaseErrorBody(status, await readText(res)));
+    const contentType = res.headers["content-type"];
+    const stream: Readable = res;
 
-    if (res.status === 206) {
-      const cr = parseContentRange(res.header("content-range") ?? null);
+    if (status === 206) {
+      const cr = parseContentRange(res.headers["content-range"] ?? null);
       if (!cr) {
         stream.destroy();
         throw new AppError("unavailable", "Supabase Storage sent a partial response without a usable Content-Range.");
       }
       return { stream, size: cr.size, start: cr.start, end: cr.end, contentType };
     }
-    let size = Number(res.header("content-length") ?? Number.NaN);
+    let size = Number(res.headers["content-length"] ?? Number.NaN);
     if (!Number.isSafeInteger(size)) {
       const st = await stat(key).catch(() => null);
       if (!st) {
