@@ -197,6 +197,12 @@ test.describe("as a member (bob)", () => {
     }
     expect(unzipped.size).toBe(original.size);
     expect(tar.size).toBe(original.size);
+
+    // The versions table's Download of a folder version is its zip (the plain URL is a 409 for it).
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-link").first().click()]);
+    expect(await download.failure()).toBeNull();
+    expect(download.suggestedFilename()).toBe(`${name}-1.0.zip`);
+    expect(fs.readFileSync(await download.path()).equals(zipBody)).toBe(true);
   });
 
   test("the same folder dropped again with one changed config stores only that file", async ({ page, request }) => {

@@ -81,7 +81,9 @@ export function VersionsTable({
         <tbody className="divide-y divide-slate-100">
           {versions.map((v) => {
             const deleted = v.status === "deleted";
-            const href = downloadHref(org, model, v.version);
+            // A version of several files has no one file to send: its Download is the zip (the plain
+            // URL answers 409 and says so).
+            const href = downloadHref(org, model, v.version) + (v.file_count > 1 ? "?format=zip" : "");
             const canDelete = !deleted && viewer.canWrite && (viewer.isAdmin || v.created_by === viewer.userId);
             const isSelected = selected === v.version;
             return (
