@@ -75,7 +75,13 @@ describe.skipIf(!lane)(title("access tokens that expire during an upload"), () =
       beforeRequest: async (i) => {
         if (i === 2) await sleep(6000);
       },
+    }).catch((e: NodeJS.ErrnoException) => {
+      // The refusal can also cut the connection before its answer reaches us: our write of the
+      // 6 MiB chunk meets the closed socket first (EPIPE/ECONNRESET; seen 1 run in 10 or so).
+      if (e.code === "EPIPE" || e.code === "ECONNRESET") return null;
+      throw e;
     });
+    if (!out) return;
     expect(out.ok).toBe(false);
     // Storage refuses before reading the chunk and closes its socket; the lane's gateway (like a real
     // one that streams request bodies) then sometimes loses that answer and says 502 of its own —
