@@ -26,6 +26,7 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import * as tus from "tus-js-client";
 import { parseConfig } from "@/lib/config";
+import { appNodeOptions } from "@/lib/http/server-process";
 import { createPlatform } from "@/lib/platform/platform";
 import { LOCAL_RESUMABLE_CHUNK_BYTES } from "@/lib/storage/limits";
 import { benchFileSets } from "./bench/filesets";
@@ -234,7 +235,7 @@ async function main() {
   await fillDatabase();
 
   const server: ChildProcess = spawn("npx", ["next", "start", "-p", String(PORT)], {
-    env: { ...process.env, DATA_DIR, MAX_UPLOAD_BYTES: String(8 * 1024 ** 3) },
+    env: { ...process.env, DATA_DIR, MAX_UPLOAD_BYTES: String(8 * 1024 ** 3), NODE_OPTIONS: appNodeOptions() },
     stdio: ["ignore", "ignore", "inherit"],
     detached: true,
   });

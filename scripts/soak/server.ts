@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { appNodeOptions } from "@/lib/http/server-process";
 
 export interface AppServer {
   name: string;
@@ -24,7 +25,7 @@ export function startServer(name: string, port: number, dataDir: string, env: Re
   if (port < 3400 || port > 3499) throw new Error(`soak servers use ports 3400-3499, not ${port}`);
   const fullEnv = { DATA_DIR: dataDir, PORT: String(port), NEXT_TELEMETRY_DISABLED: "1", ...env };
   const child = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], {
-    env: { ...process.env, ...fullEnv },
+    env: { ...process.env, ...fullEnv, NODE_OPTIONS: appNodeOptions() },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -7,6 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { appNodeOptions } from "@/lib/http/server-process";
 import {
   laneDbFromEnv,
   pushMigrations,
@@ -187,8 +188,9 @@ export default async function setup(project: TestProject) {
     DATA_DIR: dataDir,
     AUTH_SECRET: crypto.randomBytes(48).toString("base64"),
     APP_URL: `http://127.0.0.1:${port}`,
-    // For profiling the app under the lane (e.g. --require a CPU-profile hook); unset normally.
-    ...(process.env.SBLANE_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SBLANE_APP_NODE_OPTIONS } : {}),
+    // As npm start runs it (lib/http/server-process.ts), plus SBLANE_APP_NODE_OPTIONS for profiling
+    // the app under the lane (e.g. --require a CPU-profile hook).
+    NODE_OPTIONS: appNodeOptions(process.env.SBLANE_APP_NODE_OPTIONS),
   };
   await startApp(env, port, appLog);
 
