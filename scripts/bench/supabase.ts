@@ -32,8 +32,13 @@ export function benchSupabase(results: Record<string, number>, log: (...a: unkno
   results.supabase_download_app_mb_s = t.download_app!;
   results.supabase_download_straight_mb_s = t.download_straight!;
   results.supabase_rss_growth_mib = Math.max(t.rss_growth_mib_upload ?? 0, t.rss_growth_mib_download ?? 0);
+  // The same downloads with curl as the client (when installed): reported, not the target.
+  if (t.download_ratio_curl !== undefined) results.supabase_download_ratio_curl = t.download_ratio_curl;
   log(
     `upload ${t.upload_app_resumable} MB/s through the app vs ${t.upload_straight} straight → ratio ${t.upload_ratio}; ` +
-      `download ${t.download_app} vs ${t.download_straight} → ratio ${t.download_ratio}; app RSS +${results.supabase_rss_growth_mib} MiB`,
+      `download ${t.download_app} vs ${t.download_straight} → ratio ${t.download_ratio}; app RSS +${results.supabase_rss_growth_mib} MiB` +
+      (t.download_ratio_curl !== undefined
+        ? `; with curl as the client: download ${t.download_app_curl} vs ${t.download_straight_curl} → ratio ${t.download_ratio_curl}`
+        : ""),
   );
 }
