@@ -1,16 +1,16 @@
 // How the app's Node process is started: `npm start` (package.json) and every script or test that
 // starts `next start` itself (the real-Supabase lane, npm run bench, npm run soak) pass these options.
 //
-// --max-semi-space-size=64 (MiB; Node 20's default is 16). Every read from a socket is a new 64 KiB
-// ArrayBuffer. With the default young generation, enough of a transfer's buffers survive two
-// scavenges while queued between the two sockets that they are promoted, and V8 then runs full,
-// concurrent mark-compacts of the server's whole heap to free them. Measured on the real-Supabase
-// lane (512 MiB downloads through the app, 2 cores, docs/supabase.md): 2.5–3.8 s of the app's CPU per
-// download in most rounds (half of it on V8's helper threads) against 0.5 s with 64 MiB, and
-// Storage-relative throughput 0.5–0.7 against 0.8–0.95. Resident memory did not grow (the young
+// --max-semi-space-size=128 (MiB; Node 20's default is 16). Every read from a socket is a new 64 KiB
+// ArrayBuffer. With the default young generation, enough of a transfer's buffers end up in the old
+// generation that V8 keeps running incremental mark-compacts of the whole heap to free them (a trace
+// of one lane run at 64 MiB: 226 of them, the heap 57 MB before and after each). Measured on the
+// real-Supabase lane (2 cores, docs/supabase.md "Throughput"), the app's CPU per MB downloaded:
+// 16 MiB 0.9–7.4 ms, above 2.5 in most rounds; 32 MiB 2.5–3.3; 64 MiB 0.9–1.4 on a fresh server but
+// 2.5–7.7 in 6 of 13 rounds right after gigabyte uploads; 128 MiB 1.2–1.6 in every round. Resident memory grew no more (the young
 // generation only fills that far when it has to). It cannot be changed once the process runs
 // (v8.setFlagsFromString has no effect on a heap already sized), hence a start option.
-export const APP_NODE_OPTIONS = "--max-semi-space-size=64";
+export const APP_NODE_OPTIONS = "--max-semi-space-size=128";
 
 const SEMI_SPACE = /--max-semi-space-size\b/;
 
