@@ -22,6 +22,8 @@ describe("the app's process options", () => {
     const scripts = JSON.parse(fs.readFileSync("package.json", "utf8")).scripts as Record<string, string>;
     expect(scripts.start).toContain(`NODE_OPTIONS="${APP_NODE_OPTIONS} \${NODE_OPTIONS:-}" next start`);
     expect(scripts.demo).toMatch(/npm run start$/);
+    // The bench's own process is the client of its measurements: started the same way.
+    expect(scripts.bench).toContain(`NODE_OPTIONS="${APP_NODE_OPTIONS} \${NODE_OPTIONS:-}" tsx`);
   });
 
   it("adds ours to a caller's options, and leaves a semi-space size the caller chose", () => {

@@ -7,9 +7,11 @@
 // of one lane run at 64 MiB: 226 of them, the heap 57 MB before and after each). Measured on the
 // real-Supabase lane (2 cores, docs/supabase.md "Throughput"), the app's CPU per MB downloaded:
 // 16 MiB 0.9–7.4 ms, above 2.5 in most rounds; 32 MiB 2.5–3.3; 64 MiB 0.9–1.4 on a fresh server but
-// 2.5–7.7 in 6 of 13 rounds right after gigabyte uploads; 128 MiB 1.2–1.6 in every round. Resident memory grew no more (the young
-// generation only fills that far when it has to). It cannot be changed once the process runs
-// (v8.setFlagsFromString has no effect on a heap already sized), hence a start option.
+// 2.5–7.7 in 6 of 13 rounds right after gigabyte uploads; 128 MiB 1.2–1.6 in 4 lane rounds, yet 5.1
+// and 5.3 in 2 of 3 rounds of one npm run bench: rarer, not gone (issue 9 is open on it). Resident
+// memory grows by at most the young generation (+32 MiB in a 1 GiB upload). It cannot be changed
+// once the process runs (v8.setFlagsFromString has no effect on a heap already sized), hence a start
+// option.
 export const APP_NODE_OPTIONS = "--max-semi-space-size=128";
 
 const SEMI_SPACE = /--max-semi-space-size\b/;
