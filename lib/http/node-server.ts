@@ -1,4 +1,5 @@
-import type http from "node:http";
+import http from "node:http";
+import type { Duplex } from "node:stream";
 import { PEER_HEADER } from "./client-address";
 
 /**
@@ -50,6 +51,8 @@ export function rawResponseOf(req: Request): http.ServerResponse | undefined {
 // - A download's length reaches the client (LENGTH_HEADER, above).
 // - A path whose percent-encoding is not UTF-8 is a JSON 400, and an API method a route does not
 //   have is a JSON 405: Next would answer a plain-text 500 and an empty 405.
+// - A request the HTTP parser refuses (headers over 16 KiB, malformed) is a JSON 431/400 followed
+//   by a graceful close, never a reset (answerClientError).
 // - Node's requestTimeout (5 minutes by default) would cut a multi-gigabyte PUT upload on a slow
 //   link; it is raised to a day. A connection that goes quiet is still closed after IDLE_TIMEOUT_MS
 //   (the socket timeout), so a stalled client cannot hold an upload and its reservation for ever.
@@ -82,6 +85,48 @@ function abandonBody(req: http.IncomingMessage, res: http.ServerResponse): void 
   req.resume();
 }
 const REQUEST_TIMEOUT_MS = 24 * 3600_000;
+
+/** How long a connection whose request the parser refused is read and dropped before it is closed. */
+const LINGER_MS = 5_000;
+const lingering = new WeakSet<Duplex>();
+
+/**
+ * A request Node's HTTP parser refuses (headers over 16 KiB, a malformed line, too slow to send its
+ * headers). Node's own answer writes the status and destroys the socket at once; the client's bytes
+ * the parser did not read are still in the kernel, and closing a socket with unread bytes makes it
+ * reset the connection — the client can see ECONNRESET instead of the 431 (seen in CI). So this
+ * answers with our JSON error shape and then closes gracefully: FIN after the answer, the rest of
+ * the request read and dropped for up to LINGER_MS (nginx's lingering close), then the socket goes.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // The parser reports again for each chunk read while the connection lingers.
+  if (lingering.has(socket)) return;
+  const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse })._httpMessage;
+  if (err.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  lingering.add(socket);
+  const [status, message] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "The request line and headers are larger than 16 KiB."]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "The request's headers took too long to arrive."]
+        : err.code === "HPE_CHUNK_EXTENSIONS_OVERFLOW"
+          ? [413, "The request's chunk extensions are too large."]
+          : [400, "The request is not valid HTTP/1.1."];
+  const code = status === 408 ? "request_timeout" : status === 413 ? "payload_too_large" : "bad_request";
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  socket.on("data", () => {});
+  socket.resume();
+}
 
 /** True when every percent-escape in the URL's path decodes as UTF-8. */
 function wellFormedPath(url: string): boolean {
@@ -151,6 +196,10 @@ export function tuneNodeServer(httpModule: typeof http): void {
   const emit = proto.emit as (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
   const tuned = new WeakSet<object>();
   proto.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]) {
+    if (event === "clientError") {
+      answerClientError(args[0] as NodeJS.ErrnoException, args[1] as Duplex);
+      return true;
+    }
     if (event === "request") {
       if (!tuned.has(this)) {
         tuned.add(this);
