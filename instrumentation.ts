@@ -1,7 +1,7 @@
 // Runs once when the server starts, before it serves anything:
 // - tunes Node's HTTP server: the client's socket address on every request, upload-friendly
-//   timeouts (lib/http/node-server.ts); warns when the process lacks its start options
-//   (lib/http/server-process.ts);
+//   timeouts (lib/http/node-server.ts); sets V8's heap growth and warns when the process lacks its
+//   start options (lib/http/server-process.ts);
 // - starts the webhook dispatcher (WEBHOOKS_DISPATCHER=off to run none in this process);
 // - opens the database, so the first start of the embedded default creates its schema and demo
 //   before anyone signs in. A database that cannot be opened is reported at once; an embedded one
@@ -11,7 +11,8 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs" || process.env.NEXT_PHASE === "phase-production-build") return;
   const { tuneNodeServer } = await import("@/lib/http/node-server");
   tuneNodeServer(await import("node:http"));
-  const { APP_NODE_OPTIONS, startedWithAppNodeOptions } = await import("@/lib/http/server-process");
+  const { APP_NODE_OPTIONS, startedWithAppNodeOptions, tuneHeapGrowth } = await import("@/lib/http/server-process");
+  tuneHeapGrowth();
   if (process.env.NODE_ENV === "production" && !startedWithAppNodeOptions())
     console.warn(
       `[fairmind] started without ${APP_NODE_OPTIONS} in NODE_OPTIONS (npm start sets it): big downloads and uploads will cost ` +

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { APP_NODE_OPTIONS, appNodeOptions } from "./server-process";
+import { APP_NODE_OPTIONS, appNodeOptions, HEAP_GROWTH_V8_FLAG } from "./server-process";
 
 /** The largest the young generation grows in a child started with `nodeOptions`, in MiB, under steady garbage. */
 function youngGenerationMiB(nodeOptions: string): number {
@@ -32,11 +32,34 @@ describe("the app's process options", () => {
     expect(appNodeOptions("--max-semi-space-size=32")).toBe("--max-semi-space-size=32");
   });
 
-  it("really lets the young generation grow past Node's default (what keeps a transfer's buffers from being promoted)", () => {
+  it("really lets the young generation grow past Node's default", () => {
     const byDefault = youngGenerationMiB("");
     const ours = youngGenerationMiB(appNodeOptions(""));
     expect(byDefault).toBeLessThanOrEqual(32);
     expect(ours).toBeGreaterThan(byDefault);
     expect(ours).toBeGreaterThan(32);
+  });
+
+  it("sets the heap's growing factor at start, and V8 uses it for the next limit (not only its own pick)", () => {
+    expect(fs.readFileSync("instrumentation.ts", "utf8")).toMatch(/\btuneHeapGrowth\(\);/);
+    const limits = (setFlag: boolean) => {
+      const script = `
+        ${setFlag ? `require("node:v8").setFlagsFromString(${JSON.stringify(HEAP_GROWTH_V8_FLAG)});` : ""}
+        const keep = [];
+        for (let i = 0; i < 300000; i++) keep.push({ i });
+        gc();
+        gc();`;
+      const out = execFileSync(process.execPath, ["--expose-gc", "--trace-gc-verbose", "-e", script], {
+        env: { ...process.env, NODE_OPTIONS: "" },
+        encoding: "utf8",
+      });
+      // e.g. "[HeapController] Limit: old size: 15019 KB, new limit: 68133 KB (4.0)"
+      return [...out.matchAll(/\[HeapController\] Limit: .*\((\d+\.\d+)\)/g)].map((m) => Number(m[1]));
+    };
+    const picked = limits(false);
+    const ours = limits(true);
+    expect(picked.length).toBeGreaterThan(0);
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours.every((f) => f === 2)).toBe(true);
   });
 });

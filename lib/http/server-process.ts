@@ -1,3 +1,5 @@
+import v8 from "node:v8";
+
 // How the app's Node process is started: `npm start` (package.json) and every script or test that
 // starts `next start` itself (the real-Supabase lane, npm run bench, npm run soak) pass these options.
 //
@@ -13,6 +15,25 @@
 // once the process runs (v8.setFlagsFromString has no effect on a heap already sized), hence a start
 // option.
 export const APP_NODE_OPTIONS = "--max-semi-space-size=128";
+
+/**
+ * IMPORTANT (the cause of the slow rounds the option above did not remove; issue 9): V8 counts
+ * external memory allocated since the last mark-compact — here the socket buffers of a transfer —
+ * against the old generation's allocation limit, and lets ≈32 MB of young ones pile up before a
+ * scavenge frees them. The limit's headroom is the live heap (≈58 MB) times a growing factor V8
+ * picks from its GC speed; after gigabyte transfers it sank to 1.16–1.5 (9–30 MB of headroom, the
+ * trace's size/limit/slack), so every ≈30 MB of a download started another incremental
+ * mark-compact of the whole heap: 30–104 per GiB, 3–9 ms of app CPU per MB instead of 1.4–2. A
+ * fixed factor of 2 (headroom = the live heap) removed them: 2 of ≈ 300 in one lane run
+ * (docs/supabase.md, "Throughput"). Not allowed in NODE_OPTIONS, and read at every limit V8
+ * computes, so instrumentation.ts sets it at start whatever started the process.
+ */
+export const HEAP_GROWTH_V8_FLAG = "--heap-growing-percent=100";
+
+/** Applies HEAP_GROWTH_V8_FLAG to this process (the next heap limit V8 computes uses it). */
+export function tuneHeapGrowth(): void {
+  v8.setFlagsFromString(HEAP_GROWTH_V8_FLAG);
+}
 
 const SEMI_SPACE = /--max-semi-space-size\b/;
 
