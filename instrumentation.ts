@@ -15,8 +15,8 @@ export async function register() {
   tuneHeapGrowth();
   if (process.env.NODE_ENV === "production" && !startedWithAppNodeOptions())
     console.warn(
-      `[fairmind] started without ${APP_NODE_OPTIONS} in NODE_OPTIONS (npm start sets it): big downloads and uploads will cost ` +
-        "several times the CPU. See docs/operations.md, 'Running the app server'.",
+      `[fairmind] started without ${APP_NODE_OPTIONS} in NODE_OPTIONS (npm start sets it): big downloads and uploads may cost ` +
+        "more CPU. See docs/operations.md, 'Running the app server'.",
     );
   const { getServices } = await import("@/lib/services/services");
   const { ensureDemo } = await import("@/lib/demo/seed");

@@ -3,17 +3,12 @@ import v8 from "node:v8";
 // How the app's Node process is started: `npm start` (package.json) and every script or test that
 // starts `next start` itself (the real-Supabase lane, npm run bench, npm run soak) pass these options.
 //
-// --max-semi-space-size=128 (MiB; Node 20's default is 16). Every read from a socket is a new 64 KiB
-// ArrayBuffer. With the default young generation, enough of a transfer's buffers end up in the old
-// generation that V8 keeps running incremental mark-compacts of the whole heap to free them (a trace
-// of one lane run at 64 MiB: 226 of them, the heap 57 MB before and after each). Measured on the
-// real-Supabase lane (2 cores, docs/supabase.md "Throughput"), the app's CPU per MB downloaded:
-// 16 MiB 0.9–7.4 ms, above 2.5 in most rounds; 32 MiB 2.5–3.3; 64 MiB 0.9–1.4 on a fresh server but
-// 2.5–7.7 in 6 of 13 rounds right after gigabyte uploads; 128 MiB 1.2–1.6 in 4 lane rounds, yet 5.1
-// and 5.3 in 2 of 3 rounds of one npm run bench: rarer, not gone (issue 9 is open on it). Resident
-// memory grows by at most the young generation (+32 MiB in a 1 GiB upload). It cannot be changed
-// once the process runs (v8.setFlagsFromString has no effect on a heap already sized), hence a start
-// option.
+// --max-semi-space-size=128 (MiB; Node 20's default is 16): fewer scavenges while a transfer's
+// 64 KiB socket buffers stream through. Measured on the real-Supabase lane (2 cores, docs/supabase.md
+// "Throughput") it made the slow download rounds rarer, not gone; their cause was V8's heap limit
+// (HEAP_GROWTH_V8_FLAG below), which a bigger or smaller young generation only moves. Resident memory
+// grows by at most the young generation (+32 MiB in a 1 GiB upload). It cannot be changed once the
+// process runs (v8.setFlagsFromString has no effect on a heap already sized), hence a start option.
 export const APP_NODE_OPTIONS = "--max-semi-space-size=128";
 
 /**
@@ -24,8 +19,8 @@ export const APP_NODE_OPTIONS = "--max-semi-space-size=128";
  * picks from its GC speed; after gigabyte transfers it sank to 1.16–1.5 (9–30 MB of headroom, the
  * trace's size/limit/slack), so every ≈30 MB of a download started another incremental
  * mark-compact of the whole heap: 30–104 per GiB, 3–9 ms of app CPU per MB instead of 1.4–2. A
- * fixed factor of 2 (headroom = the live heap) removed them: 2 of ≈ 300 in one lane run
- * (docs/supabase.md, "Throughput"). Not allowed in NODE_OPTIONS, and read at every limit V8
+ * fixed factor of 2 (headroom = the live heap) removed them: 29 in a whole lane run instead of
+ * ≈ 300, none in 5 of its 6 downloads (docs/supabase.md, "Throughput"). Not allowed in NODE_OPTIONS, and read at every limit V8
  * computes, so instrumentation.ts sets it at start whatever started the process.
  */
 export const HEAP_GROWTH_V8_FLAG = "--heap-growing-percent=100";
