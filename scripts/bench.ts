@@ -162,8 +162,15 @@ async function waitFor(url: string, seconds: number) {
   throw new Error(`${url} did not answer in ${seconds}s`);
 }
 
-/** 10,000 models and 100,000 one-file versions (blobs + version_files) in demo_org, written before the server opens the database. */
+/**
+ * 10,000 models and 100,000 one-file versions (blobs + version_files) in demo_org, written before the
+ * server opens the database. The demo is seeded first (npm run seed): on a fresh DATA_DIR there is no
+ * demo_org yet, and every insert below would quietly add nothing (the list figures were measured on
+ * 18 models until 2026-12-03). The counts are checked before anything is measured.
+ */
 async function fillDatabase() {
+  const seeded = spawnSync("npm", ["run", "seed"], { env: { ...process.env, DATA_DIR, DATABASE_URL: "" }, stdio: "ignore" });
+  if (seeded.status !== 0) throw new Error("npm run seed failed on the bench's data directory");
   const config = parseConfig({ ...process.env, DATA_DIR, DATABASE_URL: "" });
   const db = await createPlatform(config).database();
   try {
@@ -196,6 +203,12 @@ async function fillDatabase() {
       update public.models m set latest_version = '1.10', version_count = 10, total_bytes = 10055, latest_size_bytes = 1010, latest_scan_verdict = 'safe', updated_at = now() - (random() * interval '30 days')
       where m.slug like 'bulk_%';
       analyze;`);
+    const { rows } = await db.query<{ models: number; versions: number }>(
+      `select count(distinct m.id)::int as models, count(v.id)::int as versions
+       from public.models m join public.model_versions v on v.model_id = m.id where m.slug like 'bulk_%'`,
+    );
+    if (rows[0]?.models !== 10_000 || rows[0]?.versions !== 100_000)
+      throw new Error(`the bench's database holds ${rows[0]?.models} bulk models / ${rows[0]?.versions} versions, not 10,000 / 100,000`);
     log(`filled 10,000 models / 100,000 versions in ${fmt((performance.now() - t) / 1000)} s`);
   } finally {
     await db.close();
