@@ -169,9 +169,10 @@ async function waitFor(url: string, seconds: number) {
  * 18 models until 2026-12-03). The counts are checked before anything is measured.
  */
 async function fillDatabase() {
-  const seeded = spawnSync("npm", ["run", "seed"], { env: { ...process.env, DATA_DIR, DATABASE_URL: "" }, stdio: "ignore" });
+  const embedded = { ...process.env, DATA_DIR, DATABASE_URL: "" };
+  const seeded = spawnSync("npm", ["run", "seed"], { env: embedded, stdio: "ignore" });
   if (seeded.status !== 0) throw new Error("npm run seed failed on the bench's data directory");
-  const config = parseConfig({ ...process.env, DATA_DIR, DATABASE_URL: "" });
+  const config = parseConfig(embedded);
   const db = await createPlatform(config).database();
   try {
     const t = performance.now();
